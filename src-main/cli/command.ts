@@ -1,0 +1,18 @@
+// What one `qatwb` subcommand is. Each lives in commands/<name>.ts and is listed in commands/index.ts.
+import type { ParsedArgs } from './args.ts';
+
+export interface CommandIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** Usage lines printed by `qatwb <name> --help`. */
+  usage: string;
+  /** Options that take no value. */
+  booleans?: readonly string[];
+  /** Returns the process exit code. With `--json`, print one JSON document on stdout. */
+  run(args: ParsedArgs, io: CommandIo): Promise<number>;
+}

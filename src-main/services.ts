@@ -1,0 +1,27 @@
+// Builds every service implementation for one app instance (Electron main, web mode, CLI, tests).
+// The one place that knows which capability implements which contract.
+import type { ServiceImpls } from './api/index.ts';
+import { createProjectService } from './project/project.service.ts';
+import { createModelService } from './planner/model.service.ts';
+import { createDataService } from './data/data.service.ts';
+import { createTrainingService } from './training/training.service.ts';
+import { createToolchainService } from './toolchain/toolchain.service.ts';
+import { createDeviceService } from './device/device.service.ts';
+
+export interface ServiceEnv {
+  /** Folder for app state (settings, recent projects); tests pass a temp dir. */
+  stateDir: string;
+  /** Push a service event to every connected client. */
+  emit(service: string, event: string, payload: unknown): void;
+}
+
+export function createServices(env: ServiceEnv): ServiceImpls {
+  return {
+    project: createProjectService(env),
+    model: createModelService(env),
+    data: createDataService(env),
+    training: createTrainingService(env),
+    toolchain: createToolchainService(env),
+    device: createDeviceService(env),
+  };
+}
