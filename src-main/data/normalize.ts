@@ -1,0 +1,66 @@
+// Scaling raw sample values to the accelerator's input range. The device sees int8 data; training
+// sees the same grid divided by 128 (ai8x.normalize, max78002.md §1.2), so every stored training
+// value is a multiple of 1/128 in [-1, 127/128] and converts to int8 exactly.
+
+/** How raw feature values map onto [0, 1] before ai8x.normalize. */
+export type Scaling =
+  /** Values are already in [0, 1] (images /255, MIT-BIH heartbeat CSV). */
+  | { kind: 'unit' }
+  /** Global min..max of the data set maps to 0..1. */
+  | { kind: 'minmax' }
+  /** A given range [min, max] maps to 0..1 (values outside clamp). */
+  | { kind: 'range'; min: number; max: number }
+  /** Values are already int8 accelerator codes in [-128, 127] (e.g. sample .npy files). */
+  | { kind: 'int8' };
+
+/** Round half to even, as torch.round does (ai8x.normalize uses it). */
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** ai8x.normalize of one [0,1] value: round((x − 0.5)·256) clamped to [−128, 127]. */
+export function toInt8Code(unit: number): number {
+  const q = roundHalfEven((unit - 0.5) * 256);
+  return q < -128 ? -128 : q > 127 ? 127 : q;
+}
+
+/** Float training value → int8 accelerator input: round(x·128) clamped. */
+export function toDeviceInt8(x: number): number {
+  const q = Math.round(x * 128);
+  return q < -128 ? -128 : q > 127 ? 127 : q;
+}
+
+/** Scales raw values in place to the training range (int8 code / 128). Returns the range used. */
+export function scaleToTrainingRange(values: Float32Array, scaling: Scaling): { min: number; max: number } {
+  if (scaling.kind === 'int8') {
+    for (let i = 0; i < values.length; i++) {
+      const q = Math.round(values[i]!);
+      values[i] = (q < -128 ? -128 : q > 127 ? 127 : q) / 128;
+    }
+    return { min: -128, max: 127 };
+  }
+  let min = 0;
+  let max = 1;
+  if (scaling.kind === 'range') {
+    min = scaling.min;
+    max = scaling.max;
+  } else if (scaling.kind === 'minmax') {
+    min = Infinity;
+    max = -Infinity;
+    for (const v of values) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (!(max > min)) max = min + 1; // a constant data set maps to 0
+  }
+  const span = max - min;
+  for (let i = 0; i < values.length; i++) {
+    const u = (values[i]! - min) / span;
+    values[i] = toInt8Code(u < 0 ? 0 : u > 1 ? 1 : u) / 128;
+  }
+  return { min, max };
+}
