@@ -1,0 +1,115 @@
+// Float parameters (BatchNorm folded, ai8x float scale) → integer IR parameters, exactly as
+// ai8x-synthesis quantize.py does on its default (QAT, "MAX_BIT_SHIFT") path (max78002.md §2.4):
+//   bit_shift = floor(log2(1 / quantile(|w ∪ b|, shift_quantile))), clamped to [−7−b, 23−b]
+//   w_int     = clamp(floor(w·2^(b−1)·2^bit_shift + 0.5), −2^(b−1), 2^(b−1)−1)
+//   β         = clamp(round_half_even(b·2^(b−1)·2^bit_shift), b-bit range)
+//   output_shift = −bit_shift
+// torch does this in float32, so the products and the +0.5 are rounded to float32 here too.
+// The IR stores β (the izer's bias register value); the checkpoint writer stores β·2^(b−1).
+import type { Layer, LayerParams, Model, WeightBits } from '../ir/graph.ts';
+import type { FloatLayerParams } from '../ir/float-params.ts';
+
+export interface QuantizeOptions {
+  /** Bits per layer name; layers not listed keep `defaultBits` (or their IR weightBits). */
+  layerBits?: Record<string, WeightBits>;
+  /** Default weight bits for every layer with weights. */
+  defaultBits?: WeightBits;
+  /** Quantile of |w ∪ b| that sets the shift (policy shift_quantile), default 1.0 (the max). */
+  shiftQuantile?: number;
+}
+
+export interface QuantizedLayerInfo {
+  name: string;
+  bits: WeightBits;
+  /** quantize.py's bit_shift (weights were scaled by 2^bit_shift). */
+  bitShift: number;
+  /** −bitShift, stored as the layer's output_shift. */
+  outputShift: number;
+  /** Share of weights that hit the clamp at either end of the b-bit range. */
+  clippedShare: number;
+}
+
+const f32 = Math.fround;
+
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+}
+
+/** torch.quantile (linear interpolation) of |values| over the union of two arrays. */
+export function absQuantile(a: Float32Array, b: Float32Array | null, q: number): number {
+  const all = new Float32Array(a.length + (b?.length ?? 0));
+  for (let i = 0; i < a.length; i++) all[i] = Math.abs(a[i]!);
+  if (b) for (let i = 0; i < b.length; i++) all[a.length + i] = Math.abs(b[i]!);
+  if (all.length === 0) return 0;
+  if (q >= 1) return all.reduce((m, v) => (v > m ? v : m), 0);
+  all.sort();
+  const pos = q * (all.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(all.length - 1, lo + 1);
+  return f32(all[lo]! + (all[hi]! - all[lo]!) * (pos - lo));
+}
+
+/** quantize.py's bit_shift for b-bit weights whose chosen magnitude limit is `limit`. */
+export function bitShiftFor(limit: number, bits: WeightBits): number {
+  const raw = limit > 0 ? Math.floor(Math.log2(1 / limit)) : Infinity;
+  return Math.max(-7 - bits, Math.min(23 - bits, raw));
+}
+
+export function quantizeLayer(p: FloatLayerParams, bits: WeightBits, shiftQuantile = 1): { params: LayerParams; info: QuantizedLayerInfo } {
+  const bitShift = bitShiftFor(absQuantile(p.weight, p.bias, shiftQuantile), bits);
+  const scale = 2 ** (bits - 1 + bitShift);
+  const lo = -(2 ** (bits - 1));
+  const hi = 2 ** (bits - 1) - 1;
+  const weights = new Int8Array(p.weight.length);
+  let clipped = 0;
+  for (let i = 0; i < p.weight.length; i++) {
+    const q = Math.floor(f32(f32(p.weight[i]! * scale) + 0.5));
+    if (q < lo || q > hi) clipped++;
+    weights[i] = q < lo ? lo : q > hi ? hi : q;
+  }
+  let bias: Int32Array | null = null;
+  if (p.bias) {
+    bias = new Int32Array(p.bias.length);
+    for (let i = 0; i < p.bias.length; i++) {
+      const q = roundHalfEven(f32(p.bias[i]! * scale));
+      bias[i] = q < lo ? lo : q > hi ? hi : q;
+    }
+  }
+  return {
+    params: { weights, bias },
+    info: { name: p.name, bits, bitShift, outputShift: -bitShift, clippedShare: p.weight.length ? clipped / p.weight.length : 0 },
+  };
+}
+
+const hasWeights = (l: Layer): boolean => l.op === 'conv1d' || l.op === 'conv2d' || l.op === 'convtranspose2d' || l.op === 'linear';
+
+/**
+ * A copy of `model` with integer params, weightBits and outputShift on every layer with weights.
+ * Float params are matched by layer name; a missing or mis-sized entry is an error.
+ */
+export function quantizeModel(
+  model: Model,
+  floatParams: readonly FloatLayerParams[],
+  options: QuantizeOptions = {},
+): { model: Model; layers: QuantizedLayerInfo[] } {
+  const byName = new Map(floatParams.map((p) => [p.name, p]));
+  const infos: QuantizedLayerInfo[] = [];
+  const layers = model.layers.map((layer) => {
+    if (!hasWeights(layer)) return { ...layer };
+    const p = byName.get(layer.name);
+    if (!p) throw new Error(`quantize: no float parameters for layer "${layer.name}".`);
+    if (layer.hasBias !== (p.bias !== null)) {
+      throw new Error(`quantize: layer "${layer.name}" ${layer.hasBias ? 'has' : 'has no'} bias in the model but the float parameters ${p.bias ? 'have' : 'have none'}.`);
+    }
+    if (p.bias && p.bias.length !== layer.outChannels) {
+      throw new Error(`quantize: layer "${layer.name}" bias has ${p.bias.length} values; expected ${layer.outChannels}.`);
+    }
+    const bits = options.layerBits?.[layer.name] ?? options.defaultBits ?? layer.weightBits;
+    const { params, info } = quantizeLayer(p, bits, options.shiftQuantile ?? 1);
+    infos.push(info);
+    return { ...layer, weightBits: bits, outputShift: info.outputShift, params };
+  });
+  return { model: { ...model, layers }, layers: infos };
+}
