@@ -1,0 +1,45 @@
+// Progress of ai8xize.py from its console output: the reading phases, the per-layer checkpoint
+// table, and the progress bars of weight arrangement and code generation ("Creating network...").
+// Phase weights are rough shares of a typical run, so the bar moves evenly.
+import type { ProgressParser } from './progress-parser.ts';
+
+const PHASES: { pattern: RegExp; phase: string; at: number }[] = [
+  { pattern: /^Configuring device/i, phase: 'configure', at: 0.02 },
+  { pattern: /^Reading .*\.ya?ml/i, phase: 'read-yaml', at: 0.05 },
+  { pattern: /^Reading .*(?:checkpoint|weights|\.pth)/i, phase: 'read-checkpoint', at: 0.1 },
+  { pattern: /^Checkpoint for epoch/i, phase: 'read-checkpoint', at: 0.15 },
+  { pattern: /^Configuring data set/i, phase: 'sample', at: 0.3 },
+  { pattern: /^Arranging weights/i, phase: 'arrange-weights', at: 0.35 },
+  { pattern: /^Storing weights/i, phase: 'store-weights', at: 0.5 },
+  { pattern: /^Creating network/i, phase: 'generate', at: 0.6 },
+];
+// Progress bar span per phase: the bar's percentage moves within [at, next phase's at].
+const SPAN: Record<string, number> = { 'arrange-weights': 0.15, 'store-weights': 0.1, generate: 0.35 };
+
+export function createAi8xizeProgress(): ProgressParser {
+  let layers = 0;
+  let current: { phase: string; at: number } = { phase: 'start', at: 0 };
+  return (raw) => {
+    const line = raw.trim();
+    for (const p of PHASES) {
+      if (p.pattern.test(line)) {
+        current = { phase: p.phase, at: p.at };
+        return { phase: 'synthesize', fraction: p.at, message: line, data: { step: p.phase } };
+      }
+    }
+    // Rows of the checkpoint table name each weight tensor: one row per parameter layer.
+    if (current.phase === 'read-checkpoint' && /\S+\.weight\b/.test(line) && /^\d+\s+\d+\s/.test(line)) {
+      layers++;
+      return { phase: 'synthesize', fraction: 0.15, message: `checkpoint layer ${layers}`, data: { step: 'read-checkpoint', layers } };
+    }
+    const total = line.match(/^TOTAL: (\d+) parameter layers/);
+    if (total) return { phase: 'synthesize', fraction: 0.25, message: line, data: { step: 'read-checkpoint', layers: Number(total[1]) } };
+    const pct = line.match(/(\d{1,3})%/);
+    const span = SPAN[current.phase];
+    if (pct && span !== undefined) {
+      const f = Math.min(1, Number(pct[1]) / 100);
+      return { phase: 'synthesize', fraction: Math.min(0.99, current.at + f * span), message: `${current.phase} ${pct[1]}%`, data: { step: current.phase } };
+    }
+    return undefined;
+  };
+}
