@@ -1,0 +1,152 @@
+// What the link needs from a deployed model: shapes, output scale, a model hash, and the
+// bit-exact simulator (final output and every layer's output). Built from an artifacts folder
+// (checkpoint.pth.tar + network.yaml [+ sample.input.npy, model.onnx]) via the ai8x importer and
+// the simulator; the virtual device and the live check both run on it.
+import { existsSync, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { ApiError } from '../api/contract.ts';
+import type { Model } from '../ir/graph.ts';
+import { readNpy, type NdArray } from '../formats/npy.ts';
+import { crc32 } from './framing.ts';
+
+export interface LayerOutput {
+  name: string;
+  /** Channel-first values (int8 range for 8-bit layers, raw accumulators for a 32-bit one). */
+  data: Int32Array;
+  /** Bytes per element on the wire: 1 (8-bit output) or 4 (32-bit output). */
+  elemBytes: 1 | 4;
+}
+
+export interface ModelRuntime {
+  /** Human name (arch, dataset). */
+  name: string;
+  model: Model;
+  /** CRC-32 over the checkpoint then the YAML bytes (what HELLO reports). */
+  modelHash: number;
+  /** Channel-first input shape without batch: [C, H, W] or [C, L]. */
+  inputShape: number[];
+  inputLength: number;
+  outputCount: number;
+  /** Weight bits of the output layer; a 32-bit output's unit is 2^-(6+b). */
+  outputWeightBits: number;
+  outputBits: 8 | 32;
+  layerNames: string[];
+  /** Final output of the bit-exact simulator. */
+  run(window: Int8Array): Int32Array;
+  /** Final output plus every layer's output. */
+  runLayers(window: Int8Array): { outputs: Int32Array; layers: LayerOutput[] };
+  /** The artifacts' sample input, when present. */
+  sample?: Int8Array;
+  /** model.onnx in the artifacts folder, when present (float reference). */
+  floatModelPath?: string;
+  /** quantization.json when present (input/output scales of the float model). */
+  quantization?: Record<string, unknown>;
+}
+
+/** The final layer's output as the device sends it, whatever integer type the simulator used. */
+export function toInt32(values: ArrayLike<number | bigint>): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = Number(values[i]);
+  return out;
+}
+
+export function int8Window(values: ArrayLike<number | bigint>, what: string): Int8Array {
+  const out = new Int8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    if (!Number.isInteger(v) || v < -128 || v > 127) {
+      throw new ApiError('invalid-data', `${what}: element ${i} is ${v}, expected an integer in [-128, 127].`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Output unit of the final layer as a power of two: value · 2^scaleExp is the float logit. */
+export function outputScaleExp(rt: Pick<ModelRuntime, 'outputBits' | 'outputWeightBits'>): number {
+  // max78002.md §5: 32-bit output with b-bit weights is in units of 2^-(6+b) (Q17.14 for b = 8);
+  // an 8-bit output is int8/128 like every other activation.
+  return rt.outputBits === 32 ? -(6 + rt.outputWeightBits) : -7;
+}
+
+interface SimModule {
+  simulate(model: Model, input: unknown, options?: { allLayers?: boolean }): unknown;
+}
+interface ImportModule {
+  importAi8x(req: { checkpoint: Uint8Array; checkpointName?: string; yaml: string; yamlName?: string; sample?: NdArray; sampleName?: string }): { model: Model };
+}
+
+function pickOutputs(res: unknown): { outputs: ArrayLike<number | bigint>; layers?: unknown[] } {
+  if (ArrayBuffer.isView(res)) return { outputs: res as unknown as ArrayLike<number> };
+  const r = res as Record<string, unknown>;
+  const out = (r.output ?? r.outputs ?? r.final) as unknown;
+  const data = ArrayBuffer.isView(out) ? out : (out as { data?: unknown } | undefined)?.data;
+  if (!ArrayBuffer.isView(data)) throw new Error('The simulator returned no output array.');
+  const layers = (r.layers ?? r.layerOutputs) as unknown[] | undefined;
+  return { outputs: data as unknown as ArrayLike<number>, ...(layers ? { layers } : {}) };
+}
+
+function layerData(l: unknown): ArrayLike<number | bigint> {
+  if (ArrayBuffer.isView(l)) return l as unknown as ArrayLike<number>;
+  const d = (l as { data?: unknown; output?: unknown }).data ?? (l as { output?: unknown }).output;
+  if (ArrayBuffer.isView(d)) return d as unknown as ArrayLike<number>;
+  return layerData(d);
+}
+
+/** Loads an artifacts folder: the model through the ai8x importer, the simulator, and the extras. */
+export async function loadRuntime(dir: string): Promise<ModelRuntime> {
+  const checkpoint = join(dir, 'checkpoint.pth.tar');
+  const yaml = join(dir, 'network.yaml');
+  for (const [file, what] of [[checkpoint, 'the quantized checkpoint'], [yaml, 'the network YAML']] as const) {
+    if (!existsSync(file)) throw new ApiError('not-found', `Artifacts folder ${dir} has no ${file.slice(dir.length + 1)} (${what}).`, 'artifacts');
+  }
+  const samplePath = join(dir, 'sample.input.npy');
+  const [ckptBytes, yamlBytes] = await Promise.all([fs.readFile(checkpoint), fs.readFile(yaml)]);
+  const sampleBytes = existsSync(samplePath) ? await fs.readFile(samplePath) : undefined;
+  // Loaded by name so this file type-checks before the importer and simulator exist.
+  const importPath = '../formats/import-ai8x.ts';
+  const simPath = '../sim/simulate.ts';
+  const { importAi8x } = (await import(importPath)) as ImportModule;
+  const { simulate } = (await import(simPath)) as SimModule;
+  const sampleArray = sampleBytes ? readNpy(new Uint8Array(sampleBytes), samplePath) : undefined;
+  const { model } = importAi8x({
+    checkpoint: new Uint8Array(ckptBytes),
+    checkpointName: checkpoint,
+    yaml: yamlBytes.toString('utf8'),
+    yamlName: yaml,
+    ...(sampleArray ? { sample: sampleArray, sampleName: samplePath } : {}),
+  });
+  const last = model.layers[model.layers.length - 1]!;
+  const inputShape = [model.input.channels, ...model.input.dims];
+  const inputLength = inputShape.reduce((a, b) => a * b, 1);
+  const sample = sampleArray ? int8Window(sampleArray.data as ArrayLike<number | bigint>, samplePath) : undefined;
+  const run = (w: Int8Array) => toInt32(pickOutputs(simulate(model, w, { allLayers: false })).outputs);
+  const probe = run(sample ?? new Int8Array(inputLength));
+  const onnx = join(dir, 'model.onnx');
+  const qjson = join(dir, 'quantization.json');
+  const quantization = existsSync(qjson) ? (JSON.parse(await fs.readFile(qjson, 'utf8')) as Record<string, unknown>) : undefined;
+  return {
+    name: `${model.arch} (${model.dataset})`,
+    model,
+    modelHash: crc32(new Uint8Array(yamlBytes), 0, yamlBytes.length, crc32(new Uint8Array(ckptBytes))),
+    inputShape,
+    inputLength,
+    outputCount: probe.length,
+    outputWeightBits: last.weightBits,
+    outputBits: last.outputWidth,
+    layerNames: model.layers.map((l) => l.name),
+    run,
+    runLayers(w) {
+      const res = pickOutputs(simulate(model, w, { allLayers: true }));
+      const layers = (res.layers ?? []).map((l, i) => ({
+        name: model.layers[i]?.name ?? `layer${i}`,
+        data: toInt32(layerData(l)),
+        elemBytes: (model.layers[i]?.outputWidth === 32 ? 4 : 1) as 1 | 4,
+      }));
+      return { outputs: toInt32(res.outputs), layers };
+    },
+    ...(sample ? { sample } : {}),
+    ...(existsSync(onnx) ? { floatModelPath: onnx } : {}),
+    ...(quantization ? { quantization } : {}),
+  };
+}

@@ -1,0 +1,362 @@
+// Host side of the device protocol over one serial line: HELLO handshake, windows in flight with
+// sequence numbers (a result is matched by seq AND by the CRC of the window it was computed on),
+// NAK / timeout resends, unplug detection and automatic reconnect to the same path.
+import { ApiError } from '../api/contract.ts';
+import { FrameDecoder, crc32, encodeFrame, type Frame } from './framing.ts';
+import { LINE_BITS_PER_BYTE } from './line-pacer.ts';
+import * as P from './protocol.ts';
+import { openPort, type SerialLink } from './serial-port.ts';
+
+export interface SessionOptions {
+  path: string;
+  baud?: number;
+  /** Resends of one request before the window counts as lost (default 5). */
+  retries?: number;
+  /** Wait for a reply beyond the line time of what is in flight, ms (default 250). */
+  replyTimeoutMs?: number;
+  /** Give up on a device that stays unplugged this long, ms (default 15000). */
+  reconnectTimeoutMs?: number;
+  /** How long to wait for the first HELLO, ms (default 2000). */
+  helloTimeoutMs?: number;
+}
+
+export interface SessionStats {
+  framesSent: number;
+  framesReceived: number;
+  /** Frames from the device that failed the header check or CRC. */
+  framesCorrupted: number;
+  /** Places where the stream lost sync and garbage bytes were skipped. */
+  resyncs: number;
+  garbageBytes: number;
+  /** Requests that needed a resend and then got their answer. */
+  framesRecovered: number;
+  /** Windows given up on after every retry. */
+  windowsLost: number;
+  naksSent: number;
+  naksReceived: number;
+  timeouts: number;
+  /** Replies for a seq no longer in flight (a late answer to a resent request). */
+  duplicates: number;
+  /** Replies whose window CRC did not match the window sent under that seq (never used). */
+  misattributed: number;
+  reconnects: number;
+}
+
+export type LinkStatus = 'connected' | 'unplugged' | 'reconnecting' | 'closed';
+
+interface Pending {
+  seq: number;
+  type: number;
+  expect: number;
+  bytes: Uint8Array;
+  tries: number;
+  timer: NodeJS.Timeout | null;
+  resolve(f: Frame): void;
+  reject(e: Error): void;
+  /** For INPUT: the window's CRC the RESULT must echo. */
+  inputCrc?: number;
+}
+
+export interface InferResult {
+  seq: number;
+  outputs: Int32Array;
+  timeUs: number;
+  /** Resends this window needed. */
+  resends: number;
+}
+
+export class DeviceSession {
+  readonly stats: SessionStats = {
+    framesSent: 0, framesReceived: 0, framesCorrupted: 0, resyncs: 0, garbageBytes: 0, framesRecovered: 0,
+    windowsLost: 0, naksSent: 0, naksReceived: 0, timeouts: 0, duplicates: 0, misattributed: 0, reconnects: 0,
+  };
+  hello!: P.Hello;
+  status: LinkStatus = 'closed';
+  private link: SerialLink | null = null;
+  private decoder: FrameDecoder;
+  private pending = new Map<number, Pending>();
+  private nextSeq = 1;
+  private readonly baud: number;
+  private readonly retries: number;
+  private readonly replyTimeoutMs: number;
+  private statusCbs: ((s: LinkStatus, message?: string) => void)[] = [];
+  private sensorCbs: ((s: P.Sensor & { seq: number }) => void)[] = [];
+  private unpluggedAt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private closedByUser = false;
+
+  private constructor(private readonly opts: SessionOptions) {
+    this.baud = opts.baud ?? 921600;
+    this.retries = opts.retries ?? 5;
+    this.replyTimeoutMs = opts.replyTimeoutMs ?? 250;
+    this.decoder = new FrameDecoder(({ seq }) => {
+      // The header survived: ask for this seq again instead of waiting for the timeout.
+      this.stats.naksSent++;
+      this.write(encodeFrame(P.frame(P.MsgType.NAK, seq, P.encodeNak(0))));
+    });
+  }
+
+  static async open(opts: SessionOptions): Promise<DeviceSession> {
+    const s = new DeviceSession(opts);
+    await s.connect();
+    try {
+      s.hello = await s.requestHello(opts.helloTimeoutMs ?? 2000);
+    } catch (error) {
+      await s.close();
+      throw error;
+    }
+    return s;
+  }
+
+  onStatus(cb: (s: LinkStatus, message?: string) => void): void {
+    this.statusCbs.push(cb);
+  }
+
+  onSensor(cb: (s: P.Sensor & { seq: number }) => void): void {
+    this.sensorCbs.push(cb);
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Sends one window and resolves with the device's result for exactly that window. */
+  async infer(window: Int8Array): Promise<InferResult> {
+    const payload = P.encodeInput(window);
+    const inputCrc = crc32(payload);
+    const seq = this.takeSeq();
+    const p = this.request(P.MsgType.INPUT, seq, payload, P.MsgType.RESULT, inputCrc);
+    const { frame, resends } = await p;
+    const r = P.decodeResult(frame.payload);
+    return { seq, outputs: r.outputs, timeUs: r.timeUs, resends };
+  }
+
+  /** Every element of one layer's output for a window the device still holds. */
+  async layerDump(window: number, layer: number): Promise<P.LayerDump> {
+    let offset = 0;
+    let whole: P.LayerDump | null = null;
+    for (;;) {
+      const seq = this.takeSeq();
+      const { frame } = await this.request(P.MsgType.LAYER_REQ, seq, P.encodeLayerReq({ window, layer, offset, maxCount: 16000 }), P.MsgType.LAYER_DUMP);
+      const d = P.decodeLayerDump(frame.payload);
+      whole ??= { ...d, offset: 0, data: new Int32Array(d.total) };
+      whole.data.set(d.data, d.offset);
+      offset = d.offset + d.data.length;
+      if (offset >= d.total || d.data.length === 0) return whole;
+    }
+  }
+
+  async sensor(enable: boolean, rateHz = 0): Promise<void> {
+    await this.request(P.MsgType.SENSOR_CTRL, this.takeSeq(), P.encodeSensorCtrl({ enable, rateHz }), P.MsgType.ACK);
+  }
+
+  async close(): Promise<void> {
+    this.closedByUser = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.failAll(new ApiError('cancelled', 'The device session was closed.'));
+    const link = this.link;
+    this.link = null;
+    await link?.close();
+    this.setStatus('closed');
+  }
+
+  /** Line time of n bytes at the session's baud rate, ms. */
+  lineMs(bytes: number): number {
+    return (bytes * LINE_BITS_PER_BYTE * 1000) / this.baud;
+  }
+
+  private takeSeq(): number {
+    // Skip seqs still in flight after a wrap (65,535 windows ago: practically never).
+    do this.nextSeq = (this.nextSeq + 1) & 0xffff;
+    while (this.nextSeq === 0 || this.pending.has(this.nextSeq));
+    return this.nextSeq;
+  }
+
+  private async requestHello(timeoutMs: number): Promise<P.Hello> {
+    const seq = this.takeSeq();
+    const saved = this.retries;
+    try {
+      const { frame } = await this.request(P.MsgType.HELLO_REQ, seq, new Uint8Array(0), P.MsgType.HELLO, undefined, timeoutMs, 1);
+      const h = P.decodeHello(frame.payload);
+      if (h.protocolVersion !== P.PROTOCOL_VERSION) {
+        throw new ApiError('device', `The device speaks protocol version ${h.protocolVersion}; this workbench speaks ${P.PROTOCOL_VERSION}. Reflash the firmware from this workbench.`);
+      }
+      return h;
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'device-timeout') {
+        throw new ApiError('device-silent', `Nothing answered on ${this.opts.path} within ${timeoutMs} ms (no HELLO). Is the QAT Workbench firmware flashed and running, is the baud rate ${this.baud}, and is this the board's UART (not the debug port)?`, 'path');
+      }
+      throw error;
+    } finally {
+      void saved;
+    }
+  }
+
+  private request(type: number, seq: number, payload: Uint8Array, expect: number, inputCrc?: number, timeoutMs?: number, tries?: number): Promise<{ frame: Frame; resends: number }> {
+    const bytes = encodeFrame(P.frame(type, seq, payload));
+    return new Promise((resolve, reject) => {
+      const p: Pending = {
+        seq, type, expect, bytes, tries: 0, timer: null,
+        resolve: (f) => {
+          if (p.tries > 0) this.stats.framesRecovered++;
+          resolve({ frame: f, resends: p.tries });
+        },
+        reject,
+        ...(inputCrc !== undefined ? { inputCrc } : {}),
+      };
+      const maxTries = tries ?? this.retries + 1;
+      const arm = () => {
+        if (p.timer) clearTimeout(p.timer);
+        if (this.status !== 'connected') return;
+        // Everything ahead of this request must cross the line first.
+        let ahead = 0;
+        for (const q of this.pending.values()) ahead += q.bytes.length;
+        const ms = (timeoutMs ?? this.replyTimeoutMs) + 2 * this.lineMs(ahead + 2 * bytes.length);
+        p.timer = setTimeout(() => {
+          this.stats.timeouts++;
+          if (p.tries + 1 >= maxTries) {
+            this.pending.delete(seq);
+            if (type === P.MsgType.INPUT) this.stats.windowsLost++;
+            reject(new ApiError('device-timeout', `No ${P.typeName(expect)} for ${P.typeName(type)} #${seq} after ${p.tries + 1} attempt(s).`));
+            return;
+          }
+          p.tries++;
+          this.write(p.bytes);
+          arm();
+        }, ms);
+      };
+      (p as Pending & { arm?: () => void }).arm = arm;
+      this.pending.set(seq, p);
+      this.write(bytes);
+      arm();
+    });
+  }
+
+  private onFrame(f: Frame): void {
+    this.stats.framesReceived++;
+    if (f.type === P.MsgType.SENSOR) {
+      const s = P.decodeSensor(f.payload);
+      for (const cb of this.sensorCbs) cb({ ...s, seq: f.seq });
+      return;
+    }
+    const p = this.pending.get(f.seq);
+    if (f.type === P.MsgType.NAK) {
+      this.stats.naksReceived++;
+      if (p) {
+        p.tries++;
+        this.write(p.bytes);
+        (p as Pending & { arm?: () => void }).arm?.();
+      }
+      return;
+    }
+    if (!p) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (f.type === P.MsgType.ERROR) {
+      const e = P.decodeError(f.payload);
+      this.settle(p);
+      p.reject(new ApiError('device', `The device refused ${P.typeName(p.type)} #${p.seq}: ${e.message} (device error ${e.code}).`));
+      return;
+    }
+    if (f.type !== p.expect) return;
+    if (p.inputCrc !== undefined && P.decodeResult(f.payload).inputCrc !== p.inputCrc) {
+      // Same seq but computed on another window: never attribute it; resend ours.
+      this.stats.misattributed++;
+      p.tries++;
+      this.write(p.bytes);
+      return;
+    }
+    this.settle(p);
+    p.resolve(f);
+  }
+
+  private settle(p: Pending): void {
+    if (p.timer) clearTimeout(p.timer);
+    this.pending.delete(p.seq);
+  }
+
+  private write(bytes: Uint8Array): void {
+    if (!this.link || this.status !== 'connected') return;
+    this.stats.framesSent++;
+    this.link.write(bytes);
+  }
+
+  private async connect(): Promise<void> {
+    this.link = await openPort(this.opts.path, this.baud);
+    this.decoder.reset();
+    this.link.onData((chunk) => {
+      const before = this.decoder.stats;
+      const c0 = before.corruptFrames;
+      const r0 = before.resyncs;
+      const g0 = before.garbageBytes;
+      const frames = this.decoder.push(chunk);
+      this.stats.framesCorrupted += this.decoder.stats.corruptFrames - c0;
+      this.stats.resyncs += this.decoder.stats.resyncs - r0;
+      this.stats.garbageBytes += this.decoder.stats.garbageBytes - g0;
+      for (const f of frames) {
+        try {
+          this.onFrame(f);
+        } catch {
+          this.stats.framesCorrupted++;
+        }
+      }
+    });
+    this.link.onClose(({ unplugged, message }) => {
+      if (this.closedByUser || !unplugged) return;
+      this.link = null;
+      this.unpluggedAt = Date.now();
+      for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
+      this.setStatus('unplugged', `The device on ${this.opts.path} went away (${message ?? 'closed'}); reconnecting…`);
+      this.scheduleReconnect();
+    });
+    this.setStatus('connected');
+  }
+
+  private scheduleReconnect(): void {
+    this.reconnectTimer = setTimeout(async () => {
+      if (this.closedByUser) return;
+      this.setStatus('reconnecting');
+      try {
+        await this.connect();
+        this.stats.reconnects++;
+        const h = await this.requestHello(1000);
+        if (h.modelHash !== this.hello.modelHash) {
+          this.failAll(new ApiError('device', `After reconnecting, the device runs another model (hash ${h.modelHash.toString(16)} instead of ${this.hello.modelHash.toString(16)}).`));
+          return;
+        }
+        // Everything that was in flight is sent again under its own seq.
+        for (const p of this.pending.values()) {
+          this.write(p.bytes);
+          (p as Pending & { arm?: () => void }).arm?.();
+        }
+      } catch (error) {
+        const waited = Date.now() - this.unpluggedAt;
+        if (waited > (this.opts.reconnectTimeoutMs ?? 15000)) {
+          this.failAll(new ApiError('device-unplugged', `The device on ${this.opts.path} has been gone for ${Math.round(waited / 1000)} s: ${(error as Error).message}`));
+          this.setStatus('closed');
+          return;
+        }
+        const link = this.link;
+        this.link = null;
+        this.status = 'unplugged';
+        await link?.close().catch(() => {});
+        this.scheduleReconnect();
+      }
+    }, 200);
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) {
+      if (p.timer) clearTimeout(p.timer);
+      if (p.type === P.MsgType.INPUT) this.stats.windowsLost++;
+      p.reject(e);
+    }
+    this.pending.clear();
+  }
+
+  private setStatus(s: LinkStatus, message?: string): void {
+    this.status = s;
+    for (const cb of this.statusCbs) cb(s, message);
+  }
+}

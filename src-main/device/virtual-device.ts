@@ -1,0 +1,293 @@
+// A virtual MAX78002 behind a socat pty pair: speaks the device protocol (docs/protocol.md) at
+// line rate, answers with the bit-exact simulator, streams sensor windows, and injects faults
+// (corrupt / drop / delay / garbage bytes, unplug) so the host side can be tested on real ptys.
+import { FrameDecoder, crc32, encodeFrame, type Frame } from './framing.ts';
+import { LinePacer } from './line-pacer.ts';
+import type { ModelRuntime } from './model-runtime.ts';
+import * as P from './protocol.ts';
+import { createPtyPair, type PtyPair } from './pty-pair.ts';
+import { openPort, type SerialLink } from './serial-port.ts';
+
+export interface VirtualDeviceOptions {
+  runtime: ModelRuntime;
+  baud?: number;
+  /** Probability per frame (each direction) of an injected fault. */
+  faultRate?: number;
+  /** Windows the "sensor" captures in live mode (cycled). */
+  sensorWindows?: Int8Array[];
+  /** Sensor windows per second. */
+  sensorRateHz?: number;
+  /** Start streaming at once, without waiting for SENSOR_CTRL. */
+  sensorAutostart?: boolean;
+  seed?: number;
+}
+
+export interface VirtualDeviceStats {
+  framesIn: number;
+  framesOut: number;
+  /** Faults injected on device → host frames, by kind. */
+  injectedOut: { corrupt: number; drop: number; garbage: number; delay: number };
+  /** Bytes flipped on the host → device stream. */
+  injectedIn: number;
+  /** Frames the device found corrupt (and NAKed when the header survived). */
+  corruptIn: number;
+  naksSent: number;
+  resent: number;
+  inferences: number;
+  sensorWindows: number;
+  unplugs: number;
+}
+
+const DEVICE_ID = 'MAX78002-virtual';
+const FIRMWARE_ID = 'qatwb-virtual 1 (bit-exact simulator)';
+
+export class VirtualDevice {
+  readonly stats: VirtualDeviceStats = {
+    framesIn: 0, framesOut: 0, injectedOut: { corrupt: 0, drop: 0, garbage: 0, delay: 0 }, injectedIn: 0,
+    corruptIn: 0, naksSent: 0, resent: 0, inferences: 0, sensorWindows: 0, unplugs: 0,
+  };
+  private pair: PtyPair | null = null;
+  private link: SerialLink | null = null;
+  private out: LinePacer;
+  private inp: LinePacer;
+  private decoder: FrameDecoder;
+  private readonly baud: number;
+  private readonly faultRate: number;
+  private rand: () => number;
+  /** Recent replies by seq, for NAK resends. */
+  private replies = new Map<number, Uint8Array>();
+  /** Recent inputs by seq, for LAYER_REQ. */
+  private inputs = new Map<number, Int8Array>();
+  private layerCache: { seq: number; layers: ReturnType<ModelRuntime['runLayers']>['layers'] } | null = null;
+  private sensorTimer: NodeJS.Timeout | null = null;
+  private sensorSeq = 0;
+  private sensorIndex = 0;
+  private stopped = false;
+
+  constructor(private readonly opts: VirtualDeviceOptions) {
+    this.baud = opts.baud ?? 921600;
+    this.faultRate = opts.faultRate ?? 0;
+    let s = (opts.seed ?? 12345) >>> 0;
+    this.rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    this.out = new LinePacer(this.baud, (b) => this.link?.write(b));
+    this.inp = new LinePacer(this.baud, (b) => this.receive(b));
+    this.decoder = new FrameDecoder(({ type, seq }) => {
+      this.stats.naksSent++;
+      this.send(P.frame(P.MsgType.NAK, seq, P.encodeNak(type)), false);
+    });
+  }
+
+  /** Path the host opens (a stable symlink to the current /dev/pts/N). */
+  get hostPath(): string {
+    if (!this.pair) throw new Error('The virtual device is not started.');
+    return this.pair.hostPath;
+  }
+
+  get hostPts(): string {
+    return this.pair?.hostPts() ?? '';
+  }
+
+  async start(): Promise<string> {
+    this.pair = await createPtyPair();
+    await this.attach();
+    if (this.opts.sensorAutostart) this.startSensor(this.opts.sensorRateHz ?? 10);
+    return this.pair.hostPath;
+  }
+
+  /** Simulates pulling the USB cable for `ms`, then plugging it back in. */
+  async unplug(ms = 500): Promise<void> {
+    if (!this.pair) return;
+    this.stats.unplugs++;
+    this.out.clear();
+    this.inp.clear();
+    const link = this.link;
+    this.link = null;
+    await link?.close();
+    await this.pair.unplug();
+    await new Promise((r) => setTimeout(r, ms));
+    if (this.stopped) return;
+    await this.pair.replug();
+    await this.attach();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopSensor();
+    this.out.stop();
+    this.inp.stop();
+    const link = this.link;
+    this.link = null;
+    await link?.close();
+    await this.pair?.close();
+    this.pair = null;
+  }
+
+  private async attach(): Promise<void> {
+    this.decoder.reset();
+    this.link = await openPort(this.pair!.devicePath, this.baud);
+    this.link.onData((chunk) => this.inp.push(this.injectIn(chunk)));
+  }
+
+  private injectIn(chunk: Uint8Array): Uint8Array {
+    if (this.faultRate <= 0) return chunk;
+    // Spread the per-frame rate over a typical INPUT frame's bytes.
+    const p = this.faultRate / (this.opts.runtime.inputLength + 12);
+    let copy: Uint8Array | null = null;
+    for (let i = 0; i < chunk.length; i++) {
+      if (this.rand() < p) {
+        copy ??= chunk.slice();
+        copy[i]! ^= 1 << Math.floor(this.rand() * 8);
+        this.stats.injectedIn++;
+      }
+    }
+    return copy ?? chunk;
+  }
+
+  private receive(bytes: Uint8Array): void {
+    const before = this.decoder.stats.corruptFrames;
+    for (const f of this.decoder.push(bytes)) {
+      this.stats.framesIn++;
+      try {
+        this.handle(f);
+      } catch (error) {
+        this.send(P.frame(P.MsgType.ERROR, f.seq, P.encodeError({ code: P.ErrorCode.BAD_LENGTH, message: (error as Error).message })));
+      }
+    }
+    this.stats.corruptIn += this.decoder.stats.corruptFrames - before;
+  }
+
+  private handle(f: Frame): void {
+    const rt = this.opts.runtime;
+    switch (f.type) {
+      case P.MsgType.HELLO_REQ:
+        this.send(P.frame(P.MsgType.HELLO, f.seq, P.encodeHello({
+          protocolVersion: P.PROTOCOL_VERSION, deviceId: DEVICE_ID, firmwareId: FIRMWARE_ID, modelHash: rt.modelHash,
+          inputShape: rt.inputShape, inputBits: 8, outputCount: rt.outputCount, outputBits: rt.outputBits,
+          outputWeightBits: rt.outputWeightBits, layerCount: rt.layerNames.length,
+        })));
+        return;
+      case P.MsgType.INPUT: {
+        if (f.payload.length !== rt.inputLength) {
+          this.send(P.frame(P.MsgType.ERROR, f.seq, P.encodeError({ code: P.ErrorCode.BAD_LENGTH, message: `INPUT has ${f.payload.length} bytes, the model takes ${rt.inputLength}.` })));
+          return;
+        }
+        const window = P.decodeInput(f.payload);
+        const t0 = performance.now();
+        const outputs = rt.run(window);
+        const timeUs = Math.round((performance.now() - t0) * 1000);
+        this.stats.inferences++;
+        this.remember(this.inputs, f.seq, window);
+        const reply = this.send(P.frame(P.MsgType.RESULT, f.seq, P.encodeResult({ inputCrc: crc32(f.payload), timeUs, outputs })));
+        this.remember(this.replies, f.seq, reply);
+        return;
+      }
+      case P.MsgType.NAK: {
+        const cached = this.replies.get(f.seq);
+        if (cached) {
+          this.stats.resent++;
+          this.transmit(cached, true);
+        }
+        return;
+      }
+      case P.MsgType.SENSOR_CTRL: {
+        const c = P.decodeSensorCtrl(f.payload);
+        if (c.enable && !this.opts.sensorWindows?.length) {
+          this.send(P.frame(P.MsgType.ERROR, f.seq, P.encodeError({ code: P.ErrorCode.UNSUPPORTED, message: 'This virtual device has no sensor (start it with --sensor).' })));
+          return;
+        }
+        if (c.enable) this.startSensor(c.rateHz || this.opts.sensorRateHz || 10);
+        else this.stopSensor();
+        this.send(P.frame(P.MsgType.ACK, f.seq));
+        return;
+      }
+      case P.MsgType.LAYER_REQ: {
+        const q = P.decodeLayerReq(f.payload);
+        const window = this.inputs.get(q.window);
+        if (!window) {
+          this.send(P.frame(P.MsgType.ERROR, f.seq, P.encodeError({ code: P.ErrorCode.STALE_WINDOW, message: `Window ${q.window} is no longer kept on the device.` })));
+          return;
+        }
+        if (this.layerCache?.seq !== q.window) this.layerCache = { seq: q.window, layers: rt.runLayers(window).layers };
+        const layer = this.layerCache.layers[q.layer];
+        if (!layer) {
+          this.send(P.frame(P.MsgType.ERROR, f.seq, P.encodeError({ code: P.ErrorCode.NO_SUCH_LAYER, message: `The model has ${this.layerCache.layers.length} layers; layer ${q.layer} does not exist.` })));
+          return;
+        }
+        const room = Math.floor(16000 / layer.elemBytes);
+        const count = Math.max(0, Math.min(q.maxCount, room, layer.data.length - q.offset));
+        this.send(P.frame(P.MsgType.LAYER_DUMP, f.seq, P.encodeLayerDump({
+          window: q.window, layer: q.layer, layerCount: this.layerCache.layers.length, elemBytes: layer.elemBytes,
+          total: layer.data.length, offset: q.offset, data: layer.data.subarray(q.offset, q.offset + count),
+        })));
+        return;
+      }
+      case P.MsgType.ACK:
+        return;
+      default:
+        this.send(P.frame(P.MsgType.ERROR, f.seq, P.encodeError({ code: P.ErrorCode.UNKNOWN_TYPE, message: `Unknown message type ${P.typeName(f.type)}.` })));
+    }
+  }
+
+  private startSensor(rateHz: number): void {
+    this.stopSensor();
+    const windows = this.opts.sensorWindows ?? [];
+    const rt = this.opts.runtime;
+    const tick = () => {
+      if (!this.link || windows.length === 0) return;
+      const window = windows[this.sensorIndex++ % windows.length]!;
+      const t0 = performance.now();
+      const outputs = rt.run(window);
+      const timeUs = Math.round((performance.now() - t0) * 1000);
+      this.stats.sensorWindows++;
+      this.send(P.frame(P.MsgType.SENSOR, this.sensorSeq++, P.encodeSensor({ timeUs, window, outputs })));
+    };
+    this.sensorTimer = setInterval(tick, Math.max(1, 1000 / rateHz));
+  }
+
+  private stopSensor(): void {
+    if (this.sensorTimer) clearInterval(this.sensorTimer);
+    this.sensorTimer = null;
+  }
+
+  private remember<T>(map: Map<number, T>, seq: number, v: T): void {
+    map.delete(seq);
+    map.set(seq, v);
+    if (map.size > 32) map.delete(map.keys().next().value!);
+  }
+
+  private send(f: Frame, faults = true): Uint8Array {
+    const bytes = encodeFrame(f);
+    this.transmit(bytes, faults);
+    return bytes;
+  }
+
+  private transmit(bytes: Uint8Array, faults: boolean): void {
+    this.stats.framesOut++;
+    if (!faults || this.faultRate <= 0 || this.rand() >= this.faultRate) {
+      this.out.push(bytes);
+      return;
+    }
+    const kind = Math.floor(this.rand() * 4);
+    const at = Math.floor(this.rand() * bytes.length);
+    if (kind === 0) {
+      const c = bytes.slice();
+      c[at]! ^= 1 << Math.floor(this.rand() * 8);
+      this.stats.injectedOut.corrupt++;
+      this.out.push(c);
+    } else if (kind === 1) {
+      this.stats.injectedOut.drop++;
+      this.out.push(bytes.subarray(0, at));
+      this.out.push(bytes.subarray(at + 1));
+    } else if (kind === 2) {
+      // Line noise before an intact frame.
+      const junk = new Uint8Array(1 + Math.floor(this.rand() * 16)).map(() => Math.floor(this.rand() * 256));
+      this.stats.injectedOut.garbage++;
+      this.out.push(junk);
+      this.out.push(bytes);
+    } else {
+      this.stats.injectedOut.delay++;
+      this.out.hold(5 + Math.floor(this.rand() * 40));
+      this.out.push(bytes);
+    }
+  }
+}
