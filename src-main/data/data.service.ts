@@ -1,12 +1,53 @@
 // The data service: implements api/data.api.ts over the data capability (Node edge; no Electron).
-import type { ServiceImpl } from '../api/contract.ts';
-import type { dataApi } from '../api/data.api.ts';
+import { ApiError, type ServiceImpl } from '../api/contract.ts';
+import type { dataApi, DatasetSummaryDto } from '../api/data.api.ts';
 import type { ServiceEnv } from '../services.ts';
+import { datasetStore, prepareData, type PreparedData } from './source.ts';
+import { classWeights, summarize } from './summary.ts';
+import { toDeviceInt8 } from './normalize.ts';
+
+export function summaryDto(p: PreparedData): DatasetSummaryDto {
+  const s = summarize(p.dataset, p.split);
+  return { datasetId: p.id, ...s, classWeights: classWeights(p.dataset.y, p.dataset.classNames.length, p.split.train) };
+}
+
+function get(id: string): PreparedData {
+  const p = datasetStore.get(id);
+  if (!p) throw new ApiError('not-found', `No imported data set with id ${id}; import it first.`, 'datasetId');
+  return p;
+}
 
 export function createDataService(_env: ServiceEnv): ServiceImpl<typeof dataApi> {
   return {
     async ping() {
       return { ok: true as const };
+    },
+    async import(req, ctx) {
+      ctx.progress({ phase: 'import', fraction: 0, message: `Reading ${req.source.kind === 'example' ? req.source.name : req.source.kind === 'csv' ? req.source.file : req.source.xFile}` });
+      const prepared = await prepareData(req.source, { ...(req.limit ? { limit: req.limit } : {}), ...(req.split ? { split: req.split } : {}) });
+      ctx.signal.throwIfAborted();
+      datasetStore.set(prepared.id, prepared);
+      ctx.progress({ phase: 'import', fraction: 1, message: `${prepared.dataset.count} samples` });
+      return summaryDto(prepared);
+    },
+    async summary(req) {
+      return summaryDto(get(req.datasetId));
+    },
+    async preview(req) {
+      const { dataset } = get(req.datasetId);
+      const per = dataset.channels * dataset.dims.reduce((a, b) => a * b, 1);
+      const count = req.count ?? 8;
+      const samples = [];
+      for (let i = req.offset ?? 0; i < dataset.count && samples.length < count; i++) {
+        if (req.classIndex !== undefined && dataset.y[i] !== req.classIndex) continue;
+        samples.push({
+          index: i,
+          label: dataset.y[i]!,
+          className: dataset.classNames[dataset.y[i]!]!,
+          values: Array.from(dataset.x.subarray(i * per, (i + 1) * per), toDeviceInt8),
+        });
+      }
+      return { samples };
     },
   };
 }

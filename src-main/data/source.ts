@@ -1,0 +1,63 @@
+// Loads a DataSource (api/data.api.ts) from disk or the built-in example into a Dataset, and keeps
+// imported data sets in memory for the data and training services (Node edge: reads files).
+import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import type { DataSource, SplitSpec } from '../api/data.api.ts';
+import type { Dataset, Split } from './dataset.ts';
+import { ApiError } from '../api/contract.ts';
+import { parseCsv } from './csv.ts';
+import { parseNpyPair } from './npy-pair.ts';
+import { loadMnistExample } from './mnist.ts';
+import { selectSamples, splitDataset, subsetIndices } from './split.ts';
+
+async function readBytes(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ApiError(code === 'ENOENT' ? 'not-found' : 'io', `${file}: cannot read the file (${code ?? (error as Error).message}).`, file);
+  }
+}
+
+export async function loadDataSource(source: DataSource): Promise<Dataset> {
+  switch (source.kind) {
+    case 'example':
+      return loadMnistExample();
+    case 'csv': {
+      const text = new TextDecoder().decode(await readBytes(source.file));
+      return parseCsv(text, {
+        file: source.file,
+        ...(source.labelColumn !== undefined ? { labelColumn: source.labelColumn } : {}),
+        ...(source.scaling ? { scaling: source.scaling } : {}),
+        ...(source.shape ? { shape: source.shape } : {}),
+      });
+    }
+    case 'npy':
+      return parseNpyPair(await readBytes(source.xFile), await readBytes(source.yFile), {
+        xFile: source.xFile,
+        yFile: source.yFile,
+        ...(source.scaling ? { scaling: source.scaling } : {}),
+      });
+  }
+}
+
+export interface PreparedData {
+  id: string;
+  source: DataSource;
+  dataset: Dataset;
+  split: Split;
+}
+
+/** Loads, optionally subsets (stratified, seeded), and splits. */
+export async function prepareData(source: DataSource, options: { limit?: number; split?: SplitSpec } = {}): Promise<PreparedData> {
+  let dataset = await loadDataSource(source);
+  const seed = options.split?.seed ?? 1;
+  if (options.limit !== undefined && options.limit < dataset.count) dataset = selectSamples(dataset, subsetIndices(dataset, options.limit, seed));
+  const split = splitDataset(dataset, { ...options.split, seed });
+  if (split.train.length === 0) throw new ApiError('invalid-data', `${dataset.name}: the split leaves no training samples (${dataset.count} samples).`, 'split');
+  if (split.test.length === 0) throw new ApiError('invalid-data', `${dataset.name}: the split leaves no test samples (${dataset.count} samples); raise split.test.`, 'split.test');
+  return { id: randomUUID(), source, dataset, split };
+}
+
+/** Imported data sets of this process, by id (the UI imports once, then trains on the id). */
+export const datasetStore = new Map<string, PreparedData>();
