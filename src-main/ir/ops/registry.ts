@@ -1,0 +1,21 @@
+// The list of IR ops: maps each OpKind to its spec. A test checks every kind has an op and a kernel.
+import type { OpKind } from '../graph.ts';
+import type { OpSpec } from './op-spec.ts';
+import { conv1d } from './conv1d.ts';
+import { conv2d } from './conv2d.ts';
+import { convtranspose2d } from './convtranspose2d.ts';
+import { linear } from './linear.ts';
+import { passthrough } from './passthrough.ts';
+import { eltwise } from './eltwise.ts';
+
+const specs: OpSpec[] = [conv1d, conv2d, convtranspose2d, linear, passthrough, eltwise];
+
+export const opSpecs: Record<OpKind, OpSpec> = Object.fromEntries(
+  specs.flatMap((s) => s.kinds.map((k) => [k, s] as const)),
+) as Record<OpKind, OpSpec>;
+
+export function opSpec(kind: OpKind): OpSpec {
+  const s = opSpecs[kind];
+  if (!s) throw new Error(`Unknown op kind "${kind}".`);
+  return s;
+}

@@ -1,0 +1,115 @@
+// Versioned JSON form of a Model for project files. Integer parameters are stored as base64 of the
+// raw little-endian bytes (Int8 weights, Int32 bias); reading also accepts plain number arrays.
+// Bump SCHEMA_VERSION and add a migration in `migrate` when the stored shape changes.
+import type { Layer, LayerParams, Model } from './graph.ts';
+
+export const SCHEMA_VERSION = 1;
+
+export interface StoredParams {
+  weights: string | number[];
+  bias: string | number[] | null;
+}
+
+export type StoredLayer = Omit<Layer, 'params'> & { params?: StoredParams };
+
+export interface StoredModel extends Omit<Model, 'layers'> {
+  schema: 'qatwb.model';
+  version: number;
+  layers: StoredLayer[];
+}
+
+export class SchemaError extends Error {
+  override name = 'SchemaError';
+  constructor(readonly field: string, expected: string) {
+    super(`model.${field}: expected ${expected}`);
+  }
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+export function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i]!, b = bytes[i + 1], c = bytes[i + 2];
+    const n = (a << 16) | ((b ?? 0) << 8) | (c ?? 0);
+    s += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + (b === undefined ? '=' : B64[(n >> 6) & 63]!) + (c === undefined ? '=' : B64[n & 63]!);
+  }
+  return s;
+}
+
+export function fromBase64(s: string, field: string): Uint8Array {
+  const clean = s.replace(/=+$/, '');
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0, acc = 0, j = 0;
+  for (const ch of clean) {
+    const v = B64.indexOf(ch);
+    if (v < 0) throw new SchemaError(field, 'base64 text');
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[j++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out.subarray(0, j);
+}
+
+function littleEndianBytes(a: Int8Array | Int32Array): Uint8Array {
+  const view = new Uint8Array(a.length * a.BYTES_PER_ELEMENT);
+  const dv = new DataView(view.buffer);
+  if (a instanceof Int8Array) view.set(new Uint8Array(a.buffer, a.byteOffset, a.length));
+  else a.forEach((v, i) => dv.setInt32(i * 4, v, true));
+  return view;
+}
+
+export function serializeModel(model: Model): StoredModel {
+  return {
+    ...model,
+    schema: 'qatwb.model',
+    version: SCHEMA_VERSION,
+    layers: model.layers.map((l) => {
+      const { params, ...rest } = l;
+      return params
+        ? { ...rest, params: { weights: toBase64(littleEndianBytes(params.weights)), bias: params.bias ? toBase64(littleEndianBytes(params.bias)) : null } }
+        : rest;
+    }),
+  };
+}
+
+function readParams(p: StoredParams, field: string): LayerParams {
+  const weights = typeof p.weights === 'string'
+    ? new Int8Array(fromBase64(p.weights, `${field}.weights`).slice().buffer)
+    : Array.isArray(p.weights) ? Int8Array.from(p.weights) : (() => { throw new SchemaError(`${field}.weights`, 'base64 text or a number array'); })();
+  let bias: Int32Array | null = null;
+  if (typeof p.bias === 'string') {
+    const bytes = fromBase64(p.bias, `${field}.bias`);
+    if (bytes.length % 4) throw new SchemaError(`${field}.bias`, 'a multiple of 4 bytes');
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    bias = new Int32Array(bytes.length / 4).map((_, i) => dv.getInt32(i * 4, true));
+  } else if (Array.isArray(p.bias)) bias = Int32Array.from(p.bias);
+  else if (p.bias !== null && p.bias !== undefined) throw new SchemaError(`${field}.bias`, 'base64 text, a number array or null');
+  return { weights, bias };
+}
+
+/** Older stored versions → current. Version 1 is the first. */
+function migrate(doc: StoredModel): StoredModel {
+  return doc;
+}
+
+export function deserializeModel(json: unknown): Model {
+  if (!json || typeof json !== 'object') throw new SchemaError('', 'a JSON object');
+  const doc = json as StoredModel;
+  if (doc.schema !== 'qatwb.model') throw new SchemaError('schema', '"qatwb.model"');
+  if (!Number.isInteger(doc.version) || doc.version < 1 || doc.version > SCHEMA_VERSION)
+    throw new SchemaError('version', `an integer from 1 to ${SCHEMA_VERSION}`);
+  const cur = migrate(doc);
+  if (!Array.isArray(cur.layers)) throw new SchemaError('layers', 'an array');
+  const { schema: _s, version: _v, layers, ...rest } = cur;
+  return {
+    ...rest,
+    layers: layers.map((l, i) => {
+      const { params, ...base } = l;
+      return params ? { ...base, params: readParams(params, `layers.${i}.params`) } : (base as Layer);
+    }),
+  } as Model;
+}

@@ -1,0 +1,59 @@
+// In-flight pooling before a layer's op (max78002.md §5.1): max, or average truncated toward zero
+// (floor for positive, ceil for negative means); with avgPoolRounding the 2-D average rounds half
+// to even as the izer's np.round does. The 1-D path always truncates (izer compute.pool1d).
+// Planar data C×H×W (1-D: C×L with W = 1); output floor((n − size)/stride) + 1 per side.
+
+export interface PoolArgs {
+  kind: 'max' | 'avg';
+  channels: number;
+  inH: number;
+  inW: number;
+  sizeH: number;
+  sizeW: number;
+  strideH: number;
+  strideW: number;
+  outH: number;
+  outW: number;
+  /** Round the 2-D average instead of truncating. */
+  rounding: boolean;
+}
+
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+export function pool(src: Int32Array, dst: Int32Array, a: PoolArgs): void {
+  const n = a.sizeH * a.sizeW;
+  const inPlane = a.inH * a.inW;
+  const outPlane = a.outH * a.outW;
+  for (let c = 0; c < a.channels; c++) {
+    const sb = c * inPlane;
+    const db = c * outPlane;
+    for (let oy = 0; oy < a.outH; oy++) {
+      for (let ox = 0; ox < a.outW; ox++) {
+        const y0 = oy * a.strideH, x0 = ox * a.strideW;
+        let r: number;
+        if (a.kind === 'max') {
+          r = -2147483648;
+          for (let ky = 0; ky < a.sizeH; ky++) {
+            const row = sb + (y0 + ky) * a.inW + x0;
+            for (let kx = 0; kx < a.sizeW; kx++) { const v = src[row + kx]!; if (v > r) r = v; }
+          }
+        } else {
+          let s = 0;
+          for (let ky = 0; ky < a.sizeH; ky++) {
+            const row = sb + (y0 + ky) * a.inW + x0;
+            for (let kx = 0; kx < a.sizeW; kx++) s += src[row + kx]!;
+          }
+          r = a.rounding ? roundHalfEven(s / n) : Math.trunc(s / n);
+          if (r > 127) r = 127; else if (r < -128) r = -128;
+        }
+        dst[db + oy * a.outW + ox] = r;
+      }
+    }
+  }
+}

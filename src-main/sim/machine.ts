@@ -1,0 +1,162 @@
+// The bit-exact MAX7800x simulator core: compiles a Model with integer parameters into a program
+// with preallocated buffers, then runs inputs through it layer by layer exactly as the izer's
+// model of the accelerator does (max78002.md §5): gather inputs → pool first → element-wise →
+// op accumulate (+β·128) → output stage. Pure: typed arrays only, no allocation per inference.
+import type { DataShape, Layer, Model } from '../ir/graph.ts';
+import { inferLayerShapes, totalShift } from '../ir/validate.ts';
+import { CONVTRANSPOSE_OUTPUT_PADDING } from '../ir/ops/convtranspose2d.ts';
+import { pool, type PoolArgs } from './kernels/pool.ts';
+import { eltwise } from './kernels/eltwise.ts';
+import { passthrough } from './kernels/passthrough.ts';
+import { conv2d, conv2dScratch, type Conv2dArgs } from './kernels/conv2d.ts';
+import { conv1d, type Conv1dArgs } from './kernels/conv1d.ts';
+import { linear, type LinearArgs } from './kernels/linear.ts';
+import { convTranspose2d, prepareConvTranspose2d, type ConvTranspose2dArgs, type PreparedConvTranspose } from './kernels/convtranspose2d.ts';
+import { requantize } from './output-stage.ts';
+
+export class SimError extends Error {
+  override name = 'SimError';
+  constructor(readonly layer: number, message: string) {
+    super(message);
+  }
+}
+
+/** A faster accumulate for one layer (e.g. WebAssembly SIMD); returns false to fall back. */
+export type AccumulateHook = (layer: Layer, index: number, src: Int32Array, acc: Int32Array) => boolean;
+
+interface CompiledLayer {
+  layer: Layer;
+  sources: number[];
+  input: DataShape;
+  pooled: DataShape;
+  output: DataShape;
+  poolArgs: PoolArgs | null;
+  /** Buffers: pooled operands, combined input, accumulator, output. */
+  pooledBufs: Int32Array[];
+  gathered: Int32Array | null;
+  combined: Int32Array;
+  acc: Int32Array;
+  out: Int32Array;
+  scratch: Int32Array;
+  stretched: Int32Array;
+  conv2d?: Conv2dArgs;
+  conv1d?: Conv1dArgs;
+  linear?: LinearArgs;
+  convT?: { args: ConvTranspose2dArgs; prep: PreparedConvTranspose };
+  shift: number;
+}
+
+export interface Program {
+  model: Model;
+  inputShape: DataShape;
+  inputSize: number;
+  layers: CompiledLayer[];
+  /** Optional fast accumulate (set by the caller). */
+  accelerate?: AccumulateHook;
+}
+
+const size = (s: DataShape): number => s.channels * s.dims.reduce((a, b) => a * b, 1);
+const hw = (s: DataShape): [number, number] => (s.dims.length === 1 ? [s.dims[0]!, 1] : [s.dims[0]!, s.dims[1]!]);
+
+export function compile(model: Model): Program {
+  const shapes = inferLayerShapes(model);
+  const layers = model.layers.map((layer, i): CompiledLayer => {
+    const sh = shapes[i]!;
+    if (!sh.output) throw new SimError(i, `Layer ${i} (${layer.name}): ${sh.problem}.`);
+    const isElt = layer.eltwise !== undefined || ['add', 'sub', 'or', 'xor'].includes(layer.op);
+    const needsParams = !['passthrough', 'add', 'sub', 'or', 'xor'].includes(layer.op);
+    if (needsParams && !layer.params) throw new SimError(i, `Layer ${i} (${layer.name}) has no integer parameters; quantize or import the model first.`);
+    const [inH, inW] = hw(sh.input);
+    const [pH, pW] = hw(sh.pooled);
+    const p = layer.pool;
+    const poolArgs: PoolArgs | null = p ? {
+      kind: p.kind, channels: sh.input.channels, inH, inW,
+      sizeH: p.size[0], sizeW: sh.input.dims.length === 1 ? 1 : p.size[1],
+      strideH: p.stride[0], strideW: sh.input.dims.length === 1 ? 1 : p.stride[1],
+      outH: pH, outW: pW,
+      // The 1-D pool path ignores the rounding flag (izer compute.pool1d).
+      rounding: (model.avgPoolRounding ?? false) && sh.input.dims.length === 2,
+    } : null;
+    const operands = isElt ? sh.sources.length : 1;
+    const c: CompiledLayer = {
+      layer, sources: sh.sources, input: sh.input, pooled: sh.pooled, output: sh.output, poolArgs,
+      pooledBufs: Array.from({ length: operands }, () => new Int32Array(size(sh.pooled))),
+      gathered: !isElt && sh.sources.length > 1 ? new Int32Array(size(sh.input)) : null,
+      combined: new Int32Array(size(sh.pooled)),
+      acc: new Int32Array(size(sh.output)),
+      out: new Int32Array(size(sh.output)),
+      scratch: new Int32Array(0),
+      stretched: new Int32Array(0),
+      shift: totalShift(layer),
+    };
+    const params = layer.params!;
+    if (layer.op === 'conv2d') {
+      c.conv2d = { inC: layer.inChannels, inH: pH, inW: pW, outC: layer.outChannels, kh: layer.kernel[0], kw: layer.kernel[1], pad: layer.pad, dilation: layer.dilation ?? 1, weights: params.weights, bias: params.bias };
+      c.scratch = new Int32Array(conv2dScratch(c.conv2d));
+    } else if (layer.op === 'conv1d') {
+      c.conv1d = { inC: layer.inChannels, inL: pH, outC: layer.outChannels, k: layer.kernel[0], pad: layer.pad, dilation: layer.dilation ?? 1, weights: params.weights, bias: params.bias };
+      c.scratch = new Int32Array(pH + 2 * layer.pad);
+    } else if (layer.op === 'linear') {
+      c.linear = { inFeatures: size(sh.pooled), outFeatures: layer.outChannels, weights: params.weights, bias: params.bias };
+    } else if (layer.op === 'convtranspose2d') {
+      const args: ConvTranspose2dArgs = { inC: layer.inChannels, inH: pH, inW: pW, outC: layer.outChannels, k: layer.kernel[0], stride: layer.stride, pad: layer.pad, outputPadding: CONVTRANSPOSE_OUTPUT_PADDING, weights: params.weights, bias: params.bias };
+      const prep = prepareConvTranspose2d(args);
+      c.convT = { args, prep };
+      c.stretched = new Int32Array(layer.inChannels * prep.h * prep.w);
+      c.scratch = new Int32Array(prep.h * prep.w);
+    }
+    return c;
+  });
+  const inputShape = { channels: model.input.channels, dims: [...model.input.dims] };
+  return { model, inputShape, inputSize: size(inputShape), layers };
+}
+
+/** Runs one input (planar C×dims int8 values); layer outputs stay in the program's buffers. */
+export function run(prog: Program, input: Int32Array): void {
+  if (input.length !== prog.inputSize)
+    throw new SimError(-1, `The input has ${input.length} values; the model expects ${prog.inputSize} (${[prog.inputShape.channels, ...prog.inputShape.dims].join('x')}).`);
+  const outOf = (s: number): Int32Array => (s === -1 ? input : prog.layers[s]!.out);
+  for (let i = 0; i < prog.layers.length; i++) {
+    const c = prog.layers[i]!;
+    const l = c.layer;
+    const isElt = c.pooledBufs.length > 1;
+    // Gather: one source, element-wise operands, or a channel concatenation.
+    let src: Int32Array;
+    if (c.gathered) {
+      let off = 0;
+      for (const s of c.sources) {
+        const b = outOf(s);
+        c.gathered.set(b, off);
+        off += b.length;
+      }
+      src = c.gathered;
+    } else src = outOf(c.sources[0]!);
+    // Pool first (each operand), then combine element-wise.
+    let data: Int32Array;
+    if (isElt) {
+      c.sources.forEach((s, k) => {
+        const b = outOf(s);
+        if (c.poolArgs) pool(b, c.pooledBufs[k]!, c.poolArgs);
+        else c.pooledBufs[k]!.set(b);
+      });
+      eltwise(l.eltwise ?? (l.op as 'add'), c.pooledBufs, c.combined);
+      data = c.combined;
+    } else if (c.poolArgs) {
+      pool(src, c.pooledBufs[0]!, c.poolArgs);
+      data = c.pooledBufs[0]!;
+    } else data = src;
+
+    if (l.op === 'passthrough' || (isElt && !c.conv2d && !c.conv1d && !c.linear && !c.convT)) {
+      passthrough(data, c.out);
+      continue;
+    }
+    if (!(prog.accelerate && prog.accelerate(l, i, data, c.acc))) {
+      if (c.conv2d) conv2d(data, c.acc, c.scratch, c.conv2d);
+      else if (c.conv1d) conv1d(data, c.acc, c.scratch, c.conv1d);
+      else if (c.linear) linear(data, c.acc, c.linear);
+      else if (c.convT) convTranspose2d(data, c.acc, c.stretched, c.scratch, c.convT.args, c.convT.prep);
+    }
+    if (l.outputWidth === 32) c.out.set(c.acc);
+    else requantize(c.acc, c.out, c.out.length, c.shift, l.activation);
+  }
+}
