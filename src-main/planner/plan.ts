@@ -1,0 +1,169 @@
+// The MAX7800x resource planner: processors masks, in/out offsets (ping-pong between 0 and half an
+// instance unless the model already carries a placement, e.g. from YAML), data memory per instance,
+// weight and bias memory as the toolchain counts them, and every rule of max78002.md §6 checked,
+// each violation a Diagnostic in plain words with the layer and the fix.
+import type { DataShape, Device, Diagnostic, Layer, Model, Placement } from '../ir/graph.ts';
+import { DEVICE_LIMITS } from '../ir/limits.ts';
+import { opSpec } from '../ir/ops/registry.ts';
+import { layerError, layerWarning, type OpContext } from '../ir/ops/op-spec.ts';
+import { inferLayerShapes, validateModel } from '../ir/validate.ts';
+import { biasBytes, inputBytesPerInstance, kernelWordsPerProcessor, outputBytesPerInstance, weightBytes } from './memory.ts';
+import { defaultMask, maskHex, parseMask, popcount, processorNeed, sharedInstances } from './processors.ts';
+
+export interface LayerPlan {
+  index: number;
+  name: string;
+  op: Layer['op'];
+  /** Input channels read by the processors (pre-flatten C). */
+  inChannels: number;
+  outChannels: number;
+  inputShape: DataShape;
+  outputShape: DataShape | null;
+  passes: number;
+  /** Processors the mask must have per pass. */
+  processorsNeeded: number;
+  placement: Placement;
+  /** Data bytes per memory instance read / written by the layer. */
+  inBytesPerInstance: number;
+  outBytesPerInstance: number;
+  weightBytes: number;
+  biasBytes: number;
+  /** Estimated 72-bit kernel words per processor. */
+  kernelWords: number;
+}
+
+export interface Plan {
+  device: Device;
+  layers: LayerPlan[];
+  /** Weight (kernel) memory bytes, as ai8xize.py reports it. */
+  weightMemoryBytes: number;
+  weightMemoryCapacity: number;
+  /** Bias memory bytes, as ai8xize.py reports it. */
+  biasMemoryBytes: number;
+  biasMemoryCapacity: number;
+  diagnostics: Diagnostic[];
+  /** The model with every layer's placement filled in. */
+  model: Model;
+}
+
+export interface PlanOptions {
+  /** Plan for this device instead of model.device. */
+  device?: Device;
+  /** Ignore placements already in the model and compute fresh ones. */
+  replacePlacement?: boolean;
+}
+
+export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
+  const model: Model = { ...model0, device: opts.device ?? model0.device, layers: model0.layers.map((l) => ({ ...l })) };
+  const lim = DEVICE_LIMITS[model.device];
+  const diagnostics = validateModel(model);
+  const shapes = inferLayerShapes(model);
+  const keep = !opts.replacePlacement && model.layers.every((l) => l.placement);
+  const layers: LayerPlan[] = [];
+  let prevOut = 0;
+  model.layers.forEach((layer, i) => {
+    const ctx: OpContext = { device: model.device, index: i, isFirst: i === 0, isLast: i === model.layers.length - 1 };
+    const sh = shapes[i]!;
+    const isElt = layer.eltwise !== undefined || ['add', 'sub', 'or', 'xor'].includes(layer.op);
+    const operands = isElt ? Math.max(1, sh.sources.length) : 1;
+    const chw = i === 0 && model.input.format === 'CHW';
+    const readChannels = sh.input.channels;
+    const need = processorNeed(readChannels);
+    let placement: Placement;
+    if (keep) placement = { ...layer.placement! };
+    else {
+      const inOffset = i === 0 ? 0 : prevOut;
+      placement = { processors: maskHex(defaultMask(need.perPass, chw)), inOffset, outOffset: inOffset === 0 ? lim.halfInstance : 0 };
+    }
+    prevOut = placement.outOffset;
+    layer.placement = placement;
+    diagnostics.push(...processorRules(layer, ctx, placement, readChannels, need, chw));
+    const inBytes = inputBytesPerInstance(sh.input, operands, chw);
+    const outBytes = sh.output ? outputBytesPerInstance(sh.output, layer.outputWidth === 32) : 0;
+    diagnostics.push(...offsetRules(model, layer, ctx, placement, inBytes, outBytes, i > 0 ? layers[i - 1]?.placement.outOffset : undefined, sh.sources));
+    const spec = opSpec(layer.op);
+    const wCount = spec.hasWeights ? spec.weightCount(layer, sh.pooled) : 0;
+    const kWords = spec.hasWeights ? kernelWordsPerProcessor(layer, sh.pooled) : 0;
+    if (kWords > lim.kernelWords)
+      diagnostics.push(layerError(ctx, layer, 'kernel-memory', `needs about ${kWords} kernel words per processor; each processor holds ${lim.kernelWords} on the ${model.device}.`,
+        'Reduce output channels or kernel size, lower the weight bits, or target the MAX78002.'));
+    const bBytes = biasBytes(layer);
+    if (bBytes > lim.maxBiasPerLayer)
+      diagnostics.push(layerError(ctx, layer, 'bias-per-layer', `has a bias for ${layer.outChannels} output channels; one layer may use ${lim.maxBiasPerLayer} bias bytes on the ${model.device}.`,
+        'Reduce the output channels or train the layer without bias.'));
+    layers.push({
+      index: i, name: layer.name, op: layer.op, inChannels: readChannels, outChannels: layer.outChannels,
+      inputShape: sh.input, outputShape: sh.output, passes: need.passes, processorsNeeded: need.perPass, placement,
+      inBytesPerInstance: inBytes, outBytesPerInstance: outBytes, weightBytes: weightBytes(wCount, layer.weightBits), biasBytes: bBytes, kernelWords: kWords,
+    });
+  });
+  const weightMemoryBytes = layers.reduce((a, l) => a + l.weightBytes, 0);
+  const biasMemoryBytes = layers.reduce((a, l) => a + l.biasBytes, 0);
+  const totalKernelWords = layers.reduce((a, l) => a + l.kernelWords, 0);
+  if (weightMemoryBytes > lim.weightMemoryBytes)
+    diagnostics.push({ severity: 'error', rule: 'weight-memory', layer: -1, message: `The weights need ${weightMemoryBytes.toLocaleString('en')} bytes; the ${model.device} holds ${lim.weightMemoryBytes.toLocaleString('en')}.`,
+      fix: model.device === 'MAX78000' ? 'Use fewer channels or lower weight bits, or target the MAX78002.' : 'Use fewer channels or lower weight bits.' });
+  else if (totalKernelWords > lim.kernelWords)
+    diagnostics.push({ severity: 'error', rule: 'kernel-memory', layer: -1, message: `The layers need about ${totalKernelWords} kernel words on the busiest processor; each holds ${lim.kernelWords} on the ${model.device}.`,
+      fix: 'Spread channels over more processors, use fewer output channels or lower weight bits.' });
+  if (biasMemoryBytes > lim.biasMemoryBytes)
+    diagnostics.push({ severity: 'error', rule: 'bias-memory', layer: -1, message: `The biases need ${biasMemoryBytes} bytes; the ${model.device} holds ${lim.biasMemoryBytes}.`,
+      fix: 'Train some layers without bias or reduce output channels.' });
+  return { device: model.device, layers, weightMemoryBytes, weightMemoryCapacity: lim.weightMemoryBytes, biasMemoryBytes, biasMemoryCapacity: lim.biasMemoryBytes, diagnostics, model };
+}
+
+function processorRules(layer: Layer, ctx: OpContext, p: Placement, channels: number, need: { passes: number; perPass: number }, chw: boolean): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  let mask: bigint;
+  try {
+    mask = parseMask(p.processors);
+    if (mask < 0n || mask >= 1n << 64n) throw new Error('range');
+  } catch {
+    return [layerError(ctx, layer, 'processors-format', `the processors mask "${p.processors}" is not a 64-bit hex number.`, 'Write it like 0x000000000000ffff.')];
+  }
+  const bits = popcount(mask);
+  const suggestion = maskHex(defaultMask(need.perPass, chw));
+  if (bits !== need.perPass) {
+    const what = need.passes > 1
+      ? `${channels} input channels need ${need.passes} passes of ${need.perPass} processors`
+      : layer.flatten ? `${channels} channels before flattening need ${need.perPass} processors` : `${channels} input channel${channels === 1 ? '' : 's'} need${channels === 1 ? 's' : ''} ${need.perPass} processor${need.perPass === 1 ? '' : 's'}`;
+    out.push(layerError(ctx, layer, 'processors-count', `${what}; the processors mask ${maskHex(mask)} has ${bits}.`,
+      `Set processors: ${suggestion}${layer.flatten ? ' (count the channels before flattening, not the features)' : ''}.`));
+  }
+  if (chw) {
+    const shared = sharedInstances(mask);
+    if (shared.length > 0)
+      out.push(layerError(ctx, layer, 'processors-chw', `CHW input needs one processor per memory instance (group of four), but groups ${shared.join(', ')} have several.`,
+        `Use one processor per group of four, e.g. processors: ${suggestion}.`));
+  }
+  if (p.outputProcessors !== undefined) {
+    try { parseMask(p.outputProcessors); } catch {
+      out.push(layerError(ctx, layer, 'processors-format', `the output processors mask "${p.outputProcessors}" is not a 64-bit hex number.`, 'Write it like 0x000000000000ffff.'));
+    }
+  }
+  return out;
+}
+
+function offsetRules(model: Model, layer: Layer, ctx: OpContext, p: Placement, inBytes: number, outBytes: number, prevOut: number | undefined, sources: number[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const lim = DEVICE_LIMITS[model.device];
+  const hex = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
+  for (const [key, off] of [['in_offset', p.inOffset], ['out_offset', p.outOffset]] as const) {
+    if (!Number.isInteger(off) || off < 0 || off % 4 !== 0)
+      out.push(layerError(ctx, layer, 'offset-align', `${key} ${off} is not a non-negative multiple of 4 (offsets are 32-bit word addresses).`, `Use a multiple of 4, e.g. 0 or ${hex(lim.halfInstance)}.`));
+  }
+  if (p.inOffset + inBytes > lim.instanceBytes)
+    out.push(layerError(ctx, layer, 'data-memory', `its input needs ${inBytes} bytes per memory instance from ${hex(p.inOffset)}, which exceeds the data memory instance size of ${lim.instanceBytes}.`,
+      'Lower in_offset, pool earlier, or use fewer channels per pass.'));
+  if (p.outOffset + outBytes > lim.instanceBytes)
+    out.push(layerError(ctx, layer, 'data-memory', `its output needs ${outBytes} bytes per memory instance from ${hex(p.outOffset)}, which exceeds the data memory instance size of ${lim.instanceBytes}.`,
+      'Lower out_offset, or reduce the output size.'));
+  if (p.inOffset < p.outOffset + outBytes && p.outOffset < p.inOffset + inBytes)
+    out.push(layerError(ctx, layer, 'data-overlap', `its output (${hex(p.outOffset)}, ${outBytes} bytes) is overwriting its input (${hex(p.inOffset)}, ${inBytes} bytes).`,
+      `Ping-pong the offsets: read at 0 and write at ${hex(lim.halfInstance)}, or the reverse.`));
+  const fromPrev = sources.length === 1 && sources[0] === ctx.index - 1;
+  if (prevOut !== undefined && fromPrev && p.inOffset !== prevOut)
+    out.push(layerWarning(ctx, layer, 'offset-chain', `in_offset ${hex(p.inOffset)} differs from the previous layer's out_offset ${hex(prevOut)}; the layer would read stale data.`,
+      `Set in_offset to ${hex(prevOut)} (or leave it out).`));
+  return out;
+}
