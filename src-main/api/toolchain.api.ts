@@ -1,10 +1,108 @@
-// Contract of the toolchain service. Owned by the toolchain capability; see api/contract.ts for the pattern.
+// Contract of the toolchain service: where the ADI tools live (settings + doctor), and the
+// synthesize → build → flash jobs that run them as child processes with progress and log lines.
 import { z } from 'zod';
-import { call, service } from './contract.ts';
+import { call, job, service } from './contract.ts';
+
+export const ToolchainSettings = z.strictObject({
+  /** ai8x-synthesis checkout (the folder holding ai8xize.py). */
+  izerDir: z.string().optional(),
+  /** Python that runs ai8xize.py; default: a venv inside the izer checkout, else python3 on PATH. */
+  python: z.string().optional(),
+  /** The MSDK folder (MAXIM_PATH). */
+  maximPath: z.string().optional(),
+  /** arm-none-eabi-gcc executable. */
+  armGcc: z.string().optional(),
+  make: z.string().optional(),
+  openocd: z.string().optional(),
+  /** OpenOCD scripts folder (must hold target/max78002.cfg). */
+  openocdScripts: z.string().optional(),
+  /** make -j N; default: number of CPUs. */
+  buildJobs: z.number().int().min(1).max(64).optional(),
+  synthesizeTimeoutMs: z.number().int().positive().optional(),
+  buildTimeoutMs: z.number().int().positive().optional(),
+  flashTimeoutMs: z.number().int().positive().optional(),
+});
+export type ToolchainSettings = z.infer<typeof ToolchainSettings>;
+
+export const DoctorItem = z.object({
+  id: z.enum(['izer', 'python', 'python-modules', 'msdk', 'arm-gcc', 'make', 'openocd', 'openocd-scripts']),
+  label: z.string(),
+  status: z.enum(['ok', 'warning', 'missing']),
+  path: z.string().optional(),
+  /** Where the path came from: settings, an environment variable, the PATH or a usual install folder. */
+  source: z.string().optional(),
+  version: z.string().optional(),
+  detail: z.string().optional(),
+  /** What to do, in plain words, when status is not ok. */
+  fix: z.string().optional(),
+});
+export type DoctorItem = z.infer<typeof DoctorItem>;
+
+export const DoctorReport = z.object({
+  items: z.array(DoctorItem),
+  /** True when synthesize, build and flash can all run. */
+  ready: z.boolean(),
+});
+export type DoctorReport = z.infer<typeof DoctorReport>;
+
+export const CrossCheck = z.object({
+  status: z.enum(['ok', 'mismatch', 'unavailable']),
+  /** Why the check could not run (status unavailable). */
+  reason: z.string().optional(),
+  izer: z.array(z.number()).optional(),
+  simulator: z.array(z.number()).optional(),
+  shape: z.array(z.number()).optional(),
+  /** Indices where the two differ (first 32). */
+  differences: z.array(z.number()).optional(),
+});
+export type CrossCheck = z.infer<typeof CrossCheck>;
+
+const SynthesizeRequest = z.strictObject({
+  /** Exported artifacts folder: checkpoint.pth.tar, network.yaml, sample.input.npy. */
+  artifactsDir: z.string(),
+  /** Where the generated project goes (created; an existing one is replaced). */
+  outDir: z.string(),
+  prefix: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  /** Add the live-check firmware harness (default true). */
+  addHarness: z.boolean().optional(),
+  /** Write a deployment bundle into this folder. */
+  bundleDir: z.string().optional(),
+});
+
+const SynthesizeResult = z.object({
+  projectDir: z.string(),
+  crossCheck: CrossCheck,
+  harness: z.object({ added: z.boolean(), files: z.array(z.string()), note: z.string().optional() }),
+  warnings: z.array(z.string()),
+  bundleDir: z.string().optional(),
+  durationMs: z.number(),
+});
+
+const ToolRun = z.object({ exitCode: z.number(), durationMs: z.number(), command: z.array(z.string()) });
 
 export const toolchainApi = service(
   {
     ping: call('Checks that the toolchain service answers.', z.strictObject({}), z.object({ ok: z.literal(true) })),
+    getSettings: call('Returns the saved toolchain paths and options.', z.strictObject({}), ToolchainSettings),
+    setSettings: call('Saves toolchain paths and options (replaces them).', ToolchainSettings, ToolchainSettings),
+    doctor: job('Lists the toolchain parts found and missing, with versions and fixes.', z.strictObject({}), DoctorReport),
+    synthesize: job('Runs ai8xize.py on exported artifacts, adds the harness and cross-checks against the simulator.', SynthesizeRequest, SynthesizeResult),
+    build: job(
+      'Builds a synthesized project with make.',
+      z.strictObject({ projectDir: z.string() }),
+      ToolRun.extend({ elf: z.string(), sizeBytes: z.number() }),
+    ),
+    flash: job(
+      'Flashes a built project with OpenOCD; optionally reads the console for the known-answer test.',
+      z.strictObject({ projectDir: z.string(), consolePort: z.string().optional(), consoleTimeoutMs: z.number().int().positive().optional() }),
+      ToolRun.extend({
+        elf: z.string(),
+        kat: z.object({ status: z.enum(['pass', 'fail', 'not-read']), lines: z.array(z.string()), inferenceUs: z.number().optional(), note: z.string().optional() }),
+      }),
+    ),
   },
-  {},
+  {
+    /** One output line of a running tool, for the live log view. */
+    log: z.object({ tool: z.string(), stream: z.enum(['stdout', 'stderr']), line: z.string() }),
+  },
 );
