@@ -1,12 +1,123 @@
-// The project service: implements api/project.api.ts over the project capability (Node edge; no Electron).
-import type { ServiceImpl } from '../api/contract.ts';
-import type { projectApi } from '../api/project.api.ts';
+// The project service: implements api/project.api.ts over project folders (Node edge; no Electron).
+// Holds the one current project of this app instance and pushes `changed` to every client.
+import { join, resolve, sep } from 'node:path';
+import { ApiError, type ServiceImpl } from '../api/contract.ts';
+import { PROJECT_SCHEMA_VERSION, type ProjectDoc, type ProjectInfo, type projectApi } from '../api/project.api.ts';
 import type { ServiceEnv } from '../services.ts';
+import type { AtomicWriteHooks } from './atomic-write.ts';
+import { exampleDoc, exampleFolders } from './examples.ts';
+import { prepareNewProjectDir, projectDir, projectExists, readProject, writeProject } from './project-folder.ts';
+import { RecentProjects } from './recent-projects.ts';
 
-export function createProjectService(_env: ServiceEnv): ServiceImpl<typeof projectApi> {
+export interface ProjectServiceOptions {
+  /** Test seam: hooks into the atomic write of project.json. */
+  writeHooks?: AtomicWriteHooks;
+}
+
+interface Current {
+  dir: string;
+  doc: ProjectDoc;
+  dirty: boolean;
+}
+
+export function createProjectService(env: ServiceEnv, options: ProjectServiceOptions = {}): ServiceImpl<typeof projectApi> {
+  const recent = new RecentProjects(env.stateDir);
+  const examplesDir = resolve(env.stateDir, 'examples');
+  let current: Current | null = null;
+
+  const info = (c: Current): ProjectInfo => ({
+    path: c.dir,
+    doc: c.doc,
+    isExample: c.dir.startsWith(examplesDir + sep),
+  });
+  const snapshot = () => ({ project: current ? info(current) : null, dirty: current?.dirty ?? false });
+  const changed = () => env.emit('project', 'changed', snapshot());
+
+  async function openDir(dir: string): Promise<ProjectInfo> {
+    const doc = await readProject(dir);
+    current = { dir, doc, dirty: false };
+    await recent.touch(dir, doc.name);
+    changed();
+    return info(current);
+  }
+
+  function requireCurrent(): Current {
+    if (!current) throw new ApiError('not-found', 'No project is open; create or open one first.');
+    return current;
+  }
+
   return {
     async ping() {
       return { ok: true as const };
+    },
+
+    async create(req) {
+      const dir = projectDir(req.path);
+      await prepareNewProjectDir(dir);
+      const now = new Date().toISOString();
+      const doc: ProjectDoc = {
+        schemaVersion: PROJECT_SCHEMA_VERSION,
+        name: req.name,
+        device: req.device ?? 'MAX78002',
+        data: req.data ?? null,
+        model: req.model ?? null,
+        createdAt: now,
+        updatedAt: now,
+        sections: {},
+      };
+      await writeProject(dir, doc, options.writeHooks);
+      return openDir(dir);
+    },
+
+    async open(req) {
+      return openDir(projectDir(req.path));
+    },
+
+    async save(req) {
+      const c = requireCurrent();
+      const doc: ProjectDoc = { ...(req.doc ?? c.doc), updatedAt: new Date().toISOString() };
+      await writeProject(c.dir, doc, options.writeHooks);
+      // Only after the file is safely on disk does the in-memory state say "saved".
+      current = { dir: c.dir, doc, dirty: false };
+      await recent.touch(c.dir, doc.name);
+      changed();
+      return info(current);
+    },
+
+    async update(req) {
+      const c = requireCurrent();
+      const doc: ProjectDoc = { ...c.doc, sections: { ...c.doc.sections } };
+      if (req.name !== undefined) doc.name = req.name;
+      if (req.device !== undefined) doc.device = req.device;
+      if (req.data !== undefined) doc.data = req.data;
+      if (req.model !== undefined) doc.model = req.model;
+      if (req.section) doc.sections[req.section.key] = req.section.value;
+      current = { dir: c.dir, doc, dirty: true };
+      changed();
+      return { project: info(current), dirty: true };
+    },
+
+    async current() {
+      return snapshot();
+    },
+
+    async close() {
+      current = null;
+      changed();
+      return { ok: true as const };
+    },
+
+    async listRecent() {
+      return { projects: await recent.list() };
+    },
+
+    async openExample(req) {
+      const dir = join(examplesDir, exampleFolders[req.name]);
+      if (!(await projectExists(dir))) {
+        await prepareNewProjectDir(dir);
+        await writeProject(dir, exampleDoc(req.name), options.writeHooks);
+      }
+      return openDir(dir);
     },
   };
 }

@@ -1,0 +1,67 @@
+// The open project and the recent list. The main side owns the truth; this store mirrors it through
+// the `project.changed` event, so every window (and menu action) stays in sync.
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import type { DataRef, ModelRef, ProjectInfo, RecentProject } from '../../src-main/api/project.api.ts';
+import { api, onEvent } from '../api/client.ts';
+
+export const useProjectStore = defineStore('project', () => {
+  const current = shallowRef<ProjectInfo | null>(null);
+  const dirty = ref(false);
+  const recent = shallowRef<RecentProject[]>([]);
+  const busy = ref(false);
+  /** Last error of a project action, in plain words; cleared by the next action. */
+  const error = ref<string | null>(null);
+  let stop: (() => void) | null = null;
+
+  const isOpen = computed(() => current.value !== null);
+  const name = computed(() => current.value?.doc.name ?? null);
+
+  function apply(state: { project: ProjectInfo | null; dirty: boolean }): void {
+    current.value = state.project;
+    dirty.value = state.dirty;
+  }
+
+  async function action<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    busy.value = true;
+    error.value = null;
+    try {
+      return await fn();
+    } catch (e) {
+      error.value = (e as Error).message;
+      return undefined;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  async function refreshRecent(): Promise<void> {
+    recent.value = (await api.project.listRecent({})).projects;
+  }
+
+  async function hydrate(): Promise<void> {
+    stop = onEvent('project', 'changed', (payload) => {
+      apply(payload as { project: ProjectInfo | null; dirty: boolean });
+      void refreshRecent();
+    });
+    apply(await api.project.current({}));
+    await refreshRecent();
+  }
+
+  function dispose(): void {
+    stop?.();
+    stop = null;
+  }
+
+  return {
+    current, dirty, recent, busy, error, isOpen, name,
+    hydrate, dispose, refreshRecent,
+    openExample: () => action(() => api.project.openExample({ name: 'mnist' })),
+    open: (path: string) => action(() => api.project.open({ path })),
+    create: (path: string, projectName: string) => action(() => api.project.create({ path, name: projectName })),
+    save: () => action(() => api.project.save({})),
+    close: () => action(() => api.project.close({})),
+    update: (patch: { name?: string; device?: 'MAX78000' | 'MAX78002'; data?: DataRef | null; model?: ModelRef | null }) =>
+      action(() => api.project.update(patch)),
+  };
+});

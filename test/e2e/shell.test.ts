@@ -1,0 +1,108 @@
+// Browser test of the app shell in web mode: a real `qatwb serve` child process serving the built
+// renderer (npm test builds it first), driven by headless chromium. Visits every workflow view,
+// saves one screenshot per view under test-results/, and checks keyboard navigation and theming.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { startServe, type ServeProcess } from '../server/serve-process.ts';
+import { launchBrowser } from './browser.ts';
+
+const OUT = 'test-results/screenshots';
+const views = [
+  { id: 'project', heading: 'MNIST digits' },
+  { id: 'data', heading: 'MNIST digits' },
+  { id: 'model', heading: 'ai85net5' },
+  { id: 'train', heading: 'Training is not available in this build yet' },
+  { id: 'quantize', heading: 'Quantization is not available in this build yet' },
+  { id: 'deploy', heading: 'Deployment is not available in this build yet' },
+  { id: 'device-check', heading: 'The device check is not available in this build yet' },
+  { id: 'settings', heading: 'Appearance' },
+];
+
+const built = existsSync('out/renderer/index.html');
+
+describe.skipIf(!built)('app shell in web mode (chromium)', () => {
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    serve = await startServe();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+  });
+
+  it('loads, connects with the URL token and hides the token from the address bar', async () => {
+    await page.goto(serve.url);
+    await page.getByText('Web · 127.0.0.1').waitFor();
+    expect(page.url()).not.toContain('token=');
+    await page.screenshot({ path: `${OUT}/project-empty.png` });
+    await expect(page.locator('main h2').first().textContent()).resolves.toBe('Start a project');
+  });
+
+  it('opens the built-in MNIST example from the Project view', async () => {
+    await page.getByTestId('open-example').click();
+    await page.getByTestId('header-project').filter({ hasText: 'MNIST digits' }).waitFor();
+    const doc = JSON.parse(readFileSync(`${serve.stateDir}/examples/mnist-digits/project.json`, 'utf8'));
+    expect(doc).toMatchObject({ name: 'MNIST digits', data: { kind: 'example', name: 'mnist' }, model: { kind: 'zoo', arch: 'ai85net5' } });
+  });
+
+  it('visits every view through the sidebar and screenshots it', async () => {
+    for (const v of views) {
+      await page.locator(`nav a[data-step="${v.id}"]`).click();
+      await page.locator(`main[data-view="${v.id}"]`).waitFor();
+      await page.locator('main h2', { hasText: v.heading }).first().waitFor();
+      await expect(page.locator(`nav a[data-step="${v.id}"]`).getAttribute('aria-current')).resolves.toBe('page');
+      await page.screenshot({ path: `${OUT}/${v.id}.png` });
+    }
+    // The model view lists the 5 layers of ai85net5 from the IR zoo.
+    await page.locator('nav a[data-step="model"]').click();
+    await expect(page.locator('table.layers tbody tr').count()).resolves.toBe(5);
+  });
+
+  it('is keyboard navigable with a visible focus ring', async () => {
+    // A full reload (the token stays in this tab's sessionStorage), so focus starts at the top.
+    await page.goto(`${serve.origin}/#/project`);
+    await page.reload();
+    await page.getByText('Web · 127.0.0.1').waitFor();
+    await page.keyboard.press('Tab'); // skip link
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-step'))).resolves.toBe('project');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).toBe('solid');
+    await page.keyboard.press('ArrowDown');
+    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-step'))).resolves.toBe('data');
+    await page.keyboard.press('Enter');
+    await page.locator('main[data-view="data"]').waitFor();
+    await page.screenshot({ path: `${OUT}/keyboard-focus.png` });
+    await page.keyboard.press('Alt+3');
+    await page.locator('main[data-view="model"]').waitFor();
+  });
+
+  it('switches between light and dark themes', async () => {
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const light = await bg();
+    await page.getByTestId('theme-toggle').click();
+    await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('dark');
+    expect(await bg()).not.toBe(light);
+    await page.screenshot({ path: `${OUT}/model-dark.png` });
+    await page.locator('nav a[data-step="project"]').click();
+    await page.locator('main[data-view="project"]').waitFor();
+    await page.screenshot({ path: `${OUT}/project-dark.png` });
+    await page.getByTestId('theme-toggle').click();
+    await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('light');
+  });
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
