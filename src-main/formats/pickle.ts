@@ -77,8 +77,23 @@ const numpyScalar: GlobalHandler = {
   },
 };
 
+/** Protocol 2 has no bytes opcode: Python 3 pickles bytes as `_codecs.encode(latin1_text, 'latin1')`. */
+const codecsEncode: GlobalHandler = {
+  call: ([text, encoding]) => {
+    if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) throw new Error("_codecs.encode: expected (str, 'latin1')");
+    const out = new Uint8Array(text.length);
+    for (let k = 0; k < text.length; k++) {
+      const c = text.charCodeAt(k);
+      if (c > 255) throw new Error('_codecs.encode: character beyond latin1');
+      out[k] = c;
+    }
+    return out;
+  },
+};
+
 const BUILTIN_GLOBALS: Record<string, GlobalHandler> = {
   'collections.OrderedDict': dictHandler,
+  '_codecs.encode': codecsEncode,
   'numpy.dtype': numpyDtype,
   'numpy.core.multiarray.scalar': numpyScalar,
   'numpy._core.multiarray.scalar': numpyScalar,

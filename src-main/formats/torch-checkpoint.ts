@@ -159,7 +159,10 @@ export interface TorchCheckpointInput {
   epoch: number;
   arch: string;
   state_dict: Map<string, NdArray>;
-  /** Integral numbers are written as Python int, others as float. */
+  /**
+   * Integral numbers are written as Python int, others as float. Note: torch 1.13's
+   * weights_only=True loader has no BINFLOAT and refuses float extras; torch >= 2.0 accepts them.
+   */
   extras?: Record<string, number | string | boolean>;
 }
 
