@@ -6,7 +6,9 @@ import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../api/contract.ts';
 import type { Model } from '../ir/graph.ts';
-import { readNpy, type NdArray } from '../formats/npy.ts';
+import { importAi8x } from '../formats/import-ai8x.ts';
+import { readNpy } from '../formats/npy.ts';
+import { compile, run as runSim, toInt32Input } from '../sim/simulate.ts';
 import { crc32 } from './framing.ts';
 
 export interface LayerOutput {
@@ -69,30 +71,6 @@ export function outputScaleExp(rt: Pick<ModelRuntime, 'outputBits' | 'outputWeig
   return rt.outputBits === 32 ? -(6 + rt.outputWeightBits) : -7;
 }
 
-interface SimModule {
-  simulate(model: Model, input: unknown, options?: { allLayers?: boolean }): unknown;
-}
-interface ImportModule {
-  importAi8x(req: { checkpoint: Uint8Array; checkpointName?: string; yaml: string; yamlName?: string; sample?: NdArray; sampleName?: string }): { model: Model };
-}
-
-function pickOutputs(res: unknown): { outputs: ArrayLike<number | bigint>; layers?: unknown[] } {
-  if (ArrayBuffer.isView(res)) return { outputs: res as unknown as ArrayLike<number> };
-  const r = res as Record<string, unknown>;
-  const out = (r.output ?? r.outputs ?? r.final) as unknown;
-  const data = ArrayBuffer.isView(out) ? out : (out as { data?: unknown } | undefined)?.data;
-  if (!ArrayBuffer.isView(data)) throw new Error('The simulator returned no output array.');
-  const layers = (r.layers ?? r.layerOutputs) as unknown[] | undefined;
-  return { outputs: data as unknown as ArrayLike<number>, ...(layers ? { layers } : {}) };
-}
-
-function layerData(l: unknown): ArrayLike<number | bigint> {
-  if (ArrayBuffer.isView(l)) return l as unknown as ArrayLike<number>;
-  const d = (l as { data?: unknown; output?: unknown }).data ?? (l as { output?: unknown }).output;
-  if (ArrayBuffer.isView(d)) return d as unknown as ArrayLike<number>;
-  return layerData(d);
-}
-
 /** Loads an artifacts folder: the model through the ai8x importer, the simulator, and the extras. */
 export async function loadRuntime(dir: string): Promise<ModelRuntime> {
   const checkpoint = join(dir, 'checkpoint.pth.tar');
@@ -103,11 +81,6 @@ export async function loadRuntime(dir: string): Promise<ModelRuntime> {
   const samplePath = join(dir, 'sample.input.npy');
   const [ckptBytes, yamlBytes] = await Promise.all([fs.readFile(checkpoint), fs.readFile(yaml)]);
   const sampleBytes = existsSync(samplePath) ? await fs.readFile(samplePath) : undefined;
-  // Loaded by name so this file type-checks before the importer and simulator exist.
-  const importPath = '../formats/import-ai8x.ts';
-  const simPath = '../sim/simulate.ts';
-  const { importAi8x } = (await import(importPath)) as ImportModule;
-  const { simulate } = (await import(simPath)) as SimModule;
   const sampleArray = sampleBytes ? readNpy(new Uint8Array(sampleBytes), samplePath) : undefined;
   const { model } = importAi8x({
     checkpoint: new Uint8Array(ckptBytes),
@@ -120,7 +93,13 @@ export async function loadRuntime(dir: string): Promise<ModelRuntime> {
   const inputShape = [model.input.channels, ...model.input.dims];
   const inputLength = inputShape.reduce((a, b) => a * b, 1);
   const sample = sampleArray ? int8Window(sampleArray.data as ArrayLike<number | bigint>, samplePath) : undefined;
-  const run = (w: Int8Array) => toInt32(pickOutputs(simulate(model, w, { allLayers: false })).outputs);
+  // Compiled once; each window reuses the program's buffers (copied out before returning).
+  const prog = compile(model);
+  const runProg = (w: Int8Array) => runSim(prog, toInt32Input(w));
+  const run = (w: Int8Array) => {
+    runProg(w);
+    return prog.layers[prog.layers.length - 1]!.out.slice();
+  };
   const probe = run(sample ?? new Int8Array(inputLength));
   const onnx = join(dir, 'model.onnx');
   const qjson = join(dir, 'quantization.json');
@@ -137,13 +116,13 @@ export async function loadRuntime(dir: string): Promise<ModelRuntime> {
     layerNames: model.layers.map((l) => l.name),
     run,
     runLayers(w) {
-      const res = pickOutputs(simulate(model, w, { allLayers: true }));
-      const layers = (res.layers ?? []).map((l, i) => ({
-        name: model.layers[i]?.name ?? `layer${i}`,
-        data: toInt32(layerData(l)),
+      runProg(w);
+      const layers = prog.layers.map((c, i) => ({
+        name: c.layer.name,
+        data: c.out.slice(),
         elemBytes: (model.layers[i]?.outputWidth === 32 ? 4 : 1) as 1 | 4,
       }));
-      return { outputs: toInt32(res.outputs), layers };
+      return { outputs: layers[layers.length - 1]!.data.slice(), layers };
     },
     ...(sample ? { sample } : {}),
     ...(existsSync(onnx) ? { floatModelPath: onnx } : {}),

@@ -1,12 +1,67 @@
-// `qatwb check`: placeholder until its capability lands; replaced by the owner.
+// `qatwb check`: the live check over a serial port — device vs simulator vs float, window by window.
+import { promises as fs } from 'node:fs';
+import { optNumber, optString, reqString } from '../args.ts';
 import type { Command } from '../command.ts';
+import { runCheckJob, summarizeReport } from '../../device/check-job.ts';
+import { reportCsv, reportJson } from '../../device/live-check.ts';
+
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)} %`);
+const num = (v: number | null, d = 4) => (v === null ? 'n/a' : v === Infinity ? '∞' : v.toFixed(d));
 
 export const command: Command = {
   name: 'check',
-  summary: 'Not available yet.',
-  usage: 'qatwb check',
-  async run(_args, io) {
-    io.err('qatwb check is not available in this build yet.');
-    return 2;
+  summary: 'Live check: device vs simulator vs float, window by window.',
+  usage: `qatwb check --port PATH --artifacts DIR [--windows N] [--source device|mnist|FILE.npy] [--labels FILE.npy]
+             [--baud B] [--save DIR] [--report FILE.json] [--csv FILE.csv] [--json]
+  --port PATH       serial port of the board (or of "qatwb virtual-device")
+  --artifacts DIR   exported model: checkpoint.pth.tar, network.yaml [, model.onnx for the float column]
+  --source SRC      device: windows the device captures itself (live); mnist or FILE.npy: the host sends them
+  --labels FILE     labels for FILE.npy windows (gives the three-row report)
+  --windows N       windows to check (default: all of the source; live: 100)
+  --save DIR        save disagreeing windows there as disagreements.x.npy / .y.npy
+  --report / --csv  write the full report (JSON) / per-window rows (CSV)`,
+  async run(args, io) {
+    const windows = optNumber(args, 'windows');
+    const baud = optNumber(args, 'baud');
+    const source = optString(args, 'source');
+    const labels = optString(args, 'labels');
+    const saveDir = optString(args, 'save');
+    const report = await runCheckJob({
+      port: reqString(args, 'port'),
+      artifacts: reqString(args, 'artifacts'),
+      ...(windows !== undefined ? { windows } : {}),
+      ...(baud !== undefined ? { baud } : {}),
+      ...(source ? { source } : {}),
+      ...(labels ? { labels } : {}),
+      ...(saveDir ? { saveDir } : {}),
+    }, {
+      onStatus: (s, m) => io.err(`link ${s}${m ? `: ${m}` : ''}`),
+    });
+    const reportFile = optString(args, 'report');
+    const csvFile = optString(args, 'csv');
+    if (reportFile) await writeAtomic(reportFile, reportJson(report, 1));
+    if (csvFile) await writeAtomic(csvFile, reportCsv(report));
+    if (args.options.has('json')) {
+      io.out(reportJson(summarizeReport(report)));
+      return 0;
+    }
+    io.out(`Live check of ${report.model} on ${report.device.id} (${report.device.firmware}), source ${report.source}`);
+    if (!report.device.modelHashMatches) io.out('WARNING: the device reports another model hash than these artifacts — it runs a different model.');
+    io.out(`  windows ${report.windows}, lost ${report.windowsLost}; frames corrupted ${report.framesCorrupted}, recovered ${report.framesRecovered}`);
+    io.out(`  bit-exact vs simulator ${pct(report.bitExactRate)}`);
+    if (report.float.present) {
+      io.out(`  device vs float: top-1 agreement ${pct(report.top1AgreementFloat)}, cosine ${num(report.cosineMean)}, SQNR ${num(report.sqnrDb, 2)} dB, L2R ${num(report.l2r)}, max |e| ${num(report.maxAbsError)}`);
+    } else io.out(`  ${report.float.note}`);
+    if (report.rows) for (const r of report.rows) io.out(`  ${r.name.padEnd(18)} ${pct(r.accuracy)} (${r.windows} windows)`);
+    io.out(`  device latency mean ${num(report.latency.meanUs, 0)} µs; host ${report.hostMsPerWindow.toFixed(3)} ms/window`);
+    for (const d of report.divergences) io.out(`  window ${d.window}: ${d.note}`);
+    if (report.disagreements.xPath) io.out(`  ${report.disagreements.count} disagreeing windows saved to ${report.disagreements.xPath}`);
+    return 0;
   },
 };
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, text);
+  await fs.rename(tmp, path);
+}

@@ -1,12 +1,55 @@
-// `qatwb virtual-device`: placeholder until its capability lands; replaced by the owner.
+// `qatwb virtual-device`: a virtual MAX78002 on a pty pair (socat), answering the device protocol
+// with the bit-exact simulator. Prints one line with the port path, then runs until Ctrl-C.
+// SIGUSR1 simulates unplugging the cable for half a second.
+import { optNumber, optString, reqString, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
+import { loadRuntime } from '../../device/model-runtime.ts';
+import { loadWindowSource } from '../../device/sensor-source.ts';
+import { VirtualDevice } from '../../device/virtual-device.ts';
 
 export const command: Command = {
   name: 'virtual-device',
-  summary: 'Not available yet.',
-  usage: 'qatwb virtual-device',
-  async run(_args, io) {
-    io.err('qatwb virtual-device is not available in this build yet.');
-    return 2;
+  summary: 'Start a virtual MAX78002 on a pseudo-terminal.',
+  usage: `qatwb virtual-device --artifacts DIR [--sensor mnist|FILE.npy] [--rate HZ] [--fault-rate R] [--baud 921600] [--json]
+  --artifacts DIR   folder with checkpoint.pth.tar + network.yaml (the model the device runs)
+  --sensor SRC      live mode source: "mnist" (built-in digits) or an int8 .npy of windows
+  --rate HZ         sensor windows per second (default 10)
+  --sensor-autostart  stream at once, without waiting for the host to ask
+  --fault-rate R    probability per frame of an injected fault (corrupt/drop/delay/garbage), 0..1
+  --baud B          line rate the device paces its bytes at (default 921600; a pty ignores baud)
+Prints one line with the port path to open. SIGUSR1: unplug for 0.5 s and replug. Ctrl-C: stop.`,
+  booleans: ['sensor-autostart'],
+  async run(args, io) {
+    const dir = reqString(args, 'artifacts');
+    const baud = optNumber(args, 'baud') ?? 921600;
+    const faultRate = optNumber(args, 'fault-rate') ?? 0;
+    if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError(`--fault-rate expects a probability in [0, 1], got ${faultRate}.`);
+    if (!(baud >= 300)) throw new UsageError(`--baud expects a line rate ≥ 300, got ${baud}.`);
+    const rateHz = optNumber(args, 'rate') ?? 10;
+    const runtime = await loadRuntime(dir);
+    const sensorSpec = optString(args, 'sensor');
+    const sensor = sensorSpec ? await loadWindowSource(sensorSpec, runtime.inputLength) : undefined;
+    const vd = new VirtualDevice({
+      runtime, baud, faultRate, sensorRateHz: rateHz,
+      ...(sensor ? { sensorWindows: sensor.windows } : {}),
+      sensorAutostart: args.options.get('sensor-autostart') === true,
+    });
+    const path = await vd.start();
+    const ready = { path, pts: vd.hostPts, model: runtime.name, baud, faultRate, sensor: sensor?.name ?? null, pid: process.pid };
+    if (args.options.has('json')) io.out(JSON.stringify(ready));
+    else io.out(`virtual MAX78002 ready on ${path} (${ready.pts}) — model ${runtime.name}, ${baud} baud${faultRate ? `, fault rate ${faultRate}` : ''}`);
+    return await new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        await vd.stop();
+        io.err(`virtual-device stats ${JSON.stringify(vd.stats)}`);
+        resolve(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      process.on('SIGUSR1', () => void vd.unplug(500).catch((e: Error) => io.err(`replug failed: ${e.message}`)));
+    });
   },
 };

@@ -1,0 +1,307 @@
+// The live check: window by window, the device's output vs the bit-exact simulator vs the float
+// model (ONNX Runtime) on one scale, rolling metrics, the three-row report when labels exist, the
+// first divergent layer when the device and the simulator disagree, and the disagreeing windows
+// saved as a dataset for the next training round.
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { ApiError } from '../api/contract.ts';
+import { writeNpy } from '../formats/npy.ts';
+import type { FloatModel } from './float-model.ts';
+import { Comparison, LabelAccuracy, LatencyStats, argmax, type ComparisonSummary } from './metrics.ts';
+import { outputScaleExp, type ModelRuntime } from './model-runtime.ts';
+import type { DeviceSession, SessionStats } from './session.ts';
+
+export type CheckSource =
+  /** Live mode: the device captures windows with its own sensor and sends SENSOR frames. */
+  | { kind: 'device'; rateHz?: number }
+  /** Host mode: these windows go to the device as INPUT frames (labels optional). */
+  | { kind: 'windows'; windows: Int8Array[]; labels?: Int32Array; name: string };
+
+export interface CheckOptions {
+  session: DeviceSession;
+  runtime: ModelRuntime;
+  source: CheckSource;
+  /** Float reference; absent when the artifacts have no model.onnx. */
+  float?: FloatModel;
+  /** Windows to check (default: all windows of the source; live mode: 100). */
+  windows?: number;
+  /** Windows in flight at once in host mode (default 2: the line never idles). */
+  pipeline?: number;
+  /** Folder for disagreeing windows (x.npy + y.npy); none: not saved. */
+  saveDir?: string;
+  /** How many device≠simulator windows get a layer-by-layer search (default 3). */
+  divergenceChecks?: number;
+  signal?: AbortSignal;
+  onWindow?(w: WindowRecord, rolling: RollingFigures): void;
+}
+
+export interface WindowRecord {
+  index: number;
+  seq: number;
+  label: number | null;
+  deviceClass: number;
+  simClass: number;
+  floatClass: number | null;
+  bitExact: boolean;
+  /** Device vs float on the float scale (null without a float model). */
+  cosineFloat: number | null;
+  maxAbsErrorFloat: number | null;
+  deviceTimeUs: number;
+  /** Host processing time for this window (decode, simulator, float, metrics), ms. */
+  hostMs: number;
+  /** Saved to the disagreement dataset. */
+  disagrees: boolean;
+}
+
+export interface Divergence {
+  window: number;
+  seq: number;
+  /** First layer whose device output differs from the simulator's; null: all dumped layers equal. */
+  layer: number | null;
+  layerName: string | null;
+  mismatches: number;
+  firstIndex: number | null;
+  note: string;
+}
+
+export interface RollingFigures {
+  windows: number;
+  bitExactRate: number;
+  top1AgreementFloat: number | null;
+  cosineMean: number | null;
+  sqnrDb: number | null;
+}
+
+export interface CheckReport {
+  windows: number;
+  bitExactRate: number;
+  top1AgreementFloat: number | null;
+  cosineMean: number | null;
+  sqnrDb: number | null;
+  l2r: number | null;
+  rmse: number | null;
+  mae: number | null;
+  maxAbsError: number | null;
+  nse: number | null;
+  framesCorrupted: number;
+  framesRecovered: number;
+  windowsLost: number;
+  device: { id: string; firmware: string; modelHash: string; modelHashMatches: boolean };
+  model: string;
+  source: string;
+  /** Output unit used to compare with float logits: value · 2^scaleExp. */
+  scaleExp: number;
+  float: { present: boolean; note?: string };
+  vsFloat: ComparisonSummary | null;
+  vsSimulator: ComparisonSummary;
+  /** The three rows (device vs labels, float vs labels, device vs float); null without labels. */
+  rows: { name: string; windows: number; accuracy: number | null }[] | null;
+  confusionDeviceVsLabels: number[][] | null;
+  latency: ReturnType<LatencyStats['summary']>;
+  hostMsPerWindow: number;
+  wallMsPerWindow: number;
+  link: SessionStats;
+  divergences: Divergence[];
+  disagreements: { count: number; xPath?: string; yPath?: string };
+  perWindow: WindowRecord[];
+}
+
+async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, bytes);
+  await fs.rename(tmp, path);
+}
+
+export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
+  const { session, runtime: rt } = o;
+  const classes = rt.outputCount;
+  const scale = 2 ** outputScaleExp(rt);
+  const vsFloat = o.float ? new Comparison(classes) : null;
+  const vsSim = new Comparison(classes);
+  const labels = o.source.kind === 'windows' ? o.source.labels : undefined;
+  const devAcc = labels ? new LabelAccuracy(classes) : null;
+  const floatAcc = labels && o.float ? new LabelAccuracy(classes) : null;
+  const latency = new LatencyStats();
+  const perWindow: WindowRecord[] = [];
+  const divergences: Divergence[] = [];
+  const bad: { x: Int8Array; y: number }[] = [];
+  let bitExact = 0;
+  let hostMs = 0;
+  const t0 = performance.now();
+
+  const process1 = async (index: number, seq: number, window: Int8Array, outputs: Int32Array, timeUs: number, fromInput: boolean) => {
+    const h0 = performance.now();
+    const sim = rt.run(window);
+    const exact = sim.length === outputs.length && sim.every((v, i) => v === outputs[i]);
+    if (exact) bitExact++;
+    const y = Float64Array.from(outputs, (v) => v * scale);
+    vsSim.add(Float64Array.from(sim, (v) => v * scale), y);
+    let floatClass: number | null = null;
+    let cosineFloat: number | null = null;
+    let maxAbsErrorFloat: number | null = null;
+    if (o.float && vsFloat) {
+      const f = await o.float.run(window);
+      const c = vsFloat.add(f, y);
+      floatClass = c.refClass;
+      cosineFloat = c.cosine;
+      maxAbsErrorFloat = c.maxAbsError;
+    }
+    const deviceClass = argmax(outputs);
+    const label = labels ? labels[index]! : null;
+    if (devAcc && label !== null) devAcc.add(label, deviceClass);
+    if (floatAcc && label !== null && floatClass !== null) floatAcc.add(label, floatClass);
+    latency.add(timeUs);
+    const disagrees = !exact || (floatClass !== null && floatClass !== deviceClass) || (label !== null && label !== deviceClass);
+    if (disagrees) bad.push({ x: window, y: label ?? floatClass ?? argmax(sim) });
+    const ms = performance.now() - h0;
+    hostMs += ms;
+    const rec: WindowRecord = {
+      index, seq, label, deviceClass, simClass: argmax(sim), floatClass, bitExact: exact, cosineFloat, maxAbsErrorFloat,
+      deviceTimeUs: timeUs, hostMs: ms, disagrees,
+    };
+    perWindow.push(rec);
+    if (!exact && fromInput && divergences.length < (o.divergenceChecks ?? 3)) {
+      divergences.push(await findDivergence(session, rt, index, seq, window));
+    }
+    const f = vsFloat?.summary();
+    o.onWindow?.(rec, {
+      windows: perWindow.length, bitExactRate: bitExact / perWindow.length,
+      top1AgreementFloat: f?.top1Agreement ?? null, cosineMean: f?.cosineMean ?? null, sqnrDb: f?.sqnrDb ?? null,
+    });
+  };
+
+  if (o.source.kind === 'windows') {
+    const src = o.source.windows;
+    const total = Math.min(o.windows ?? src.length, src.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < total && !o.signal?.aborted) {
+        const i = next++;
+        const window = src[i]!;
+        const r = await session.infer(window).catch((e: Error) => e);
+        if (r instanceof Error) {
+          if (!(r instanceof ApiError) || r.code !== 'device-timeout') throw r;
+          continue; // lost after every retry: counted by the session
+        }
+        await process1(i, r.seq, window, r.outputs, r.timeUs, true);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, o.pipeline ?? 2) }, worker));
+  } else {
+    const total = o.windows ?? 100;
+    let index = 0;
+    let chain = Promise.resolve();
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => resolve();
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      session.onSensor((s) => {
+        if (index >= total) return;
+        const i = index++;
+        chain = chain.then(() => process1(i, s.seq, s.window, s.outputs, s.timeUs, false)).then(() => {
+          if (perWindow.length >= total) resolve();
+        }, reject);
+      });
+      session.sensor(true, o.source.kind === 'device' ? o.source.rateHz ?? 0 : 0).catch(reject);
+    });
+    await session.sensor(false).catch(() => {});
+  }
+
+  const n = perWindow.length;
+  const fs1 = vsFloat?.summary() ?? null;
+  const ss = vsSim.summary();
+  const disagreements: CheckReport['disagreements'] = { count: bad.length };
+  if (o.saveDir && bad.length > 0) {
+    await fs.mkdir(o.saveDir, { recursive: true });
+    const x = new Int8Array(bad.length * rt.inputLength);
+    bad.forEach((b, i) => x.set(b.x, i * rt.inputLength));
+    disagreements.xPath = join(o.saveDir, 'disagreements.x.npy');
+    disagreements.yPath = join(o.saveDir, 'disagreements.y.npy');
+    await writeAtomic(disagreements.xPath, writeNpy({ dtype: 'int8', shape: [bad.length, ...rt.inputShape], data: x }));
+    await writeAtomic(disagreements.yPath, writeNpy({ dtype: 'int64', shape: [bad.length], data: BigInt64Array.from(bad, (b) => BigInt(b.y)) }));
+  }
+  const rows = devAcc
+    ? [
+        { name: 'device vs labels', ...pick(devAcc.summary()) },
+        { name: 'float vs labels', ...(floatAcc ? pick(floatAcc.summary()) : { windows: 0, accuracy: null }) },
+        { name: 'device vs float', windows: fs1?.windows ?? 0, accuracy: fs1?.top1Agreement ?? null },
+      ]
+    : null;
+  const hello = session.hello;
+  return {
+    windows: n,
+    bitExactRate: n ? bitExact / n : 0,
+    top1AgreementFloat: fs1?.top1Agreement ?? null,
+    cosineMean: fs1?.cosineMean ?? null,
+    sqnrDb: fs1?.sqnrDb ?? null,
+    l2r: fs1?.l2r ?? null,
+    rmse: fs1?.rmse ?? null,
+    mae: fs1?.mae ?? null,
+    maxAbsError: fs1?.maxAbsError ?? null,
+    nse: fs1?.nse ?? null,
+    framesCorrupted: session.stats.framesCorrupted,
+    framesRecovered: session.stats.framesRecovered,
+    windowsLost: session.stats.windowsLost,
+    device: { id: hello.deviceId, firmware: hello.firmwareId, modelHash: hello.modelHash.toString(16).padStart(8, '0'), modelHashMatches: hello.modelHash === rt.modelHash },
+    model: rt.name,
+    source: o.source.kind === 'device' ? 'device sensor' : o.source.name,
+    scaleExp: outputScaleExp(rt),
+    float: o.float ? { present: true } : { present: false, note: 'No model.onnx in the artifacts: the float column is absent; device is compared with the simulator only.' },
+    vsFloat: fs1,
+    vsSimulator: ss,
+    rows,
+    confusionDeviceVsLabels: devAcc?.summary().confusion ?? null,
+    latency: latency.summary(),
+    hostMsPerWindow: n ? hostMs / n : 0,
+    wallMsPerWindow: n ? (performance.now() - t0) / n : 0,
+    link: { ...session.stats },
+    divergences,
+    disagreements,
+    perWindow,
+  };
+}
+
+function pick(s: { windows: number; accuracy: number | null }): { windows: number; accuracy: number | null } {
+  return { windows: s.windows, accuracy: s.accuracy };
+}
+
+/** Dumps the device's layers in order and names the first that differs from the simulator's. */
+export async function findDivergence(session: DeviceSession, rt: ModelRuntime, index: number, seq: number, window: Int8Array): Promise<Divergence> {
+  if (session.hello.layerCount === 0) {
+    return { window: index, seq, layer: null, layerName: null, mismatches: 0, firstIndex: null, note: 'The firmware cannot dump layers (built without layer dump support).' };
+  }
+  const sim = rt.runLayers(window).layers;
+  const count = Math.min(session.hello.layerCount, sim.length);
+  for (let l = 0; l < count; l++) {
+    const d = await session.layerDump(seq, l);
+    const ref = sim[l]!.data;
+    let mismatches = 0;
+    let first: number | null = null;
+    const n = Math.max(ref.length, d.data.length);
+    for (let i = 0; i < n; i++) {
+      if (ref[i] !== d.data[i]) {
+        mismatches++;
+        first ??= i;
+      }
+    }
+    if (mismatches > 0) {
+      return {
+        window: index, seq, layer: l, layerName: rt.layerNames[l] ?? null, mismatches, firstIndex: first,
+        note: `Layer ${l} (${rt.layerNames[l] ?? '?'}) is the first whose device output differs from the simulator (${mismatches} of ${n} values). Check its processors, in/out offsets and output shift in the YAML and the generated cnn.c.`,
+      };
+    }
+  }
+  return { window: index, seq, layer: null, layerName: null, mismatches: 0, firstIndex: null, note: 'Every dumped layer equals the simulator; the difference arises after the last layer (unload or output scaling).' };
+}
+
+/** Per-window records as CSV (one header line). */
+export function reportCsv(r: CheckReport): string {
+  const cols: (keyof WindowRecord)[] = ['index', 'seq', 'label', 'deviceClass', 'simClass', 'floatClass', 'bitExact', 'cosineFloat', 'maxAbsErrorFloat', 'deviceTimeUs', 'hostMs', 'disagrees'];
+  const lines = [cols.join(',')];
+  for (const w of r.perWindow) lines.push(cols.map((c) => (w[c] === null ? '' : String(w[c]))).join(','));
+  return lines.join('\n') + '\n';
+}
+
+/** JSON with Infinity written as the string "Infinity" (an exact match has infinite SQNR). */
+export function reportJson(r: unknown, space?: number): string {
+  return JSON.stringify(r, (_k, v) => (v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v), space);
+}
