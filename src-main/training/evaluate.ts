@@ -1,0 +1,106 @@
+// Accuracy of one trained network three ways on the same test samples: the float model (tfjs,
+// predictFloat), and integer models (PTQ and QAT) run through the bit-exact simulator — the
+// numbers the device will reproduce. Float samples become device input as round(x·128) clamped.
+import type { Model } from '../ir/graph.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { toDeviceInt8 } from '../data/normalize.ts';
+import { simulateBatch } from '../sim/simulate.ts';
+
+export interface Accuracy {
+  /** Correct / total, as a fraction. */
+  accuracy: number;
+  correct: number;
+  total: number;
+  /** Predicted class per evaluated sample, in `indices` order. */
+  predictions: Int32Array;
+}
+
+/** Accuracy row of the float / PTQ / QAT table. */
+export interface AccuracyRow extends Omit<Accuracy, 'predictions'> {
+  name: 'float' | 'ptq' | 'qat';
+  /** How it was measured. */
+  via: 'tfjs-float' | 'simulator';
+}
+
+const perSample = (ds: Dataset): number => ds.channels * ds.dims.reduce((a, b) => a * b, 1);
+
+/** The selected samples as planar int8 device input, back to back. */
+export function toInt8Batch(ds: Dataset, indices: ArrayLike<number>): Int8Array {
+  const per = perSample(ds);
+  const out = new Int8Array(indices.length * per);
+  for (let i = 0; i < indices.length; i++) {
+    const base = indices[i]! * per;
+    for (let k = 0; k < per; k++) out[i * per + k] = toDeviceInt8(ds.x[base + k]!);
+  }
+  return out;
+}
+
+/** The selected samples as float32 (training range), back to back. */
+export function toFloatBatch(ds: Dataset, indices: ArrayLike<number>): Float32Array {
+  const per = perSample(ds);
+  const out = new Float32Array(indices.length * per);
+  for (let i = 0; i < indices.length; i++) out.set(ds.x.subarray(indices[i]! * per, (indices[i]! + 1) * per), i * per);
+  return out;
+}
+
+/** Index of the largest value of each row (first on ties). */
+export function argmaxRows(values: ArrayLike<number>, rows: number, width: number): Int32Array {
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < width; c++) if (values[r * width + c]! > values[r * width + best]!) best = c;
+    out[r] = best;
+  }
+  return out;
+}
+
+export function score(predictions: Int32Array, ds: Dataset, indices: ArrayLike<number>): Accuracy {
+  let correct = 0;
+  for (let i = 0; i < indices.length; i++) if (predictions[i] === ds.y[indices[i]!]) correct++;
+  return { accuracy: indices.length ? correct / indices.length : 0, correct, total: indices.length, predictions };
+}
+
+export interface SimEvalOptions {
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Accuracy of an integer IR model (params present) on the selected samples, via the simulator. */
+export function simulatedAccuracy(model: Model, ds: Dataset, indices: ArrayLike<number>, options: SimEvalOptions = {}): Accuracy & { outputs: Int32Array } {
+  const batch = toInt8Batch(ds, indices);
+  const { outputs, count, outputSize } = simulateBatch(model, batch, {
+    progressEvery: 50,
+    ...(options.onProgress ? { onProgress: (done: number) => options.onProgress!(done, indices.length) } : {}),
+    ...(options.signal ? { shouldStop: () => options.signal!.aborted } : {}),
+  });
+  options.signal?.throwIfAborted();
+  if (count !== indices.length) throw new Error(`simulator stopped after ${count} of ${indices.length} samples.`);
+  return { ...score(argmaxRows(outputs, count, outputSize), ds, indices), outputs };
+}
+
+/**
+ * simulatedAccuracy in a worker thread (never blocks the caller's event loop). Cancel terminates
+ * the worker.
+ */
+export async function simulatedAccuracyInWorker(
+  model: Model, ds: Dataset, indices: ArrayLike<number>, options: SimEvalOptions = {},
+): Promise<Accuracy & { outputs: Int32Array }> {
+  const { startWorker } = await import('../platform/worker.ts');
+  const batch = toInt8Batch(ds, indices);
+  const worker = startWorker(new URL('./evaluate.worker.ts', import.meta.url), { workerData: { model, batch } });
+  try {
+    const { outputs, count, outputSize } = await new Promise<{ outputs: Int32Array; count: number; outputSize: number }>((resolve, reject) => {
+      const abort = () => reject(options.signal!.reason ?? new Error('Cancelled.'));
+      options.signal?.addEventListener('abort', abort, { once: true });
+      worker.on('message', (m: { type: string; done?: number; outputs?: Int32Array; count?: number; outputSize?: number }) => {
+        if (m.type === 'progress') options.onProgress?.(m.done!, indices.length);
+        else if (m.type === 'done') resolve({ outputs: m.outputs!, count: m.count!, outputSize: m.outputSize! });
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => reject(new Error(`simulator worker exited (${code}).`)));
+    });
+    return { ...score(argmaxRows(outputs, count, outputSize), ds, indices), outputs };
+  } finally {
+    await worker.terminate();
+  }
+}
