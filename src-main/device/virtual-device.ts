@@ -20,6 +20,11 @@ export interface VirtualDeviceOptions {
   /** Start streaming at once, without waiting for SENSOR_CTRL. */
   sensorAutostart?: boolean;
   seed?: number;
+  /**
+   * Deployment-bug injection: this layer's output is off by one in its first element (as a wrong
+   * offset or shift would make it), and so are the layers after it and the final output.
+   */
+  bugLayer?: number;
 }
 
 export interface VirtualDeviceStats {
@@ -174,6 +179,7 @@ export class VirtualDevice {
         const window = P.decodeInput(f.payload);
         const t0 = performance.now();
         const outputs = rt.run(window);
+        if (this.opts.bugLayer !== undefined) outputs[0]! += 1;
         const timeUs = Math.round((performance.now() - t0) * 1000);
         this.stats.inferences++;
         this.remember(this.inputs, f.seq, window);
@@ -207,7 +213,12 @@ export class VirtualDevice {
           this.send(P.frame(P.MsgType.ERROR, f.seq, P.encodeError({ code: P.ErrorCode.STALE_WINDOW, message: `Window ${q.window} is no longer kept on the device.` })));
           return;
         }
-        if (this.layerCache?.seq !== q.window) this.layerCache = { seq: q.window, layers: rt.runLayers(window).layers };
+        if (this.layerCache?.seq !== q.window) {
+          const layers = rt.runLayers(window).layers;
+          const bug = this.opts.bugLayer;
+          if (bug !== undefined) for (let l = bug; l < layers.length; l++) layers[l]!.data[0]! += 1;
+          this.layerCache = { seq: q.window, layers };
+        }
         const layer = this.layerCache.layers[q.layer];
         if (!layer) {
           this.send(P.frame(P.MsgType.ERROR, f.seq, P.encodeError({ code: P.ErrorCode.NO_SUCH_LAYER, message: `The model has ${this.layerCache.layers.length} layers; layer ${q.layer} does not exist.` })));

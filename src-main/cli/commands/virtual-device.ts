@@ -17,6 +17,7 @@ export const command: Command = {
   --sensor-autostart  stream at once, without waiting for the host to ask
   --fault-rate R    probability per frame of an injected fault (corrupt/drop/delay/garbage), 0..1
   --baud B          line rate the device paces its bytes at (default 921600; a pty ignores baud)
+  --bug-layer N     inject a deployment bug: layer N's output (and the final output) off by one
 Prints one line with the port path to open. SIGUSR1: unplug for 0.5 s and replug. Ctrl-C: stop.`,
   booleans: ['sensor-autostart'],
   async run(args, io) {
@@ -26,6 +27,7 @@ Prints one line with the port path to open. SIGUSR1: unplug for 0.5 s and replug
     if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError(`--fault-rate expects a probability in [0, 1], got ${faultRate}.`);
     if (!(baud >= 300)) throw new UsageError(`--baud expects a line rate ≥ 300, got ${baud}.`);
     const rateHz = optNumber(args, 'rate') ?? 10;
+    const bugLayer = optNumber(args, 'bug-layer');
     const runtime = await loadRuntime(dir);
     const sensorSpec = optString(args, 'sensor');
     const sensor = sensorSpec ? await loadWindowSource(sensorSpec, runtime.inputLength) : undefined;
@@ -33,6 +35,7 @@ Prints one line with the port path to open. SIGUSR1: unplug for 0.5 s and replug
       runtime, baud, faultRate, sensorRateHz: rateHz,
       ...(sensor ? { sensorWindows: sensor.windows } : {}),
       sensorAutostart: args.options.get('sensor-autostart') === true,
+      ...(bugLayer !== undefined ? { bugLayer } : {}),
     });
     const path = await vd.start();
     const ready = { path, pts: vd.hostPts, model: runtime.name, baud, faultRate, sensor: sensor?.name ?? null, pid: process.pid };

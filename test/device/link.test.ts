@@ -1,0 +1,129 @@
+// The link on real ptys (socat) against `qatwb virtual-device` running the bit-exact simulator on
+// the mnist-extrasmall conformance model: 10,000 windows with 1 % injected faults, unplug/replug,
+// and the clear errors for a busy port, a missing port and a silent device.
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiError } from '../../src-main/api/contract.ts';
+import { loadRuntime, type ModelRuntime } from '../../src-main/device/model-runtime.ts';
+import { createPtyPair } from '../../src-main/device/pty-pair.ts';
+import { mnistWindows } from '../../src-main/device/sensor-source.ts';
+import { DeviceSession, type LinkStatus } from '../../src-main/device/session.ts';
+import { startVirtualDevice } from './virtual-device-process.ts';
+
+const ARTIFACTS = '/work/shared/conformance/mnist-extrasmall';
+let rt: ModelRuntime;
+let windows: Int8Array[];
+
+beforeAll(async () => {
+  rt = await loadRuntime(ARTIFACTS);
+  windows = (await mnistWindows()).windows;
+});
+
+const same = (a: Int32Array, b: Int32Array) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+describe('link over a real pty', () => {
+  it('10,000 windows with 1 % injected faults: every result belongs to its window, none lost', async () => {
+    // 4 Mbaud keeps the test short; the pacing and the protocol are the same as at 921,600.
+    const vd = await startVirtualDevice(['--artifacts', ARTIFACTS, '--fault-rate', '0.01', '--baud', '4000000']);
+    const s = await DeviceSession.open({ path: vd.path, baud: 4000000 });
+    expect(s.hello.modelHash).toBe(rt.modelHash);
+    const N = 10000;
+    let wrong = 0;
+    let next = 0;
+    let hostMs = 0;
+    const t0 = performance.now();
+    const worker = async () => {
+      while (next < N) {
+        const i = next++;
+        const w = windows[i % windows.length]!;
+        const r = await s.infer(w);
+        const h0 = performance.now();
+        if (!same(r.outputs, rt.run(w))) wrong++;
+        hostMs += performance.now() - h0;
+      }
+    };
+    await Promise.all([worker(), worker()]);
+    const wallMs = performance.now() - t0;
+    await s.close();
+    const dev = (await vd.stop()) as { injectedOut: Record<string, number>; injectedIn: number; corruptIn: number; inferences: number };
+    console.log(`10k windows: ${(wallMs / N).toFixed(3)} ms/window wall, host check ${(hostMs / N).toFixed(3)} ms/window`, s.stats, dev);
+    expect(wrong).toBe(0);
+    expect(s.stats.windowsLost).toBe(0);
+    expect(s.stats.misattributed).toBe(0);
+    const out = dev.injectedOut;
+    // Some faults really happened in both directions (1 % of ~10,000 frames each way).
+    expect(out.corrupt + out.drop).toBeGreaterThan(30);
+    expect(dev.injectedIn).toBeGreaterThan(30);
+    // Every damaged device→host frame was caught by a header check or CRC (none slipped through:
+    // `wrong` is 0), and every damaged host→device frame was caught by the device.
+    expect(s.stats.framesCorrupted).toBeGreaterThanOrEqual(out.corrupt! + out.drop!);
+    expect(dev.corruptIn).toBeGreaterThanOrEqual(dev.injectedIn);
+    expect(s.stats.framesRecovered).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('survives an unplug and replug of the device mid-run', async () => {
+    const vd = await startVirtualDevice(['--artifacts', ARTIFACTS]);
+    const s = await DeviceSession.open({ path: vd.path });
+    const statuses: LinkStatus[] = [];
+    s.onStatus((st) => statuses.push(st));
+    const results: boolean[] = [];
+    const run = (async () => {
+      for (let i = 0; i < 150; i++) {
+        const w = windows[i]!;
+        const r = await s.infer(w);
+        results.push(same(r.outputs, rt.run(w)));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    const before = vd.pts;
+    vd.child.kill('SIGUSR1');
+    await run;
+    await s.close();
+    await vd.stop();
+    expect(results.length).toBe(150);
+    expect(results.every(Boolean)).toBe(true);
+    expect(statuses).toContain('unplugged');
+    expect(s.stats.reconnects).toBeGreaterThanOrEqual(1);
+    expect(s.stats.windowsLost).toBe(0);
+    expect(before).toMatch(/^\/dev\/pts\//);
+  }, 60_000);
+
+  it('names a busy port, a missing port and a silent device', async () => {
+    const vd = await startVirtualDevice(['--artifacts', ARTIFACTS]);
+    // Another process holds the port's lock (as minicom or a serial monitor would).
+    const holder = spawn('flock', ['--nonblock', vd.path, 'sleep', '30'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 300));
+    const busy = await DeviceSession.open({ path: vd.path }).catch((e: unknown) => e);
+    holder.kill('SIGTERM');
+    await vd.stop();
+    expect(busy).toBeInstanceOf(ApiError);
+    expect((busy as ApiError).code).toBe('port-busy');
+    expect((busy as ApiError).message).toMatch(/in use by another program/);
+
+    const missing = await DeviceSession.open({ path: '/dev/ttyQATWB-none' }).catch((e: unknown) => e);
+    expect((missing as ApiError).code).toBe('port-not-found');
+    expect((missing as ApiError).message).toContain('/dev/ttyQATWB-none');
+
+    // A pty with nothing behind it: the port opens, but nobody ever says HELLO.
+    const pair = await createPtyPair();
+    const t0 = Date.now();
+    const silent = await DeviceSession.open({ path: pair.hostPath, helloTimeoutMs: 500 }).catch((e: unknown) => e);
+    await pair.close();
+    expect((silent as ApiError).code).toBe('device-silent');
+    expect((silent as ApiError).message).toMatch(/Nothing answered .* within 500 ms/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  }, 60_000);
+});
+
+afterAll(async () => {
+  // No socat may outlive the tests.
+  const { execFileSync } = await import('node:child_process');
+  const left = (() => {
+    try {
+      return execFileSync('pgrep', ['-f', 'qatwb-vd-'], { encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  })();
+  expect(left).toBe('');
+});
