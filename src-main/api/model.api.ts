@@ -1,10 +1,140 @@
-// Contract of the model service. Owned by the model capability; see api/contract.ts for the pattern.
+// Contract of the model service: open an existing ai8x model (checkpoint + network YAML + sample),
+// validate it, plan it on a MAX7800x, simulate it bit-exactly, and export its network YAML.
+// Models live in the service's memory, addressed by `modelId`. Requests are path-based.
 import { z } from 'zod';
-import { call, service } from './contract.ts';
+import { call, job, service } from './contract.ts';
+
+export const DeviceName = z.enum(['MAX78000', 'MAX78002']);
+
+export const DiagnosticDto = z.object({
+  severity: z.enum(['error', 'warning']),
+  /** Stable rule id, e.g. `processors-count`. */
+  rule: z.string(),
+  /** Layer index, −1 for the whole model. */
+  layer: z.number().int(),
+  layerName: z.string().optional(),
+  /** Plain words, naming the layer. */
+  message: z.string(),
+  /** What to change. */
+  fix: z.string().optional(),
+});
+export type DiagnosticDto = z.infer<typeof DiagnosticDto>;
+
+const Shape = z.object({ channels: z.number().int(), dims: z.array(z.number().int()) });
+
+/** The IR Model in its versioned JSON form (ir/schema.ts); parameters as base64. */
+export const StoredModelDto = z.looseObject({
+  schema: z.literal('qatwb.model'),
+  version: z.number().int(),
+  arch: z.string(),
+  dataset: z.string(),
+  device: DeviceName,
+  input: z.object({ channels: z.number().int(), dims: z.array(z.number().int()), format: z.enum(['HWC', 'CHW']) }),
+  layers: z.array(z.looseObject({ name: z.string(), op: z.string() })),
+});
+
+export type StoredModelJson = z.infer<typeof StoredModelDto>;
+
+const ModelRef = {
+  /** Id returned by `open`. */
+  modelId: z.string().min(1),
+};
+
+export const LayerPlanDto = z.object({
+  index: z.number().int(),
+  name: z.string(),
+  op: z.string(),
+  inChannels: z.number().int(),
+  outChannels: z.number().int(),
+  inputShape: Shape,
+  outputShape: Shape.nullable(),
+  passes: z.number().int(),
+  processorsNeeded: z.number().int(),
+  /** Hex processors mask, offsets in bytes inside each data-memory instance. */
+  placement: z.object({ processors: z.string(), outputProcessors: z.string().optional(), inOffset: z.number().int(), outOffset: z.number().int() }),
+  inBytesPerInstance: z.number().int(),
+  outBytesPerInstance: z.number().int(),
+  weightBytes: z.number().int(),
+  biasBytes: z.number().int(),
+  kernelWords: z.number().int(),
+});
+
+export const PlanDto = z.object({
+  device: DeviceName,
+  layers: z.array(LayerPlanDto),
+  /** Bytes, as ai8xize.py reports them. */
+  weightMemoryBytes: z.number().int(),
+  weightMemoryCapacity: z.number().int(),
+  biasMemoryBytes: z.number().int(),
+  biasMemoryCapacity: z.number().int(),
+  errors: z.array(DiagnosticDto),
+  warnings: z.array(DiagnosticDto),
+});
+export type PlanDto = z.infer<typeof PlanDto>;
 
 export const modelApi = service(
   {
     ping: call('Checks that the model service answers.', z.strictObject({}), z.object({ ok: z.literal(true) })),
+    open: call(
+      'Opens an existing ai8x model: quantized checkpoint + network YAML (+ sample input).',
+      z.strictObject({
+        /** Path of the quantized .pth.tar (quantize.py output or QAT checkpoint after quantize). */
+        checkpointPath: z.string().min(1),
+        /** Path of the ai8x-synthesis network YAML. */
+        networkPath: z.string().min(1),
+        /** Path of the sample input .npy (C,H,W) or (C,L); fixes the input size. */
+        samplePath: z.string().min(1).optional(),
+        /** Input dims when no sample is given: [H, W] or [L]. */
+        inputDims: z.array(z.number().int().positive()).min(1).max(2).optional(),
+        /** Target device; default MAX78002. */
+        device: DeviceName.optional(),
+      }),
+      z.object({ modelId: z.string(), model: StoredModelDto, warnings: z.array(DiagnosticDto), diagnostics: z.array(DiagnosticDto) }),
+    ),
+    get: call('Returns an opened model.', z.strictObject(ModelRef), z.object({ model: StoredModelDto })),
+    validate: call('Checks a model against the device rules.', z.strictObject(ModelRef), z.object({ diagnostics: z.array(DiagnosticDto) })),
+    plan: call(
+      'Plans processors, offsets and memory on a device and checks every hardware rule.',
+      z.strictObject({
+        ...ModelRef,
+        /** Plan for this device (default: the model's). */
+        device: DeviceName.optional(),
+        /** Ignore the placement from the YAML and compute fresh masks and ping-pong offsets. */
+        replacePlacement: z.boolean().optional(),
+      }),
+      PlanDto,
+    ),
+    simulate: job(
+      'Runs the bit-exact simulator on one input (C,...) or a batch (N,C,...) .npy.',
+      z.strictObject({
+        ...ModelRef,
+        /** Input .npy: int8 values in [-128, 127], one sample (C,H,W)/(C,L) or a batch with a leading N. */
+        inputPath: z.string().min(1),
+        /** Write the outputs here as int64 .npy ((C,1,1) or (N,C,1,1)), atomically. */
+        outputPath: z.string().min(1).optional(),
+        /** Return every layer's output too (single input only). */
+        allLayers: z.boolean().optional(),
+      }),
+      z.object({
+        /** Number of inputs run. */
+        count: z.number().int(),
+        /** Output shape of one input: [C, ...dims]. */
+        shape: z.array(z.number().int()),
+        /** The outputs of the first input (at most 4,096 values). */
+        output: z.array(z.number().int()),
+        /** Argmax per input (classification), for batches at most 10,000. */
+        argmax: z.array(z.number().int()),
+        layers: z.array(z.object({ name: z.string(), shape: z.array(z.number().int()), data: z.array(z.number().int()) })).optional(),
+        outputPath: z.string().optional(),
+        /** Wall time of the simulation, ms. */
+        elapsedMs: z.number(),
+      }),
+    ),
+    exportYaml: call(
+      'Writes the network YAML for ai8xize.py (planned placement included), atomically.',
+      z.strictObject({ ...ModelRef, path: z.string().min(1), device: DeviceName.optional() }),
+      z.object({ path: z.string() }),
+    ),
   },
   {},
 );

@@ -1,12 +1,129 @@
-// The model service: implements api/model.api.ts over the planner capability (Node edge; no Electron).
-import type { ServiceImpl } from '../api/contract.ts';
-import type { modelApi } from '../api/model.api.ts';
+// The model service: implements api/model.api.ts over ir/, formats/, planner/ and sim/ (Node edge;
+// no Electron). Opened models live in memory by id; a batch simulation runs in a worker.
+import { randomUUID } from 'node:crypto';
+import { ApiError, type ServiceImpl } from '../api/contract.ts';
+import type { modelApi, StoredModelJson } from '../api/model.api.ts';
 import type { ServiceEnv } from '../services.ts';
+import type { Model } from '../ir/graph.ts';
+import { validateModel } from '../ir/validate.ts';
+import { serializeModel } from '../ir/schema.ts';
+import { writeNetworkYaml } from '../formats/network-yaml.ts';
+import { simulate, SimError } from '../sim/simulate.ts';
+import type { SimWorkerInput, SimWorkerMessage } from '../sim/sim.worker.ts';
+import { startWorker } from '../platform/worker.ts';
+import { writeFileAtomic } from '../project/atomic-write.ts';
+import { planModel, type Plan } from './plan.ts';
+import { inputsFromNpy, izerShape, openAi8xModel, readInputNpy, writeOutputNpy } from './open-model.ts';
+
+export function planDto(plan: Plan) {
+  return {
+    device: plan.device,
+    layers: plan.layers,
+    weightMemoryBytes: plan.weightMemoryBytes,
+    weightMemoryCapacity: plan.weightMemoryCapacity,
+    biasMemoryBytes: plan.biasMemoryBytes,
+    biasMemoryCapacity: plan.biasMemoryCapacity,
+    errors: plan.diagnostics.filter((d) => d.severity === 'error'),
+    warnings: plan.diagnostics.filter((d) => d.severity === 'warning'),
+  };
+}
+
+function argmax(a: Int32Array, from: number, n: number): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (a[from + i]! > a[from + best]!) best = i;
+  return best;
+}
+
+function runInWorker(model: Model, inputs: Int32Array, signal: AbortSignal, onProgress: (done: number, total: number) => void): Promise<{ outputs: Int32Array; count: number; outputSize: number }> {
+  return new Promise((resolve, reject) => {
+    const data: SimWorkerInput = { model: serializeModel(model), inputs };
+    const worker = startWorker(new URL('../sim/sim.worker.ts', import.meta.url), { workerData: data });
+    const abort = (): void => { void worker.terminate(); reject(new ApiError('cancelled', 'Cancelled.')); };
+    signal.addEventListener('abort', abort, { once: true });
+    worker.on('message', (m: SimWorkerMessage) => {
+      if (m.type === 'progress') onProgress(m.done, m.total);
+      else {
+        signal.removeEventListener('abort', abort);
+        void worker.terminate();
+        if (m.type === 'result') resolve(m);
+        else reject(new ApiError('invalid-model', m.message));
+      }
+    });
+    worker.on('error', (e) => { signal.removeEventListener('abort', abort); reject(e); });
+  });
+}
 
 export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelApi> {
+  const models = new Map<string, Model>();
+  const get = (id: string): Model => {
+    const m = models.get(id);
+    if (!m) throw new ApiError('not-found', `No opened model with id ${id}; open it first.`, 'modelId');
+    return m;
+  };
   return {
     async ping() {
       return { ok: true as const };
+    },
+    async open(req) {
+      const { model, warnings } = await openAi8xModel(req);
+      const modelId = randomUUID();
+      models.set(modelId, model);
+      return { modelId, model: serializeModel(model) as unknown as StoredModelJson, warnings, diagnostics: validateModel(model) };
+    },
+    async get(req) {
+      return { model: serializeModel(get(req.modelId)) as unknown as StoredModelJson };
+    },
+    async validate(req) {
+      return { diagnostics: validateModel(get(req.modelId)) };
+    },
+    async plan(req) {
+      return planDto(planModel(get(req.modelId), { ...(req.device ? { device: req.device } : {}), ...(req.replacePlacement ? { replacePlacement: true } : {}) }));
+    },
+    async simulate(req, ctx) {
+      const model = get(req.modelId);
+      const arr = await readInputNpy(req.inputPath);
+      const { data, count } = inputsFromNpy(arr, model, req.inputPath);
+      const batch = arr.shape.length === model.input.dims.length + 2;
+      const t0 = performance.now();
+      ctx.progress({ phase: 'simulate', fraction: 0, message: `${count} input${count === 1 ? '' : 's'}` });
+      let outputs: Int32Array;
+      let outShape: number[];
+      let layers: { name: string; shape: number[]; data: number[] }[] | undefined;
+      try {
+        if (count === 1) {
+          const r = simulate(model, data, { allLayers: req.allLayers ?? false });
+          outputs = r.output;
+          outShape = izerShape(r.shape);
+          layers = r.layers?.map((l) => ({ name: l.name, shape: izerShape(l.shape), data: Array.from(l.data) }));
+        } else {
+          const res = await runInWorker(model, data, ctx.signal, (done, total) => ctx.progress({ phase: 'simulate', fraction: done / total, message: `${done} / ${total}` }));
+          outputs = res.outputs;
+          const last = planModel(model).layers.at(-1)!.outputShape!;
+          outShape = izerShape(last);
+        }
+      } catch (e) {
+        if (e instanceof SimError) throw new ApiError('invalid-model', e.message);
+        throw e;
+      }
+      const per = outputs.length / count;
+      if (req.outputPath) await writeOutputNpy(req.outputPath, outputs, outShape, count, batch);
+      ctx.progress({ phase: 'simulate', fraction: 1 });
+      return {
+        count,
+        shape: outShape,
+        output: Array.from(outputs.subarray(0, Math.min(per, 4096))),
+        argmax: Array.from({ length: Math.min(count, 10_000) }, (_, k) => argmax(outputs, k * per, per)),
+        ...(layers ? { layers } : {}),
+        ...(req.outputPath ? { outputPath: req.outputPath } : {}),
+        elapsedMs: performance.now() - t0,
+      };
+    },
+    async exportYaml(req) {
+      const plan = planModel(get(req.modelId), req.device ? { device: req.device } : {});
+      const errors = plan.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length) throw new ApiError('invalid-model', `The model breaks ${errors.length} device rule(s); first: ${errors[0]!.message}`);
+      await writeFileAtomic(req.path, writeNetworkYaml(plan.model));
+      return { path: req.path };
     },
   };
 }

@@ -1,12 +1,47 @@
-// `qatwb plan`: placeholder until its capability lands; replaced by the owner.
+// `qatwb plan`: plans an existing ai8x model on a MAX7800x (processors, offsets, data, weight and
+// bias memory as the toolchain counts them) and checks every hardware rule in plain words.
 import type { Command } from '../command.ts';
+import { flag, optString, reqString } from '../args.ts';
+import { planModel } from '../../planner/plan.ts';
+import { planDto } from '../../planner/model.service.ts';
+import { firstLayerOp, openAi8xModel, readInputNpy } from '../../planner/open-model.ts';
+import { inputDimsFrom, parseDevice } from './simulate.ts';
 
 export const command: Command = {
   name: 'plan',
-  summary: 'Not available yet.',
-  usage: 'qatwb plan',
-  async run(_args, io) {
-    io.err('qatwb plan is not available in this build yet.');
-    return 2;
+  summary: 'Plan processors, offsets and memory; check the device rules.',
+  usage: [
+    '  qatwb plan --checkpoint C.pth.tar --network N.yaml [--input X.npy | --dims H,W] [--device MAX78002]',
+    '             [--replace-placement] [--json]',
+    '',
+    '  The input (sample .npy) fixes the input size; without it give --dims.',
+    '  Exit code 1 when a device rule is broken.',
+  ].join('\n'),
+  booleans: ['replace-placement'],
+  async run(args, io) {
+    const checkpointPath = reqString(args, 'checkpoint');
+    const networkPath = reqString(args, 'network');
+    const inputPath = optString(args, 'input');
+    const dimsArg = optString(args, 'dims');
+    const device = parseDevice(optString(args, 'device'));
+    let dims: { inputDims?: number[] } = {};
+    if (inputPath) {
+      const a = await readInputNpy(inputPath, 'input');
+      const oneD = (await firstLayerOp(networkPath)) === 'conv1d';
+      dims = inputDimsFrom(a.shape.length === (oneD ? 3 : 4) ? a.shape.slice(1) : a.shape);
+    } else if (dimsArg) dims = { inputDims: dimsArg.split(/[,x]/).map(Number) };
+    const { model, warnings } = await openAi8xModel({ checkpointPath, networkPath, ...(device ? { device } : {}), ...dims });
+    const plan = planModel(model, { ...(device ? { device } : {}), ...(flag(args, 'replace-placement') ? { replacePlacement: true } : {}) });
+    const dto = planDto(plan);
+    dto.warnings.unshift(...warnings);
+    if (flag(args, 'json')) io.out(JSON.stringify(dto));
+    else {
+      io.out(`${model.arch} on ${plan.device}: weights ${plan.weightMemoryBytes.toLocaleString('en')} of ${plan.weightMemoryCapacity.toLocaleString('en')} bytes, bias ${plan.biasMemoryBytes} of ${plan.biasMemoryCapacity} bytes`);
+      for (const l of plan.layers)
+        io.out(`  ${String(l.index).padStart(3)} ${l.name.padEnd(12)} ${l.op.padEnd(15)} ${l.inChannels}->${l.outChannels} ${l.placement.processors} in 0x${l.placement.inOffset.toString(16)} out 0x${l.placement.outOffset.toString(16)} passes ${l.passes} weights ${l.weightBytes} B`);
+      for (const d of [...dto.errors, ...dto.warnings]) io.out(`${d.severity}: ${d.message}${d.fix ? `\n    Fix: ${d.fix}` : ''}`);
+      if (!dto.errors.length) io.out('No device rule broken.');
+    }
+    return dto.errors.length ? 1 : 0;
   },
 };

@@ -1,0 +1,100 @@
+// Node edge of the model capability: reads the files of an existing ai8x model (checkpoint, network
+// YAML, sample/inputs .npy) and turns reader errors into ApiErrors naming file and field. Shared by
+// the model service and the CLI.
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ApiError } from '../api/contract.ts';
+import type { Device, Diagnostic, Model } from '../ir/graph.ts';
+import { FormatError } from '../formats/format-error.ts';
+import { importAi8x } from '../formats/import-ai8x.ts';
+import { readNetworkYaml } from '../formats/network-yaml.ts';
+import { readNpy, writeNpy, type NdArray } from '../formats/npy.ts';
+import { writeFileAtomic } from '../project/atomic-write.ts';
+
+export interface OpenModelRequest {
+  checkpointPath: string;
+  networkPath: string;
+  samplePath?: string;
+  inputDims?: number[];
+  device?: Device;
+}
+
+async function readBytes(path: string, field: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ApiError(code === 'ENOENT' ? 'not-found' : 'io', `${path}: cannot read (${code ?? (e as Error).message}).`, field);
+  }
+}
+
+function formatToApi(e: unknown, code: string): never {
+  if (e instanceof FormatError) throw new ApiError(code, e.message, e.field);
+  throw e;
+}
+
+export async function readInputNpy(path: string, field = 'inputPath'): Promise<NdArray> {
+  const bytes = await readBytes(path, field);
+  try {
+    return readNpy(bytes, basename(path));
+  } catch (e) {
+    return formatToApi(e, 'invalid-data');
+  }
+}
+
+export async function openAi8xModel(req: OpenModelRequest): Promise<{ model: Model; warnings: Diagnostic[] }> {
+  const [ckpt, yaml] = await Promise.all([readBytes(req.checkpointPath, 'checkpointPath'), readBytes(req.networkPath, 'networkPath')]);
+  const sample = req.samplePath ? await readInputNpy(req.samplePath, 'samplePath') : undefined;
+  try {
+    return importAi8x({
+      checkpoint: ckpt, checkpointName: basename(req.checkpointPath),
+      yaml: new TextDecoder().decode(yaml), yamlName: basename(req.networkPath),
+      ...(sample ? { sample, sampleName: basename(req.samplePath!) } : {}),
+      ...(req.inputDims ? { inputDims: req.inputDims } : {}),
+      ...(req.device ? { device: req.device } : {}),
+    });
+  } catch (e) {
+    return formatToApi(e, 'invalid-model');
+  }
+}
+
+/** Input .npy values → planar int32, with the number of samples (a leading N is a batch). */
+export function inputsFromNpy(a: NdArray, model: Model, file: string): { data: Int32Array; count: number } {
+  const per = model.input.channels * model.input.dims.reduce((x, y) => x * y, 1);
+  const sampleShape = [model.input.channels, ...model.input.dims];
+  const single = a.shape.length === sampleShape.length && a.shape.every((d, i) => d === sampleShape[i]);
+  const batch = a.shape.length === sampleShape.length + 1 && a.shape.slice(1).every((d, i) => d === sampleShape[i]);
+  if (!single && !batch)
+    throw new ApiError('invalid-data', `${file}: shape: expected (${sampleShape.join(', ')}) or (N, ${sampleShape.join(', ')}) for this model (got (${a.shape.join(', ')}))`, 'shape');
+  if (a.dtype === 'float32' || a.dtype === 'float64' || a.dtype === 'bool')
+    throw new ApiError('invalid-data', `${file}: dtype: expected integer int8 codes (int64 as the izer wants, or int8/int16/int32) (got ${a.dtype})`, 'dtype');
+  const data = new Int32Array(a.data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = Number(a.data[i]!);
+    if (v < -128 || v > 127) throw new ApiError('invalid-data', `${file}: data[${i}]: expected a value in -128..127 (got ${v})`, `data[${i}]`);
+    data[i] = v;
+  }
+  return { data, count: single ? 1 : data.length / per };
+}
+
+/** Writes outputs as int64 .npy, shape (C, 1, 1)-like per sample or (N, ...) for a batch, atomically. */
+export async function writeOutputNpy(path: string, outputs: Int32Array, sampleShape: number[], count: number, batch: boolean): Promise<void> {
+  const shape = batch ? [count, ...sampleShape] : sampleShape;
+  const data = BigInt64Array.from(outputs, (v) => BigInt(v));
+  await writeFileAtomic(path, writeNpy({ dtype: 'int64', shape, data }));
+}
+
+/** Output shape as the izer's expected.npy has it: (C, 1, 1) for a Linear layer, (C, H, W), (C, L, 1). */
+export function izerShape(shape: { channels: number; dims: number[] }): number[] {
+  return shape.dims.length === 1 ? [shape.channels, shape.dims[0]!, 1] : [shape.channels, ...shape.dims];
+}
+
+/** The op of the first layer in a network YAML file (to tell a (C,L) batch from a (C,H,W) sample). */
+export async function firstLayerOp(networkPath: string): Promise<string> {
+  const text = new TextDecoder().decode(await readBytes(networkPath, 'networkPath'));
+  try {
+    return readNetworkYaml(text, basename(networkPath)).config.layers[0]!.op;
+  } catch (e) {
+    return formatToApi(e, 'invalid-model');
+  }
+}
