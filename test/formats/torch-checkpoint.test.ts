@@ -88,7 +88,7 @@ describe.skipIf(!hasTorch)('checkpoints we write are read by real torch.load', (
     ['empty', { dtype: 'float32', shape: [0, 4], data: new Float32Array(0) }],
   ]);
   // torch 1.13's weights_only unpickler has no BINFLOAT, so float extras are checked with weights_only=False only.
-  const extrasFor = (weightsOnly: string) => weightsOnly === 'True'
+  const extrasFor = (weightsOnly: string): Record<string, number | string | boolean> => weightsOnly === 'True'
     ? { clipping_method: 'MAX_BIT_SHIFT', best_epoch: 12, flag: true }
     : { clipping_method: 'MAX_BIT_SHIFT', best_top1: 99.25, best_epoch: 12, flag: true, big: 2 ** 40 };
   for (const weightsOnly of ['True', 'False']) {
