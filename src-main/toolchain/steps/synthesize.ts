@@ -1,0 +1,101 @@
+// Step 1: run ai8xize.py on exported artifacts (cwd = the izer checkout, absolute paths for every
+// file) and check that the generated project has the expected layout (max78002.md §4.1, §4.3).
+// The izer's expected output for the sample is saved as NumPy for the cross-check.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Progress } from '../../api/contract.ts';
+import type { Artifacts } from '../artifacts.ts';
+import { scanWarnings } from '../error-map.ts';
+import { runProcess, type RunResult } from '../run-process.ts';
+import { createAi8xizeProgress } from '../tools/ai8xize.ts';
+import { ToolchainError } from '../toolchain-error.ts';
+
+/** Name given to --sample-numpy-filename; the izer saves `<project>/<name>.npy`. */
+export const IZER_EXPECTED_NAME = 'izer-expected';
+
+/** Files every generated MAX78002 Arm project has; softmax.c only with --softmax. */
+export const GENERATED_FILES = ['main.c', 'cnn.c', 'cnn.h', 'weights.h', 'sampledata.h', 'sampleoutput.h', 'Makefile', 'softmax.c'];
+
+export interface SynthesizeStepOptions {
+  python: string;
+  izerDir: string;
+  artifacts: Pick<Artifacts, 'checkpoint' | 'yaml' | 'sampleInput'>;
+  /** --test-dir; the project is `<testDir>/<prefix>`. */
+  testDir: string;
+  prefix: string;
+  device?: 'MAX78002' | 'MAX78000';
+  boardName?: string;
+  /** Appended after the standard arguments (e.g. --no-wfi, --avg-pool-rounding). */
+  extraArgs?: readonly string[];
+  /** Extra environment for the izer's Python (e.g. a stand-in's inputs in tests). */
+  extraEnv?: Record<string, string>;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface SynthesizeStepResult {
+  projectDir: string;
+  izerExpectedNpy: string;
+  run: RunResult;
+  warnings: string[];
+}
+
+export function izerArgs(o: SynthesizeStepOptions): string[] {
+  return [
+    'ai8xize.py',
+    '--device', o.device ?? 'MAX78002',
+    '--test-dir', resolve(o.testDir),
+    '--prefix', o.prefix,
+    '--checkpoint-file', resolve(o.artifacts.checkpoint),
+    '--config-file', resolve(o.artifacts.yaml),
+    '--sample-input', resolve(o.artifacts.sampleInput),
+    '--board-name', o.boardName ?? 'EvKit_V1',
+    '--softmax',
+    '--timer', '0',
+    '--overwrite',
+    '--no-version-check',
+    '--sample-numpy-filename', IZER_EXPECTED_NAME,
+    ...(o.extraArgs ?? []),
+  ];
+}
+
+export async function runSynthesize(o: SynthesizeStepOptions): Promise<SynthesizeStepResult> {
+  if (!existsSync(join(o.izerDir, 'ai8xize.py'))) {
+    throw new ToolchainError({ tool: 'ai8xize', reason: 'not-found', message: `${o.izerDir} has no ai8xize.py.`, fix: 'Set Settings → ai8x-synthesis to the checkout folder that holds ai8xize.py.' });
+  }
+  const run = await runProcess({
+    tool: 'ai8xize',
+    file: o.python,
+    args: izerArgs(o),
+    cwd: o.izerDir,
+    // Unbuffered so lines (and progress) arrive as they are printed; UTF-8 for the progress bars.
+    env: { PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', ...o.extraEnv },
+    timeoutMs: o.timeoutMs ?? 15 * 60_000,
+    signal: o.signal,
+    onLine: o.onLine,
+    progress: createAi8xizeProgress(),
+    onProgress: o.onProgress,
+  });
+  const projectDir = join(resolve(o.testDir), o.prefix);
+  const missing = GENERATED_FILES.filter((f) => !existsSync(join(projectDir, f)));
+  if (missing.length > 0) {
+    throw new ToolchainError({
+      tool: 'ai8xize', reason: 'project-layout', exitCode: 0, tail: run.lines.slice(-30),
+      message: `ai8xize.py finished but ${projectDir} lacks ${missing.join(', ')}.`,
+      fix: 'Check the izer version (ai8x-synthesis develop, 2024 or later) and its log; re-run synthesis.',
+    });
+  }
+  const izerExpectedNpy = join(projectDir, `${IZER_EXPECTED_NAME}.npy`);
+  if (!existsSync(izerExpectedNpy)) {
+    throw new ToolchainError({
+      tool: 'ai8xize', reason: 'project-layout', exitCode: 0, tail: run.lines.slice(-30),
+      message: `ai8xize.py did not save its expected output (${izerExpectedNpy}).`,
+      fix: 'Use an izer version that supports --sample-numpy-filename.',
+    });
+  }
+  const warnings = scanWarnings('ai8xize', run.lines).map((w) => `${w.message} ${w.fix}`);
+  o.onProgress?.({ phase: 'synthesize', fraction: 1, message: `Generated ${projectDir}` });
+  return { projectDir, izerExpectedNpy, run, warnings };
+}
