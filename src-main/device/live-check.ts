@@ -127,6 +127,7 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
   const bad: { x: Int8Array; y: number }[] = [];
   let bitExact = 0;
   let hostMs = 0;
+  let divergenceSlots = 0;
   const t0 = performance.now();
 
   const process1 = async (index: number, seq: number, window: Int8Array, outputs: Int32Array, timeUs: number, fromInput: boolean) => {
@@ -160,7 +161,8 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
       deviceTimeUs: timeUs, hostMs: ms, disagrees,
     };
     perWindow.push(rec);
-    if (!exact && fromInput && divergences.length < (o.divergenceChecks ?? 3)) {
+    if (!exact && fromInput && divergenceSlots < (o.divergenceChecks ?? 3)) {
+      divergenceSlots++; // taken before the await: windows in flight check concurrently
       divergences.push(await findDivergence(session, rt, index, seq, window));
     }
     const f = vsFloat?.summary();

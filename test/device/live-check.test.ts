@@ -1,0 +1,123 @@
+// The live check against an in-process virtual MAX78002 on a real pty pair, running the
+// mnist-extrasmall conformance model: host windows with labels, live sensor windows, a device
+// with a deployment bug (first divergent layer), the disagreement dataset and the exports.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNpy } from '../../src-main/formats/npy.ts';
+import { reportCsv, reportJson, runLiveCheck } from '../../src-main/device/live-check.ts';
+import { Comparison } from '../../src-main/device/metrics.ts';
+import { loadRuntime, type ModelRuntime } from '../../src-main/device/model-runtime.ts';
+import { mnistWindows, type WindowSet } from '../../src-main/device/sensor-source.ts';
+import { DeviceSession } from '../../src-main/device/session.ts';
+import { VirtualDevice } from '../../src-main/device/virtual-device.ts';
+
+let rt: ModelRuntime;
+let mnist: WindowSet;
+const tmp = mkdtempSync(join(tmpdir(), 'qatwb-check-'));
+
+beforeAll(async () => {
+  rt = await loadRuntime('/work/shared/conformance/mnist-extrasmall');
+  mnist = await mnistWindows();
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function withDevice<T>(opts: Partial<ConstructorParameters<typeof VirtualDevice>[0]>, body: (s: DeviceSession) => Promise<T>): Promise<T> {
+  const vd = new VirtualDevice({ runtime: rt, baud: 4000000, ...opts });
+  const path = await vd.start();
+  const s = await DeviceSession.open({ path, baud: 4000000 });
+  try {
+    return await body(s);
+  } finally {
+    await s.close();
+    await vd.stop();
+  }
+}
+
+describe('live check', () => {
+  it('host windows with labels: bit-exact, three rows, disagreements saved as a dataset, CSV/JSON', async () => {
+    const saveDir = join(tmp, 'save');
+    const seen: number[] = [];
+    const report = await withDevice({}, (session) => runLiveCheck({
+      session, runtime: rt, windows: 200, saveDir,
+      source: { kind: 'windows', windows: mnist.windows, labels: mnist.labels!, name: 'mnist' },
+      onWindow: (w) => seen.push(w.index),
+    }));
+    expect(report.windows).toBe(200);
+    expect(seen.length).toBe(200);
+    expect(report.bitExactRate).toBe(1);
+    expect(report.vsSimulator.sqnrDb).toBe(Infinity);
+    expect(report.float.present).toBe(false);
+    expect(report.top1AgreementFloat).toBeNull();
+    const rows = report.rows!;
+    expect(rows.map((r) => r.name)).toEqual(['device vs labels', 'float vs labels', 'device vs float']);
+    expect(rows[0]!.accuracy!).toBeGreaterThan(0.85);
+    // The saved dataset is exactly the windows whose device class differs from the label.
+    const wrong = report.perWindow.filter((w) => w.deviceClass !== w.label);
+    expect(report.disagreements.count).toBe(wrong.length);
+    const x = readNpy(readFileSync(report.disagreements.xPath!));
+    const y = readNpy(readFileSync(report.disagreements.yPath!));
+    expect(x.shape).toEqual([wrong.length, 1, 28, 28]);
+    expect(x.dtype).toBe('int8');
+    const sorted = [...wrong].sort((a, b) => a.index - b.index);
+    const ys = Array.from(y.data as BigInt64Array, Number).sort();
+    expect(ys).toEqual(sorted.map((w) => w.label).sort());
+    const firstSaved = (x.data as Int8Array).subarray(0, 784);
+    expect(wrong.some((w) => mnist.windows[w.index]!.every((v, i) => v === firstSaved[i]))).toBe(true);
+    const csv = reportCsv(report).trim().split('\n');
+    expect(csv.length).toBe(201);
+    expect(csv[0]).toMatch(/^index,seq,label,deviceClass/);
+    expect(JSON.parse(reportJson(report)).vsSimulator.sqnrDb).toBe('Infinity');
+  }, 60_000);
+
+  it('live mode: windows the device captured itself, checked against the simulator', async () => {
+    const report = await withDevice({ sensorWindows: mnist.windows.slice(0, 50), sensorRateHz: 200 }, (session) =>
+      runLiveCheck({ session, runtime: rt, windows: 40, source: { kind: 'device' } }));
+    expect(report.windows).toBe(40);
+    expect(report.source).toBe('device sensor');
+    expect(report.bitExactRate).toBe(1);
+    expect(report.rows).toBeNull();
+    expect(report.latency.meanUs).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('device ≠ simulator: names the first divergent layer from LAYER_DUMP', async () => {
+    const report = await withDevice({ bugLayer: 2 }, (session) => runLiveCheck({
+      session, runtime: rt, windows: 5, source: { kind: 'windows', windows: mnist.windows, name: 'mnist' },
+    }));
+    expect(report.bitExactRate).toBe(0);
+    expect(report.divergences.length).toBe(3);
+    for (const d of report.divergences) {
+      expect(d.layer).toBe(2);
+      expect(d.layerName).toBe('conv3');
+      expect(d.mismatches).toBe(1);
+      expect(d.firstIndex).toBe(0);
+    }
+  }, 60_000);
+});
+
+describe('metrics', () => {
+  it('match hand-computed values', () => {
+    const c = new Comparison(3);
+    c.add([1, 2, 3], [1, 2, 2]); // e = (0,0,1)
+    c.add([3, 0, 0], [2, 0, 1]); // e = (1,0,-1)
+    const s = c.summary();
+    expect(s.windows).toBe(2);
+    expect(s.top1Agreement).toBe(0.5); // window 1: argmax 2 vs 1
+    const sumR2 = 14 + 9;
+    const sumE2 = 1 + 2;
+    expect(s.l2r).toBeCloseTo(Math.sqrt(sumE2 / sumR2), 12);
+    expect(s.sqnrDb).toBeCloseTo(10 * Math.log10(sumR2 / sumE2), 12);
+    expect(s.rmse).toBeCloseTo(Math.sqrt(3 / 6), 12);
+    expect(s.mae).toBeCloseTo(3 / 6, 12);
+    expect(s.maxAbsError).toBe(1);
+    const mean = 9 / 6;
+    const ss = [1, 2, 3, 3, 0, 0].reduce((a, r) => a + (r - mean) ** 2, 0);
+    expect(s.nse).toBeCloseTo(1 - sumE2 / ss, 12);
+    const cos1 = (1 + 4 + 6) / Math.sqrt(14 * 9);
+    const cos2 = 6 / Math.sqrt(9 * 5);
+    expect(s.cosineMean).toBeCloseTo((cos1 + cos2) / 2, 12);
+    expect(s.confusion[2]![1]).toBe(1);
+    expect(s.confusion[0]![0]).toBe(1);
+  });
+});
