@@ -70,7 +70,7 @@ const numpyDtype: GlobalHandler = {
 const numpyScalar: GlobalHandler = {
   call: ([dt, raw]) => {
     if (!(dt instanceof NumpyDtype) || !(raw instanceof Uint8Array)) throw new Error('numpy scalar: expected (dtype, bytes)');
-    const read = NUMPY_SCALARS[dt.code];
+    const read = Object.hasOwn(NUMPY_SCALARS, dt.code) ? NUMPY_SCALARS[dt.code] : undefined;
     if (!read || dt.order === '>') throw new Error(`numpy scalar of dtype ${dt.order}${dt.code} is not supported`);
     const v = read(new DataView(raw.buffer, raw.byteOffset, raw.byteLength));
     return typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
@@ -91,7 +91,12 @@ const codecsEncode: GlobalHandler = {
   },
 };
 
+/** Protocol 2 has no set opcodes: sets are `set([items])` (`__builtin__` under Python 2 names). */
+const setHandler: GlobalHandler = { call: ([items]) => new Set(Array.isArray(items) ? items : []) };
+
 const BUILTIN_GLOBALS: Record<string, GlobalHandler> = {
+  'builtins.set': setHandler, '__builtin__.set': setHandler,
+  'builtins.frozenset': setHandler, '__builtin__.frozenset': setHandler,
   'collections.OrderedDict': dictHandler,
   '_codecs.encode': codecsEncode,
   'numpy.dtype': numpyDtype,
@@ -164,7 +169,7 @@ export function readPickle(bytes: Uint8Array, file = 'data.pkl', opts: PickleOpt
   };
   const resolveGlobal = (module: string, name: string): PyGlobal => {
     const full = `${module}.${name}`;
-    const h = globals[full];
+    const h = Object.hasOwn(globals, full) ? globals[full] : undefined;
     if (h) return new PyGlobal(module, name, h);
     if (opts.references?.test(full)) return new PyGlobal(module, name, {});
     return fail('an allowed global (tensors, storages, OrderedDict, numpy scalars)', `unknown global ${full}, not executed`);

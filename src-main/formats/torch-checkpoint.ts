@@ -5,7 +5,7 @@
 // both with weights_only=True and False.
 import { FormatError, describe } from './format-error.ts';
 import { DTYPES, arrayFor, fromLittleEndian, shapeSize, type NdArray, type NpyDtype } from './npy.ts';
-import { readPickle, type GlobalHandler } from './pickle.ts';
+import { PyGlobal, readPickle, type GlobalHandler } from './pickle.ts';
 import { PyCall, PyFloat, PyGlobalRef, PyPersistent, PyTuple, writePickle, type PyValue } from './pickle-write.ts';
 import { readZip, writeZip } from './zip.ts';
 
@@ -48,8 +48,8 @@ export function readTorchCheckpoint(bytes: Uint8Array, file = 'checkpoint.pth.ta
       throw new FormatError(file, `${pklName}.persistent_id`, "('storage', type, key, location, numel)", describe(pid));
     }
     const [, type, key, , numel] = pid;
-    const typeName = String(type).replace(/^torch\./, '');
-    const dtype = STORAGES[typeName];
+    const typeName = type instanceof PyGlobal && type.module === 'torch' ? type.name : '';
+    const dtype = Object.hasOwn(STORAGES, typeName) ? STORAGES[typeName] : undefined;
     if (!dtype) throw new FormatError(file, `${pklName}.persistent_id`, `a storage type of ${Object.keys(STORAGES).join(', ')}`, String(type));
     if (typeof key !== 'string' || typeof numel !== 'number') {
       throw new FormatError(file, `${pklName}.persistent_id`, 'a string key and an integer element count', describe(pid));
@@ -113,7 +113,7 @@ export function isNdArray(v: unknown): v is NdArray {
 /** A C-order copy of the strided view (storage, offset, size, stride), bounds-checked. */
 function materialize(storage: Storage, offset: unknown, size: unknown, stride: unknown, file: string, pkl: string): NdArray {
   const field = `${pkl}.tensor`;
-  if (!storage || !('data' in storage) || !ArrayBuffer.isView(storage.data)) {
+  if (typeof storage !== 'object' || storage === null || !('data' in storage) || !ArrayBuffer.isView(storage.data)) {
     throw new FormatError(file, field, 'a tensor rebuilt from a storage', describe(storage));
   }
   const ints = (v: unknown) => Array.isArray(v) && v.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0);
@@ -126,7 +126,9 @@ function materialize(storage: Storage, offset: unknown, size: unknown, stride: u
   const n = shapeSize(shape);
   let last = offset; // highest element index the view touches
   for (let d = 0; d < shape.length; d++) if (shape[d]! > 0) last += (shape[d]! - 1) * strides[d]!;
-  if (n < 0 || (n > 0 && last >= storage.data.length)) {
+  // Stride-0 (expanded) views may be larger than their storage; cap them so a crafted file
+  // cannot make us allocate gigabytes.
+  if (n < 0 || (n > 0 && last >= storage.data.length) || (n > storage.data.length && n > 1 << 24)) {
     throw new FormatError(file, `${field}[storage ${storage.key}]`, `a view inside the ${storage.data.length}-element storage`,
       `offset ${offset}, size (${shape.join(', ')}), stride (${strides.join(', ')})`);
   }
