@@ -247,7 +247,7 @@ function buildLayer(
     outChannels = w.shape[0]!;
     inChannels = w.shape[1]!;
   }
-  if (y.op !== 'linear' && inChannels !== inShape.channels && inShape.channels > 0)
+  if (i > 0 && y.op !== 'linear' && inChannels !== inShape.channels)
     throw new FormatError(cf, `state_dict.${key}`, `${inShape.channels} input channels (the output of the previous layer)`, `(${w.shape.join(', ')})`);
   // Bias: β = floor(bias_ckpt / 2^(wb − 1)) with the checkpoint's weight_bits (as the izer does).
   const biasKey = parts.op === null ? `${parts.layer}.bias` : `${parts.layer}.${parts.op}.bias`;
@@ -266,7 +266,7 @@ function buildLayer(
   }
   // Shift: YAML output_shift replaces the checkpoint value (izer checkpoint.py), then + (8 − bits) in hardware.
   const osT = sd.get(`${parts.layer}.output_shift`);
-  const outputShift = y.outputShift ?? (osT ? Math.trunc(num(osT)) : 0);
+  const outputShift = (y.outputShift ?? (osT ? Math.trunc(num(osT)) : 0)) + 0; // + 0: no -0 from a stored -0.0
   if (y.outputShift !== undefined && osT) warn(i, 'yaml-shift', `${yf} layers[${i}].output_shift (${y.outputShift}) replaces the checkpoint's output_shift (${num(osT)}).`);
   const oneD = y.op === 'conv1d';
   return {

@@ -82,12 +82,18 @@ export interface ReadResult {
 
 /** Parses and checks network YAML text. Throws FormatError(file, field, expected). */
 export function readNetworkYaml(text: string, file = 'network.yaml'): ReadResult {
-  const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     throw new FormatError(file, `line ${(e.linePos?.[0]?.line ?? 0)}`, 'valid YAML', e.message.split('\n')[0]);
   }
-  const root: unknown = doc.toJS({ maxAliasCount: 100 });
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Unresolved aliases, alias bombs over the limit: the document is not usable YAML.
+    throw new FormatError(file, '(document)', 'valid YAML without unresolved or excessive aliases', (e as Error).message.split('\n')[0]);
+  }
   if (!isRecord(root)) throw new FormatError(file, '(document)', 'a mapping with arch, dataset and layers', describe(root));
   for (const key of Object.keys(root))
     if (!GLOBAL_KEYS.includes(key)) throw new FormatError(file, key, `a known global key (${GLOBAL_KEYS.join(', ')})`, `unknown key '${key}'`);
