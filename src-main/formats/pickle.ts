@@ -245,9 +245,9 @@ export function readPickle(bytes: Uint8Array, file = 'data.pkl', opts: PickleOpt
       case 0x8d: stack.push(utf8(take(u64()))); break; // BINUNICODE8
       case 0x55: stack.push(new TextDecoder('latin1').decode(take(u8()))); break; // SHORT_BINSTRING
       case 0x54: { const n = i32(); stack.push(new TextDecoder('latin1').decode(take(n))); break; } // BINSTRING
-      case 0x43: stack.push(take(u8()).slice()); break; // SHORT_BINBYTES
-      case 0x42: stack.push(take(u32()).slice()); break; // BINBYTES
-      case 0x8e: case 0x96: stack.push(take(u64()).slice()); break; // BINBYTES8, BYTEARRAY8
+      case 0x43: stack.push(new Uint8Array(take(u8()))); break; // SHORT_BINBYTES (a copy: a Node Buffer's slice() would alias)
+      case 0x42: stack.push(new Uint8Array(take(u32()))); break; // BINBYTES
+      case 0x8e: case 0x96: stack.push(new Uint8Array(take(u64()))); break; // BINBYTES8, BYTEARRAY8
       case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
       case 0x64: { const m = new Map(); setItems(m, popMark()); stack.push(m); break; } // DICT
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
