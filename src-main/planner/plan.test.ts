@@ -1,0 +1,86 @@
+// Planner: processors masks (multi-pass, CHW, flatten), ping-pong offsets, data memory, weight/bias
+// counts, and the §6 rules as plain-word diagnostics with layer and fix.
+import { describe, expect, it } from 'vitest';
+import type { Layer, Model } from '../ir/graph.ts';
+import { ai85net5, ecgNet } from '../ir/zoo.ts';
+import { planModel } from './plan.ts';
+import { defaultMask, maskHex, processorNeed } from './processors.ts';
+import { weightBytes } from './memory.ts';
+
+const errors = (m: Model) => planModel(m).diagnostics.filter((d) => d.severity === 'error');
+const place = (m: Model, i: number, p: Partial<NonNullable<Layer['placement']>>): Model => {
+  const planned = planModel(m).model;
+  return { ...planned, layers: planned.layers.map((l, k) => (k === i ? { ...l, placement: { ...l.placement!, ...p } } : l)) };
+};
+
+describe('processors', () => {
+  it.each([[1, 1, 1], [64, 1, 64], [65, 2, 36], [96, 2, 48], [100, 2, 52], [128, 2, 64], [129, 3, 44], [1024, 16, 64]])('%i channels → %i passes of %i', (c, passes, per) => {
+    expect(processorNeed(c)).toEqual({ passes, perPass: per });
+  });
+  it('packs from processor 0, or one per group of four for CHW', () => {
+    expect(maskHex(defaultMask(52, false))).toBe('0x000fffffffffffff');
+    expect(maskHex(defaultMask(3, true))).toBe('0x0000000000000111');
+  });
+});
+
+describe('planModel', () => {
+  it('plans fresh masks and ping-pong offsets at half an instance (MAX78002 0xA000, MAX78000 0x4000)', () => {
+    const p = planModel(ai85net5());
+    expect(p.layers.map((l) => [l.placement.processors, l.placement.inOffset, l.placement.outOffset])).toEqual([
+      ['0x0000000000000001', 0, 0xa000], ['0x0fffffffffffffff', 0xa000, 0], ['0x0fffffffffffffff', 0, 0xa000], ['0x00ffffffffffffff', 0xa000, 0], ['0x0000000000000fff', 0, 0xa000],
+    ]);
+    expect(planModel(ai85net5('MAX78000')).layers[0]!.placement.outOffset).toBe(0x4000);
+    expect(p.diagnostics).toEqual([]);
+    expect(p.weightMemoryBytes).toBe(71148);
+    expect(p.biasMemoryBytes).toBe(10);
+  });
+  it('counts weights packed at their bit width', () => {
+    expect(weightBytes(6144, 2)).toBe(1536);
+    expect(weightBytes(5, 1)).toBe(1);
+    const m = ecgNet();
+    m.layers = m.layers.map((l, i) => ({ ...l, weightBits: ([8, 4, 2, 8, 8] as const)[i]! }));
+    expect(planModel(m).weightMemoryBytes).toBe(17744);
+  });
+  it('explains a multi-pass processors mismatch in plain words with the fix', () => {
+    const m = ai85net5();
+    m.layers[2] = { ...m.layers[2]!, outChannels: 100 };
+    m.layers[3] = { ...m.layers[3]!, inChannels: 100 };
+    const e = errors(place(m, 3, { processors: '0xffffffffffffffff' }));
+    expect(e).toHaveLength(1);
+    expect(e[0]!.message).toBe('Layer 3 (conv4): 100 input channels need 2 passes of 52 processors; the processors mask 0xffffffffffffffff has 64.');
+    expect(e[0]!.fix).toBe('Set processors: 0x000fffffffffffff.');
+  });
+  it('counts pre-flatten channels for a flatten layer', () => {
+    const e = errors(place(ai85net5(), 4, { processors: maskHex(defaultMask(192 > 64 ? 64 : 192, false)) }));
+    expect(e[0]!.message).toMatch(/Layer 4 \(fc\): 12 channels before flattening need 12 processors; .* has 64\./);
+    expect(e[0]!.fix).toMatch(/not the features/);
+  });
+  it('needs one processor per memory instance for a CHW first layer', () => {
+    const m: Model = { ...ai85net5(), input: { channels: 3, dims: [28, 28], format: 'CHW' } };
+    m.layers[0] = { ...m.layers[0]!, inChannels: 3 };
+    expect(planModel(m).layers[0]!.placement.processors).toBe('0x0000000000000111');
+    const e = errors(place(m, 0, { processors: '0x0000000000000007' }));
+    expect(e.map((d) => d.rule)).toEqual(['processors-chw']);
+  });
+  it('detects data memory overflow, overlap and unaligned offsets', () => {
+    const m = ai85net5();
+    expect(errors(place(m, 1, { outOffset: 0x13f00 })).map((d) => d.rule)).toContain('data-memory');
+    const ov = errors(place(m, 1, { outOffset: 0xa000 + 0x100 }));
+    expect(ov.find((d) => d.rule === 'data-overlap')!.message).toMatch(/Layer 1 \(conv2\): its output \(0xa100, 1024 bytes\) is overwriting its input \(0xa000, 3136 bytes\)/);
+    expect(errors(place(m, 1, { outOffset: 0x2002 })).map((d) => d.rule)).toContain('offset-align');
+    const big: Model = { ...ai85net5('MAX78000'), input: { channels: 1, dims: [91, 91], format: 'HWC' } };
+    expect(errors(big).map((d) => d.rule)).toEqual(expect.arrayContaining(['pixels-per-channel']));
+  });
+  it('warns when in_offset does not follow the previous out_offset', () => {
+    const w = planModel(place(ai85net5(), 2, { inOffset: 0x1000 })).diagnostics.filter((d) => d.rule === 'offset-chain');
+    expect(w).toHaveLength(1);
+    expect(w[0]!.severity).toBe('warning');
+  });
+  it('checks weight memory against the device', () => {
+    const m = ai85net5('MAX78000');
+    const big = { ...m, layers: m.layers.map((l, i) => (i === 1 ? { ...l, outChannels: 1000 } : i === 2 ? { ...l, inChannels: 1000 } : l)) };
+    const rules = errors(big).map((d) => d.rule);
+    expect(rules).toContain('weight-memory');
+    expect(errors({ ...big, device: 'MAX78002' }).map((d) => d.rule)).not.toContain('weight-memory');
+  });
+});
