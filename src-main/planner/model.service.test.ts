@@ -1,0 +1,74 @@
+// The model service over the real RPC stack (memory transport): open a conformance model, plan,
+// simulate one input and a batch (worker), export YAML; errors carry codes and fields.
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRpcServer } from '../rpc/serve.ts';
+import { createRpcClient } from '../rpc/client.ts';
+import { memoryTransport } from '../rpc/memory-transport.ts';
+import { createServices } from '../services.ts';
+import { readNpy, writeNpy } from '../formats/npy.ts';
+import { readNetworkYaml } from '../formats/network-yaml.ts';
+
+const DIR = '/work/shared/conformance/mnist-qat8';
+
+function connect() {
+  const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-model-'));
+  let server: ReturnType<typeof createRpcServer>;
+  const impls = createServices({ stateDir, emit: (s, e, p) => server.emit(s, e, p) });
+  server = createRpcServer(impls);
+  return { ...createRpcClient(memoryTransport(server)), stateDir };
+}
+const ints = (f: string): number[] => Array.from(readNpy(readFileSync(f)).data as BigInt64Array, Number);
+
+describe.skipIf(!existsSync(DIR))('model service', () => {
+  it('opens, plans, simulates (single and batch in a worker) and exports YAML', async () => {
+    const { services, stateDir } = connect();
+    const opened = await services.model.open({ checkpointPath: `${DIR}/checkpoint.pth.tar`, networkPath: `${DIR}/network.yaml`, samplePath: `${DIR}/sample.input.npy` });
+    expect(opened.diagnostics).toEqual([]);
+    expect(opened.model.layers.map((l) => l.name)).toEqual(['conv1', 'conv2', 'conv3', 'conv4', 'fc']);
+    const plan = await services.model.plan({ modelId: opened.modelId });
+    expect([plan.weightMemoryBytes, plan.biasMemoryBytes, plan.errors]).toEqual([71148, 10, []]);
+
+    const out = join(stateDir, 'out.npy');
+    const one = await services.model.simulate({ modelId: opened.modelId, inputPath: `${DIR}/random.input.npy`, outputPath: out, allLayers: true });
+    expect(one.output).toEqual(ints(`${DIR}/random.expected.npy`));
+    expect(one.shape).toEqual([10, 1, 1]);
+    expect(one.layers!.map((l) => l.shape)).toEqual([[60, 28, 28], [60, 16, 16], [56, 8, 8], [12, 4, 4], [10, 1, 1]]);
+    expect(ints(out)).toEqual(ints(`${DIR}/random.expected.npy`));
+
+    const batchPath = join(stateDir, 'batch.npy');
+    const xs = [...ints(`${DIR}/sample.input.npy`), ...ints(`${DIR}/random.input.npy`), ...ints(`${DIR}/sample.input.npy`)];
+    writeFileSync(batchPath, writeNpy({ dtype: 'int64', shape: [3, 1, 28, 28], data: BigInt64Array.from(xs, BigInt) }));
+    const progress: number[] = [];
+    const batch = await services.model.simulate({ modelId: opened.modelId, inputPath: batchPath, outputPath: out }, { onProgress: (p) => { if (p.fraction !== undefined) progress.push(p.fraction); } });
+    expect(batch.count).toBe(3);
+    const got = readNpy(readFileSync(out));
+    expect(got.shape).toEqual([3, 10, 1, 1]);
+    const s = ints(`${DIR}/sample.expected.npy`), r = ints(`${DIR}/random.expected.npy`);
+    expect(Array.from(got.data as BigInt64Array, Number)).toEqual([...s, ...r, ...s]);
+    expect(batch.argmax).toEqual([s.indexOf(Math.max(...s)), r.indexOf(Math.max(...r)), s.indexOf(Math.max(...s))]);
+    expect(progress.at(-1)).toBe(1);
+
+    const yamlPath = join(stateDir, 'net.yaml');
+    await services.model.exportYaml({ modelId: opened.modelId, path: yamlPath });
+    const { config } = readNetworkYaml(readFileSync(yamlPath, 'utf8'));
+    expect(config.layers.map((l) => l.processors!.toString(16))).toEqual(['1', 'fffffffffffffff0', 'fffffffffffffff0', 'ffffffffffffff0', 'fff']);
+  });
+
+  it('refuses bad requests and bad files with codes and fields', async () => {
+    const { services, stateDir } = connect();
+    await expect(services.model.plan({ modelId: 'nope' })).rejects.toMatchObject({ code: 'not-found', field: 'modelId' });
+    await expect(services.model.open({ checkpointPath: 'a', networkPath: 'b', bogus: 1 } as never)).rejects.toMatchObject({ code: 'bad-request', field: 'bogus' });
+    await expect(services.model.open({ checkpointPath: join(stateDir, 'missing.pth.tar'), networkPath: `${DIR}/network.yaml` })).rejects.toMatchObject({ code: 'not-found', field: 'checkpointPath' });
+    const bad = join(stateDir, 'bad.yaml');
+    writeFileSync(bad, readFileSync(`${DIR}/network.yaml`, 'utf8').replace('arch: ai85net5', 'arch: ai85net5\nfoo: 1'));
+    await expect(services.model.open({ checkpointPath: `${DIR}/checkpoint.pth.tar`, networkPath: bad, samplePath: `${DIR}/sample.input.npy` }))
+      .rejects.toMatchObject({ code: 'invalid-model', field: 'foo' });
+    const opened = await services.model.open({ checkpointPath: `${DIR}/checkpoint.pth.tar`, networkPath: `${DIR}/network.yaml`, samplePath: `${DIR}/sample.input.npy` });
+    const wrong = join(stateDir, 'wrong.npy');
+    writeFileSync(wrong, writeNpy({ dtype: 'int64', shape: [1, 28, 27], data: new BigInt64Array(756) }));
+    await expect(services.model.simulate({ modelId: opened.modelId, inputPath: wrong })).rejects.toMatchObject({ code: 'invalid-data', field: 'shape' });
+  });
+});
