@@ -2,7 +2,8 @@
 // as the independent reference for our readers and writers.
 import { spawnSync } from 'node:child_process';
 
-export const PYTHON = '/usr/bin/python3';
+/** QATWB_TEST_PYTHON picks another interpreter, e.g. a venv with a newer torch, to re-run the checks. */
+export const PYTHON = process.env.QATWB_TEST_PYTHON ?? '/usr/bin/python3';
 
 /** Does /usr/bin/python3 import these modules? Used to skip with a clear reason when it doesn't. */
 export function pythonHas(...modules: string[]): boolean {
@@ -12,7 +13,7 @@ export function pythonHas(...modules: string[]): boolean {
 
 /** Run a script, return its stdout parsed as JSON; throws with stderr on failure. */
 export function runPython(script: string, args: string[] = []): any {
-  const r = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
   if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
