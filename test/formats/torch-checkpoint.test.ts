@@ -162,3 +162,21 @@ print(json.dumps({k: {'dtype': str(t.dtype).replace('torch.', ''), 'shape': list
     expect(ex.get('n')).toBe(4);
   });
 });
+
+describe('a torch 2.13 torch.save file (committed fixture, made by test/fixtures/formats/README.md)', () => {
+  it('reads every tensor exactly, incl. views, dtypes and numpy scalar extras', () => {
+    const dir = new URL('../fixtures/formats/', import.meta.url).pathname;
+    const ref = JSON.parse(readFileSync(join(dir, 'torch2.13-save.expected.json'), 'utf8'));
+    const ck = readTorchCheckpoint(readFileSync(join(dir, 'torch2.13-save.pth.tar')), 'torch2.13-save.pth.tar');
+    expect(ck.epoch).toBe(ref.epoch);
+    expect(ck.arch).toBe(ref.arch);
+    expect([...ck.stateDict.keys()]).toEqual(Object.keys(ref.tensors));
+    for (const [k, a] of ck.stateDict) {
+      expect(a.dtype, k).toBe(ref.tensors[k].dtype);
+      expect(a.shape, k).toEqual(ref.tensors[k].shape);
+      expect(jsValues(a), k).toEqual(ref.tensors[k].values);
+    }
+    expect((ck.extras as Map<string, unknown>).get('best_top1')).toBe(97.5);
+    expect(String((ck.root as Map<string, unknown>).get('optimizer_type'))).toBe('torch.optim.adam.Adam');
+  });
+});
