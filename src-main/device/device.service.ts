@@ -1,12 +1,167 @@
-// The device service: implements api/device.api.ts over the device capability (Node edge; no Electron).
-import type { ServiceImpl } from '../api/contract.ts';
+// The device service: implements api/device.api.ts. The link and the check live in one child
+// process (link.process.ts), a virtual MAX78002 in another (virtual-device.process.ts), so the
+// simulator never runs on the main thread; this file routes requests and events between them.
+import type { ChildProcess } from 'node:child_process';
+import { ApiError, type ServiceImpl } from '../api/contract.ts';
 import type { deviceApi } from '../api/device.api.ts';
+import { startDeviceProcess } from './device-process.ts';
 import type { ServiceEnv } from '../services.ts';
+import { reportCsv, reportJson, type CheckReport } from './live-check.ts';
+import type { LinkRequest } from './link.process.ts';
+import { listPorts } from './serial-port.ts';
+import type { Hello } from './protocol.ts';
+import type { VirtualDeviceRequest } from './virtual-device.process.ts';
 
-export function createDeviceService(_env: ServiceEnv): ServiceImpl<typeof deviceApi> {
+type Msg = { type: string; code?: string; message?: string; [k: string]: unknown };
+
+/** Sends `msg` and resolves with the first reply of one of `types` (or rejects on `error`). */
+function ask<T extends Msg>(w: ChildProcess, msg: unknown, types: string[], onOther?: (m: Msg) => void, signal?: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMsg = (m: Msg) => {
+      if (types.includes(m.type)) done(() => resolve(m as T));
+      else if (m.type === 'error') done(() => reject(new ApiError(m.code ?? 'device', m.message ?? 'device error')));
+      else onOther?.(m);
+    };
+    const onExit = () => done(() => reject(new ApiError('device', 'The device process stopped unexpectedly.')));
+    const done = (f: () => void) => {
+      w.off('message', onMsg);
+      w.off('exit', onExit);
+      f();
+    };
+    w.on('message', onMsg);
+    w.once('exit', onExit);
+    if (signal) signal.addEventListener('abort', () => w.send({ type: 'stop' } satisfies LinkRequest), { once: true });
+    w.send(msg as object);
+  });
+}
+
+function stopChild(c: ChildProcess): void {
+  if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+}
+
+function helloView(h: Hello) {
+  return {
+    protocolVersion: h.protocolVersion, deviceId: h.deviceId, firmwareId: h.firmwareId,
+    modelHash: h.modelHash.toString(16).padStart(8, '0'), inputShape: h.inputShape, outputCount: h.outputCount,
+    outputBits: h.outputBits, outputWeightBits: h.outputWeightBits, layerCount: h.layerCount,
+  };
+}
+
+export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceApi> {
+  let link: { proc: ChildProcess; path: string } | null = null;
+  let virtual: { proc: ChildProcess; path: string } | null = null;
+  let checking = false;
+  let lastReport: CheckReport | null = null;
+
+  const closeLink = async () => {
+    const l = link;
+    link = null;
+    if (!l) return false;
+    await ask(l.proc, { type: 'close' } satisfies LinkRequest, ['closed']).catch(() => {});
+    stopChild(l.proc);
+    return true;
+  };
+
   return {
     async ping() {
       return { ok: true as const };
+    },
+
+    async listPorts() {
+      const { ports, warning } = await listPorts();
+      const all = virtual
+        ? [{ path: virtual.path, kind: 'virtual' as const, label: `Virtual MAX78002 (simulator) — ${virtual.path}` }, ...ports]
+        : ports;
+      return { ports: all, ...(warning ? { warning } : {}) };
+    },
+
+    async connect({ path, baud }) {
+      await closeLink();
+      const proc = startDeviceProcess(new URL('./link.process.ts', import.meta.url));
+      proc.on('message', (m: Msg) => {
+        if (m.type === 'status') env.emit('device', 'status', { path, status: m.status, ...(m.message ? { message: m.message } : {}) });
+      });
+      try {
+        const { hello } = await ask<Msg & { hello: Hello }>(proc, { type: 'connect', path, ...(baud ? { baud } : {}) } satisfies LinkRequest, ['hello']);
+        link = { proc, path };
+        env.emit('device', 'status', { path, status: 'connected' });
+        return { path, hello: helloView(hello) };
+      } catch (error) {
+        stopChild(proc);
+        throw error;
+      }
+    },
+
+    async disconnect() {
+      return { closed: await closeLink() };
+    },
+
+    async startCheck(req, ctx) {
+      if (!link) throw new ApiError('not-connected', 'Connect to a device (or a virtual MAX78002) before starting a check.');
+      if (checking) throw new ApiError('busy', 'A check is already running on this device.');
+      checking = true;
+      try {
+        const { report } = await ask<Msg & { report: CheckReport }>(link.proc, { type: 'check', req } satisfies LinkRequest, ['report'], (m) => {
+          if (m.type !== 'window') return;
+          const { record, rolling } = m as unknown as { record: Record<string, unknown>; rolling: { windows: number } & Record<string, unknown> };
+          env.emit('device', 'window', { record, rolling });
+          const total = req.windows;
+          ctx.progress({
+            phase: 'check',
+            ...(total ? { fraction: Math.min(1, rolling.windows / total) } : {}),
+            message: `${rolling.windows} windows`,
+            data: rolling,
+          });
+        }, ctx.signal);
+        lastReport = report;
+        const { perWindow: _rows, ...summary } = report;
+        // Infinity (identical outputs) travels as the string "Infinity".
+        return JSON.parse(reportJson(summary));
+      } finally {
+        checking = false;
+      }
+    },
+
+    async stopCheck() {
+      if (!link || !checking) return { stopped: false };
+      link.proc.send({ type: 'stop' } satisfies LinkRequest);
+      return { stopped: true };
+    },
+
+    async getReport({ format }) {
+      if (!lastReport) throw new ApiError('not-found', 'No check has finished yet.');
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      return format === 'json'
+        ? { fileName: `live-check-${stamp}.json`, text: reportJson(lastReport, 1) }
+        : { fileName: `live-check-${stamp}.csv`, text: reportCsv(lastReport) };
+    },
+
+    async startVirtualDevice(req) {
+      if (virtual) return { path: virtual.path, pts: '' };
+      const proc = startDeviceProcess(new URL('./virtual-device.process.ts', import.meta.url));
+      try {
+        const ready = await ask<Msg & { path: string; pts: string }>(proc, { type: 'start', ...req } satisfies VirtualDeviceRequest, ['ready']);
+        virtual = { proc, path: ready.path };
+        return { path: ready.path, pts: ready.pts };
+      } catch (error) {
+        stopChild(proc);
+        throw error;
+      }
+    },
+
+    async stopVirtualDevice() {
+      const v = virtual;
+      virtual = null;
+      if (!v) return { stopped: false };
+      await ask(v.proc, { type: 'stop' } satisfies VirtualDeviceRequest, ['stopped']).catch(() => {});
+      stopChild(v.proc);
+      return { stopped: true };
+    },
+
+    async unplugVirtualDevice({ ms }) {
+      if (!virtual) throw new ApiError('not-found', 'No virtual device is running.');
+      await ask(virtual.proc, { type: 'unplug', ms: ms ?? 500 } satisfies VirtualDeviceRequest, ['unplugged']);
+      return { ok: true };
     },
   };
 }

@@ -42,16 +42,20 @@ export async function createPtyPair(opts: { dir?: string; socat?: string } = {})
     await fs.rm(hostPath, { force: true });
     await fs.rm(devicePath, { force: true });
     stderr = '';
-    const c = spawn(opts.socat ?? 'socat', [
-      '-d', '-d',
+    // socat runs under a small sh guard that kills it when our end of the guard's stdin closes,
+    // which the OS does even if this process crashes or is SIGKILLed: no orphaned socat.
+    const c = spawn('/bin/sh', [
+      '-c', '"$0" "$@" & p=$!; read _ ; kill $p 2>/dev/null; wait $p',
+      opts.socat ?? 'socat', '-d', '-d',
       `pty,raw,echo=0,link=${hostPath}`,
       `pty,raw,echo=0,link=${devicePath}`,
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    ], { stdio: ['pipe', 'ignore', 'pipe'] });
     child = c;
+    c.stdin!.on('error', () => {});
     c.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
     const failed = new Promise<never>((_, reject) => {
       c.once('error', (e) => reject(new Error(`Could not start socat (needed for the virtual device): ${e.message}. Install it with "apt-get install socat".`)));
-      c.once('exit', (code) => reject(new Error(`socat exited (code ${code}) before the ptys were ready: ${stderr.trim()}`)));
+      c.once('exit', (code) => reject(new Error(`socat exited (code ${code}) before the ptys were ready: ${stderr.trim() || 'is socat installed? ("apt-get install socat")'}`)));
     });
     failed.catch(() => {});
     await Promise.race([
@@ -66,7 +70,7 @@ export async function createPtyPair(opts: { dir?: string; socat?: string } = {})
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       c.once('exit', () => resolve());
-      c.kill('SIGTERM');
+      c.stdin!.end();
       setTimeout(() => c.kill('SIGKILL'), 2000).unref();
     });
   };

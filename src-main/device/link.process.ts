@@ -1,0 +1,89 @@
+// Child-process adapter for the link to a board and the live check (the simulator and ONNX Runtime run
+// per window, so this stays off the main thread). Messages: connect {path, baud?} → hello;
+// check {req} → window events … report; stop → (the check ends early); close → closed.
+import { ApiError } from '../api/contract.ts';
+import { parentChannel } from './device-process.ts';
+import { inputScaleFrom, loadFloatModel, type FloatModel } from './float-model.ts';
+import { runLiveCheck, type CheckSource } from './live-check.ts';
+import { loadRuntime } from './model-runtime.ts';
+import { loadWindowSource } from './sensor-source.ts';
+import { DeviceSession } from './session.ts';
+
+export interface CheckRequest {
+  artifacts: string;
+  source?: string;
+  labels?: string;
+  windows?: number;
+  saveDir?: string;
+}
+
+export type LinkRequest =
+  | { type: 'connect'; path: string; baud?: number }
+  | { type: 'check'; req: CheckRequest }
+  | { type: 'stop' }
+  | { type: 'close' };
+
+let session: DeviceSession | null = null;
+let abort: AbortController | null = null;
+const post = (m: unknown) => parentChannel.post(m);
+const fail = (e: unknown, during: string) =>
+  post({ type: 'error', during, code: e instanceof ApiError ? e.code : 'device', message: (e as Error).message ?? String(e) });
+
+async function check(req: CheckRequest): Promise<void> {
+  if (!session) throw new ApiError('not-connected', 'Connect to a device before starting a check.');
+  const runtime = await loadRuntime(req.artifacts);
+  const spec = req.source ?? 'device';
+  let source: CheckSource = { kind: 'device' };
+  if (spec !== 'device') {
+    const set = await loadWindowSource(spec, runtime.inputLength, req.labels);
+    source = { kind: 'windows', windows: set.windows, name: set.name, ...(set.labels ? { labels: set.labels } : {}) };
+  }
+  let float: FloatModel | undefined;
+  if (runtime.floatModelPath) float = await loadFloatModel(runtime.floatModelPath, runtime.inputShape, inputScaleFrom(runtime.quantization));
+  abort = new AbortController();
+  let last = 0;
+  try {
+    const report = await runLiveCheck({
+      session, runtime, source, signal: abort.signal,
+      ...(float ? { float } : {}),
+      ...(req.windows ? { windows: req.windows } : {}),
+      ...(req.saveDir ? { saveDir: req.saveDir } : {}),
+      onWindow: (record, rolling) => {
+        // At most ~20 events a second reach the UI; the last window always does.
+        const now = Date.now();
+        if (now - last < 50) return;
+        last = now;
+        post({ type: 'window', record, rolling: { ...rolling, sqnrDb: Number.isFinite(rolling.sqnrDb) ? rolling.sqnrDb : null } });
+      },
+    });
+    post({ type: 'report', report });
+  } finally {
+    abort = null;
+    await float?.close();
+  }
+}
+
+parentChannel.onMessage(async (m: LinkRequest) => {
+  try {
+    if (m.type === 'connect') {
+      session = await DeviceSession.open({ path: m.path, ...(m.baud ? { baud: m.baud } : {}) });
+      session.onStatus((status, message) => post({ type: 'status', status, ...(message ? { message } : {}) }));
+      post({ type: 'hello', hello: session.hello });
+    } else if (m.type === 'check') {
+      await check(m.req);
+    } else if (m.type === 'stop') {
+      abort?.abort();
+    } else if (m.type === 'close') {
+      abort?.abort();
+      await session?.close();
+      session = null;
+      post({ type: 'closed' });
+      parentChannel.close();
+    }
+  } catch (e) {
+    fail(e, m.type);
+  }
+}, async () => {
+  abort?.abort();
+  await session?.close();
+});

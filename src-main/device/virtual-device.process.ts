@@ -1,0 +1,47 @@
+// Child-process adapter for the virtual MAX78002 (its simulator runs per window, so keep it off main).
+// Messages: start {artifacts, sensor?, rateHz?, faultRate?, baud?} → ready {path, pts};
+// unplug {ms} → unplugged; stop → stopped {stats}. Errors → error {code, message}.
+import { ApiError } from '../api/contract.ts';
+import { parentChannel } from './device-process.ts';
+import { loadRuntime } from './model-runtime.ts';
+import { loadWindowSource } from './sensor-source.ts';
+import { VirtualDevice } from './virtual-device.ts';
+
+export type VirtualDeviceRequest =
+  | { type: 'start'; artifacts: string; sensor?: string; rateHz?: number; faultRate?: number; baud?: number }
+  | { type: 'unplug'; ms: number }
+  | { type: 'stop' };
+
+let vd: VirtualDevice | null = null;
+const post = (m: unknown) => parentChannel.post(m);
+const fail = (e: unknown) => post({ type: 'error', code: e instanceof ApiError ? e.code : 'device', message: (e as Error).message ?? String(e) });
+
+parentChannel.onMessage(async (m: VirtualDeviceRequest) => {
+  try {
+    if (m.type === 'start') {
+      const runtime = await loadRuntime(m.artifacts);
+      const sensor = m.sensor ? await loadWindowSource(m.sensor, runtime.inputLength) : undefined;
+      vd = new VirtualDevice({
+        runtime,
+        ...(m.baud ? { baud: m.baud } : {}),
+        ...(m.faultRate ? { faultRate: m.faultRate } : {}),
+        ...(sensor ? { sensorWindows: sensor.windows } : {}),
+        ...(m.rateHz ? { sensorRateHz: m.rateHz } : {}),
+      });
+      const path = await vd.start();
+      post({ type: 'ready', path, pts: vd.hostPts });
+    } else if (m.type === 'unplug') {
+      await vd?.unplug(m.ms);
+      post({ type: 'unplugged' });
+    } else if (m.type === 'stop') {
+      await vd?.stop();
+      post({ type: 'stopped', stats: vd?.stats ?? null });
+      vd = null;
+      parentChannel.close();
+    }
+  } catch (e) {
+    fail(e);
+  }
+}, async () => {
+  await vd?.stop();
+});

@@ -1,0 +1,70 @@
+// The device service through the typed RPC (memory transport): virtual MAX78002 in the port list,
+// connect, a check job with window events and progress, reports, clear errors. Runs the real
+// workers, ptys and simulator.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createRpcClient } from '../../src-main/rpc/client.ts';
+import { memoryTransport } from '../../src-main/rpc/memory-transport.ts';
+import { createRpcServer } from '../../src-main/rpc/serve.ts';
+import { createDeviceService } from '../../src-main/device/device.service.ts';
+
+function connect() {
+  const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-dev-'));
+  let server: ReturnType<typeof createRpcServer>;
+  // Only the device service: the test does not depend on the other capabilities' state.
+  server = createRpcServer({ device: createDeviceService({ stateDir, emit: (s, e, p) => server.emit(s, e, p) }) });
+  return createRpcClient(memoryTransport(server));
+}
+
+const ARTIFACTS = '/work/shared/conformance/mnist-extrasmall';
+
+describe('device service', () => {
+  it('runs a check on a virtual MAX78002 picked from the port list', async () => {
+    const client = connect();
+    const dev = client.services.device;
+    const listed0 = await dev.listPorts({});
+    // No udevadm here: the list still answers, with advice to type the path.
+    if (listed0.warning) expect(listed0.warning).toMatch(/Type the port path by hand/);
+    const vd = await dev.startVirtualDevice({ artifacts: ARTIFACTS, sensor: 'mnist', rateHz: 100 });
+    try {
+      const listed = await dev.listPorts({});
+      expect(listed.ports[0]).toMatchObject({ kind: 'virtual', path: vd.path });
+      const statuses: string[] = [];
+      client.on('device', 'status', (p) => statuses.push((p as { status: string }).status));
+      const { hello } = await dev.connect({ path: vd.path });
+      expect(hello).toMatchObject({ inputShape: [1, 28, 28], outputCount: 10, outputBits: 32, layerCount: 4 });
+      const windows: number[] = [];
+      client.on('device', 'window', (p) => windows.push((p as { rolling: { windows: number } }).rolling.windows));
+      const progress: number[] = [];
+      const report = await dev.startCheck({ artifacts: ARTIFACTS, source: 'mnist', windows: 60 }, { onProgress: (p) => progress.push(p.fraction ?? 0) });
+      expect(report.windows).toBe(60);
+      expect(report.bitExactRate).toBe(1);
+      expect(report.device.modelHashMatches).toBe(true);
+      expect(report.rows?.[0]?.name).toBe('device vs labels');
+      expect(windows.length).toBeGreaterThan(0);
+      expect(progress.length).toBeGreaterThan(0);
+      const csv = await dev.getReport({ format: 'csv' });
+      expect(csv.text.trim().split('\n').length).toBe(61);
+      // Live mode: windows from the virtual device's own "sensor".
+      const live = await dev.startCheck({ artifacts: ARTIFACTS, windows: 20 });
+      expect(live.source).toBe('device sensor');
+      expect(live.windows).toBe(20);
+      await dev.unplugVirtualDevice({ ms: 300 });
+      const after = await dev.startCheck({ artifacts: ARTIFACTS, source: 'mnist', windows: 10 });
+      expect(after.windows).toBe(10);
+      expect(statuses).toContain('unplugged');
+      await dev.disconnect({});
+      await expect(dev.startCheck({ artifacts: ARTIFACTS })).rejects.toMatchObject({ code: 'not-connected' });
+    } finally {
+      await dev.disconnect({});
+      await dev.stopVirtualDevice({});
+    }
+  }, 90_000);
+
+  it('explains a missing port', async () => {
+    const dev = connect().services.device;
+    await expect(dev.connect({ path: '/dev/ttyQATWB-missing' })).rejects.toMatchObject({ code: 'port-not-found' });
+  });
+});
