@@ -1,12 +1,46 @@
-// The toolchain service: implements api/toolchain.api.ts over the toolchain capability (Node edge; no Electron).
-import type { ServiceImpl } from '../api/contract.ts';
+// The toolchain service: implements api/toolchain.api.ts over the toolchain capability (Node edge;
+// no Electron). Jobs stream each tool output line as a `log` event and report progress.
+import { homedir } from 'node:os';
+import type { CallContext, ServiceImpl } from '../api/contract.ts';
 import type { toolchainApi } from '../api/toolchain.api.ts';
 import type { ServiceEnv } from '../services.ts';
+import { runDoctor } from './doctor.ts';
+import { buildFlow, flashFlow, synthesizeFlow, type FlowContext } from './flow.ts';
+import { hostContext } from './locate.ts';
+import { loadSettings, saveSettings } from './settings.ts';
 
-export function createToolchainService(_env: ServiceEnv): ServiceImpl<typeof toolchainApi> {
+export function createToolchainService(env: ServiceEnv): ServiceImpl<typeof toolchainApi> {
+  async function flowContext(ctx: CallContext): Promise<FlowContext> {
+    return {
+      settings: await loadSettings(env.stateDir),
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress(p),
+      onLine: (tool, line, stream) => env.emit('toolchain', 'log', { tool, stream, line }),
+    };
+  }
   return {
     async ping() {
       return { ok: true as const };
+    },
+    async getSettings() {
+      return loadSettings(env.stateDir);
+    },
+    async setSettings(settings) {
+      return saveSettings(env.stateDir, settings);
+    },
+    async doctor(_req, ctx) {
+      ctx.progress({ phase: 'doctor', message: 'Looking for the toolchain' });
+      return runDoctor(hostContext(await loadSettings(env.stateDir), homedir()));
+    },
+    async synthesize(req, ctx) {
+      const r = await synthesizeFlow(await flowContext(ctx), req);
+      return { ...r, harness: { ...r.harness } };
+    },
+    async build(req, ctx) {
+      return buildFlow(await flowContext(ctx), req.projectDir);
+    },
+    async flash(req, ctx) {
+      return flashFlow(await flowContext(ctx), req);
     },
   };
 }

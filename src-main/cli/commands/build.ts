@@ -1,12 +1,24 @@
-// `qatwb build`: placeholder until its capability lands; replaced by the owner.
+// `qatwb build`: build a synthesized project with the MSDK's make.
+import { optNumber, reqString } from '../args.ts';
 import type { Command } from '../command.ts';
+import { cliContext, cliSettings, runCli, TOOL_FLAGS } from '../../toolchain/cli-run.ts';
+import { buildFlow } from '../../toolchain/flow.ts';
+import { withOverrides } from '../../toolchain/settings.ts';
+import { resolve } from 'node:path';
 
 export const command: Command = {
   name: 'build',
-  summary: 'Not available yet.',
-  usage: 'qatwb build',
-  async run(_args, io) {
-    io.err('qatwb build is not available in this build yet.');
-    return 2;
+  summary: 'Build the synthesized firmware with make.',
+  usage: `qatwb build --project DIR [--maxim-path P] [--jobs N] [--json]\n  --project DIR        the generated project (holds Makefile, main.c, cnn.c)\n  --jobs N             make -j N\n${TOOL_FLAGS}`,
+  booleans: ['quiet'],
+  async run(args, io) {
+    return runCli(args, io, async () => {
+      const project = resolve(reqString(args, 'project'));
+      const settings = withOverrides(await cliSettings(args), { buildJobs: optNumber(args, 'jobs') });
+      const r = await buildFlow(cliContext(args, io, settings), project);
+      if (args.options.has('json')) io.out(JSON.stringify(r));
+      else io.out(`Built ${r.elf} (${r.sizeBytes} bytes) in ${(r.durationMs / 1000).toFixed(1)} s`);
+      return 0;
+    });
   },
 };

@@ -1,12 +1,39 @@
-// `qatwb flash`: placeholder until its capability lands; replaced by the owner.
+// `qatwb flash`: program the built firmware with OpenOCD and, given the console port, confirm the
+// known-answer test (*** PASS ***).
+import { optNumber, optString, reqString } from '../args.ts';
 import type { Command } from '../command.ts';
+import { cliContext, cliSettings, runCli, TOOL_FLAGS } from '../../toolchain/cli-run.ts';
+import { flashFlow } from '../../toolchain/flow.ts';
+import { resolve } from 'node:path';
 
 export const command: Command = {
   name: 'flash',
-  summary: 'Not available yet.',
-  usage: 'qatwb flash',
-  async run(_args, io) {
-    io.err('qatwb flash is not available in this build yet.');
-    return 2;
+  summary: 'Flash the firmware with OpenOCD and confirm the known-answer test.',
+  usage: `qatwb flash --project DIR [--openocd P] [--port /dev/ttyACM0] [--json]
+  --project DIR        the built project (build/max78002.elf)
+  --elf FILE           another ELF than build/max78002.elf
+  --target-config CFG  OpenOCD target script (default target/max78002.cfg)
+  --port PATH          console serial port: read the known-answer test after flashing
+  --console-timeout MS how long to wait for *** PASS *** (default 15000)
+${TOOL_FLAGS}
+Exit code 1 when flashing fails or the known-answer test prints *** FAIL ***.`,
+  booleans: ['quiet'],
+  async run(args, io) {
+    return runCli(args, io, async () => {
+      const elf = optString(args, 'elf');
+      const r = await flashFlow(cliContext(args, io, await cliSettings(args)), {
+        projectDir: resolve(reqString(args, 'project')),
+        ...(elf ? { elf: resolve(elf) } : {}),
+        consolePort: optString(args, 'port'),
+        consoleTimeoutMs: optNumber(args, 'console-timeout'),
+        targetConfig: optString(args, 'target-config'),
+      });
+      if (args.options.has('json')) io.out(JSON.stringify(r));
+      else {
+        io.out(`Flashed ${r.elf} in ${(r.durationMs / 1000).toFixed(1)} s`);
+        io.out(`Known-answer test: ${r.kat.status}${r.kat.inferenceUs !== undefined ? ` (${r.kat.inferenceUs} us)` : ''}${r.kat.note ? ` — ${r.kat.note}` : ''}`);
+      }
+      return r.kat.status === 'fail' ? 1 : 0;
+    });
   },
 };

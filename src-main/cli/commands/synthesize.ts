@@ -1,12 +1,81 @@
-// `qatwb synthesize`: placeholder until its capability lands; replaced by the owner.
+// `qatwb synthesize`: run ai8xize.py on exported artifacts, add the live-check harness, and
+// cross-check the izer's expected output against our simulator; or replay a deployment bundle.
+import { resolve } from 'node:path';
+import { optString, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
+import { cliContext, cliSettings, runCli, TOOL_FLAGS } from '../../toolchain/cli-run.ts';
+import { replayBundle, synthesizeFlow } from '../../toolchain/flow.ts';
+import { formatCrossCheck } from '../../toolchain/steps/cross-check.ts';
+
+function parseEnv(spec: string | undefined): Record<string, string> | undefined {
+  if (!spec) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of spec.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--izer-env expects NAME=VALUE[,NAME=VALUE], got "${pair}".`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
 
 export const command: Command = {
   name: 'synthesize',
-  summary: 'Not available yet.',
-  usage: 'qatwb synthesize',
-  async run(_args, io) {
-    io.err('qatwb synthesize is not available in this build yet.');
-    return 2;
+  summary: 'Run ai8xize.py on exported artifacts and cross-check.',
+  usage: `qatwb synthesize --artifacts DIR --izer PATH [--python PATH] --out DIR [--prefix NAME] [--bundle-out DIR] [--no-harness] [--json]
+qatwb synthesize --bundle DIR --out DIR [--izer PATH] [--json]      (replay a deployment bundle)
+  --artifacts DIR      exported files: checkpoint.pth.tar, network.yaml, sample.input.npy
+  --out DIR            the izer's --test-dir; the project is DIR/<prefix>
+  --prefix NAME        project name (default: the YAML arch)
+  --bundle-out DIR     also write a deployment bundle there
+  --izer-env K=V,...   extra environment for the izer's Python
+  --no-harness         keep the izer's known-answer-test firmware only
+  --harness-dir DIR    harness sources to add (default: the app's resources/firmware)
+${TOOL_FLAGS}
+Exit code 1 when the cross-check finds a mismatch (the flow stops: build/flash refuse this project).`,
+  booleans: ['no-harness', 'quiet'],
+  async run(args, io) {
+    return runCli(args, io, async () => {
+      const out = optString(args, 'out');
+      if (!out) throw new UsageError('--out is required.');
+      const harnessDir = optString(args, 'harness-dir');
+      const ctx = {
+        ...cliContext(args, io, await cliSettings(args)),
+        izerEnv: parseEnv(optString(args, 'izer-env')),
+        ...(harnessDir ? { harnessDir: resolve(harnessDir) } : {}),
+      };
+      const bundle = optString(args, 'bundle');
+      let result;
+      let replay: Record<string, unknown> = {};
+      if (bundle) {
+        const r = await replayBundle(ctx, bundle, out);
+        result = r;
+        replay = { replay: { bundle, izerExpectedMatches: r.izerExpectedMatches ?? null, recordedCrossCheck: r.recordedCrossCheck ?? null } };
+      } else {
+        const artifacts = optString(args, 'artifacts');
+        if (!artifacts) throw new UsageError('--artifacts (or --bundle) is required.');
+        result = await synthesizeFlow(ctx, {
+          artifactsDir: artifacts, outDir: out, prefix: optString(args, 'prefix'), addHarness: !args.options.has('no-harness'), bundleDir: optString(args, 'bundle-out'),
+        });
+      }
+      const doc = {
+        projectDir: result.projectDir,
+        crossCheck: result.crossCheck.status,
+        crossCheckDetail: result.crossCheck,
+        harness: result.harness,
+        warnings: result.warnings,
+        ...(result.bundleDir ? { bundleDir: result.bundleDir } : {}),
+        durationMs: result.durationMs,
+        ...replay,
+      };
+      if (args.options.has('json')) io.out(JSON.stringify(doc));
+      else {
+        io.out(`Project: ${result.projectDir}`);
+        for (const l of formatCrossCheck(result.crossCheck)) io.out(l);
+        for (const w of result.warnings) io.out(`warning: ${w}`);
+        if (result.bundleDir) io.out(`Bundle: ${result.bundleDir}`);
+      }
+      const replayDiffers = 'replay' in replay && (replay.replay as { izerExpectedMatches: boolean | null }).izerExpectedMatches === false;
+      return result.crossCheck.status === 'mismatch' || replayDiffers ? 1 : 0;
+    });
   },
 };

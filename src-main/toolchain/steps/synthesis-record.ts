@@ -21,6 +21,8 @@ export interface SynthesisRecord {
   command: string[];
   crossCheck: CrossCheck;
   harness: { added: boolean; files: string[]; note?: string };
+  /** Deployment bundle that build and flash append their logs to. */
+  bundleDir?: string;
 }
 
 export async function writeSynthesisRecord(projectDir: string, record: SynthesisRecord): Promise<void> {
