@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import type { ServiceImpls } from '../api/index.ts';
 import { createRpcServer, type RpcServer } from '../rpc/serve.ts';
-import { createServices, type ServiceEnv } from '../services.ts';
+import type { ServiceEnv } from '../services.ts';
 import { checkAccess, createToken } from './auth.ts';
 import { handleApiRequest, sendError } from './http-api.ts';
 import { serveStatic } from './static-files.ts';
@@ -24,6 +24,8 @@ export interface WebServerOptions {
   token?: string;
   /** Builds the services; default src-main/services.ts. */
   makeServices?: (env: ServiceEnv) => Partial<ServiceImpls>;
+  /** A ready RPC server to expose instead of building one (transport tests). */
+  rpc?: RpcServer;
 }
 
 export interface WebServer {
@@ -47,7 +49,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const rendererDir = options.rendererDir ?? DEFAULT_RENDERER_DIR;
   let rpc: RpcServer | undefined;
   const env: ServiceEnv = { stateDir: options.stateDir, emit: (s, e, p) => rpc?.emit(s, e, p) };
-  rpc = createRpcServer((options.makeServices ?? createServices)(env));
+  // services.ts pulls in every capability; load it only when it is actually needed.
+  rpc = options.rpc ?? createRpcServer((options.makeServices ?? (await import('../services.ts')).createServices)(env));
   const server = rpc;
   let port = 0;
 
