@@ -16,6 +16,8 @@ export const ToolchainSettings = z.strictObject({
   openocd: z.string().optional(),
   /** OpenOCD scripts folder (must hold target/max78002.cfg). */
   openocdScripts: z.string().optional(),
+  /** Extra environment for the izer's Python (e.g. CUDA_VISIBLE_DEVICES, PYTHONPATH). */
+  izerEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
   /** make -j N; default: number of CPUs. */
   buildJobs: z.number().int().min(1).max(64).optional(),
   synthesizeTimeoutMs: z.number().int().positive().optional(),

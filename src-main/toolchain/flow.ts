@@ -108,7 +108,7 @@ export async function synthesizeFlow(ctx: FlowContext, req: SynthesizeFlowReques
   const log: string[] = [];
   const synth = await runSynthesize({
     python: python.path, izerDir: izerDir.path, artifacts, testDir: resolve(req.outDir), prefix,
-    extraArgs: req.izerExtraArgs, extraEnv: ctx.izerEnv, timeoutMs: ctx.settings.synthesizeTimeoutMs,
+    extraArgs: req.izerExtraArgs, extraEnv: { ...ctx.settings.izerEnv, ...ctx.izerEnv }, timeoutMs: ctx.settings.synthesizeTimeoutMs,
     signal: ctx.signal, onLine: lineSink(ctx, 'ai8xize', log), onProgress: ctx.onProgress,
   });
   ctx.onProgress?.({ phase: 'cross-check', message: 'Comparing the izer\'s expected output with the simulator' });

@@ -1,0 +1,102 @@
+// The toolchain service over the in-memory RPC transport (the same contract the app and web mode
+// use): settings round trip, doctor, a synthesize job with progress and log events (STAND-IN
+// izer), an error carrying its fix, and cancel ending the izer's whole process tree.
+import { describe, expect, it } from 'vitest';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createRpcServer } from '../../src-main/rpc/serve.ts';
+import { createRpcClient } from '../../src-main/rpc/client.ts';
+import { memoryTransport } from '../../src-main/rpc/memory-transport.ts';
+import { createToolchainService } from '../../src-main/toolchain/toolchain.service.ts';
+import type { Progress } from '../../src-main/api/contract.ts';
+
+const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
+const CONF = '/work/shared/conformance';
+
+function connect() {
+  const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-svc-'));
+  let server: ReturnType<typeof createRpcServer>;
+  // Only this service: the others are built by their owners and need not load here.
+  server = createRpcServer({ toolchain: createToolchainService({ stateDir, emit: (s, e, p) => server.emit(s, e, p) }) });
+  return createRpcClient(memoryTransport(server));
+}
+
+function artifacts(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'qatwb-svc-art-'));
+  for (const f of ['checkpoint.pth.tar', 'network.yaml', 'sample.input.npy']) copyFileSync(join(CONF, 'ecg1d-mixed', f), join(dir, f));
+  return dir;
+}
+
+const izerSettings = (env: Record<string, string>) => ({ izerDir: join(FIX, 'fake-izer'), python: '/usr/bin/python3', izerEnv: env });
+
+describe('toolchain service over RPC', () => {
+  it('saves and returns settings; rejects an unknown field', async () => {
+    const { services } = connect();
+    expect(await services.toolchain.getSettings({})).toEqual({});
+    await services.toolchain.setSettings({ maximPath: '/opt/MaximSDK', buildJobs: 2 });
+    expect(await services.toolchain.getSettings({})).toEqual({ maximPath: '/opt/MaximSDK', buildJobs: 2 });
+    await expect(services.toolchain.setSettings({ bogus: 1 } as never)).rejects.toMatchObject({ code: 'bad-request', field: 'bogus' });
+  });
+
+  it('doctor answers with every item', async () => {
+    const { services } = connect();
+    const r = await services.toolchain.doctor({});
+    expect(r.items).toHaveLength(8);
+    expect(r.items.find((i) => i.id === 'make')!.status).toBe('ok');
+  });
+
+  it('runs a synthesize job with progress and log events, and the cross-check', async () => {
+    const client = connect();
+    await client.services.toolchain.setSettings(izerSettings({ FAKE_IZER_EXPECTED: join(CONF, 'ecg1d-mixed/sample.expected.npy') }));
+    const logs: string[] = [];
+    client.on('toolchain', 'log', (e) => logs.push(`${e.tool}: ${e.line}`));
+    const progress: Progress[] = [];
+    const out = mkdtempSync(join(tmpdir(), 'qatwb-svc-out-'));
+    const r = await client.services.toolchain.synthesize({ artifactsDir: artifacts(), outDir: out, addHarness: false }, { onProgress: (p) => progress.push(p) });
+    expect(r.projectDir).toBe(join(out, 'ai87ecgnet'));
+    expect(r.crossCheck.status).toBe('ok');
+    expect(logs).toContain('ai8xize: Configuring device: MAX78002');
+    expect(progress.some((p) => p.phase === 'synthesize')).toBe(true);
+  });
+
+  it('an izer failure arrives as a toolchain error with its fix', async () => {
+    const client = connect();
+    await client.services.toolchain.setSettings(izerSettings({ FAKE_IZER_FAIL: 'bn' }));
+    await expect(client.services.toolchain.synthesize({ artifactsDir: artifacts(), outDir: mkdtempSync(join(tmpdir(), 'qatwb-svc-out-')) })).rejects.toMatchObject({
+      code: 'toolchain',
+      message: expect.stringMatching(/unfolded BatchNorm.*Fix: Export the QAT checkpoint/),
+    });
+  });
+
+  it('cancelling the job ends the izer and its child', async () => {
+    const client = connect();
+    await client.services.toolchain.setSettings(izerSettings({ FAKE_IZER_SLEEP: '30' }));
+    const ac = new AbortController();
+    const t0 = Date.now();
+    let sleepersBeforeCancel: string[] = [];
+    client.on('toolchain', 'log', (e) => {
+      if (!e.line.startsWith('Configuring device')) return;
+      setTimeout(() => {
+        sleepersBeforeCancel = sleepers();
+        ac.abort();
+      }, 300);
+    });
+    const job = client.services.toolchain.synthesize({ artifactsDir: artifacts(), outDir: mkdtempSync(join(tmpdir(), 'qatwb-svc-out-')) }, { signal: ac.signal });
+    await expect(job).rejects.toMatchObject({ code: 'cancelled' });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(sleepersBeforeCancel).toHaveLength(1); // the stand-in's child was running
+    expect(sleepers()).toEqual([]); // and is gone
+  });
+});
+
+/** PIDs of live `sleep 30` processes (the stand-in izer's child). */
+function sleepers(): string[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000030\u0000' && !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+}
