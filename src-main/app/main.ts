@@ -41,6 +41,10 @@ if (!app.requestSingleInstanceLock()) {
     installIpcTransport(rpc!, isRendererUrl);
     Menu.setApplicationMenu(buildMenu(services, createMainWindow));
     createMainWindow();
+    // `npm start` passes --example=mnist so a first run shows the built-in example.
+    if (process.argv.includes('--example=mnist')) {
+      void services.project.openExample({ name: 'mnist' }, { signal: new AbortController().signal, progress: () => undefined });
+    }
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createMainWindow();
     });

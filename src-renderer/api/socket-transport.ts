@@ -2,7 +2,7 @@
 // `qatwb serve`'s /rpc. Queues messages until the socket opens, reconnects after a drop, and fails
 // the calls that were in flight when the connection was lost (they cannot be answered any more).
 // Works with the browser WebSocket and with the `ws` package (tests), through this small interface.
-import type { ClientMessage, ServerMessage, Transport } from '@rpc/protocol.ts';
+import type { ClientMessage, ServerMessage, Transport } from '../../src-main/rpc/protocol.ts';
 
 export interface SocketLike {
   readonly readyState: number;
