@@ -11,6 +11,8 @@ import { memoryTransport } from '../../src-main/rpc/memory-transport.ts';
 import { createToolchainService } from '../../src-main/toolchain/toolchain.service.ts';
 import type { Progress } from '../../src-main/api/contract.ts';
 
+type LogEvent = { tool: string; stream: string; line: string };
+
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
 const CONF = '/work/shared/conformance';
 
@@ -50,7 +52,10 @@ describe('toolchain service over RPC', () => {
     const client = connect();
     await client.services.toolchain.setSettings(izerSettings({ FAKE_IZER_EXPECTED: join(CONF, 'ecg1d-mixed/sample.expected.npy') }));
     const logs: string[] = [];
-    client.on('toolchain', 'log', (e) => logs.push(`${e.tool}: ${e.line}`));
+    client.on('toolchain', 'log', (payload) => {
+      const e = payload as LogEvent;
+      logs.push(`${e.tool}: ${e.line}`);
+    });
     const progress: Progress[] = [];
     const out = mkdtempSync(join(tmpdir(), 'qatwb-svc-out-'));
     const r = await client.services.toolchain.synthesize({ artifactsDir: artifacts(), outDir: out, addHarness: false }, { onProgress: (p) => progress.push(p) });
@@ -75,8 +80,8 @@ describe('toolchain service over RPC', () => {
     const ac = new AbortController();
     const t0 = Date.now();
     let sleepersBeforeCancel: string[] = [];
-    client.on('toolchain', 'log', (e) => {
-      if (!e.line.startsWith('Configuring device')) return;
+    client.on('toolchain', 'log', (payload) => {
+      if (!(payload as LogEvent).line.startsWith('Configuring device')) return;
       setTimeout(() => {
         sleepersBeforeCancel = sleepers();
         ac.abort();
