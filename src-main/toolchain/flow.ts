@@ -160,8 +160,10 @@ export async function replayBundle(ctx: FlowContext, bundleDir: string, outDir: 
 export async function buildFlow(ctx: FlowContext, projectDir: string) {
   const t = tools(ctx);
   const log: string[] = [];
+  const maximPath = need(t, 'maximPath', 'make').path;
   const r = await runBuild({
-    projectDir, make: need(t, 'make', 'make').path, maximPath: need(t, 'maximPath', 'make').path, armGcc: need(t, 'armGcc', 'make').path,
+    projectDir, make: need(t, 'make', 'make').path, maximPath, armGcc: need(t, 'armGcc', 'make').path,
+    ...(process.platform === 'win32' ? { extraPathDirs: [join(maximPath, 'Tools', 'MSYS2', 'usr', 'bin')] } : {}),
     jobs: ctx.settings.buildJobs, timeoutMs: ctx.settings.buildTimeoutMs, signal: ctx.signal, onLine: lineSink(ctx, 'make', log), onProgress: ctx.onProgress,
   });
   const bundleDir = (await readSynthesisRecord(projectDir))?.bundleDir;

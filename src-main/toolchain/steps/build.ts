@@ -16,6 +16,8 @@ export interface BuildStepOptions {
   maximPath: string;
   /** arm-none-eabi-gcc; its folder is put first on PATH. */
   armGcc?: string;
+  /** More folders for PATH (on Windows the MSDK's MSYS2 usr/bin, for sh, mkdir and friends). */
+  extraPathDirs?: string[];
   jobs?: number;
   target?: 'MAX78002' | 'MAX78000';
   board?: string;
@@ -62,7 +64,7 @@ export async function runBuild(o: BuildStepOptions): Promise<BuildStepResult> {
   if (o.armGcc && !existsSync(o.armGcc)) {
     throw new ToolchainError({ tool: 'make', reason: 'compiler-missing', message: `arm-none-eabi-gcc was not found at ${o.armGcc}.`, fix: 'Set Settings → Arm GCC to the compiler (the MSDK has it in Tools/GNUTools/10.3/bin).' });
   }
-  const path = [o.armGcc ? dirname(o.armGcc) : undefined, o.make.includes('/') || o.make.includes('\\') ? dirname(o.make) : undefined, process.env.PATH]
+  const path = [o.armGcc ? dirname(o.armGcc) : undefined, ...(o.extraPathDirs ?? []), o.make.includes('/') || o.make.includes('\\') ? dirname(o.make) : undefined, process.env.PATH]
     .filter(Boolean)
     .join(delimiter);
   const run = await runProcess({
