@@ -66,6 +66,11 @@ describe.skipIf(!built)('app shell in web mode (chromium)', () => {
     // The model view lists the 5 layers of ai85net5 from the IR zoo.
     await page.locator('nav a[data-step="model"]').click();
     await expect(page.locator('table.layers tbody tr').count()).resolves.toBe(5);
+    // README screenshot: refreshed on request so ordinary test runs leave the checkout clean.
+    if (process.env.QATWB_UPDATE_SCREENSHOT === '1') {
+      mkdirSync('docs', { recursive: true });
+      await page.screenshot({ path: 'docs/screenshot.png' });
+    }
   });
 
   it('is keyboard navigable with a visible focus ring', async () => {
