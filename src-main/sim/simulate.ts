@@ -3,6 +3,7 @@
 // (8-bit layers hold int8 values, a 32-bit last layer holds raw accumulators).
 import type { DataShape, Model } from '../ir/graph.ts';
 import { compile, run, SimError, type AccumulateHook, type Program } from './machine.ts';
+import { createWasmAccelerator } from './wasm-accelerate.ts';
 
 export { SimError, compile, run };
 export type { Program, AccumulateHook };
@@ -10,8 +11,22 @@ export type { Program, AccumulateHook };
 export interface SimOptions {
   /** Also return every layer's output (to find the first divergent layer). */
   allLayers?: boolean;
-  /** Optional fast accumulate (WebAssembly); the JS kernels are the fallback. */
-  accelerate?: AccumulateHook;
+  /**
+   * Accumulate engine: `auto` (default) uses the WebAssembly SIMD kernels where available and the
+   * JS kernels otherwise; `js` forces the JS kernels; `wasm` fails if WebAssembly SIMD is missing.
+   */
+  engine?: 'auto' | 'js' | 'wasm';
+}
+
+/** Compiles a model and attaches the requested accumulate engine. */
+export function prepare(model: Model, engine: SimOptions['engine'] = 'auto'): Program {
+  const prog = compile(model);
+  if (engine !== 'js') {
+    const acc = createWasmAccelerator(prog);
+    if (acc) prog.accelerate = acc;
+    else if (engine === 'wasm') throw new SimError(-1, 'WebAssembly SIMD is not available here; use the JS engine.');
+  }
+  return prog;
 }
 
 export interface LayerOutput {
@@ -44,8 +59,7 @@ function result(prog: Program, allLayers: boolean): SimResult {
 }
 
 export function simulate(model: Model, input: Int32Array | Int8Array, opts: SimOptions = {}): SimResult {
-  const prog = compile(model);
-  if (opts.accelerate) prog.accelerate = opts.accelerate;
+  const prog = prepare(model, opts.engine);
   run(prog, toInt32Input(input));
   return result(prog, opts.allLayers ?? false);
 }
@@ -59,8 +73,7 @@ export function simulateBatch(
   inputs: Int32Array | Int8Array,
   opts: SimOptions & { onProgress?: (done: number) => void; progressEvery?: number; shouldStop?: () => boolean } = {},
 ): { outputs: Int32Array; count: number; outputSize: number } {
-  const prog = compile(model);
-  if (opts.accelerate) prog.accelerate = opts.accelerate;
+  const prog = prepare(model, opts.engine);
   const n = prog.inputSize;
   if (inputs.length % n !== 0) throw new SimError(-1, `The batch has ${inputs.length} values, not a multiple of the input size ${n}.`);
   const count = inputs.length / n;

@@ -136,7 +136,7 @@ describe('convtranspose2d', () => {
     for (let c = 0; c < inC; c++) for (let y = 0; y < H; y++) for (let xx = 0; xx < W; xx++)
       for (let o = 0; o < outC; o++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
         const oy = y * 2 + ky - pad, ox = xx * 2 + kx - pad;
-        if (oy >= 0 && oy < oh && ox >= 0 && ox < ow) ref[(o * oh + oy) * ow + ox] += x[(c * H + y) * W + xx]! * a.weights[((c * outC + o) * k + ky) * k + kx]!;
+        if (oy >= 0 && oy < oh && ox >= 0 && ox < ow) { const at = (o * oh + oy) * ow + ox; ref[at] = ref[at]! + x[(c * H + y) * W + xx]! * a.weights[((c * outC + o) * k + ky) * k + kx]!; }
       }
     const p = prepareConvTranspose2d(a);
     expect([p.conv.inH - 2, p.conv.inW - 2]).toEqual([oh, ow]);

@@ -1,0 +1,127 @@
+// A hand-assembled WebAssembly SIMD kernel (emitted here as bytes; WebAssembly is a JS global, so
+// the core stays pure): out[o][pix] = Σ_k W[o][k]·P[pix][k] over int16 rows, 8 products per
+// `i32x4.dot_i16x8_s`, four output channels per pass so each patch load is used four times.
+// Layout (all byte offsets into the exported memory):
+//   P: nPix rows of k8·8 int16 (zero-padded patch rows, im2col);
+//   W: per block of 4 output channels, for each k-chunk the 4 rows' 8 int16 side by side (64 B);
+//   out: int32 [nOBlocks·4][nPix].
+// Exact integer arithmetic: products of int16 summed in int32 lanes (no saturation in dot).
+
+const SIMD = 0xfd;
+const op = {
+  block: 0x02, loop: 0x03, end: 0x0b, brIf: 0x0d, get: 0x20, set: 0x21, tee: 0x22,
+  i32Store: 0x36, i32Const: 0x41, i32Ne: 0x47, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32Shl: 0x74,
+};
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+}
+
+// Local indices: params 0..5, i32 locals 6..13, v128 locals 14..18.
+const P_PTR = 0, W_PTR = 1, OUT_PTR = 2, N_PIX = 3, N_OB = 4, K8 = 5;
+const PIX = 6, OB = 7, PP = 8, WW = 9, K = 10, BASE = 11, STRIDE = 12, PROW = 13;
+const A = [14, 15, 16, 17], X = 18;
+
+function body(): number[] {
+  const g = (i: number): number[] => [op.get, i];
+  const s = (i: number): number[] => [op.set, i];
+  const c = (n: number): number[] => [op.i32Const, ...sleb(n)];
+  const v128load = (offset: number): number[] => [SIMD, 0x00, 4, ...uleb(offset)];
+  const dot = [SIMD, ...uleb(186)];
+  const add4 = [SIMD, ...uleb(174)];
+  const lane = (l: number): number[] => [SIMD, ...uleb(27), l];
+  const zero = [SIMD, ...uleb(12), ...new Array(16).fill(0)];
+  const hsum = (a: number): number[] => [...g(a), ...lane(0), ...g(a), ...lane(1), op.i32Add, ...g(a), ...lane(2), op.i32Add, ...g(a), ...lane(3), op.i32Add];
+  const code: number[] = [
+    ...g(N_PIX), ...c(2), op.i32Shl, ...s(STRIDE),
+    ...c(0), ...s(PIX),
+    op.loop, 0x40,
+    ...g(P_PTR), ...g(PIX), ...g(K8), ...c(4), op.i32Shl, op.i32Mul, op.i32Add, ...s(PROW),
+    ...c(0), ...s(OB),
+    op.loop, 0x40,
+    ...zero, ...s(A[0]!), ...zero, ...s(A[1]!), ...zero, ...s(A[2]!), ...zero, ...s(A[3]!),
+    ...g(PROW), ...s(PP),
+    ...g(W_PTR), ...g(OB), ...g(K8), ...c(6), op.i32Shl, op.i32Mul, op.i32Add, ...s(WW),
+    ...g(K8), ...s(K),
+    op.loop, 0x40,
+    ...g(PP), ...v128load(0), ...s(X),
+    ...[0, 1, 2, 3].flatMap((j) => [...g(A[j]!), ...g(X), ...g(WW), ...v128load(16 * j), ...dot, ...add4, ...s(A[j]!)]),
+    ...g(PP), ...c(16), op.i32Add, ...s(PP),
+    ...g(WW), ...c(64), op.i32Add, ...s(WW),
+    ...g(K), ...c(1), op.i32Sub, op.tee, K, op.brIf, 0,
+    op.end,
+    // base = out + ((ob·4·nPix + pix) << 2); four stores a stride apart.
+    ...g(OUT_PTR), ...g(OB), ...c(2), op.i32Shl, ...g(N_PIX), op.i32Mul, ...g(PIX), op.i32Add, ...c(2), op.i32Shl, op.i32Add, ...s(BASE),
+    ...[0, 1, 2, 3].flatMap((j) => [
+      ...g(BASE), ...hsum(A[j]!), op.i32Store, 2, 0,
+      ...(j < 3 ? [...g(BASE), ...g(STRIDE), op.i32Add, ...s(BASE)] : []),
+    ]),
+    ...g(OB), ...c(1), op.i32Add, op.tee, OB, ...g(N_OB), op.i32Ne, op.brIf, 0,
+    op.end,
+    ...g(PIX), ...c(1), op.i32Add, op.tee, PIX, ...g(N_PIX), op.i32Ne, op.brIf, 0,
+    op.end,
+    op.end,
+  ];
+  const locals = [2, ...uleb(8), 0x7f, ...uleb(5), 0x7b];
+  const fn = [...locals, ...code];
+  return [...uleb(fn.length), ...fn];
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+/** The module bytes: exports `mem` (memory) and `gemm(pPtr, wPtr, outPtr, nPix, nOBlocks, k8)`. */
+export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
+  const type = section(1, [1, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]);
+  const func = section(3, [1, 0]);
+  const mem = section(5, [1, 0, 1]);
+  const exp = section(7, [2, ...name('mem'), 2, 0, ...name('gemm'), 0, 0]);
+  const code = section(10, [1, ...body()]);
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...func, ...mem, ...exp, ...code]);
+}
+
+export interface GemmInstance {
+  memory: WebAssembly.Memory;
+  gemm: (pPtr: number, wPtr: number, outPtr: number, nPix: number, nOBlocks: number, k8: number) => void;
+}
+
+let cached: WebAssembly.Module | null | undefined;
+
+/** A fresh instance, or null where WebAssembly SIMD is unavailable (callers fall back to JS). */
+export function instantiateGemm(): GemmInstance | null {
+  if (cached === undefined) {
+    try {
+      cached = typeof WebAssembly === 'object' && WebAssembly.validate(gemmModuleBytes()) ? new WebAssembly.Module(gemmModuleBytes()) : null;
+    } catch {
+      cached = null;
+    }
+  }
+  if (!cached) return null;
+  const inst = new WebAssembly.Instance(cached, {});
+  return { memory: inst.exports.mem as WebAssembly.Memory, gemm: inst.exports.gemm as GemmInstance['gemm'] };
+}
