@@ -1,0 +1,135 @@
+// The C firmware core (resources/firmware) against the TypeScript codec: shared test vectors both
+// ways through gcc-built tools, the host build of the firmware answering DeviceSession over a real
+// pty, and a compile check of the MSDK-facing file with arm-none-eabi-gcc against MSDK stubs.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FrameDecoder, encodeFrame, type Frame } from '../../src-main/device/framing.ts';
+import { createPtyPair } from '../../src-main/device/pty-pair.ts';
+import { DeviceSession } from '../../src-main/device/session.ts';
+import { standInRuntime } from './stand-in-runtime.ts';
+
+const FW = fileURLToPath(new URL('../../resources/firmware/', import.meta.url));
+const STUB = fileURLToPath(new URL('./msdk-stub/', import.meta.url));
+const out = mkdtempSync(join(tmpdir(), 'qatwb-fw-'));
+const vec = join(out, 'qw_vectors');
+const shim = join(out, 'qw_host');
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const CFLAGS = ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror'];
+
+beforeAll(() => {
+  execFileSync('gcc', [...CFLAGS, join(FW, 'qatwb_frame.c'), join(FW, 'qw_vectors.c'), '-o', vec]);
+  execFileSync('gcc', [...CFLAGS, join(FW, 'qatwb_frame.c'), join(FW, 'qatwb_device.c'), join(FW, 'hal_host.c'), '-o', shim]);
+});
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+function randomFrame(r: () => number, seq: number): Frame {
+  const payload = new Uint8Array(Math.floor(r() * 600)).map(() => Math.floor(r() * 256));
+  return { type: Math.floor(r() * 256), seq, payload };
+}
+
+describe('C framing vs TypeScript framing', () => {
+  it('encodes every frame to the same bytes', () => {
+    const r = rng(3);
+    const frames = Array.from({ length: 200 }, (_, i) => randomFrame(r, (i * 331) & 0xffff));
+    frames.push({ type: 0x02, seq: 0xffff, payload: new Uint8Array(0) });
+    const input = frames.map((f) => `E ${f.type} ${f.seq} ${hex(f.payload)}`).join('\n') + '\n';
+    const lines = execFileSync(vec, { input, encoding: 'utf8' }).trim().split('\n');
+    expect(lines.length).toBe(frames.length);
+    frames.forEach((f, i) => expect(lines[i]).toBe(hex(encodeFrame(f))));
+  });
+
+  it('decodes damaged streams exactly as the TypeScript decoder (frames, NAK seqs, counters)', () => {
+    const r = rng(11);
+    const cases: { chunk: number; stream: Uint8Array }[] = [];
+    for (let c = 0; c < 20; c++) {
+      const parts: Uint8Array[] = [];
+      for (let i = 0; i < 60; i++) {
+        let b = encodeFrame(randomFrame(r, c * 100 + i));
+        const roll = r();
+        if (roll < 0.1) { b = b.slice(); b[Math.floor(r() * b.length)]! ^= 1 << Math.floor(r() * 8); }
+        else if (roll < 0.2) { const at = Math.floor(r() * b.length); b = Buffer.concat([b.subarray(0, at), b.subarray(at + 1)]); }
+        else if (roll < 0.3) parts.push(new Uint8Array(1 + Math.floor(r() * 30)).map(() => Math.floor(r() * 256)));
+        parts.push(b);
+      }
+      cases.push({ chunk: 1 + Math.floor(r() * 700), stream: Buffer.concat(parts) });
+    }
+    const input = cases.map((k) => `D ${k.chunk} ${hex(k.stream)}`).join('\n') + '\n';
+    const got = execFileSync(vec, { input, encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n');
+    const want: string[] = [];
+    for (const k of cases) {
+      const events: string[] = [];
+      const d = new FrameDecoder(({ type, seq }) => events.push(`C ${type} ${seq}`));
+      for (let p = 0; p < k.stream.length; p += k.chunk) {
+        for (const f of d.push(k.stream.subarray(p, p + k.chunk))) events.push(`F ${f.type} ${f.seq} ${hex(f.payload)}`);
+      }
+      const s = d.stats;
+      want.push(...events, `S ${s.frames} ${s.corruptFrames} ${s.corruptPayloads} ${s.garbageBytes} ${s.resyncs}`);
+    }
+    // Within one push the TS decoder returns frames after reporting corrupt ones, while the C
+    // decoder calls back inline; compare each kind of event in its own order.
+    const kind = (lines: string[], k: string) => lines.filter((l) => l.startsWith(k));
+    for (const k of ['F ', 'C ', 'S ']) expect(kind(got, k)).toEqual(kind(want, k));
+    expect(got.length).toBe(want.length);
+    expect(want.some((l) => l.startsWith('C '))).toBe(true);
+  });
+});
+
+describe('firmware core (host build) over a real pty', () => {
+  it('answers HELLO, INPUT, LAYER_REQ and streams SENSOR windows; the host checks every value', async () => {
+    const rt = standInRuntime();
+    const pair = await createPtyPair();
+    const fw = spawn(shim, [pair.devicePath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve) => fw.stderr!.once('data', () => resolve()));
+    try {
+      const s = await DeviceSession.open({ path: pair.hostPath });
+      expect(s.hello).toMatchObject({ deviceId: 'host-shim', modelHash: 0x5eed, inputShape: [1, 28, 28], outputCount: 10, outputBits: 32, layerCount: 1 });
+      const r = rng(5);
+      let last = 0;
+      for (let i = 0; i < 300; i++) {
+        const w = new Int8Array(784).map(() => Math.floor(r() * 256) - 128);
+        const res = await s.infer(w);
+        expect(Array.from(res.outputs)).toEqual(Array.from(rt.run(w)));
+        last = res.seq;
+        if (i === 299) {
+          const dump = await s.layerDump(last, 0);
+          expect(Array.from(dump.data)).toEqual(Array.from(rt.run(w)));
+          expect(dump.elemBytes).toBe(4);
+        }
+      }
+      const seen: { window: Int8Array; outputs: Int32Array }[] = [];
+      s.onSensor((x) => seen.push(x));
+      await s.sensor(true, 500);
+      await new Promise((res) => setTimeout(res, 200));
+      await s.sensor(false);
+      expect(seen.length).toBeGreaterThan(3);
+      for (const x of seen) expect(Array.from(x.outputs)).toEqual(Array.from(rt.run(x.window)));
+      // A wrong-sized window gets a clear device error, not silence.
+      await expect(s.infer(new Int8Array(10))).rejects.toThrow(/INPUT length does not match/);
+      expect(s.stats.windowsLost).toBe(0);
+      await s.close();
+    } finally {
+      fw.kill('SIGTERM');
+      await pair.close();
+    }
+  }, 30_000);
+});
+
+describe('MSDK-facing firmware', () => {
+  it('compiles for the Cortex-M4 of the MAX78002 (arm-none-eabi-gcc, MSDK header stubs)', () => {
+    const flags = ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', ...CFLAGS, '-I', STUB, '-c'];
+    for (const f of ['hal_msdk.c', 'qatwb_device.c', 'qatwb_frame.c']) {
+      const o = join(out, f.replace('.c', '.o'));
+      execFileSync('arm-none-eabi-gcc', [...flags, join(FW, f), '-o', o]);
+      expect(execFileSync('arm-none-eabi-readelf', ['-h', o], { encoding: 'utf8' })).toMatch(/Machine:\s+ARM/);
+    }
+  });
+});
