@@ -1,7 +1,7 @@
 // A project on disk: a folder with project.json (the ProjectDoc) and artifacts/ for files the
 // capabilities write (checkpoints, exports, reports). Reads validate with a clear error naming
 // the file and field; writes are atomic.
-import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ApiError } from '../api/contract.ts';
 import { PROJECT_SCHEMA_VERSION, ProjectDoc } from '../api/project.api.ts';
@@ -64,4 +64,23 @@ export async function prepareNewProjectDir(dir: string): Promise<void> {
 
 export async function projectExists(dir: string): Promise<boolean> {
   return (await stat(join(dir, PROJECT_FILE)).catch(() => null))?.isFile() ?? false;
+}
+
+/**
+ * Removes temp files left by a save that was killed midway (`.project.json.<pid>.<rand>.tmp`).
+ * Only old ones: a younger file may belong to a save still running in another app instance.
+ */
+export async function removeStaleTemps(dir: string, olderThanMs = 60_000): Promise<string[]> {
+  const removed: string[] = [];
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(`.${PROJECT_FILE}.`) || !name.endsWith('.tmp')) continue;
+    const file = join(dir, name);
+    const info = await stat(file).catch(() => null);
+    if (info && Date.now() - info.mtimeMs > olderThanMs) {
+      await unlink(file).catch(() => undefined);
+      removed.push(name);
+    }
+  }
+  return removed;
 }

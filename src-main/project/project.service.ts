@@ -6,7 +6,7 @@ import { PROJECT_SCHEMA_VERSION, type ProjectDoc, type ProjectInfo, type project
 import type { ServiceEnv } from '../services.ts';
 import type { AtomicWriteHooks } from './atomic-write.ts';
 import { exampleDoc, exampleFolders } from './examples.ts';
-import { prepareNewProjectDir, projectDir, projectExists, readProject, writeProject } from './project-folder.ts';
+import { prepareNewProjectDir, projectDir, projectExists, readProject, removeStaleTemps, writeProject } from './project-folder.ts';
 import { RecentProjects } from './recent-projects.ts';
 
 export interface ProjectServiceOptions {
@@ -35,6 +35,7 @@ export function createProjectService(env: ServiceEnv, options: ProjectServiceOpt
 
   async function openDir(dir: string): Promise<ProjectInfo> {
     const doc = await readProject(dir);
+    await removeStaleTemps(dir);
     current = { dir, doc, dirty: false };
     await recent.touch(dir, doc.name);
     changed();

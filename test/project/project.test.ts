@@ -3,7 +3,7 @@
 // previous project.json intact).
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,8 +135,13 @@ describe('atomic save', () => {
     await new Promise((r) => child.once('exit', r));
     expect(out).not.toContain('saved');
     expect(readDoc(dir)).toEqual(original);
-    // The next open ignores the leftover temp file and the project is usable.
+    // The next open ignores the leftover temp file, removes it once it is old, and the project is usable.
     const { impl } = service();
     await expect(impl.open({ path: dir }, ctx)).resolves.toMatchObject({ doc: { name: 'Intact' } });
+    expect(readdirSync(dir)).toContain(tempFile); // too young: may be another instance's save in progress
+    const old = new Date(Date.now() - 5 * 60_000);
+    utimesSync(join(dir, tempFile!), old, old);
+    await impl.open({ path: dir }, ctx);
+    expect(readdirSync(dir).sort()).toEqual(['artifacts', 'project.json']);
   });
 });
