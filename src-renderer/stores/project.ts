@@ -1,9 +1,9 @@
 // The open project and the recent list. The main side owns the truth; this store mirrors it through
 // the `project.changed` event, so every window (and menu action) stays in sync.
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef } from 'vue';
+import { computed, ref, shallowRef, watch } from 'vue';
 import type { DataRef, ModelRef, ProjectInfo, RecentProject } from '../../src-main/api/project.api.ts';
-import { api, onEvent } from '../api/client.ts';
+import { api, connectionState, onEvent } from '../api/client.ts';
 
 export const useProjectStore = defineStore('project', () => {
   const current = shallowRef<ProjectInfo | null>(null);
@@ -13,6 +13,7 @@ export const useProjectStore = defineStore('project', () => {
   /** Last error of a project action, in plain words; cleared by the next action. */
   const error = ref<string | null>(null);
   let stop: (() => void) | null = null;
+  let stopWatch: (() => void) | null = null;
 
   const isOpen = computed(() => current.value !== null);
   const name = computed(() => current.value?.doc.name ?? null);
@@ -46,11 +47,19 @@ export const useProjectStore = defineStore('project', () => {
     });
     apply(await api.project.current({}));
     await refreshRecent();
+    // Web mode: events sent while the socket was down are lost, so re-read the state on reconnect.
+    stopWatch = watch(connectionState, async (state, before) => {
+      if (state === 'open' && before !== 'open') {
+        apply(await api.project.current({}));
+        await refreshRecent();
+      }
+    });
   }
 
   function dispose(): void {
     stop?.();
-    stop = null;
+    stopWatch?.();
+    stop = stopWatch = null;
   }
 
   return {
