@@ -13,6 +13,8 @@ interface Prepared {
   outH: number; outW: number;
   outC: number;
   nPix: number;
+  /** nPix rounded up to even (the kernel works on pixel pairs). */
+  nPixPad: number;
   K: number;
   k8: number;
   nOB: number;
@@ -33,7 +35,7 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
   const preps = new Map<number, Prepared>();
   let wBytes = 0, pBytes = 0, outBytes = 0, hwcBytes = 0;
   prog.layers.forEach((c, i) => {
-    let p: Omit<Prepared, 'k8' | 'nOB' | 'wPtr' | 'nPix' | 'K' | 'hwcPtr' | 'padW' | 'pw'> | undefined;
+    let p: Omit<Prepared, 'k8' | 'nOB' | 'wPtr' | 'nPix' | 'nPixPad' | 'K' | 'hwcPtr' | 'padW' | 'pw'> | undefined;
     let weights: Int8Array | undefined;
     if (c.conv2d) {
       const a = c.conv2d;
@@ -56,11 +58,12 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
     const nPix = p.outH * p.outW;
     const padW = p.kind === 'conv2d' ? p.pad : 0;
     const pw = p.inW + 2 * padW;
-    preps.set(i, { ...p, K, k8, nOB, nPix, wPtr: wBytes, hwcPtr: hwcBytes, padW, pw });
+    const nPixPad = nPix + (nPix & 1);
+    preps.set(i, { ...p, K, k8, nOB, nPix, nPixPad, wPtr: wBytes, hwcPtr: hwcBytes, padW, pw });
     wBytes += align(nOB * 4 * k8 * 16, 16);
     if (p.kind !== 'linear') hwcBytes += align((p.inH + 2 * p.pad) * pw * p.inC * 2, 16);
-    pBytes = Math.max(pBytes, nPix * k8 * 16);
-    outBytes = Math.max(outBytes, nOB * 4 * nPix * 4);
+    pBytes = Math.max(pBytes, nPixPad * k8 * 16);
+    outBytes = Math.max(outBytes, nOB * 4 * nPixPad * 4);
     void weights;
   });
   if (preps.size === 0) return null;
@@ -132,9 +135,11 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
         }
       }
     }
-    g.gemm(pBase, wBase + p.wPtr, outBase, p.nPix, p.nOB, p.k8);
+    if (p.nPixPad !== p.nPix) i16.fill(0, pIdx + p.nPix * row, pIdx + p.nPixPad * row);
+    g.gemm(pBase, wBase + p.wPtr, outBase, p.nPixPad, p.nOB, p.k8);
     const n = p.nPix;
-    acc.set(i32.subarray(outIdx, outIdx + p.outC * n));
+    if (n === p.nPixPad) acc.set(i32.subarray(outIdx, outIdx + p.outC * n));
+    else for (let o = 0; o < p.outC; o++) acc.set(i32.subarray(outIdx + o * p.nPixPad, outIdx + o * p.nPixPad + n), o * n);
     if (p.bias) {
       for (let o = 0; o < p.outC; o++) {
         const b = p.bias[o]! * 128;

@@ -1,8 +1,8 @@
 // A hand-assembled WebAssembly SIMD kernel (emitted here as bytes; WebAssembly is a JS global, so
 // the core stays pure): out[o][pix] = Σ_k W[o][k]·P[pix][k] over int16 rows, 8 products per
-// `i32x4.dot_i16x8_s`, four output channels per pass so each patch load is used four times.
+// `i32x4.dot_i16x8_s`, two pixels × four output channels per pass so each load feeds 2-4 products.
 // Layout (all byte offsets into the exported memory):
-//   P: nPix rows of k8·8 int16 (zero-padded patch rows, im2col);
+//   P: nPix (even) rows of k8·8 int16 (zero-padded patch rows, im2col);
 //   W: per block of 4 output channels, for each k-chunk the 4 rows' 8 int16 side by side (64 B);
 //   out: int32 [nOBlocks·4][nPix].
 // Exact integer arithmetic: products of int16 summed in int32 lanes (no saturation in dot).
@@ -32,11 +32,13 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
-// Local indices: params 0..5, i32 locals 6..13, v128 locals 14..18.
+// Local indices: params 0..5, i32 locals 6..14, v128 locals 15..24.
 const P_PTR = 0, W_PTR = 1, OUT_PTR = 2, N_PIX = 3, N_OB = 4, K8 = 5;
-const PIX = 6, OB = 7, PP = 8, WW = 9, K = 10, BASE = 11, STRIDE = 12, PROW = 13;
-const A = [14, 15, 16, 17], X = 18;
+const PIX = 6, OB = 7, PP = 8, WW = 9, K = 10, BASE = 11, STRIDE = 12, PROW = 13, PP2 = 14;
+const A = [15, 16, 17, 18], B = [19, 20, 21, 22], X = 23, X2 = 24;
 
+// Two patch rows (pixels pix, pix+1) × four output channels per inner pass: 2 + 4 loads feed
+// 8 dot products. nPix must be even (the caller pads with a zero row).
 function body(): number[] {
   const g = (i: number): number[] => [op.get, i];
   const s = (i: number): number[] => [op.set, i];
@@ -54,33 +56,43 @@ function body(): number[] {
     ...g(P_PTR), ...g(PIX), ...g(K8), ...c(4), op.i32Shl, op.i32Mul, op.i32Add, ...s(PROW),
     ...c(0), ...s(OB),
     op.loop, 0x40,
-    ...zero, ...s(A[0]!), ...zero, ...s(A[1]!), ...zero, ...s(A[2]!), ...zero, ...s(A[3]!),
+    ...[...A, ...B].flatMap((a) => [...zero, ...s(a)]),
     ...g(PROW), ...s(PP),
+    ...g(PROW), ...g(K8), ...c(4), op.i32Shl, op.i32Add, ...s(PP2),
     ...g(W_PTR), ...g(OB), ...g(K8), ...c(6), op.i32Shl, op.i32Mul, op.i32Add, ...s(WW),
     ...g(K8), ...s(K),
     op.loop, 0x40,
     ...g(PP), ...v128load(0), ...s(X),
-    ...[0, 1, 2, 3].flatMap((j) => [...g(A[j]!), ...g(X), ...g(WW), ...v128load(16 * j), ...dot, ...add4, ...s(A[j]!)]),
+    ...g(PP2), ...v128load(0), ...s(X2),
+    ...[0, 1, 2, 3].flatMap((j) => [
+      ...g(WW), ...v128load(16 * j), op.tee, WTMP,
+      ...g(X), ...dot, ...g(A[j]!), ...add4, ...s(A[j]!),
+      ...g(WTMP), ...g(X2), ...dot, ...g(B[j]!), ...add4, ...s(B[j]!),
+    ]),
     ...g(PP), ...c(16), op.i32Add, ...s(PP),
+    ...g(PP2), ...c(16), op.i32Add, ...s(PP2),
     ...g(WW), ...c(64), op.i32Add, ...s(WW),
     ...g(K), ...c(1), op.i32Sub, op.tee, K, op.brIf, 0,
     op.end,
-    // base = out + ((ob·4·nPix + pix) << 2); four stores a stride apart.
+    // base = out + ((ob·4·nPix + pix) << 2); pixel pix+1 is the next word; channels a stride apart.
     ...g(OUT_PTR), ...g(OB), ...c(2), op.i32Shl, ...g(N_PIX), op.i32Mul, ...g(PIX), op.i32Add, ...c(2), op.i32Shl, op.i32Add, ...s(BASE),
     ...[0, 1, 2, 3].flatMap((j) => [
       ...g(BASE), ...hsum(A[j]!), op.i32Store, 2, 0,
+      ...g(BASE), ...hsum(B[j]!), op.i32Store, 2, 4,
       ...(j < 3 ? [...g(BASE), ...g(STRIDE), op.i32Add, ...s(BASE)] : []),
     ]),
     ...g(OB), ...c(1), op.i32Add, op.tee, OB, ...g(N_OB), op.i32Ne, op.brIf, 0,
     op.end,
-    ...g(PIX), ...c(1), op.i32Add, op.tee, PIX, ...g(N_PIX), op.i32Ne, op.brIf, 0,
+    ...g(PIX), ...c(2), op.i32Add, op.tee, PIX, ...g(N_PIX), op.i32Ne, op.brIf, 0,
     op.end,
     op.end,
   ];
-  const locals = [2, ...uleb(8), 0x7f, ...uleb(5), 0x7b];
+  const locals = [2, ...uleb(9), 0x7f, ...uleb(11), 0x7b]; // v128: A0..3, B0..3, X, X2, WTMP
   const fn = [...locals, ...code];
   return [...uleb(fn.length), ...fn];
 }
+
+const WTMP = 25;
 
 function sleb(n: number): number[] {
   const out: number[] = [];
