@@ -1,0 +1,100 @@
+// Link benchmark: the device protocol against the line rate at 921,600 baud (8N1: 10 line bits per
+// byte, so the line moves 92,160 bytes/s), on a real pty with a virtual MAX78002 (a child
+// process running the mnist-extrasmall conformance model) that paces its bytes at line rate.
+// Baseline measured in the same run: the same bytes pushed raw (no framing, no replies) through
+// the same paced pty. Goals: protocol efficiency ≥ 95 % of the line, host time < 1 ms per window.
+// Run: npm run bench:link   (BENCH_WINDOWS=500 by default)
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { FRAME_OVERHEAD } from '../src-main/device/framing.ts';
+import { LINE_BITS_PER_BYTE, LinePacer } from '../src-main/device/line-pacer.ts';
+import { runLiveCheck } from '../src-main/device/live-check.ts';
+import { loadRuntime } from '../src-main/device/model-runtime.ts';
+import { createPtyPair } from '../src-main/device/pty-pair.ts';
+import { mnistWindows } from '../src-main/device/sensor-source.ts';
+import { openPort } from '../src-main/device/serial-port.ts';
+import { DeviceSession } from '../src-main/device/session.ts';
+
+const BAUD = 921600;
+const N = Number(process.env.BENCH_WINDOWS ?? 500);
+const ARTIFACTS = process.env.QATWB_ARTIFACTS ?? '/work/shared/conformance/mnist-extrasmall';
+const GOAL_EFFICIENCY = 0.95;
+const GOAL_HOST_MS = 1;
+const lineBytesPerS = BAUD / LINE_BITS_PER_BYTE;
+
+const rt = await loadRuntime(ARTIFACTS);
+const windows = (await mnistWindows()).windows;
+const inBytes = rt.inputLength;
+const outBytes = 4 * rt.outputCount + 4; // outputs + device time: what the user asked for
+
+// Baseline: the raw input bytes through the same paced pty, nothing else.
+async function rawBaseline(): Promise<number> {
+  const pair = await createPtyPair();
+  const rx = await openPort(pair.devicePath, BAUD);
+  const tx = await openPort(pair.hostPath, BAUD);
+  const total = N * inBytes;
+  let got = 0;
+  const done = new Promise<void>((resolve) => rx.onData((c) => { got += c.length; if (got >= total) resolve(); }));
+  const pacer = new LinePacer(BAUD, (b) => tx.write(b));
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) pacer.push(new Uint8Array(windows[i % windows.length]!.buffer));
+  await done;
+  const s = (performance.now() - t0) / 1000;
+  pacer.stop();
+  await tx.close();
+  await rx.close();
+  await pair.close();
+  return total / s;
+}
+
+async function startDevice(): Promise<{ path: string; stop(): Promise<void> }> {
+  const cli = fileURLToPath(new URL('../bin/qatwb.mjs', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'virtual-device', '--json', '--artifacts', ARTIFACTS, '--baud', String(BAUD)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const path = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => { out += b; if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0]!) as { path: string }).path); });
+    child.once('exit', (c) => reject(new Error(`virtual-device exited ${c}`)));
+  });
+  return { path, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) };
+}
+
+const baselineBytesPerS = await rawBaseline();
+
+// 1. Link only: windows through the session, pipelined (2 in flight), no checking on the host.
+const dev = await startDevice();
+const session = await DeviceSession.open({ path: dev.path, baud: BAUD });
+let next = 0;
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+await Promise.all([0, 1].map(async () => {
+  while (next < N) await session.infer(windows[next++ % windows.length]!);
+}));
+const linkS = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const linkHostMs = (cpu.user + cpu.system) / 1000 / N;
+
+// 2. The full live check (simulator on the host per window, metrics, records).
+const report = await runLiveCheck({ session, runtime: rt, windows: Math.min(N, 300), source: { kind: 'windows', windows, name: 'mnist' } });
+await session.close();
+await dev.stop();
+
+const payloadBytesPerS = (N * inBytes) / linkS;
+const efficiency = payloadBytesPerS / lineBytesPerS;
+const framingInput = inBytes / (inBytes + FRAME_OVERHEAD);
+const framingRoundTrip = (inBytes + outBytes) / (inBytes + FRAME_OVERHEAD + outBytes + 4 + FRAME_OVERHEAD);
+const checkHostMs = linkHostMs + report.hostMsPerWindow;
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+
+console.log(`Link benchmark — ${rt.name}, ${inBytes}-byte windows, ${rt.outputCount} int32 outputs, ${BAUD} baud 8N1 (${lineBytesPerS} bytes/s), ${N} windows`);
+console.log(`  framing efficiency            INPUT ${pct(framingInput)}, round trip (INPUT + RESULT) ${pct(framingRoundTrip)}`);
+console.log(`  raw paced pty (baseline)      ${(baselineBytesPerS / 1000).toFixed(1)} kB/s = ${pct(baselineBytesPerS / lineBytesPerS)} of the line`);
+console.log(`  protocol, measured            ${(N / linkS).toFixed(1)} windows/s, ${(payloadBytesPerS / 1000).toFixed(1)} kB/s input payload`);
+console.log(`  protocol efficiency           ${pct(efficiency)} of the line (goal ≥ ${pct(GOAL_EFFICIENCY)}: ratio ${(efficiency / GOAL_EFFICIENCY).toFixed(3)}); ${pct(payloadBytesPerS / baselineBytesPerS)} of the raw baseline`);
+console.log(`  (data bits / line bits incl. start+stop bits: ${pct((efficiency * 8) / 10)}; 8N1 caps this at 80 %)`);
+console.log(`  host time per window, link    ${linkHostMs.toFixed(3)} ms CPU (goal < ${GOAL_HOST_MS} ms: ratio ${(linkHostMs / GOAL_HOST_MS).toFixed(3)})`);
+console.log(`  host time per window, check   ${checkHostMs.toFixed(3)} ms (link + simulator + metrics; ratio ${(checkHostMs / GOAL_HOST_MS).toFixed(3)}), bit-exact ${pct(report.bitExactRate)}`);
+console.log(`  device-reported latency       mean ${report.latency.meanUs?.toFixed(0)} µs (virtual: simulator time)`);
+console.log(JSON.stringify({
+  baud: BAUD, windows: N, framingInput, framingRoundTrip, baselineBytesPerS, payloadBytesPerS, efficiency,
+  efficiencyVsGoal: efficiency / GOAL_EFFICIENCY, linkHostMs, checkHostMs, hostVsGoal: checkHostMs / GOAL_HOST_MS,
+}));
