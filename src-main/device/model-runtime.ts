@@ -8,7 +8,7 @@ import { ApiError } from '../api/contract.ts';
 import type { Model } from '../ir/graph.ts';
 import { importAi8x } from '../formats/import-ai8x.ts';
 import { readNpy } from '../formats/npy.ts';
-import { compile, run as runSim, toInt32Input } from '../sim/simulate.ts';
+import { prepare, run as runSim, toInt32Input } from '../sim/simulate.ts';
 import { crc32 } from './framing.ts';
 
 export interface LayerOutput {
@@ -94,7 +94,7 @@ export async function loadRuntime(dir: string): Promise<ModelRuntime> {
   const inputLength = inputShape.reduce((a, b) => a * b, 1);
   const sample = sampleArray ? int8Window(sampleArray.data as ArrayLike<number | bigint>, samplePath) : undefined;
   // Compiled once; each window reuses the program's buffers (copied out before returning).
-  const prog = compile(model);
+  const prog = prepare(model); // WebAssembly SIMD accumulate where available, JS otherwise
   const runProg = (w: Int8Array) => runSim(prog, toInt32Input(w));
   const run = (w: Int8Array) => {
     runProg(w);
