@@ -114,6 +114,8 @@ export const modelApi = service(
         outputPath: z.string().min(1).optional(),
         /** Return every layer's output too (single input only). */
         allLayers: z.boolean().optional(),
+        /** Average pooling rounds instead of truncating (izer --avg-pool-rounding); default: the model's setting. */
+        avgPoolRounding: z.boolean().optional(),
       }),
       z.object({
         /** Number of inputs run. */
@@ -129,6 +131,25 @@ export const modelApi = service(
         /** Wall time of the simulation, ms. */
         elapsedMs: z.number(),
       }),
+    ),
+    load: call(
+      'Loads a model from its IR JSON: given inline (e.g. a built-in network) or as a model.json path (e.g. a training export).',
+      z.strictObject({
+        /** The model in its stored JSON form. */
+        model: StoredModelDto.optional(),
+        /** Absolute path of a model.json (qatwb.model); used when `model` is absent. */
+        path: z.string().min(1).optional(),
+      }),
+      z.object({ modelId: z.string(), model: StoredModelDto, diagnostics: z.array(DiagnosticDto) }),
+    ),
+    setLayerBits: call(
+      'Changes the weight bits of layers of an opened model (by layer name) and returns the model and its fresh plan.',
+      z.strictObject({
+        ...ModelRef,
+        /** New weight bits (1/2/4/8) by layer name; other layers keep theirs. */
+        bits: z.record(z.string(), z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)])),
+      }),
+      z.object({ model: StoredModelDto, plan: PlanDto }),
     ),
     exportYaml: call(
       'Writes the network YAML for ai8xize.py (planned placement included), atomically.',

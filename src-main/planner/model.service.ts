@@ -6,7 +6,8 @@ import type { modelApi, StoredModelJson } from '../api/model.api.ts';
 import type { ServiceEnv } from '../services.ts';
 import type { Model } from '../ir/graph.ts';
 import { validateModel } from '../ir/validate.ts';
-import { serializeModel } from '../ir/schema.ts';
+import { deserializeModel, SchemaError, serializeModel } from '../ir/schema.ts';
+import { readFile } from 'node:fs/promises';
 import { writeNetworkYaml } from '../formats/network-yaml.ts';
 import { simulate, SimError } from '../sim/simulate.ts';
 import type { SimWorkerInput, SimWorkerMessage } from '../sim/sim.worker.ts';
@@ -80,7 +81,8 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       return planDto(planModel(get(req.modelId), { ...(req.device ? { device: req.device } : {}), ...(req.replacePlacement ? { replacePlacement: true } : {}) }));
     },
     async simulate(req, ctx) {
-      const model = get(req.modelId);
+      const opened = get(req.modelId);
+      const model = req.avgPoolRounding === undefined ? opened : { ...opened, avgPoolRounding: req.avgPoolRounding };
       const arr = await readInputNpy(req.inputPath);
       const { data, count } = inputsFromNpy(arr, model, req.inputPath);
       const batch = arr.shape.length === model.input.dims.length + 2;
@@ -117,6 +119,33 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
         ...(req.outputPath ? { outputPath: req.outputPath } : {}),
         elapsedMs: performance.now() - t0,
       };
+    },
+    async load(req) {
+      let model: Model;
+      const where = req.model ? 'model' : (req.path ?? 'path');
+      try {
+        if (req.model) model = deserializeModel(req.model);
+        else if (req.path) model = deserializeModel(JSON.parse(await readFile(req.path, 'utf8')));
+        else throw new ApiError('bad-request', 'Give either model (the stored JSON) or path (a model.json file).', 'model');
+      } catch (e) {
+        if (e instanceof ApiError) throw e;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ApiError('not-found', `${req.path}: no such file.`, 'path');
+        const field = e instanceof SchemaError ? e.message : (e as Error).message;
+        throw new ApiError('invalid-model', `${where}: not a qatwb.model document (${field}).`, req.model ? 'model' : 'path');
+      }
+      const modelId = randomUUID();
+      models.set(modelId, model);
+      return { modelId, model: serializeModel(model) as unknown as StoredModelJson, diagnostics: validateModel(model) };
+    },
+    async setLayerBits(req) {
+      const model = get(req.modelId);
+      const names = new Set(model.layers.map((l) => l.name));
+      for (const name of Object.keys(req.bits)) {
+        if (!names.has(name)) throw new ApiError('bad-request', `bits: no layer named "${name}" in ${model.arch} (layers: ${[...names].join(', ')}).`, `bits.${name}`);
+      }
+      const next: Model = { ...model, layers: model.layers.map((l) => (req.bits[l.name] ? { ...l, weightBits: req.bits[l.name]! } : l)) };
+      models.set(req.modelId, next);
+      return { model: serializeModel(next) as unknown as StoredModelJson, plan: planDto(planModel(next)) };
     },
     async exportYaml(req) {
       const plan = planModel(get(req.modelId), req.device ? { device: req.device } : {});

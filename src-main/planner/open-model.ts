@@ -15,6 +15,9 @@ export interface OpenModelRequest {
   checkpointPath: string;
   networkPath: string;
   samplePath?: string;
+  /** An already-read sample (C,H,W)/(C,L) and its file name, instead of samplePath. */
+  sample?: NdArray;
+  sampleName?: string;
   inputDims?: number[];
   device?: Device;
 }
@@ -44,12 +47,13 @@ export async function readInputNpy(path: string, field = 'inputPath'): Promise<N
 
 export async function openAi8xModel(req: OpenModelRequest): Promise<{ model: Model; warnings: Diagnostic[] }> {
   const [ckpt, yaml] = await Promise.all([readBytes(req.checkpointPath, 'checkpointPath'), readBytes(req.networkPath, 'networkPath')]);
-  const sample = req.samplePath ? await readInputNpy(req.samplePath, 'samplePath') : undefined;
+  const sample = req.sample ?? (req.samplePath ? await readInputNpy(req.samplePath, 'samplePath') : undefined);
+  const sampleName = req.sampleName ?? (req.samplePath ? basename(req.samplePath) : 'sample.npy');
   try {
     return importAi8x({
       checkpoint: ckpt, checkpointName: basename(req.checkpointPath),
       yaml: new TextDecoder().decode(yaml), yamlName: basename(req.networkPath),
-      ...(sample ? { sample, sampleName: basename(req.samplePath!) } : {}),
+      ...(sample ? { sample, sampleName } : {}),
       ...(req.inputDims ? { inputDims: req.inputDims } : {}),
       ...(req.device ? { device: req.device } : {}),
     });

@@ -1,11 +1,13 @@
 // `qatwb plan`: plans an existing ai8x model on a MAX7800x (processors, offsets, data, weight and
 // bias memory as the toolchain counts them) and checks every hardware rule in plain words.
+import { basename } from 'node:path';
 import type { Command } from '../command.ts';
 import { flag, optString, reqString } from '../args.ts';
 import { planModel } from '../../planner/plan.ts';
 import { planDto } from '../../planner/model.service.ts';
 import { firstLayerOp, openAi8xModel, readInputNpy } from '../../planner/open-model.ts';
-import { inputDimsFrom, parseDevice } from './simulate.ts';
+import { parseDevice } from './simulate.ts';
+import type { NdArray } from '../../formats/npy.ts';
 
 export const command: Command = {
   name: 'plan',
@@ -25,12 +27,15 @@ export const command: Command = {
     const dimsArg = optString(args, 'dims');
     const device = parseDevice(optString(args, 'device'));
     let dims: { inputDims?: number[] } = {};
+    let sample: NdArray | undefined;
     if (inputPath) {
       const a = await readInputNpy(inputPath, 'input');
       const oneD = (await firstLayerOp(networkPath)) === 'conv1d';
-      dims = inputDimsFrom(a.shape.length === (oneD ? 3 : 4) ? a.shape.slice(1) : a.shape);
+      const isBatch = a.shape.length === (oneD ? 3 : 4);
+      const shape = isBatch ? a.shape.slice(1) : a.shape;
+      sample = { ...a, shape, data: isBatch ? a.data.subarray(0, shape.reduce((x, y) => x * y, 1)) : a.data };
     } else if (dimsArg) dims = { inputDims: dimsArg.split(/[,x]/).map(Number) };
-    const { model, warnings } = await openAi8xModel({ checkpointPath, networkPath, ...(device ? { device } : {}), ...dims });
+    const { model, warnings } = await openAi8xModel({ checkpointPath, networkPath, ...(device ? { device } : {}), ...dims, ...(sample ? { sample, sampleName: basename(inputPath!) } : {}) });
     const plan = planModel(model, { ...(device ? { device } : {}), ...(flag(args, 'replace-placement') ? { replacePlacement: true } : {}) });
     const dto = planDto(plan);
     dto.warnings.unshift(...warnings);

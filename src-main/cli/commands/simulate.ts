@@ -1,5 +1,6 @@
 // `qatwb simulate`: runs the bit-exact MAX7800x simulator on an existing ai8x model
 // (checkpoint + network YAML) for one input or a batch, and writes the output as int64 .npy.
+import { basename } from 'node:path';
 import type { Command } from '../command.ts';
 import { flag, optString, reqString, UsageError } from '../args.ts';
 import { ApiError } from '../../api/contract.ts';
@@ -21,12 +22,12 @@ export const command: Command = {
   summary: 'Run the bit-exact MAX7800x simulator on an input.',
   usage: [
     '  qatwb simulate --checkpoint C.pth.tar --network N.yaml --input X.npy [--out Y.npy] [--device MAX78002]',
-    '                 [--all-layers] [--json]',
+    '                 [--all-layers] [--avg-pool-rounding] [--engine auto|js|wasm] [--json]',
     '',
     '  X.npy: int8 codes (int64 like the izer sample), shape (C,H,W)/(C,L), or a batch (N,C,...).',
     '  Y.npy: int64, shaped like the izer expected output: (C,1,1) for a Linear last layer.',
   ].join('\n'),
-  booleans: ['all-layers'],
+  booleans: ['all-layers', 'avg-pool-rounding'],
   async run(args, io) {
     const checkpointPath = reqString(args, 'checkpoint');
     const networkPath = reqString(args, 'network');
@@ -40,7 +41,11 @@ export const command: Command = {
     const oneD = (await firstLayerOp(networkPath)) === 'conv1d';
     const isBatch = input.shape.length === (oneD ? 3 : 4);
     const sampleShape = isBatch ? input.shape.slice(1) : input.shape;
-    const { model, warnings } = await openAi8xModel({ checkpointPath, networkPath, ...(device ? { device } : {}), ...inputDimsFrom(sampleShape) });
+    const sample = { ...input, shape: sampleShape, data: isBatch ? input.data.subarray(0, sampleShape.reduce((a, b) => a * b, 1)) : input.data };
+    const { model, warnings } = await openAi8xModel({ checkpointPath, networkPath, ...(device ? { device } : {}), sample, sampleName: basename(inputPath) });
+    if (flag(args, 'avg-pool-rounding')) model.avgPoolRounding = true;
+    const engine = optString(args, 'engine') ?? 'auto';
+    if (engine !== 'auto' && engine !== 'js' && engine !== 'wasm') throw new UsageError(`--engine expects auto, js or wasm, got "${engine}".`);
     const { data, count } = inputsFromNpy(input, model, inputPath);
     const t0 = performance.now();
     let outputs: Int32Array;
@@ -48,14 +53,14 @@ export const command: Command = {
     let layers: { name: string; shape: number[]; data: number[] }[] | undefined;
     try {
       if (!isBatch) {
-        const r = simulate(model, data, { allLayers: flag(args, 'all-layers') });
+        const r = simulate(model, data, { allLayers: flag(args, 'all-layers'), engine });
         outputs = r.output;
         shape = izerShape(r.shape);
         layers = r.layers?.map((l) => ({ name: l.name, shape: izerShape(l.shape), data: Array.from(l.data) }));
       } else {
-        const r = simulateBatch(model, data);
+        const r = simulateBatch(model, data, { engine });
         outputs = r.outputs;
-        shape = izerShape(simulate(model, data.subarray(0, data.length / count)).shape);
+        shape = izerShape(simulate(model, data.subarray(0, data.length / count), { engine }).shape);
       }
     } catch (e) {
       if (e instanceof SimError) throw new ApiError('invalid-model', e.message);
@@ -75,8 +80,3 @@ export const command: Command = {
     return 0;
   },
 };
-
-/** Input dims from a sample shape (C,H,W) or (C,L). */
-export function inputDimsFrom(shape: number[]): { inputDims?: number[] } {
-  return shape.length === 2 || shape.length === 3 ? { inputDims: shape.slice(1) } : {};
-}
