@@ -2,7 +2,7 @@
 import { ApiError, type ServiceImpl } from '../api/contract.ts';
 import type { dataApi, DatasetSummaryDto } from '../api/data.api.ts';
 import type { ServiceEnv } from '../services.ts';
-import { datasetStore, prepareData, type PreparedData } from './source.ts';
+import { datasetStore, prepareDataInWorker, type PreparedData } from './source.ts';
 import { classWeights, summarize } from './summary.ts';
 import { toDeviceInt8 } from './normalize.ts';
 
@@ -24,7 +24,7 @@ export function createDataService(_env: ServiceEnv): ServiceImpl<typeof dataApi>
     },
     async import(req, ctx) {
       ctx.progress({ phase: 'import', fraction: 0, message: `Reading ${req.source.kind === 'example' ? req.source.name : req.source.kind === 'csv' ? req.source.file : req.source.xFile}` });
-      const prepared = await prepareData(req.source, { ...(req.limit ? { limit: req.limit } : {}), ...(req.split ? { split: req.split } : {}) });
+      const prepared = await prepareDataInWorker(req.source, { ...(req.limit ? { limit: req.limit } : {}), ...(req.split ? { split: req.split } : {}) }, ctx.signal);
       ctx.signal.throwIfAborted();
       datasetStore.set(prepared.id, prepared);
       ctx.progress({ phase: 'import', fraction: 1, message: `${prepared.dataset.count} samples` });

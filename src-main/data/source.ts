@@ -59,5 +59,26 @@ export async function prepareData(source: DataSource, options: { limit?: number;
   return { id: randomUUID(), source, dataset, split };
 }
 
+/** prepareData in a worker thread (the main event loop stays free while a big file parses). */
+export async function prepareDataInWorker(
+  source: DataSource,
+  options: { limit?: number; split?: SplitSpec } = {},
+  signal?: AbortSignal,
+): Promise<PreparedData> {
+  const { startWorker } = await import('../platform/worker.ts');
+  const worker = startWorker(new URL('./import.worker.ts', import.meta.url), { workerData: { source, options } });
+  try {
+    return await new Promise<PreparedData>((resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(new ApiError('cancelled', 'Cancelled.')), { once: true });
+      worker.once('message', (m: { ok: boolean; prepared?: PreparedData; error?: { code: string; message: string; field?: string } }) =>
+        m.ok ? resolve(m.prepared!) : reject(new ApiError(m.error!.code, m.error!.message, m.error!.field)));
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`data import worker exited (${code}).`)));
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
 /** Imported data sets of this process, by id (the UI imports once, then trains on the id). */
 export const datasetStore = new Map<string, PreparedData>();
