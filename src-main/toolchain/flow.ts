@@ -80,6 +80,20 @@ async function defaultPrefix(yamlPath: string): Promise<string> {
   return (arch ?? 'qatwb').replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
+/** Weight bits of the output layer (the unit of a 32-bit output); undefined if the import fails. */
+async function outputWeightBits(a: Artifacts): Promise<number | undefined> {
+  try {
+    const [{ importAi8x }, { readNpy }] = await Promise.all([import('../formats/import-ai8x.ts'), import('../formats/npy.ts')]);
+    const { model } = importAi8x({
+      checkpoint: new Uint8Array(await readFile(a.checkpoint)), yaml: await readFile(a.yaml, 'utf8'),
+      sample: readNpy(new Uint8Array(await readFile(a.sampleInput)), a.sampleInput),
+    });
+    return model.layers[model.layers.length - 1]?.weightBits;
+  } catch {
+    return undefined;
+  }
+}
+
 async function npyShape(path: string): Promise<number[]> {
   const { readNpy } = await import('../formats/npy.ts');
   return readNpy(new Uint8Array(await readFile(path)), path).shape;
@@ -118,7 +132,7 @@ export async function synthesizeFlow(ctx: FlowContext, req: SynthesizeFlowReques
     ? { added: false, files: [], note: 'Harness not requested.' }
     : await addHarness({
       projectDir: synth.projectDir, harnessDir: ctx.harnessDir ?? defaultHarnessDir(), checkpoint: artifacts.checkpoint, yaml: artifacts.yaml,
-      inputShape: await npyShape(artifacts.sampleInput), outputCount, prefix,
+      inputShape: await npyShape(artifacts.sampleInput), outputCount, prefix, outputWeightBits: await outputWeightBits(artifacts),
     });
   let bundleDir: string | undefined;
   if (req.bundleDir) {

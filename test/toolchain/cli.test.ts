@@ -81,6 +81,9 @@ describe('qatwb synthesize → build → flash', () => {
     const s = await qatwb('synthesize', '--artifacts', artifacts('mnist-extrasmall'), '--out', out, ...izer, '--izer-env', expectedOf('mnist-qat8'), '--json', '--quiet');
     expect(s.code).toBe(1);
     expect(s.json.crossCheck).toBe('mismatch');
+    // Without --harness-dir the app's own harness (resources/firmware) is added.
+    expect(s.json.harness.files).toContain('hal_msdk.c');
+    expect(readFileSync(join(s.json.projectDir, 'qatwb_model.h'), 'utf8')).toMatch(/#define QW_OUTPUT_WEIGHT_BITS 8/);
     expect(s.json.crossCheckDetail.izer).not.toEqual(s.json.crossCheckDetail.simulator);
     const b = await qatwb('build', '--project', s.json.projectDir, '--maxim-path', join(FIX, 'fake-msdk'), '--state-dir', state, '--json', '--quiet');
     expect(b.code).toBe(1);

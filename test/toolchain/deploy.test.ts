@@ -70,7 +70,7 @@ describe('build step (real make + arm-none-eabi-gcc, stand-in MSDK makefile)', (
 
   it('maps a compile error in the generated code to file:line', async () => {
     const dir = await generatedProject();
-    writeFileSync(join(dir, 'cnn.c'), readFileSync(join(dir, 'cnn.c'), 'utf8').replace('return CNN_OK; }\nint cnn_start', 'return CNN_OK }\nint cnn_start'));
+    writeFileSync(join(dir, 'cnn.c'), readFileSync(join(dir, 'cnn.c'), 'utf8').replace('return CNN_OK; }', 'return CNN_OK }'));
     const e = await failure(runBuild({ projectDir: dir, make: 'make', maximPath: MSDK, jobs: 1 }));
     expect(e.reason).toBe('compile-error');
     expect(e.file).toBe('cnn.c');

@@ -1,0 +1,69 @@
+// The real live-check harness (resources/firmware, H4's) injected into a stand-in izer project:
+// every source compiles with the real arm-none-eabi-gcc against H4's MSDK header stubs
+// (test/device/msdk-stub), and a partial link proves one main(), one cnn_time, the KAT kept as
+// qatwb_kat_main and the harness's main() reached as qatwb_harness_main. Not linked against the
+// MSDK (not installable here), so not run.
+import { describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { runSynthesize } from '../../src-main/toolchain/steps/synthesize.ts';
+import { addHarness, defaultHarnessDir } from '../../src-main/toolchain/steps/harness.ts';
+import { resolveArtifacts } from '../../src-main/toolchain/artifacts.ts';
+import { runProcess } from '../../src-main/toolchain/run-process.ts';
+import { crc32 } from '../../src-main/device/framing.ts';
+
+const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
+const CONF = '/work/shared/conformance';
+const STUB = resolve(import.meta.dirname, '../device/msdk-stub');
+const HARNESS = defaultHarnessDir();
+const haveHarness = existsSync(join(HARNESS, 'hal_msdk.c')) && existsSync(STUB);
+
+describe.skipIf(!haveHarness)('the real firmware harness in a generated project', () => {
+  it('compiles for the Cortex-M4 and links into one program with the KAT first', async () => {
+    const art = mkdtempSync(join(tmpdir(), 'qatwb-h-art-'));
+    for (const f of ['checkpoint.pth.tar', 'network.yaml', 'sample.input.npy']) copyFileSync(join(CONF, 'mnist-qat8', f), join(art, f));
+    const r = await runSynthesize({
+      python: '/usr/bin/python3', izerDir: join(FIX, 'fake-izer'), artifacts: resolveArtifacts(art), testDir: mkdtempSync(join(tmpdir(), 'qatwb-h-out-')), prefix: 'kat',
+      extraEnv: { FAKE_IZER_EXPECTED: join(CONF, 'mnist-qat8/sample.expected.npy') }, timeoutMs: 60_000,
+    });
+    const h = await addHarness({
+      projectDir: r.projectDir, harnessDir: HARNESS, checkpoint: join(art, 'checkpoint.pth.tar'), yaml: join(art, 'network.yaml'),
+      inputShape: [1, 28, 28], outputCount: 10, prefix: 'kat',
+    });
+    expect(h.added).toBe(true);
+    expect(h.files).toContain('hal_msdk.c');
+    expect(h.files).not.toContain('hal_host.c');
+    expect(h.files).not.toContain('qw_vectors.c');
+
+    const sources = readdirSync(r.projectDir).filter((f) => f.endsWith('.c'));
+    const objects: string[] = [];
+    for (const f of sources) {
+      const o = join(r.projectDir, f.replace(/\.c$/, '.o'));
+      await runProcess({
+        tool: 'gcc', file: 'arm-none-eabi-gcc', cwd: r.projectDir, timeoutMs: 60_000,
+        args: ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', '-O2', '-Wall', '-I', STUB, '-c', f, '-o', o],
+      });
+      objects.push(o);
+    }
+    // A partial link fails on any symbol defined twice (main, cnn_time, ...).
+    const all = join(r.projectDir, 'all.o');
+    await runProcess({ tool: 'gcc', file: 'arm-none-eabi-gcc', cwd: r.projectDir, args: ['-mcpu=cortex-m4', '-mthumb', '-nostdlib', '-r', '-o', all, ...objects], timeoutMs: 60_000 });
+    const nm = (await runProcess({ tool: 'other', file: 'arm-none-eabi-nm', args: [all], cwd: r.projectDir })).lines;
+    const defined = (name: string) => nm.filter((l) => new RegExp(`^[0-9a-f]+ [TBDC] ${name}$`).test(l)).length;
+    expect(defined('main')).toBe(1);
+    expect(defined('qatwb_kat_main')).toBe(1);
+    expect(defined('qatwb_harness_main')).toBe(1);
+    expect(defined('cnn_time')).toBe(1);
+    expect(defined('qw_device_poll')).toBe(1);
+
+    // The model facts the firmware reports match what the host computes.
+    const ckpt = readFileSync(join(art, 'checkpoint.pth.tar'));
+    const yaml = readFileSync(join(art, 'network.yaml'));
+    const hash = (crc32(new Uint8Array(yaml), 0, yaml.length, crc32(new Uint8Array(ckpt))) >>> 0).toString(16).padStart(8, '0');
+    const modelH = readFileSync(join(r.projectDir, 'qatwb_model.h'), 'utf8');
+    expect(modelH).toContain(`#define QATWB_MODEL_HASH 0x${hash}u`);
+    expect(modelH).toMatch(/#define QW_INPUT_H 28/);
+    expect(readFileSync(join(r.projectDir, 'hal_msdk.c'), 'utf8').startsWith('#define QW_HAVE_MODEL_H 1')).toBe(true);
+  });
+});
