@@ -27,32 +27,48 @@ function roundHalfEven(x: number): number {
 }
 
 export function pool(src: Int32Array, dst: Int32Array, a: PoolArgs): void {
-  const n = a.sizeH * a.sizeW;
-  const inPlane = a.inH * a.inW;
-  const outPlane = a.outH * a.outW;
-  for (let c = 0; c < a.channels; c++) {
+  if (a.kind === 'max') maxPool(src, dst, a);
+  else avgPool(src, dst, a);
+}
+
+function maxPool(src: Int32Array, dst: Int32Array, a: PoolArgs): void {
+  const { channels, inH, inW, sizeH, sizeW, strideH, strideW, outH, outW } = a;
+  const inPlane = inH * inW;
+  let d = 0;
+  for (let c = 0; c < channels; c++) {
     const sb = c * inPlane;
-    const db = c * outPlane;
-    for (let oy = 0; oy < a.outH; oy++) {
-      for (let ox = 0; ox < a.outW; ox++) {
-        const y0 = oy * a.strideH, x0 = ox * a.strideW;
-        let r: number;
-        if (a.kind === 'max') {
-          r = -2147483648;
-          for (let ky = 0; ky < a.sizeH; ky++) {
-            const row = sb + (y0 + ky) * a.inW + x0;
-            for (let kx = 0; kx < a.sizeW; kx++) { const v = src[row + kx]!; if (v > r) r = v; }
-          }
-        } else {
-          let s = 0;
-          for (let ky = 0; ky < a.sizeH; ky++) {
-            const row = sb + (y0 + ky) * a.inW + x0;
-            for (let kx = 0; kx < a.sizeW; kx++) s += src[row + kx]!;
-          }
-          r = a.rounding ? roundHalfEven(s / n) : Math.trunc(s / n);
-          if (r > 127) r = 127; else if (r < -128) r = -128;
+    for (let oy = 0; oy < outH; oy++) {
+      const rb = sb + oy * strideH * inW;
+      for (let ox = 0; ox < outW; ox++) {
+        let r = -2147483648;
+        for (let ky = 0; ky < sizeH; ky++) {
+          const row = rb + ky * inW + ox * strideW;
+          for (let kx = 0; kx < sizeW; kx++) { const v = src[row + kx]!; if (v > r) r = v; }
         }
-        dst[db + oy * a.outW + ox] = r;
+        dst[d++] = r;
+      }
+    }
+  }
+}
+
+function avgPool(src: Int32Array, dst: Int32Array, a: PoolArgs): void {
+  const { channels, inH, inW, sizeH, sizeW, strideH, strideW, outH, outW, rounding } = a;
+  const n = sizeH * sizeW;
+  const inPlane = inH * inW;
+  let d = 0;
+  for (let c = 0; c < channels; c++) {
+    const sb = c * inPlane;
+    for (let oy = 0; oy < outH; oy++) {
+      const rb = sb + oy * strideH * inW;
+      for (let ox = 0; ox < outW; ox++) {
+        let s = 0;
+        for (let ky = 0; ky < sizeH; ky++) {
+          const row = rb + ky * inW + ox * strideW;
+          for (let kx = 0; kx < sizeW; kx++) s += src[row + kx]!;
+        }
+        let r = rounding ? roundHalfEven(s / n) : Math.trunc(s / n);
+        if (r > 127) r = 127; else if (r < -128) r = -128;
+        dst[d++] = r;
       }
     }
   }
