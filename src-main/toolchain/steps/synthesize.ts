@@ -2,6 +2,7 @@
 // file) and check that the generated project has the expected layout (max78002.md §4.1, §4.3).
 // The izer's expected output for the sample is saved as NumPy for the cross-check.
 import { existsSync } from 'node:fs';
+import { copyFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Progress } from '../../api/contract.ts';
 import type { Artifacts } from '../artifacts.ts';
@@ -88,6 +89,12 @@ export async function runSynthesize(o: SynthesizeStepOptions): Promise<Synthesiz
     });
   }
   const izerExpectedNpy = join(projectDir, `${IZER_EXPECTED_NAME}.npy`);
+  // Seen in generated projects: the file lands in the project folder. Other izer versions may
+  // resolve the name against the test folder or their working folder; collect it from there.
+  if (!existsSync(izerExpectedNpy)) {
+    const elsewhere = [join(resolve(o.testDir), `${IZER_EXPECTED_NAME}.npy`), join(o.izerDir, `${IZER_EXPECTED_NAME}.npy`)].find((p) => existsSync(p));
+    if (elsewhere) await rename(elsewhere, izerExpectedNpy).catch(() => copyFile(elsewhere, izerExpectedNpy));
+  }
   if (!existsSync(izerExpectedNpy)) {
     throw new ToolchainError({
       tool: 'ai8xize', reason: 'project-layout', exitCode: 0, tail: run.lines.slice(-30),
