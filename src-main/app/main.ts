@@ -1,22 +1,31 @@
-// Electron main entry: thin. Builds the services (the same ones web mode and the CLI use), connects
-// them to windows through the IPC transport, and locks the renderer down (sandbox, no navigation,
-// no new windows, no permissions).
+// Electron main entry: thin. Loads the Node-side runtime (the same services web mode and the CLI
+// use), connects it to windows through the IPC transport, and locks the renderer down (sandbox,
+// no navigation, no new windows, no permissions).
 import { app, BrowserWindow, Menu, session, shell } from 'electron';
-import { createRpcServer, type RpcServer } from '../rpc/serve.ts';
-import { createServices } from '../services.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
+import type { AppRuntime } from './runtime.ts';
 import { installIpcTransport } from './ipc-transport.ts';
 import { buildMenu } from './menu.ts';
 import { createMainWindow, isRendererUrl } from './windows.ts';
+
+/**
+ * The services run from their TypeScript sources through tsx rather than from this bundle: they
+ * start worker threads from .ts files beside them, which a bundle would not carry along.
+ */
+async function loadRuntime(): Promise<AppRuntime> {
+  register();
+  const entry = pathToFileURL(join(app.getAppPath(), 'src-main', 'app', 'runtime.ts')).href;
+  const { createAppRuntime } = (await import(/* @vite-ignore */ entry)) as typeof import('./runtime.ts');
+  return createAppRuntime(app.getPath('userData'));
+}
 
 app.enableSandbox();
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  let rpc: RpcServer | undefined;
-  const services = createServices({ stateDir: app.getPath('userData'), emit: (s, e, p) => rpc?.emit(s, e, p) });
-  rpc = createRpcServer(services);
-
   app.on('web-contents-created', (_event, contents) => {
     // The app is one document; links to the web open in the user's browser, never inside the app.
     contents.on('will-navigate', (event, url) => {
@@ -35,15 +44,16 @@ if (!app.requestSingleInstanceLock()) {
     win?.focus();
   });
 
-  void app.whenReady().then(() => {
+  void app.whenReady().then(async () => {
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
-    installIpcTransport(rpc!, isRendererUrl);
+    const { rpc, services } = await loadRuntime();
+    installIpcTransport(rpc, isRendererUrl);
     Menu.setApplicationMenu(buildMenu(services, createMainWindow));
     createMainWindow();
     // `npm start` passes --example=mnist so a first run shows the built-in example.
     if (process.argv.includes('--example=mnist')) {
-      void services.project.openExample({ name: 'mnist' }, { signal: new AbortController().signal, progress: () => undefined });
+      await services.project.openExample({ name: 'mnist' }, { signal: new AbortController().signal, progress: () => undefined });
     }
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createMainWindow();

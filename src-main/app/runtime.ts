@@ -1,0 +1,19 @@
+// The Node side of the desktop app: the RPC server over every service, exactly as web mode builds
+// it. Electron's main loads this file from source through tsx (see main.ts), so the capabilities
+// run unbundled, the same code as the CLI and web mode, and their .ts worker files resolve.
+// Must not import electron.
+import { createRpcServer, type RpcServer } from '../rpc/serve.ts';
+import { createServices } from '../services.ts';
+import type { ServiceImpls } from '../api/index.ts';
+
+export interface AppRuntime {
+  rpc: RpcServer;
+  services: ServiceImpls;
+}
+
+export function createAppRuntime(stateDir: string): AppRuntime {
+  let rpc: RpcServer | undefined;
+  const services = createServices({ stateDir, emit: (s, e, p) => rpc?.emit(s, e, p) });
+  rpc = createRpcServer(services);
+  return { rpc, services };
+}
