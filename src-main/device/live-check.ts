@@ -288,11 +288,26 @@ export async function findDivergence(session: DeviceSession, rt: ModelRuntime, i
     if (mismatches > 0) {
       return {
         window: index, seq, layer: l, layerName: rt.layerNames[l] ?? null, mismatches, firstIndex: first,
-        note: `Layer ${l} (${rt.layerNames[l] ?? '?'}) is the first whose device output differs from the simulator (${mismatches} of ${n} values). Check its processors, in/out offsets and output shift in the YAML and the generated cnn.c.`,
+        note: `Layer ${l} (${rt.layerNames[l] ?? '?'}) is the first whose device output differs from the simulator (${mismatches} of ${n} values, first at ${first}). ${likelyCause(rt, l, mismatches, n)}`,
       };
     }
   }
   return { window: index, seq, layer: null, layerName: null, mismatches: 0, firstIndex: null, note: 'Every dumped layer equals the simulator; the difference arises after the last layer (unload or output scaling).' };
+}
+
+/** Plain-words guess at why a layer differs, from how much of it differs and how it is placed. */
+function likelyCause(rt: ModelRuntime, l: number, mismatches: number, n: number): string {
+  const layer = rt.model.layers[l];
+  if (!layer) return '';
+  const p = layer.placement;
+  const where = p
+    ? `processors ${p.processors}, in_offset 0x${p.inOffset.toString(16)}, out_offset 0x${p.outOffset.toString(16)}`
+    : 'its placement';
+  const shift = `output shift ${layer.outputShift + (layer.extraShift ?? 0)} (+${8 - layer.weightBits} for ${layer.weightBits}-bit weights)`;
+  if (mismatches === n || mismatches > n / 2) {
+    return `Most values differ: likely the ${shift}, the weights loaded for this layer, or an input read from the wrong offset (${where}).`;
+  }
+  return `Only part of it differs: likely overlapping data memory or a processor map that misses channels (${where}); also check the ${shift}.`;
 }
 
 /** Per-window records as CSV (one header line). */

@@ -1,11 +1,14 @@
 // The live check against an in-process virtual MAX78002 on a real pty pair, running the
 // mnist-extrasmall conformance model: host windows with labels, live sensor windows, a device
 // with a deployment bug (first divergent layer), the disagreement dataset and the exports.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeOnnx } from '../../src-main/formats/onnx.ts';
 import { readNpy } from '../../src-main/formats/npy.ts';
+import { runCheckJob } from '../../src-main/device/check-job.ts';
+import { floatParamsFromInteger } from './float-from-integer.ts';
 import { reportCsv, reportJson, runLiveCheck } from '../../src-main/device/live-check.ts';
 import { Comparison } from '../../src-main/device/metrics.ts';
 import { loadRuntime, type ModelRuntime } from '../../src-main/device/model-runtime.ts';
@@ -92,6 +95,38 @@ describe('live check', () => {
       expect(d.layerName).toBe('conv3');
       expect(d.mismatches).toBe(1);
       expect(d.firstIndex).toBe(0);
+    }
+  }, 60_000);
+});
+
+describe('live check with a float model (ONNX Runtime)', () => {
+  it('puts device, simulator and float on one scale (Q17.14) and fills the three rows', async () => {
+    // The fixture has no model.onnx: give it a float model equivalent to its integer weights.
+    const dir = join(tmp, 'artifacts');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['checkpoint.pth.tar', 'network.yaml', 'sample.input.npy']) copyFileSync(`/work/shared/conformance/mnist-extrasmall/${f}`, join(dir, f));
+    writeFileSync(join(dir, 'model.onnx'), writeOnnx(rt.model, floatParamsFromInteger(rt.model)));
+    const vd = new VirtualDevice({ runtime: rt, baud: 4000000 });
+    const port = await vd.start();
+    try {
+      const r = await runCheckJob({ port, baud: 4000000, artifacts: dir, source: 'mnist', windows: 300 });
+      expect(r.float.present).toBe(true);
+      expect(r.bitExactRate).toBe(1);
+      expect(r.scaleExp).toBe(-14);
+      expect(r.top1AgreementFloat!).toBeGreaterThan(0.95);
+      expect(r.cosineMean!).toBeGreaterThan(0.99);
+      // Cosine ignores scale; L2R and SQNR do not: a wrong output scale would fail these.
+      expect(r.l2r!).toBeLessThan(0.1);
+      expect(r.sqnrDb!).toBeGreaterThan(20);
+      expect(r.sqnrDb!).not.toBe(Infinity); // the float model really differs (rounding, clamping)
+      expect(r.nse!).toBeGreaterThan(0.99);
+      expect(r.vsFloat!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(300);
+      const [dev, flt, agree] = r.rows!;
+      expect(dev!.accuracy!).toBeGreaterThan(0.85);
+      expect(Math.abs(flt!.accuracy! - dev!.accuracy!)).toBeLessThan(0.05);
+      expect(agree!.accuracy).toBe(r.top1AgreementFloat);
+    } finally {
+      await vd.stop();
     }
   }, 60_000);
 });

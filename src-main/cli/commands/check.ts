@@ -35,7 +35,9 @@ export const command: Command = {
       ...(labels ? { labels } : {}),
       ...(saveDir ? { saveDir } : {}),
     }, {
-      onStatus: (s, m) => io.err(`link ${s}${m ? `: ${m}` : ''}`),
+      onStatus: (s, m) => {
+        if (s !== 'closed') io.err(`link ${s}${m ? `: ${m}` : ''}`);
+      },
     });
     const reportFile = optString(args, 'report');
     const csvFile = optString(args, 'csv');
