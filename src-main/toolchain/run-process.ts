@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Progress } from '../api/contract.ts';
 import { diagnoseFailure, tail } from './error-map.ts';
-import { endGroup, isGroupAlive } from './process-tree.ts';
+import { endGroup, isGroupAlive, signalGroup } from './process-tree.ts';
 import type { ProgressParser } from './tools/progress-parser.ts';
 import { ToolchainError, type ToolName } from './toolchain-error.ts';
 
@@ -66,6 +66,25 @@ export function formatCommand(file: string, args: readonly string[]): string {
   return [file, ...args].map(q).join(' ');
 }
 
+// Groups started here and not yet finished. Detached children would outlive the app if it quit
+// mid-job; on exit they are ended (kill is synchronous, so it works inside the exit handler).
+const running = new Set<number>();
+let exitHookInstalled = false;
+function track(pid: number): void {
+  running.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const p of running) {
+      try {
+        signalGroup(p, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+}
+
 export function runProcess(opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const maxLines = opts.maxLines ?? 20_000;
@@ -86,6 +105,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       windowsHide: true,
       shell: false,
     });
+    if (child.pid !== undefined) track(child.pid);
     let settled = false;
     let stopping: 'cancelled' | 'timeout' | undefined;
     let stopDone: Promise<void> | undefined;
@@ -128,6 +148,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
     const finish = (fn: () => void) => {
       if (settled) return;
       settled = true;
+      if (child.pid !== undefined) running.delete(child.pid);
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       fn();

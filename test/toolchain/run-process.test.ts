@@ -160,3 +160,14 @@ describe('runProcess ends the whole process tree', () => {
     expect(e.reason).toBe('cancelled');
   });
 });
+
+describe('runProcess when the app quits mid-job', () => {
+  it('ends the running tool\'s process group on exit', async () => {
+    const r = await runProcess({
+      tool: 'other', file: process.execPath, args: ['--import', 'tsx', join(FIX, 'scripts/exit-midjob.ts')], cwd: resolve(import.meta.dirname, '../..'), timeoutMs: 60_000,
+    });
+    const pid = Number(r.lines.find((l) => /^\d+$/.test(l)));
+    expect(pid).toBeGreaterThan(0);
+    expect(isGroupAlive(pid)).toBe(false);
+  });
+});
