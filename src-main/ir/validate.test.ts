@@ -53,6 +53,8 @@ describe('validateModel', () => {
     const many: Model = { ...ecgNet('MAX78000'), layers: Array.from({ length: 33 }, (_, i) => ({ ...ecgNet().layers[0]!, name: `c${i}`, inChannels: i === 0 ? 1 : 16, pad: 2 })) };
     expect(rules(many)).toContain('-1:layer-count');
     expect(rules({ ...many, device: 'MAX78002' })).not.toContain('-1:layer-count');
+    expect(rules(ecgNet('MAX78000', 1500))).toContain('-1:rows-cols');
+    expect(rules(ecgNet('MAX78002', 1500))).not.toContain('-1:rows-cols');
     const long = ecgNet('MAX78002', 2000);
     const { pool: _p3, ...c3 } = long.layers[2]!;
     const { pool: _p4, ...c4 } = long.layers[3]!;

@@ -26,6 +26,9 @@ export function validateModel(model: Model): Diagnostic[] {
   if (inp.dims.length < 1 || inp.dims.length > 2 || inp.dims.some((d) => !Number.isInteger(d) || d < 1) || inp.channels < 1)
     out.push({ severity: 'error', rule: 'input-shape', layer: -1, message: `The input shape ${[inp.channels, ...inp.dims].join('x')} is not C×H×W or C×L with positive sizes.`,
       fix: 'Give the input as (C, H, W) or (C, L).' });
+  if (inp.dims.some((d) => d > lim.maxRowsCols))
+    out.push({ severity: 'error', rule: 'rows-cols', layer: -1, message: `The input ${[inp.channels, ...inp.dims].join('x')} has a side longer than ${lim.maxRowsCols}, the ${model.device}'s limit.`,
+      fix: 'Crop or downsample the input.' });
   const names = new Set<string>();
   const shapes = inferLayerShapes(model);
   model.layers.forEach((layer, i) => {
