@@ -1,0 +1,70 @@
+// The two commands end to end as a user runs them: `qatwb virtual-device` in one process and
+// `qatwb check --json` in another, on a real pty; plus the Linux permission diagnostic.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { createPtyPair } from '../../src-main/device/pty-pair.ts';
+import { startVirtualDevice } from './virtual-device-process.ts';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../../bin/qatwb.mjs', import.meta.url));
+const ARTIFACTS = '/work/shared/conformance/mnist-extrasmall';
+
+describe('qatwb check --json against qatwb virtual-device', () => {
+  it('prints the summary fields (host windows and live sensor windows)', async () => {
+    const vd = await startVirtualDevice(['--artifacts', ARTIFACTS, '--sensor', 'mnist', '--rate', '200', '--fault-rate', '0.02']);
+    try {
+      const { stdout } = await run(process.execPath, [CLI, 'check', '--port', vd.path, '--artifacts', ARTIFACTS, '--source', 'mnist', '--windows', '200', '--json']);
+      const r = JSON.parse(stdout) as Record<string, unknown>;
+      for (const k of ['windows', 'bitExactRate', 'top1AgreementFloat', 'cosineMean', 'sqnrDb', 'l2r', 'maxAbsError', 'framesCorrupted', 'framesRecovered', 'windowsLost']) {
+        expect(r, k).toHaveProperty(k);
+      }
+      expect(r.windows).toBe(200);
+      expect(r.bitExactRate).toBe(1);
+      expect(r.windowsLost).toBe(0);
+      expect(r.top1AgreementFloat).toBeNull(); // no model.onnx in the fixture: float column absent
+      expect((r.float as { note: string }).note).toMatch(/No model.onnx/);
+      expect(r).not.toHaveProperty('perWindow');
+      const live = JSON.parse((await run(process.execPath, [CLI, 'check', '--port', vd.path, '--artifacts', ARTIFACTS, '--windows', '30', '--json'])).stdout) as Record<string, unknown>;
+      expect(live.source).toBe('device sensor');
+      expect(live.windows).toBe(30);
+      expect(live.bitExactRate).toBe(1);
+    } finally {
+      await vd.stop();
+    }
+  }, 60_000);
+
+  it('exits 1 with a clear message for a silent device', async () => {
+    const pair = await createPtyPair();
+    try {
+      const res = await run(process.execPath, [CLI, 'check', '--port', pair.hostPath, '--artifacts', ARTIFACTS, '--json']).catch((e: { code: number; stdout: string }) => e);
+      expect((res as { code: number }).code).toBe(1);
+      const err = JSON.parse((res as { stdout: string }).stdout) as { error: { code: string; message: string } };
+      expect(err.error.code).toBe('device-silent');
+      expect(err.error.message).toContain(pair.hostPath);
+    } finally {
+      await pair.close();
+    }
+  }, 30_000);
+});
+
+const canDropPrivileges = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
+
+describe('Linux permission diagnostic', () => {
+  it.skipIf(!canDropPrivileges)('an unprivileged user gets the dialout advice for a root-only port', async () => {
+    const pair = await createPtyPair(); // socat makes its ptys crw------- root
+    try {
+      const script = fileURLToPath(new URL('./open-port.mjs', import.meta.url));
+      const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script, pair.hostPath], {
+        encoding: 'utf8', env: { ...process.env, HOME: '/tmp' }, cwd: fileURLToPath(new URL('.', import.meta.url)),
+      });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { code: string; message: string };
+      expect(r.code).toBe('port-permission');
+      expect(r.message).toMatch(/usermod -aG dialout/);
+    } finally {
+      await pair.close();
+    }
+  }, 30_000);
+});
