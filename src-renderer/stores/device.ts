@@ -1,9 +1,189 @@
-// Serial connection and the live device check. Shell only: the capability's owner fills state and actions here (calls go through
-// ../api/client.ts, events through onEvent); hydrate/dispose keep their place in stores/index.ts.
+// Serial link and the live device check: ports (plus manual path and the virtual MAX78002), the
+// connection with the device's HELLO, the running check with per-window records, rolling figures,
+// a live confusion matrix, and the final report (exportable as JSON/CSV).
 import { defineStore } from 'pinia';
+import { computed, ref, shallowRef, watch } from 'vue';
+import type { z } from 'zod';
+import type { CheckReport, DeviceHello, PortInfo, RollingFigures, WindowEvent } from '../../src-main/api/device.api.ts';
+import { api } from '../api/client.ts';
+import { useEvent } from '../composables/use-event.ts';
+import { useJob } from '../composables/use-job.ts';
+import { useProjectStore } from './project.ts';
+import { useTrainingStore } from './training.ts';
+
+export type Port = z.infer<typeof PortInfo>;
+export type Hello = z.infer<typeof DeviceHello>;
+export type Rolling = z.infer<typeof RollingFigures>;
+export type Report = z.infer<typeof CheckReport>;
+/** A window record; `outputs` (float scale) when the service sends the vectors. */
+export type WindowRecord = z.infer<typeof WindowEvent> & { outputs?: { device: number[]; simulator: number[]; float: number[] | null } };
+export type LinkStatus = 'disconnected' | 'connecting' | 'connected' | 'unplugged' | 'reconnecting';
+export type CheckSource = 'device' | 'mnist' | 'file';
+
+const KEEP_WINDOWS = 300;
 
 export const useDeviceStore = defineStore('device', () => {
+  const project = useProjectStore();
+  const training = useTrainingStore();
+  const ports = shallowRef<Port[]>([]);
+  const portsWarning = ref<string | null>(null);
+  const selectedPath = ref('');
+  const status = ref<LinkStatus>('disconnected');
+  const statusMessage = ref<string | null>(null);
+  const hello = shallowRef<Hello | null>(null);
+  const connectedPath = ref<string | null>(null);
+  const error = ref<string | null>(null);
+  const busy = ref(false);
+  const virtualPath = ref<string | null>(null);
+
+  const source = ref<CheckSource>('mnist');
+  const sourceFile = ref('');
+  const labelsFile = ref('');
+  const windowCount = ref<number | null>(200);
+
+  const windows = shallowRef<WindowRecord[]>([]);
+  const rolling = shallowRef<Rolling | null>(null);
+  const rollingHistory = shallowRef<Rolling[]>([]);
+  /** confusion[reference][device]; reference = float class when there is a float model, else the simulator's. */
+  const confusion = shallowRef<number[][]>([]);
+  const maxAbsError = ref<number | null>(null);
+  const latencySumUs = ref(0);
+  const check = useJob(api.device.startCheck);
+  const report = computed<Report | null>(() => check.result.value);
+  const latencyMeanUs = computed(() => (windows.value.length ? latencySumUs.value / (rolling.value?.windows ?? windows.value.length) : null));
+  const isConnected = computed(() => status.value === 'connected' || status.value === 'unplugged' || status.value === 'reconnecting');
+
+  useEvent('device', 'window', (payload) => {
+    const { record, rolling: r } = payload as { record: WindowRecord; rolling: Rolling };
+    if (!check.isRunning.value) return;
+    windows.value = windows.value.length >= KEEP_WINDOWS ? [...windows.value.slice(1 - KEEP_WINDOWS), record] : [...windows.value, record];
+    rolling.value = r;
+    rollingHistory.value = rollingHistory.value.length >= 1000 ? [...rollingHistory.value.slice(-999), r] : [...rollingHistory.value, r];
+    const ref = record.floatClass ?? record.simClass;
+    const n = Math.max(confusion.value.length, ref + 1, record.deviceClass + 1, hello.value?.outputCount ?? 0);
+    const m = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => confusion.value[i]?.[j] ?? 0));
+    m[ref]![record.deviceClass]!++;
+    confusion.value = m;
+    if (record.maxAbsErrorFloat !== null) maxAbsError.value = Math.max(maxAbsError.value ?? 0, record.maxAbsErrorFloat);
+    latencySumUs.value += record.deviceTimeUs;
+  });
+  useEvent('device', 'status', (payload) => {
+    const p = payload as { path: string; status: 'connected' | 'unplugged' | 'reconnecting' | 'closed'; message?: string };
+    statusMessage.value = p.message ?? null;
+    status.value = p.status === 'closed' ? 'disconnected' : p.status;
+    if (p.status === 'closed') hello.value = null;
+  });
+
+  async function guarded<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    busy.value = true;
+    error.value = null;
+    try {
+      return await fn();
+    } catch (e) {
+      error.value = (e as Error).message;
+      return undefined;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  const refreshPorts = () => guarded(async () => {
+    const res = await api.device.listPorts({});
+    ports.value = res.ports;
+    portsWarning.value = res.warning ?? null;
+    if (!selectedPath.value && res.ports[0]) selectedPath.value = res.ports[0].path;
+  });
+
+  async function connect(path = selectedPath.value.trim()): Promise<boolean> {
+    if (!path) {
+      error.value = 'Choose a port or type its path (e.g. /dev/ttyACM0).';
+      return false;
+    }
+    status.value = 'connecting';
+    const res = await guarded(() => api.device.connect({ path }));
+    if (!res) {
+      status.value = 'disconnected';
+      return false;
+    }
+    hello.value = res.hello;
+    connectedPath.value = res.path;
+    status.value = 'connected';
+    return true;
+  }
+
+  const disconnect = () => guarded(async () => {
+    if (check.isRunning.value) await api.device.stopCheck({});
+    await api.device.disconnect({});
+    status.value = 'disconnected';
+    hello.value = null;
+    connectedPath.value = null;
+  });
+
+  /** Starts the virtual MAX78002 on the latest export, then connects to it. */
+  async function startVirtual(): Promise<boolean> {
+    const artifacts = training.exportDir;
+    if (!artifacts) {
+      error.value = 'The virtual MAX78002 runs the exported model: train (with export) first.';
+      return false;
+    }
+    const res = await guarded(() => api.device.startVirtualDevice({ artifacts, sensor: 'mnist' }));
+    if (!res) return false;
+    virtualPath.value = res.path;
+    selectedPath.value = res.path;
+    await refreshPorts();
+    return connect(res.path);
+  }
+
+  const stopVirtual = () => guarded(async () => {
+    if (connectedPath.value && connectedPath.value === virtualPath.value) await disconnect();
+    await api.device.stopVirtualDevice({});
+    virtualPath.value = null;
+    await refreshPorts();
+  });
+
+  const unplugVirtual = () => guarded(() => api.device.unplugVirtualDevice({ ms: 1500 }));
+
+  async function startCheck(): Promise<void> {
+    const artifacts = training.exportDir;
+    if (!artifacts) {
+      error.value = 'The check compares against the exported model: train (with export) first.';
+      return;
+    }
+    error.value = null;
+    windows.value = [];
+    rolling.value = null;
+    rollingHistory.value = [];
+    confusion.value = [];
+    maxAbsError.value = null;
+    latencySumUs.value = 0;
+    const src = source.value === 'file' ? sourceFile.value.trim() : source.value;
+    await check.start({
+      artifacts,
+      source: src,
+      ...(source.value === 'file' && labelsFile.value.trim() ? { labels: labelsFile.value.trim() } : {}),
+      ...(windowCount.value ? { windows: windowCount.value } : {}),
+      ...(project.pathIn('artifacts', 'disagreements') ? { saveDir: project.pathIn('artifacts', 'disagreements')! } : {}),
+    });
+  }
+
+  /** Stops the check; its job then resolves with the report so far. */
+  const stopCheck = () => guarded(() => api.device.stopCheck({}));
+
+  const exportReport = (format: 'json' | 'csv') => guarded(() => api.device.getReport({ format }));
+
+  watch(() => project.current?.path, (now, before) => {
+    if (now !== before && check.isRunning.value) void stopCheck();
+  });
+
   async function hydrate(): Promise<void> {}
-  function dispose(): void {}
-  return { hydrate, dispose };
+  function dispose(): void {
+    if (check.isRunning.value) void api.device.stopCheck({}).catch(() => {});
+  }
+
+  return {
+    ports, portsWarning, selectedPath, status, statusMessage, hello, connectedPath, error, busy, virtualPath, isConnected,
+    source, sourceFile, labelsFile, windowCount, windows, rolling, rollingHistory, confusion, maxAbsError, latencyMeanUs,
+    check, report, refreshPorts, connect, disconnect, startVirtual, stopVirtual, unplugVirtual, startCheck, stopCheck, exportReport,
+    hydrate, dispose,
+  };
 });

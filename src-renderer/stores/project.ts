@@ -17,6 +17,15 @@ export const useProjectStore = defineStore('project', () => {
 
   const isOpen = computed(() => current.value !== null);
   const name = computed(() => current.value?.doc.name ?? null);
+  /** A path inside the open project's folder, with the folder's own separator (Windows or POSIX). */
+  function pathIn(...parts: string[]): string | null {
+    const base = current.value?.path;
+    if (!base) return null;
+    const sep = base.includes('\\') && !base.includes('/') ? '\\' : '/';
+    return [base.replace(/[\\/]+$/, ''), ...parts].join(sep);
+  }
+  /** A capability's section of project.json (training settings, deployment ...), or undefined. */
+  const section = (key: string): unknown => current.value?.doc.sections[key];
 
   function apply(state: { project: ProjectInfo | null; dirty: boolean }): void {
     current.value = state.project;
@@ -63,14 +72,14 @@ export const useProjectStore = defineStore('project', () => {
   }
 
   return {
-    current, dirty, recent, busy, error, isOpen, name,
+    current, dirty, recent, busy, error, isOpen, name, pathIn, section,
     hydrate, dispose, refreshRecent,
     openExample: () => action(() => api.project.openExample({ name: 'mnist' })),
     open: (path: string) => action(() => api.project.open({ path })),
     create: (path: string, projectName: string) => action(() => api.project.create({ path, name: projectName })),
     save: () => action(() => api.project.save({})),
     close: () => action(() => api.project.close({})),
-    update: (patch: { name?: string; device?: 'MAX78000' | 'MAX78002'; data?: DataRef | null; model?: ModelRef | null }) =>
+    update: (patch: { name?: string; device?: 'MAX78000' | 'MAX78002'; data?: DataRef | null; model?: ModelRef | null; section?: { key: string; value: unknown } }) =>
       action(() => api.project.update(patch)),
   };
 });

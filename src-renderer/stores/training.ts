@@ -1,9 +1,193 @@
-// Training runs (float, then QAT). Shell only: the capability's owner fills state and actions here (calls go through
-// ../api/client.ts, events through onEvent); hydrate/dispose keep their place in stores/index.ts.
+// Training runs (float, then QAT): the config form, the running job with live curves built from its
+// progress, and the finished run (float / PTQ / QAT table, per-layer quantization, export folder).
+// The `training` section of project.json keeps the config and the last run's summary.
 import { defineStore } from 'pinia';
+import { computed, reactive, shallowRef, watch } from 'vue';
+import type { Progress } from '@contract';
+import type { TrainRequest, TrainResultDto } from '../../src-main/api/training.api.ts';
+import { api } from '../api/client.ts';
+import { useJob } from '../composables/use-job.ts';
+import { useDataStore } from './data.ts';
+import { useProjectStore } from './project.ts';
+
+export type Bits = 1 | 2 | 4 | 8;
+export type Arch = TrainRequest['model'];
+
+export interface TrainConfig {
+  epochs: number;
+  /** 0-based epoch at which BN is folded and QAT starts. */
+  qatStart: number;
+  bits: Bits;
+  /** Per-layer overrides by layer name. */
+  layerBits: Record<string, Bits>;
+  /** null: the engine's default. */
+  learningRate: number | null;
+  batchSize: number | null;
+  /** Train on a stratified subset of at most this many samples (null: the data set as imported). */
+  limit: number | null;
+}
+
+/** One point of a live curve: x in epochs (fractional within an epoch). */
+export interface CurvePoint { x: number; y: number; phase: 'float' | 'qat' }
+export interface EpochPoint {
+  epoch: number;
+  phase: 'float' | 'qat';
+  loss: number;
+  trainAccuracy?: number;
+  validationAccuracy?: number;
+}
+
+/** What project.json keeps of the last finished run (runs themselves live in the service's memory). */
+export interface LastRun {
+  runId: string;
+  outDir?: string;
+  files?: string[];
+  floatAccuracy: number;
+  ptqAccuracy: number | null;
+  qatAccuracy: number | null;
+  finishedAt: string;
+}
+
+const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null });
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export const useTrainingStore = defineStore('training', () => {
-  async function hydrate(): Promise<void> {}
-  function dispose(): void {}
-  return { hydrate, dispose };
+  const project = useProjectStore();
+  const data = useDataStore();
+  const config = reactive<TrainConfig>(defaults());
+  const batchLoss = shallowRef<CurvePoint[]>([]);
+  const epochs = shallowRef<EpochPoint[]>([]);
+  const samplesPerSecond = shallowRef<number | null>(null);
+  const result = shallowRef<TrainResultDto | null>(null);
+  /** Per-epoch history with per-layer statistics of the current run (for charts and the Quantize view). */
+  const history = shallowRef<Awaited<ReturnType<typeof api.training.getRun>>['history']>([]);
+  let sampleClock: { t: number; seen: number } | null = null;
+
+  const arch = computed<Arch | null>(() => {
+    const m = project.current?.doc.model;
+    return m?.kind === 'zoo' && ['ai85net5', 'ai85netextrasmall', 'ecgnet'].includes(m.arch) ? (m.arch as Arch) : null;
+  });
+  const lastRun = computed<LastRun | null>(() => {
+    const s = project.section('training') as { lastRun?: LastRun } | undefined;
+    return s?.lastRun ?? null;
+  });
+  /** The export folder of the latest run: what Deploy and the device check use. */
+  const exportDir = computed(() => result.value?.outDir ?? lastRun.value?.outDir ?? null);
+
+  function onProgress(p: Progress): void {
+    const d = p.data ?? {};
+    const epoch = num(d['epoch']);
+    const phase = p.phase === 'qat' ? 'qat' : p.phase === 'float' ? 'float' : null;
+    if (epoch === undefined || !phase) return;
+    const batch = num(d['batch']);
+    const batches = num(d['batches']);
+    const loss = num(d['loss']);
+    const x = epoch + (batch !== undefined && batches ? batch / batches : 1);
+    if (loss !== undefined) batchLoss.value = [...batchLoss.value, { x, y: loss, phase }];
+    const sps = num(d['samplesPerSecond']);
+    if (sps !== undefined) samplesPerSecond.value = sps;
+    else {
+      const seen = num(d['samplesSeen']);
+      if (seen !== undefined) {
+        const t = performance.now();
+        if (sampleClock && t - sampleClock.t > 800) {
+          samplesPerSecond.value = ((seen - sampleClock.seen) * 1000) / (t - sampleClock.t);
+          sampleClock = { t, seen };
+        } else if (!sampleClock) sampleClock = { t, seen };
+      }
+    }
+    const va = num(d['validationAccuracy']);
+    const ta = num(d['trainAccuracy']);
+    if (va !== undefined || ta !== undefined) {
+      const point: EpochPoint = { epoch, phase, loss: num(d['epochLoss']) ?? loss ?? NaN, ...(ta !== undefined ? { trainAccuracy: ta } : {}), ...(va !== undefined ? { validationAccuracy: va } : {}) };
+      epochs.value = [...epochs.value.filter((e) => e.epoch !== epoch), point];
+    }
+  }
+  const job = useJob(api.training.train, onProgress);
+
+  function request(): TrainRequest | string {
+    if (!arch.value) return 'The project has no built-in network to train; choose one in Model.';
+    const sec = data.section;
+    const useImported = data.dataset && config.limit === null;
+    if (!useImported && !sec) return 'The project has no data set; import one in Data.';
+    const outDir = project.pathIn('artifacts', 'export');
+    return {
+      data: useImported ? { datasetId: data.dataset!.datasetId } : { source: sec!.source, ...(config.limit ?? sec!.limit ? { limit: (config.limit ?? sec!.limit)! } : {}), ...(sec!.split ? { split: sec!.split } : {}) },
+      model: arch.value,
+      device: project.current?.doc.device ?? 'MAX78002',
+      epochs: config.epochs,
+      qatStart: config.qatStart,
+      bits: config.bits,
+      ...(Object.keys(config.layerBits).length ? { layerBits: { ...config.layerBits } } : {}),
+      ...(config.learningRate ? { learningRate: config.learningRate } : {}),
+      ...(config.batchSize ? { batchSize: config.batchSize } : {}),
+      ...(outDir ? { outDir } : {}),
+    };
+  }
+
+  async function start(): Promise<void> {
+    const req = request();
+    if (typeof req === 'string') {
+      job.fail(req);
+      return;
+    }
+    batchLoss.value = [];
+    epochs.value = [];
+    history.value = [];
+    samplesPerSecond.value = null;
+    sampleClock = null;
+    result.value = null;
+    const res = await job.start(req);
+    if (!res) return;
+    result.value = res;
+    samplesPerSecond.value = res.samplesPerSecond;
+    await loadRun(res.runId);
+    const lastRun: LastRun = {
+      runId: res.runId, floatAccuracy: res.floatAccuracy, ptqAccuracy: res.ptqAccuracy, qatAccuracy: res.qatAccuracy, finishedAt: new Date().toISOString(),
+      ...(res.outDir ? { outDir: res.outDir } : {}), ...(res.files ? { files: res.files } : {}),
+    };
+    if (project.isOpen) await project.update({ section: { key: 'training', value: { config: { ...config, layerBits: { ...config.layerBits } }, lastRun } } });
+  }
+
+  /** Loads a run of this session (result + history); the live points are replaced by the authoritative history. */
+  async function loadRun(runId: string): Promise<boolean> {
+    try {
+      const run = await api.training.getRun({ runId });
+      result.value = run.result;
+      history.value = run.history;
+      epochs.value = run.history.map((e) => ({ epoch: e.epoch, phase: e.phase, loss: e.loss, ...(e.trainAccuracy !== undefined ? { trainAccuracy: e.trainAccuracy } : {}), ...(e.validationAccuracy !== undefined ? { validationAccuracy: e.validationAccuracy } : {}) }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function applySection(): void {
+    Object.assign(config, defaults());
+    const s = project.section('training') as { config?: Partial<TrainConfig> } | undefined;
+    if (s?.config) Object.assign(config, s.config);
+  }
+
+  watch(() => project.current?.path, (now, before) => {
+    if (now === before) return;
+    job.reset();
+    result.value = null;
+    history.value = [];
+    batchLoss.value = [];
+    epochs.value = [];
+    applySection();
+    const runId = lastRun.value?.runId;
+    if (runId) void loadRun(runId);
+  });
+
+  async function hydrate(): Promise<void> {
+    applySection();
+    const runId = lastRun.value?.runId;
+    if (runId) await loadRun(runId);
+  }
+  function dispose(): void {
+    job.cancel();
+  }
+
+  return { config, arch, job, batchLoss, epochs, samplesPerSecond, result, history, lastRun, exportDir, start, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), hydrate, dispose };
 });
