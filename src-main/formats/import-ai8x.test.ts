@@ -8,6 +8,8 @@ import { readNetworkYaml } from './network-yaml.ts';
 import { readNpy, type NdArray } from './npy.ts';
 import { FormatError } from './format-error.ts';
 import { planModel } from '../planner/plan.ts';
+import { validateModel } from '../ir/validate.ts';
+import { simulate } from '../sim/simulate.ts';
 
 const DIR = '/work/shared/conformance/ecg1d-mixed';
 const have = existsSync(DIR);
@@ -116,5 +118,44 @@ describe.skipIf(!have)('importAi8x on ecg1d-mixed', () => {
     const bytes = writeTorchCheckpoint({ epoch: 1, arch: 'AI87ECGNET', state_dict: c.stateDict });
     const { model } = importAi8x({ checkpoint: bytes, yaml: yamlText, sample });
     expect(model.layers).toHaveLength(5);
+  });
+});
+
+describe.skipIf(!have)('importAi8x fuzz', () => {
+  it('edited YAML and state dicts give a model or a FormatError, never another error', async () => {
+    const fc = (await import('fast-check')).default;
+    const lines = yamlText.split('\n');
+    const base = readTorchCheckpoint(ckptBytes);
+    const keys = [...base.stateDict.keys()];
+    const values = ['0', '1', '3', '9', '-1', '0x10', '3x3', 'ReLU', 'Conv2d', 'MLP', 'None', 'true', '[2, 2]', '32', '0xffffffffffffffff', 'avg', ''];
+    const edit = fc.record({
+      deleteLine: fc.option(fc.nat(lines.length - 1)),
+      changeLine: fc.option(fc.tuple(fc.nat(lines.length - 1), fc.constantFrom(...values))),
+      dropKey: fc.option(fc.constantFrom(...keys)),
+      reshapeKey: fc.option(fc.constantFrom(...keys)),
+      sampleLen: fc.constantFrom(512, 511, 256, 1024),
+    });
+    fc.assert(fc.property(edit, (e) => {
+      const ls = [...lines];
+      if (e.changeLine) { const [i, v] = e.changeLine; const m = /^(\s*-?\s*[\w]+:)/.exec(ls[i]!); if (m) ls[i] = `${m[1]} ${v}`; }
+      if (e.deleteLine !== null) ls.splice(e.deleteLine, 1);
+      const sd = new Map(base.stateDict);
+      if (e.dropKey) sd.delete(e.dropKey);
+      if (e.reshapeKey && sd.has(e.reshapeKey)) { const t = sd.get(e.reshapeKey)!; sd.set(e.reshapeKey, { ...t, shape: [t.data.length] }); }
+      const s: NdArray = { dtype: 'int64', shape: [1, e.sampleLen], data: new BigInt64Array(e.sampleLen) };
+      try {
+        const { config } = readNetworkYaml(ls.join('\n'));
+        const { model } = modelFromAi8x({ arch: base.arch, epoch: base.epoch, stateDict: sd }, config, { sample: s });
+        // Whatever imports must validate and plan without throwing, and simulate when valid.
+        const diags = validateModel(model);
+        planModel(model);
+        if (!diags.some((d) => d.severity === 'error')) {
+          const r = simulate(model, new Int32Array(e.sampleLen));
+          expect(r.output.every((v) => Number.isInteger(v))).toBe(true);
+        }
+      } catch (err) {
+        if (!(err instanceof FormatError)) throw err;
+      }
+    }), { numRuns: 400 });
   });
 });
