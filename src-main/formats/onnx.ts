@@ -3,7 +3,7 @@
 // float-mode forward pass with the trained float parameters (BatchNorm folded, ai8x float scale),
 // no weight or activation quantization. Per layer: pool → op (Conv / Flatten+Gemm) → activation →
 // Clip to [−1, 127/128] (the implicit Hardtanh of every non-wide ai8x layer); a wide (32-bit) last
-// layer has no activation or clamp. The output shift needs no node: without quantization the
+// layer has no activation and only the ±2^15 clamp. The output shift needs no node: without quantization the
 // weight scaling 2^−shift and the output scaling 2^shift cancel exactly.
 // Input: float32 [N, C, H, W] (1-D: [N, C, L]) in the training range int8/128; output: float
 // logits [N, classes]. The device's 32-bit output equals logit · 2^(6+b) for b-bit last-layer weights.
@@ -51,6 +51,7 @@ export function writeOnnx(model: Model, params: readonly FloatLayerParams[], opt
   const nodes: NodeObj[] = [];
   const inits: TensorObj[] = [];
   inits.push(tensor('clamp_min', [], Float32Array.of(-1)), tensor('clamp_max', [], Float32Array.of(127 / 128)));
+  inits.push(tensor('wide_min', [], Float32Array.of(-32768)), tensor('wide_max', [], Float32Array.of(32768)));
   let cur = 'input';
   let shape = { c: model.input.channels, dims: [...model.input.dims] };
   const add = (op_type: string, name: string, input: string[], attribute: Attr[] = []): string => {
@@ -102,6 +103,8 @@ export function writeOnnx(model: Model, params: readonly FloatLayerParams[], opt
     }
     if (layer.outputWidth === 32) {
       if (layer.activation !== 'none') fail('a wide (32-bit) layer cannot have an activation.');
+      // ai8x clamps a wide float output to ±2^15 (never reached by sane logits; kept for fidelity).
+      cur = add('Clip', `${n}_clamp`, [cur, 'wide_min', 'wide_max']);
       return;
     }
     if (layer.activation === 'relu') cur = add('Relu', `${n}_relu`, [cur]);

@@ -1,5 +1,5 @@
 // The integer model we export, run through the bit-exact simulator, equals the QAT float forward of
-// the training engine × 2^(6+b) (2^14 for an 8-bit last layer), integer for integer: quantize.ts,
+// the training engine (tfjs) and predictFloat({qat}) × 2^(6+b) (2^14 for an 8-bit last layer), integer for integer: quantize.ts,
 // the engine's fake quantization and the simulator agree.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { seededRng } from '../data/random.ts';
 import { initBackend } from './backend.ts';
 import { disposeVars, forward, gatherBatch, planNetwork, varsFromParams } from './network.ts';
 import { simulateBatch } from '../sim/simulate.ts';
+import { predictFloat } from './predict-float.ts';
 
 function params(model: Model, seed: number): FloatLayerParams[] {
   const rng = seededRng(seed);
@@ -54,12 +55,15 @@ describe('exported integer model ≡ QAT float model', () => {
       const int8 = Int8Array.from({ length: n * per }, () => Math.floor(rng() * 256) - 128);
       const x = Float32Array.from(int8, (v) => v / 128);
       const float = await qatForward(q.model, fp, x, n);
+      const qatSettings = { shifts: q.model.layers.map((l) => l.outputShift), bits: q.model.layers.map((l) => l.weightBits) };
+      const plain = predictFloat(q.model, fp, x, n, { qat: qatSettings });
       const sim = simulateBatch(q.model, int8);
       const last = q.model.layers[q.model.layers.length - 1]!;
       const unit = 2 ** (6 + last.weightBits);
       const scaled = Array.from(float, (v) => v * unit);
       expect(scaled.every(Number.isInteger)).toBe(true);
       expect(Array.from(sim.outputs)).toEqual(scaled);
+      expect(Array.from(plain, (v) => v * unit)).toEqual(scaled); // predictFloat({qat}) agrees too
       expect(new Set(sim.outputs).size).toBeGreaterThan(n); // not a degenerate all-zero network
     });
   }
