@@ -2,6 +2,7 @@
 // predictFloat), and integer models (PTQ and QAT) run through the bit-exact simulator — the
 // numbers the device will reproduce. Float samples become device input as round(x·128) clamped.
 import type { Model } from '../ir/graph.ts';
+import type { FloatLayerParams } from '../ir/float-params.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { toDeviceInt8 } from '../data/normalize.ts';
 import { simulateBatch } from '../sim/simulate.ts';
@@ -78,29 +79,42 @@ export function simulatedAccuracy(model: Model, ds: Dataset, indices: ArrayLike<
   return { ...score(argmaxRows(outputs, count, outputSize), ds, indices), outputs };
 }
 
-/**
- * simulatedAccuracy in a worker thread (never blocks the caller's event loop). Cancel terminates
- * the worker.
- */
-export async function simulatedAccuracyInWorker(
-  model: Model, ds: Dataset, indices: ArrayLike<number>, options: SimEvalOptions = {},
-): Promise<Accuracy & { outputs: Int32Array }> {
+type WorkerJob =
+  | { kind: 'simulate'; model: Model; batch: Int8Array }
+  | { kind: 'float'; model: Model; params: readonly FloatLayerParams[]; x: Float32Array; n: number; classes: number };
+
+async function inWorker(job: WorkerJob, total: number, options: SimEvalOptions): Promise<{ outputs: Int32Array | Float32Array; count: number; outputSize: number }> {
   const { startWorker } = await import('../platform/worker.ts');
-  const batch = toInt8Batch(ds, indices);
-  const worker = startWorker(new URL('./evaluate.worker.ts', import.meta.url), { workerData: { model, batch } });
+  const worker = startWorker(new URL('./evaluate.worker.ts', import.meta.url), { workerData: job });
   try {
-    const { outputs, count, outputSize } = await new Promise<{ outputs: Int32Array; count: number; outputSize: number }>((resolve, reject) => {
-      const abort = () => reject(options.signal!.reason ?? new Error('Cancelled.'));
-      options.signal?.addEventListener('abort', abort, { once: true });
+    return await new Promise((resolve, reject) => {
+      options.signal?.throwIfAborted();
+      options.signal?.addEventListener('abort', () => reject(options.signal!.reason ?? new Error('Cancelled.')), { once: true });
       worker.on('message', (m: { type: string; done?: number; outputs?: Int32Array; count?: number; outputSize?: number }) => {
-        if (m.type === 'progress') options.onProgress?.(m.done!, indices.length);
+        if (m.type === 'progress') options.onProgress?.(m.done!, total);
         else if (m.type === 'done') resolve({ outputs: m.outputs!, count: m.count!, outputSize: m.outputSize! });
       });
       worker.on('error', reject);
-      worker.on('exit', (code) => reject(new Error(`simulator worker exited (${code}).`)));
+      worker.on('exit', (code) => reject(new Error(`evaluation worker exited (${code}).`)));
     });
-    return { ...score(argmaxRows(outputs, count, outputSize), ds, indices), outputs };
   } finally {
     await worker.terminate();
   }
+}
+
+/** simulatedAccuracy in a worker thread (never blocks the caller's event loop); abort terminates it. */
+export async function simulatedAccuracyInWorker(
+  model: Model, ds: Dataset, indices: ArrayLike<number>, options: SimEvalOptions = {},
+): Promise<Accuracy & { outputs: Int32Array }> {
+  const r = await inWorker({ kind: 'simulate', model, batch: toInt8Batch(ds, indices) }, indices.length, options);
+  return { ...score(argmaxRows(r.outputs, r.count, r.outputSize), ds, indices), outputs: r.outputs as Int32Array };
+}
+
+/** Float accuracy (predictFloat, ai8x float mode, no quantization) in a worker thread. */
+export async function floatAccuracyInWorker(
+  model: Model, params: readonly FloatLayerParams[], ds: Dataset, indices: ArrayLike<number>, options: SimEvalOptions = {},
+): Promise<Accuracy & { outputs: Float32Array }> {
+  const classes = model.layers[model.layers.length - 1]!.outChannels;
+  const r = await inWorker({ kind: 'float', model, params, x: toFloatBatch(ds, indices), n: indices.length, classes }, indices.length, options);
+  return { ...score(argmaxRows(r.outputs, r.count, r.outputSize), ds, indices), outputs: r.outputs as Float32Array };
 }
