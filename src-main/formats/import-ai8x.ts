@@ -193,6 +193,7 @@ function buildLayer(
     outputWidth: y.outputWidth ?? 8,
     ...(y.eltwise ? { eltwise: y.eltwise } : {}),
     ...(y.operands !== undefined ? { operands: y.operands } : {}),
+    ...(y.poolFirst === false ? { poolFirst: false } : {}),
     ...(y.isOutput ? { isOutput: true } : {}),
   } as const;
   if (y.inDim) warn(i, 'in-dim', `${yf} layers[${i}] sets in_dim, which the workbench does not model; shapes may differ from the izer's.`);

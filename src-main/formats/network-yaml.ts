@@ -295,6 +295,7 @@ export function writeNetworkYaml(model: Model): string {
     kv.push(['operation', OP_NAMES[l.op]]);
     if (l.eltwise) kv.push(['eltwise', OP_NAMES[l.eltwise]]);
     if (l.operands !== undefined && (l.eltwise || ['add', 'sub', 'or', 'xor'].includes(l.op))) kv.push(['operands', l.operands]);
+    if (l.poolFirst === false) kv.push(['pool_first', 'false']);
     if (l.op === 'conv1d') kv.push(['kernel_size', l.kernel[0]]);
     else if (l.op === 'conv2d' || l.op === 'convtranspose2d') kv.push(['kernel_size', `${l.kernel[0]}x${l.kernel[1]}`]);
     else if (l.op === 'linear') kv.push(['kernel_size', '1x1']);

@@ -105,6 +105,11 @@ export interface Layer {
   /** Number of element-wise operands (2..16) for eltwise/stand-alone element-wise layers. */
   operands?: number;
   /**
+   * Element-wise layers with pooling: pool each operand, then combine (true, the izer default), or
+   * combine first and pool the result (false; YAML `pool_first: false`).
+   */
+  poolFirst?: boolean;
+  /**
    * Layers whose outputs feed this one (YAML `in_sequences`), by index; -1 = network input.
    * Absent: the previous layer (or the network input for layer 0).
    */

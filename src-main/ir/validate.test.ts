@@ -98,6 +98,22 @@ describe('op registry', () => {
       expect(Array.from(e)).toEqual(Array.from(a, (x, i) => Math.max(-128, Math.min(127, f(x, p[i]!)))));
     }
   });
+
+  it('pools before combining by default and after with poolFirst: false', () => {
+    const L = (name: string, extra: Partial<Layer>): Layer => ({ name, op: 'passthrough', inChannels: 1, outChannels: 1, kernel: [1, 1], pad: 0, stride: 1, flatten: false, activation: 'none', weightBits: 8, outputShift: 0, outputWidth: 8, hasBias: false, ...extra });
+    const model = (poolFirst?: boolean): Model => ({
+      arch: 't', dataset: 't', device: 'MAX78002', input: { channels: 1, dims: [2, 2], format: 'HWC' },
+      layers: [L('p', {}), L('e', { op: 'add', inputs: [-1, 0], operands: 2, pool: { kind: 'max', size: [2, 2], stride: [2, 2] }, ...(poolFirst === undefined ? {} : { poolFirst }) })],
+    });
+    const xs = Int32Array.from([1, 5, 2, 3]);
+    const m2 = (pf?: boolean): Model => ({
+      ...model(pf),
+      layers: [L('q', { op: 'add', inputs: [-1, -1], operands: 2 }), { ...model(pf).layers[1]!, op: 'sub', inputs: [-1, 0] }],
+    });
+    // q = 2x (clipped); sub: pool-first = max(x) − max(2x) = 5 − 10 = −5; combine-first = max(x − 2x) = max(−x) = −1.
+    expect(Array.from(simulate(m2(), xs).output)).toEqual([-5]);
+    expect(Array.from(simulate(m2(false), xs).output)).toEqual([-1]);
+  });
 });
 
 describe('schema', () => {

@@ -34,6 +34,8 @@ interface CompiledLayer {
   /** Buffers: pooled operands, combined input, accumulator, output. */
   pooledBufs: Int32Array[];
   gathered: Int32Array | null;
+  /** Element-wise combination before pooling (poolFirst: false). */
+  unpooled: Int32Array | null;
   combined: Int32Array;
   acc: Int32Array;
   out: Int32Array;
@@ -82,6 +84,7 @@ export function compile(model: Model): Program {
       layer, sources: sh.sources, input: sh.input, pooled: sh.pooled, output: sh.output, poolArgs,
       pooledBufs: Array.from({ length: operands }, () => new Int32Array(size(sh.pooled))),
       gathered: !isElt && sh.sources.length > 1 ? new Int32Array(size(sh.input)) : null,
+      unpooled: isElt && p && layer.poolFirst === false ? new Int32Array(size(sh.input)) : null,
       combined: new Int32Array(size(sh.pooled)),
       acc: new Int32Array(size(sh.output)),
       out: new Int32Array(size(sh.output)),
@@ -133,7 +136,13 @@ export function run(prog: Program, input: Int32Array): void {
     } else src = outOf(c.sources[0]!);
     // Pool first (each operand), then combine element-wise.
     let data: Int32Array;
-    if (isElt) {
+    if (isElt && c.poolArgs && l.poolFirst === false) {
+      // Combine at full size, then pool the combination.
+      const full = c.sources.map(outOf);
+      eltwise(l.eltwise ?? (l.op as 'add'), full, c.unpooled!);
+      pool(c.unpooled!, c.combined, c.poolArgs);
+      data = c.combined;
+    } else if (isElt) {
       c.sources.forEach((s, k) => {
         const b = outOf(s);
         if (c.poolArgs) pool(b, c.pooledBufs[k]!, c.poolArgs);
