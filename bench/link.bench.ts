@@ -66,7 +66,8 @@ const session = await DeviceSession.open({ path: dev.path, baud: BAUD });
 let next = 0;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-await Promise.all([0, 1].map(async () => {
+const DEPTH = Number(process.env.BENCH_PIPELINE ?? 2);
+await Promise.all(Array.from({ length: DEPTH }, async () => {
   while (next < N) await session.infer(windows[next++ % windows.length]!);
 }));
 const linkS = (performance.now() - t0) / 1000;
@@ -88,7 +89,7 @@ const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
 console.log(`Link benchmark — ${rt.name}, ${inBytes}-byte windows, ${rt.outputCount} int32 outputs, ${BAUD} baud 8N1 (${lineBytesPerS} bytes/s), ${N} windows`);
 console.log(`  framing efficiency            INPUT ${pct(framingInput)}, round trip (INPUT + RESULT) ${pct(framingRoundTrip)}`);
 console.log(`  raw paced pty (baseline)      ${(baselineBytesPerS / 1000).toFixed(1)} kB/s = ${pct(baselineBytesPerS / lineBytesPerS)} of the line`);
-console.log(`  protocol, measured            ${(N / linkS).toFixed(1)} windows/s, ${(payloadBytesPerS / 1000).toFixed(1)} kB/s input payload`);
+console.log(`  protocol, measured            ${DEPTH} windows in flight, ${(N / linkS).toFixed(1)} windows/s, ${(payloadBytesPerS / 1000).toFixed(1)} kB/s input payload`);
 console.log(`  protocol efficiency           ${pct(efficiency)} of the line (goal ≥ ${pct(GOAL_EFFICIENCY)}: ratio ${(efficiency / GOAL_EFFICIENCY).toFixed(3)}); ${pct(payloadBytesPerS / baselineBytesPerS)} of the raw baseline`);
 console.log(`  (data bits / line bits incl. start+stop bits: ${pct((efficiency * 8) / 10)}; 8N1 caps this at 80 %)`);
 console.log(`  host time per window, link    ${linkHostMs.toFixed(3)} ms CPU (goal < ${GOAL_HOST_MS} ms: ratio ${(linkHostMs / GOAL_HOST_MS).toFixed(3)})`);
