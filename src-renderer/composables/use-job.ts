@@ -13,8 +13,8 @@ export function useJob<Req, Res>(
   const state = ref<JobState>('idle');
   const progress = shallowRef<Progress | null>(null);
   const result = shallowRef<Res | null>(null);
-  /** Plain-words error of the last failed run. */
-  const error = ref<string | null>(null);
+  /** Error of the last failed run: the API error code and its plain-words message. */
+  const error = ref<{ code: string; message: string } | null>(null);
   const elapsedMs = ref(0);
   const isRunning = computed(() => state.value === 'running');
   const etaMs = computed<number | null>(() => {
@@ -59,7 +59,7 @@ export function useJob<Req, Res>(
       const err = e as { code?: string; message?: string };
       if (err.code === 'cancelled' || mine.signal.aborted) state.value = 'cancelled';
       else {
-        error.value = err.message ?? String(e);
+        error.value = { code: err.code ?? 'internal', message: err.message ?? String(e) };
         state.value = 'failed';
       }
       return null;
@@ -74,6 +74,14 @@ export function useJob<Req, Res>(
 
   function cancel(): void {
     controller?.abort();
+  }
+
+  /** Marks the job failed without running it (e.g. the request cannot be built). */
+  function fail(message: string, code = 'bad-request'): void {
+    cancel();
+    stopClock();
+    error.value = { code, message };
+    state.value = 'failed';
   }
 
   function reset(): void {
@@ -91,7 +99,7 @@ export function useJob<Req, Res>(
     cancel();
     stopClock();
   });
-  return { state, progress, result, error, elapsedMs, etaMs, isRunning, start, cancel, reset };
+  return { state, progress, result, error, elapsedMs, etaMs, isRunning, start, cancel, fail, reset };
 }
 
 /** "850 ms", "12 s", "3 min 05 s", "1 h 02 min"; "—" when unknown. */
