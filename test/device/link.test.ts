@@ -8,6 +8,7 @@ import { loadRuntime, type ModelRuntime } from '../../src-main/device/model-runt
 import { createPtyPair } from '../../src-main/device/pty-pair.ts';
 import { mnistWindows } from '../../src-main/device/sensor-source.ts';
 import { DeviceSession, type LinkStatus } from '../../src-main/device/session.ts';
+import { VirtualDevice } from '../../src-main/device/virtual-device.ts';
 import { startVirtualDevice } from './virtual-device-process.ts';
 
 const ARTIFACTS = '/work/shared/conformance/mnist-extrasmall';
@@ -93,6 +94,25 @@ describe('link over a real pty', () => {
     expect(s.stats.windowsLost).toBe(0);
     expect(before).toMatch(/^\/dev\/pts\//);
   }, 60_000);
+
+  it('a device that goes away for good fails its windows with device-unplugged after the timeout', async () => {
+    const vd = new VirtualDevice({ runtime: rt });
+    const s = await DeviceSession.open({ path: await vd.start(), reconnectTimeoutMs: 1000 });
+    const inflight = [s.infer(windows[0]!), s.infer(windows[1]!), s.infer(windows[2]!)].map((p) => p.catch((e: unknown) => e));
+    const t0 = Date.now();
+    await vd.stop();
+    const results = await Promise.all(inflight);
+    const failed = results.filter((r) => r instanceof ApiError) as ApiError[];
+    expect(failed.length).toBeGreaterThan(0);
+    for (const e of failed) {
+      expect(e.code).toBe('device-unplugged');
+      expect(e.message).toMatch(/has been gone for \d+ s/);
+    }
+    expect(s.stats.windowsLost).toBe(failed.length);
+    expect(s.status).toBe('closed');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await s.close();
+  }, 30_000);
 
   it('names a busy port, a missing port and a silent device', async () => {
     const vd = await startVirtualDevice(['--artifacts', ARTIFACTS]);
