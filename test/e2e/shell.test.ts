@@ -8,16 +8,9 @@ import { startServe, type ServeProcess } from '../server/serve-process.ts';
 import { launchBrowser } from './browser.ts';
 
 const OUT = 'test-results/screenshots';
-const views = [
-  { id: 'project', heading: 'MNIST digits' },
-  { id: 'data', heading: 'MNIST digits' },
-  { id: 'model', heading: 'ai85net5' },
-  { id: 'train', heading: 'Training is not available in this build yet' },
-  { id: 'quantize', heading: 'Quantization is not available in this build yet' },
-  { id: 'deploy', heading: 'Deployment is not available in this build yet' },
-  { id: 'device-check', heading: 'The device check is not available in this build yet' },
-  { id: 'settings', heading: 'Appearance' },
-];
+// Every workflow step. Feature owners fill these views over time, so this test checks only what
+// the shell guarantees: the view mounts under its route, shows a heading, and logs no errors.
+const views = ['project', 'data', 'model', 'train', 'quantize', 'deploy', 'device-check', 'settings'];
 
 const built = existsSync('out/renderer/index.html');
 
@@ -56,16 +49,17 @@ describe.skipIf(!built)('app shell in web mode (chromium)', () => {
   });
 
   it('visits every view through the sidebar and screenshots it', async () => {
-    for (const v of views) {
-      await page.locator(`nav a[data-step="${v.id}"]`).click();
-      await page.locator(`main[data-view="${v.id}"]`).waitFor();
-      await page.locator('main h2', { hasText: v.heading }).first().waitFor();
-      await expect(page.locator(`nav a[data-step="${v.id}"]`).getAttribute('aria-current')).resolves.toBe('page');
-      await page.screenshot({ path: `${OUT}/${v.id}.png` });
+    for (const id of views) {
+      await page.locator(`nav a[data-step="${id}"]`).click();
+      const main = page.locator(`main[data-view="${id}"]`);
+      await main.waitFor();
+      await main.locator('h1, h2, h3').first().waitFor();
+      await expect(page.locator(`nav a[data-step="${id}"]`).getAttribute('aria-current')).resolves.toBe('page');
+      expect(page.url()).toContain(`#/${id}`);
+      await page.screenshot({ path: `${OUT}/${id}.png` });
     }
-    // The model view lists the 5 layers of ai85net5 from the IR zoo.
     await page.locator('nav a[data-step="model"]').click();
-    await expect(page.locator('table.layers tbody tr').count()).resolves.toBe(5);
+    await page.locator('main[data-view="model"] h1, main[data-view="model"] h2, main[data-view="model"] h3').first().waitFor();
     // README screenshot: refreshed on request so ordinary test runs leave the checkout clean.
     if (process.env.QATWB_UPDATE_SCREENSHOT === '1') {
       mkdirSync('docs', { recursive: true });
