@@ -11,7 +11,7 @@ import { createBundle, readBundle, recordStep, sha256File, verifyBundleInputs } 
 import { hostContext, resolveTools, type Located, type ResolvedTools } from './locate.ts';
 import { runBuild } from './steps/build.ts';
 import { readKat, type KatResult } from './steps/console.ts';
-import { crossCheck } from './steps/cross-check.ts';
+import { crossCheckInWorker } from './steps/cross-check.ts';
 import { runFlash } from './steps/flash.ts';
 import { addHarness, defaultHarnessDir, type HarnessResult } from './steps/harness.ts';
 import { readSynthesisRecord, writeSynthesisRecord } from './steps/synthesis-record.ts';
@@ -126,7 +126,7 @@ export async function synthesizeFlow(ctx: FlowContext, req: SynthesizeFlowReques
     signal: ctx.signal, onLine: lineSink(ctx, 'ai8xize', log), onProgress: ctx.onProgress,
   });
   ctx.onProgress?.({ phase: 'cross-check', message: 'Comparing the izer\'s expected output with the simulator' });
-  const cc = await crossCheck({ artifacts, izerExpectedNpy: synth.izerExpectedNpy });
+  const cc = await crossCheckInWorker({ artifacts: { checkpoint: artifacts.checkpoint, yaml: artifacts.yaml, sampleInput: artifacts.sampleInput }, izerExpectedNpy: synth.izerExpectedNpy }, ctx.signal);
   const outputCount = (await npyShape(synth.izerExpectedNpy)).reduce((a, b) => a * b, 1);
   const harness: HarnessResult = req.addHarness === false
     ? { added: false, files: [], note: 'Harness not requested.' }

@@ -76,7 +76,7 @@ describe('toolchain service over RPC', () => {
 
   it('cancelling the job ends the izer and its child', async () => {
     const client = connect();
-    await client.services.toolchain.setSettings(izerSettings({ FAKE_IZER_SLEEP: '30' }));
+    await client.services.toolchain.setSettings(izerSettings({ FAKE_IZER_SLEEP: '29.731' }));
     const ac = new AbortController();
     const t0 = Date.now();
     let sleepersBeforeCancel: string[] = [];
@@ -95,11 +95,11 @@ describe('toolchain service over RPC', () => {
   });
 });
 
-/** PIDs of live `sleep 30` processes (the stand-in izer's child). */
+/** PIDs of live `sleep 29.731` processes (a duration no other test uses) (the stand-in izer's child). */
 function sleepers(): string[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
     try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000030\u0000' && !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000029.731\u0000' && !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
     } catch {
       return false;
     }

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { CrossCheck } from '../../api/toolchain.api.ts';
 import type { Artifacts } from '../artifacts.ts';
+import { ToolchainError } from '../toolchain-error.ts';
 
 export interface CrossCheckInput {
   artifacts: Pick<Artifacts, 'checkpoint' | 'yaml' | 'sampleInput'>;
@@ -67,4 +68,23 @@ export function formatCrossCheck(c: CrossCheck): string[] {
     out.push(`  [${i}] ${String(a).padStart(12)} ${String(b).padStart(12)}${a !== b ? '   <- differs' : ''}`);
   }
   return out;
+}
+
+/** crossCheck in a worker thread (the caller's event loop stays free); cancel terminates it. */
+export async function crossCheckInWorker(input: CrossCheckInput, signal?: AbortSignal): Promise<CrossCheck> {
+  const { startWorker } = await import('../../platform/worker.ts');
+  const worker = startWorker(new URL('./cross-check.worker.ts', import.meta.url), { workerData: input });
+  try {
+    return await new Promise<CrossCheck>((resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(new ToolchainError({ tool: 'cross-check', reason: 'cancelled', message: 'The cross-check was cancelled.', fix: 'Start it again when ready.' })), { once: true });
+      worker.on('message', (m: { type: string; result?: CrossCheck; message?: string }) => {
+        if (m.type === 'done') resolve(m.result!);
+        else reject(new ToolchainError({ tool: 'cross-check', reason: 'bad-input', message: `The cross-check could not read its inputs: ${m.message}`, fix: 'Re-export the artifacts and synthesize again.' }));
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => reject(new Error(`cross-check worker exited (${code}).`)));
+    });
+  } finally {
+    await worker.terminate();
+  }
 }
