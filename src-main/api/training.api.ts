@@ -42,6 +42,8 @@ export const TrainRequest = z.strictObject({
   batchSize: z.number().int().min(1).max(4096).optional(),
   /** Learning rate of the float phase; default chosen by the engine. */
   learningRate: z.number().positive().optional(),
+  /** Conv layers with a bias get BatchNorm in the float phase, folded at QAT start (ai8x Fused*BN*); default false. */
+  batchNorm: z.boolean().optional(),
   /** Weight the loss by inverse class frequency (imbalanced data); default false. */
   classWeights: z.boolean().optional(),
   /** Seed for initialisation and shuffling; default 1. */

@@ -1,12 +1,247 @@
-// The training service: implements api/training.api.ts over the training capability (Node edge; no Electron).
-import type { ServiceImpl } from '../api/contract.ts';
-import type { trainingApi } from '../api/training.api.ts';
+// The training service: implements api/training.api.ts. Runs the engine in its worker, streams
+// progress through ctx.progress, then quantizes (QAT and PTQ), measures float / PTQ INT8 / QAT
+// INT8 accuracy on the same test samples and writes the exports (Node edge; no Electron).
+import { randomUUID } from 'node:crypto';
+import { ApiError, type CallContext, type ServiceImpl } from '../api/contract.ts';
+import type { trainingApi, TrainRequest, TrainResultDto } from '../api/training.api.ts';
 import type { ServiceEnv } from '../services.ts';
+import type { Model, WeightBits } from '../ir/graph.ts';
+import { zoo } from '../ir/zoo.ts';
+import { datasetStore, prepareData, type PreparedData } from '../data/source.ts';
+import { classWeights } from '../data/summary.ts';
+import { quantizeModel } from '../quant/quantize.ts';
+import { postTrainingQuantize } from '../quant/ptq.ts';
+import * as trainer from './trainer.ts';
+import type { EpochRecord, TrainConfig, TrainProgress, TrainResult } from './train-types.ts';
+import { floatAccuracyInWorker, simulatedAccuracyInWorker, toInt8Batch, type AccuracyRow } from './evaluate.ts';
+import { quantizationReport, writeExports } from './export.ts';
+
+// The engine in its worker; until H3's runTrainingInWorker lands, the in-process engine.
+// TODO(#4): import runTrainingInWorker directly once trainer.ts exports it.
+const runTrainingInWorker: typeof trainer.train =
+  (trainer as unknown as { runTrainingInWorker?: typeof trainer.train }).runTrainingInWorker ?? trainer.train;
+
+interface RunRecord {
+  id: string;
+  request: TrainRequest;
+  data: PreparedData;
+  /** The float IR (bits per layer set, no params). */
+  model: Model;
+  result?: TrainResult;
+  dto?: TrainResultDto;
+  epochsDone: number;
+}
+
+const runs = new Map<string, RunRecord>();
+
+/** The built-in network for the data's shape and class count. */
+export function buildModel(req: Pick<TrainRequest, 'model' | 'device' | 'bits' | 'layerBits'>, data: PreparedData): Model {
+  const { dataset } = data;
+  const device = req.device ?? 'MAX78002';
+  const classes = dataset.classNames.length;
+  let model: Model;
+  if (req.model === 'ecgnet') {
+    if (dataset.dims.length !== 1) throw new ApiError('invalid-data', `ecgnet takes 1-D samples (C × L); the data set has ${dataset.channels}×${dataset.dims.join('×')}.`, 'model');
+    model = zoo.ecgnet(device, dataset.dims[0]!, classes);
+    model.layers[0] = { ...model.layers[0]!, inChannels: dataset.channels };
+    model.input = { ...model.input, channels: dataset.channels };
+  } else {
+    if (dataset.dims.length !== 2) throw new ApiError('invalid-data', `${req.model} takes 2-D samples (C × H × W); the data set has ${dataset.channels}×${dataset.dims.join('×')}.`, 'model');
+    model = zoo[req.model](device);
+    model.input = { ...model.input, channels: dataset.channels, dims: [...dataset.dims] };
+    model.layers[0] = { ...model.layers[0]!, inChannels: dataset.channels };
+    const last = model.layers.length - 1;
+    model.layers[last] = { ...model.layers[last]!, outChannels: classes };
+  }
+  model.dataset = dataset.name;
+  const names = new Set(model.layers.map((l) => l.name));
+  for (const name of Object.keys(req.layerBits ?? {})) {
+    if (!names.has(name)) throw new ApiError('bad-request', `layerBits: no layer named "${name}" in ${model.arch} (layers: ${[...names].join(', ')}).`, `layerBits.${name}`);
+  }
+  model.layers = model.layers.map((l) => ({ ...l, weightBits: (req.layerBits?.[l.name] ?? req.bits ?? 8) as WeightBits }));
+  return model;
+}
+
+async function resolveData(req: TrainRequest): Promise<PreparedData> {
+  if ('datasetId' in req.data) {
+    const p = datasetStore.get(req.data.datasetId);
+    if (!p) throw new ApiError('not-found', `No imported data set with id ${req.data.datasetId}; import it first.`, 'data.datasetId');
+    return p;
+  }
+  return prepareData(req.data.source, {
+    ...(req.data.limit ? { limit: req.data.limit } : {}),
+    ...(req.data.split ? { split: req.data.split } : {}),
+  });
+}
+
+/** Defaults for the engine: Adam at 1e-3 with batch 64 (fastest tfjs-wasm batch, training-speed.md), lr × 0.3 at QAT start (ai8x README: keep the lr low in QAT). */
+export function engineConfig(req: TrainRequest, data: PreparedData, epochs: number): TrainConfig {
+  return {
+    epochs,
+    qatStartEpoch: req.qatStart,
+    batchSize: req.batchSize ?? 64,
+    learningRate: req.learningRate ?? 1e-3,
+    lrSchedule: { kind: 'step', milestones: [req.qatStart], gamma: 0.3 },
+    weightBits: req.bits ?? 8,
+    ...(req.layerBits ? { layerBits: req.layerBits } : {}),
+    ...(req.shiftQuantile !== undefined ? { shiftQuantile: req.shiftQuantile } : {}),
+    ...(req.batchNorm ? { batchNorm: true } : {}),
+    ...(req.seed !== undefined ? { seed: req.seed } : {}),
+    ...(req.classWeights ? { classWeights: classWeights(data.dataset.y, data.dataset.classNames.length, data.split.train) } : {}),
+  };
+}
+
+async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, started: number, outDir?: string): Promise<TrainResultDto> {
+  const { request: req, data, model } = run;
+  const { dataset, split } = data;
+  const test = split.test;
+  const opts = { defaultBits: (req.bits ?? 8) as WeightBits, ...(req.layerBits ? { layerBits: req.layerBits } : {}) };
+  const qatRan = req.epochs > req.qatStart || run.epochsDone > req.epochs;
+  const qat = quantizeModel(model, result.floatParams, { ...opts, shiftQuantile: req.shiftQuantile ?? 1 });
+  const floatPhase = result.floatModelParams ?? (qatRan ? undefined : result.floatParams);
+  const ptq = floatPhase ? postTrainingQuantize(model, floatPhase, opts) : undefined;
+
+  ctx.progress({ phase: 'evaluate', fraction: 0, message: `float, PTQ and QAT accuracy on ${test.length} test samples` });
+  const rows: AccuracyRow[] = [];
+  const floatParams = floatPhase ?? result.floatParams;
+  const f = await floatAccuracyInWorker(model, floatParams, dataset, test, {
+    signal: ctx.signal,
+    onProgress: (done, total) => ctx.progress({ phase: 'evaluate', fraction: done / total, message: `float: ${done}/${total} samples` }),
+  });
+  rows.push({ name: 'float', accuracy: f.accuracy, correct: f.correct, total: f.total, via: 'tfjs-float' });
+  const progress = (name: string) => (done: number, total: number) =>
+    ctx.progress({ phase: 'evaluate', fraction: done / total, message: `${name}: ${done}/${total} samples simulated` });
+  const [p, q] = await Promise.all([
+    ptq ? simulatedAccuracyInWorker(ptq.model, dataset, test, { signal: ctx.signal, onProgress: progress('PTQ') }) : undefined,
+    qatRan ? simulatedAccuracyInWorker(qat.model, dataset, test, { signal: ctx.signal, onProgress: progress('QAT') }) : undefined,
+  ]);
+  if (p) rows.push({ name: 'ptq', accuracy: p.accuracy, correct: p.correct, total: p.total, via: 'simulator' });
+  if (q) rows.push({ name: 'qat', accuracy: q.accuracy, correct: q.correct, total: q.total, via: 'simulator' });
+
+  const dto: TrainResultDto = {
+    runId: run.id,
+    floatAccuracy: f.accuracy,
+    ptqAccuracy: p?.accuracy ?? null,
+    qatAccuracy: q?.accuracy ?? null,
+    table: rows,
+    layers: qat.layers.map((l) => ({ name: l.name, bits: l.bits, outputShift: l.outputShift, clippedShare: l.clippedShare })),
+    samplesPerSecond: result.samplesPerSecond,
+    backend: result.backend,
+    epochsDone: run.epochsDone,
+    seconds: (Date.now() - started) / 1000,
+  };
+  const dir = outDir ?? req.outDir;
+  if (dir) {
+    ctx.progress({ phase: 'export', message: `writing exports to ${dir}` });
+    const sampleIndex = test[0]!;
+    const exported = await writeExports(dir, {
+      model: qatRan ? qat.model : (ptq?.model ?? qat.model),
+      floatParams: result.floatParams,
+      sample: toInt8Batch(dataset, [sampleIndex]),
+      epoch: run.epochsDone - 1,
+      quantization: quantizationReport({
+        model: qat.model,
+        policy: {
+          epochs: run.epochsDone,
+          qatStart: req.qatStart,
+          bits: req.bits ?? 8,
+          ...(req.layerBits ? { layerBits: req.layerBits } : {}),
+          shiftQuantile: req.shiftQuantile ?? 1,
+        },
+        accuracy: { float: dto.floatAccuracy, ptq: dto.ptqAccuracy, qat: dto.qatAccuracy, table: rows, testSamples: test.length },
+        layers: qat.layers,
+        ...(ptq ? { ptqLayers: ptq.layers } : {}),
+        history: result.history,
+        sample: { index: sampleIndex, label: dataset.y[sampleIndex]!, className: dataset.classNames[dataset.y[sampleIndex]!]! },
+      }),
+    });
+    dto.outDir = exported.dir;
+    dto.files = exported.files;
+  }
+  run.result = result;
+  run.dto = dto;
+  return dto;
+}
+
+async function train(run: RunRecord, config: TrainConfig, ctx: CallContext): Promise<TrainResult> {
+  const t0 = Date.now();
+  const result = await runTrainingInWorker(run.model, { dataset: run.data.dataset, split: run.data.split }, config, {
+    signal: ctx.signal,
+    onProgress(p: TrainProgress) {
+      ctx.progress({
+        phase: p.phase,
+        fraction: Math.min(1, (p.epoch + p.batch / Math.max(1, p.batches)) / Math.max(1, p.epochs)),
+        message: `epoch ${p.epoch + 1}/${p.epochs} (${p.phase}) batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`,
+        data: { ...p },
+      });
+    },
+    onEpoch(e: EpochRecord) {
+      ctx.progress({
+        phase: e.phase,
+        fraction: Math.min(1, (e.epoch + 1) / Math.max(1, config.epochs)),
+        message: `epoch ${e.epoch + 1}/${config.epochs} (${e.phase}) done: loss ${e.trainLoss.toFixed(4)}, val acc ${finite(e.valAccuracy)?.toFixed(4) ?? '—'}`,
+        data: { epoch: epochDto(e) },
+      });
+    },
+  });
+  ctx.signal.throwIfAborted();
+  if (result.cancelled) throw new ApiError('cancelled', 'Cancelled.');
+  ctx.progress({ phase: 'trained', fraction: 1, message: `trained in ${((Date.now() - t0) / 1000).toFixed(1)} s` });
+  return result;
+}
 
 export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trainingApi> {
   return {
     async ping() {
       return { ok: true as const };
     },
+    async train(req, ctx) {
+      const started = Date.now();
+      if (req.qatStart > req.epochs) throw new ApiError('bad-request', `qatStart ${req.qatStart} is after the last epoch (${req.epochs}).`, 'qatStart');
+      ctx.progress({ phase: 'data', message: 'loading data' });
+      const data = await resolveData(req);
+      const model = buildModel(req, data);
+      const run: RunRecord = { id: randomUUID(), request: req, data, model, epochsDone: 0 };
+      runs.set(run.id, run);
+      const result = await train(run, engineConfig(req, data, req.epochs), ctx);
+      run.epochsDone = req.epochs;
+      return finish(run, result, ctx, started);
+    },
+    async resume(req, ctx) {
+      const started = Date.now();
+      const run = runs.get(req.runId);
+      if (!run?.result) throw new ApiError('not-found', `No finished run ${req.runId} in this session.`, 'runId');
+      const total = run.epochsDone + req.epochs;
+      const result = await train(run, { ...engineConfig(run.request, run.data, total), resumeFrom: run.result.state }, ctx);
+      run.epochsDone = total;
+      return finish(run, result, ctx, started, req.outDir);
+    },
+    async getRun(req) {
+      const run = runs.get(req.runId);
+      if (!run?.dto || !run.result) throw new ApiError('not-found', `No finished run ${req.runId} in this session.`, 'runId');
+      return { result: run.dto, history: historyDto(run.result), request: { ...run.request } };
+    },
+    async listRuns() {
+      return { runs: [...runs.values()].filter((r) => r.dto).reverse().map((r) => r.dto!) };
+    },
   };
+}
+
+const finite = (v: number | undefined): number | undefined => (v !== undefined && Number.isFinite(v) ? v : undefined);
+
+function epochDto(e: EpochRecord) {
+  const trainAccuracy = finite(e.trainAccuracy);
+  const validationAccuracy = finite(e.valAccuracy);
+  return {
+    epoch: e.epoch,
+    phase: e.phase,
+    loss: finite(e.trainLoss) ?? -1,
+    ...(trainAccuracy !== undefined ? { trainAccuracy } : {}),
+    ...(validationAccuracy !== undefined ? { validationAccuracy } : {}),
+    layers: e.ranges.map((l) => ({ ...l }) as Record<string, unknown>),
+  };
+}
+
+function historyDto(result: TrainResult) {
+  return result.history.map(epochDto);
 }

@@ -1,12 +1,134 @@
-// `qatwb train`: placeholder until its capability lands; replaced by the owner.
+// `qatwb train`: float epochs then QAT epochs on a built-in example or a CSV/NPY data set, then the
+// float / PTQ INT8 / QAT INT8 table and the izer-ready exports. Runs the training service in-process
+// (training itself runs in its worker); Ctrl-C cancels.
+import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { optNumber, optString, UsageError, type ParsedArgs } from '../args.ts';
 import type { Command } from '../command.ts';
+import type { TrainRequest } from '../../api/training.api.ts';
+import type { DataSource } from '../../api/data.api.ts';
+import { createTrainingService } from '../../training/training.service.ts';
+
+const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column N|NAME] | --data X.npy --labels Y.npy)
+              --epochs N --qat-start E [--bits 8|4|2|1] [--layer-bits name=b,...] [--shift-quantile Q]
+              [--model ai85net5|ai85netextrasmall|ecgnet] [--limit N] [--test F] [--validation F] [--seed S]
+              [--batch-size B] [--lr R] [--class-weights] [--device MAX78002|MAX78000] [--out DIR] [--json]
+  Prints floatAccuracy, ptqAccuracy, qatAccuracy (fractions), samplesPerSecond and backend; with --out
+  writes checkpoint.pth.tar, network.yaml, sample.input.npy, sample.expected.npy, model.onnx,
+  quantization.json and model.json into DIR.`;
+
+const BITS = [1, 2, 4, 8] as const;
+type Bits = (typeof BITS)[number];
+
+function parseBits(v: number | string, what: string): Bits {
+  const n = Number(v);
+  if (!BITS.includes(n as Bits)) throw new UsageError(`${what} expects 1, 2, 4 or 8, got "${v}".`);
+  return n as Bits;
+}
+
+function dataSource(args: ParsedArgs): DataSource {
+  const example = optString(args, 'example');
+  const data = optString(args, 'data');
+  if (example && data) throw new UsageError('give either --example or --data, not both.');
+  if (example) {
+    if (example !== 'mnist') throw new UsageError(`--example expects "mnist", got "${example}".`);
+    return { kind: 'example', name: 'mnist' };
+  }
+  if (!data) throw new UsageError('--example mnist or --data FILE is required.');
+  const labels = optString(args, 'labels');
+  if (data.toLowerCase().endsWith('.npy')) {
+    if (!labels) throw new UsageError('--data X.npy needs --labels Y.npy.');
+    return { kind: 'npy', xFile: resolve(data), yFile: resolve(labels) };
+  }
+  const lc = optString(args, 'label-column');
+  return {
+    kind: 'csv',
+    file: resolve(data),
+    ...(lc !== undefined ? { labelColumn: /^-?\d+$/.test(lc) ? Number(lc) : lc } : {}),
+  };
+}
+
+export function trainRequest(args: ParsedArgs): TrainRequest {
+  const source = dataSource(args);
+  const epochs = optNumber(args, 'epochs') ?? 2;
+  const qatStart = optNumber(args, 'qat-start') ?? Math.floor(epochs / 2);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs expects a positive integer, got ${epochs}.`);
+  if (!Number.isInteger(qatStart) || qatStart < 0 || qatStart > epochs) throw new UsageError(`--qat-start expects an epoch in 0..${epochs}, got ${qatStart}.`);
+  const layerBits: Record<string, Bits> = {};
+  for (const item of (optString(args, 'layer-bits') ?? '').split(',').filter(Boolean)) {
+    const [name, b] = item.split('=');
+    if (!name || b === undefined) throw new UsageError(`--layer-bits expects name=bits,..., got "${item}".`);
+    layerBits[name.trim()] = parseBits(b.trim(), `--layer-bits ${name}`);
+  }
+  const model = optString(args, 'model') ?? (source.kind === 'example' ? 'ai85net5' : 'ecgnet');
+  if (!['ai85net5', 'ai85netextrasmall', 'ecgnet'].includes(model)) throw new UsageError(`--model expects ai85net5, ai85netextrasmall or ecgnet, got "${model}".`);
+  const device = optString(args, 'device');
+  if (device && device !== 'MAX78002' && device !== 'MAX78000') throw new UsageError(`--device expects MAX78002 or MAX78000, got "${device}".`);
+  const limit = optNumber(args, 'limit');
+  const test = optNumber(args, 'test');
+  const validation = optNumber(args, 'validation');
+  const seed = optNumber(args, 'seed');
+  const bits = optString(args, 'bits');
+  const sq = optNumber(args, 'shift-quantile');
+  const bs = optNumber(args, 'batch-size');
+  const lr = optNumber(args, 'lr');
+  const out = optString(args, 'out');
+  const split = {
+    ...(test !== undefined ? { test } : {}),
+    ...(validation !== undefined ? { validation } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  };
+  return {
+    data: { source, ...(limit !== undefined ? { limit } : {}), ...(Object.keys(split).length ? { split } : {}) },
+    model: model as TrainRequest['model'],
+    ...(device ? { device: device as 'MAX78002' | 'MAX78000' } : {}),
+    epochs,
+    qatStart,
+    ...(bits !== undefined ? { bits: parseBits(bits, '--bits') } : {}),
+    ...(Object.keys(layerBits).length ? { layerBits } : {}),
+    ...(sq !== undefined ? { shiftQuantile: sq } : {}),
+    ...(bs !== undefined ? { batchSize: bs } : {}),
+    ...(lr !== undefined ? { learningRate: lr } : {}),
+    ...(args.options.has('class-weights') ? { classWeights: true } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(out ? { outDir: resolve(out) } : {}),
+  };
+}
+
+const pct = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(2)} %`);
 
 export const command: Command = {
   name: 'train',
-  summary: 'Not available yet.',
-  usage: 'qatwb train',
-  async run(_args, io) {
-    io.err('qatwb train is not available in this build yet.');
-    return 2;
+  summary: 'Train float then QAT, and export the izer-ready files.',
+  usage: USAGE,
+  booleans: ['class-weights'],
+  async run(args, io) {
+    const req = trainRequest(args);
+    const json = args.options.has('json');
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    let lastLine = '';
+    try {
+      const service = createTrainingService({ stateDir: tmpdir(), emit() {} });
+      const result = await service.train(req, {
+        signal: controller.signal,
+        progress(p) {
+          const line = `[${p.phase}] ${p.message ?? ''}`;
+          if (line !== lastLine) io.err(line);
+          lastLine = line;
+        },
+      });
+      if (json) {
+        io.out(JSON.stringify(result));
+      } else {
+        io.out(`float ${pct(result.floatAccuracy)}   PTQ INT8 ${pct(result.ptqAccuracy)}   QAT INT8 ${pct(result.qatAccuracy)}`);
+        io.out(`${result.samplesPerSecond.toFixed(0)} samples/s on ${result.backend}, ${result.seconds.toFixed(1)} s`);
+        if (result.outDir) io.out(`exports in ${result.outDir}: ${result.files?.join(', ')}`);
+      }
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
   },
 };
