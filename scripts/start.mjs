@@ -54,7 +54,7 @@ function forwardSignals(child) {
 
 function startWeb(reason) {
   say(`Web mode (${reason}). Building the user interface...`);
-  const build = run(process.execPath, [bin('vite'), 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'warn']);
+  const build = run(process.execPath, [bin('vite'), 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'error']);
   if (build.status !== 0) process.exit(build.status ?? 1);
   const portIdx = args.indexOf('--port');
   const serveArgs = ['bin/qatwb.mjs', 'serve', '--example', 'mnist'];
@@ -68,7 +68,7 @@ function startWeb(reason) {
 
 function startElectron() {
   say('Building the app (electron-vite build)...');
-  const build = run(process.execPath, [bin('electron-vite'), 'build', '--logLevel', 'warn']);
+  const build = run(process.execPath, [bin('electron-vite'), 'build', '--logLevel', 'error']);
   if (build.status !== 0) process.exit(build.status ?? 1);
   const startedAt = Date.now();
   const child = spawn(electronPath(), ['.', '--example=mnist'], { stdio: 'inherit', cwd: root });
