@@ -1,21 +1,154 @@
-// The project's network. Resolves project.json's `model` reference to the IR (built-in networks
-// come from src-main/ir/zoo.ts, which is pure and safe to import here).
+// The project's network as the model service holds it: loaded from project.json's `model` reference
+// (a built-in network of ir/zoo.ts, sent inline, or a model.json file), planned on the project's
+// device (processors, offsets, memory, rule diagnostics), with per-layer weight bits editable. Bit
+// choices are kept in project.json's `training` section (`config.layerBits`), which training reads.
 import { defineStore } from 'pinia';
-import { computed } from 'vue';
-import type { Model } from '@ir/graph.ts';
+import { computed, ref, shallowRef, watch } from 'vue';
+import type { Model, WeightBits } from '@ir/graph.ts';
+import type { StoredLayer, StoredModel } from '@ir/schema.ts';
+import { serializeModel } from '@ir/schema.ts';
 import { zoo } from '@ir/zoo.ts';
+import type { DiagnosticDto, PlanDto } from '../../src-main/api/model.api.ts';
+import { api } from '../api/client.ts';
 import { useProjectStore } from './project.ts';
+import { useTrainingStore } from './training.ts';
+
+export type { DiagnosticDto, PlanDto };
+export type LayerPlan = PlanDto['layers'][number];
+
+interface TrainingSection { config?: { layerBits?: Record<string, WeightBits> } & Record<string, unknown> }
 
 export const useModelStore = defineStore('model', () => {
   const project = useProjectStore();
-  const ref = computed(() => project.current?.doc.model ?? null);
+  const ref_ = computed(() => project.current?.doc.model ?? null);
+  /** The zoo network as the IR builds it (no server round trip): what the shell shows before loading. */
   const model = computed<Model | null>(() => {
-    const r = ref.value;
+    const r = ref_.value;
     if (!r || r.kind !== 'zoo') return null;
     const make = (zoo as Record<string, ((device?: Model['device']) => Model) | undefined>)[r.arch];
     return make ? make(project.current?.doc.device) : null;
   });
-  async function hydrate(): Promise<void> {}
+
+  const modelId = ref<string | null>(null);
+  /** The model the service holds (bits applied); parameters stay on the service side. */
+  const stored = shallowRef<StoredModel | null>(null);
+  const plan = shallowRef<PlanDto | null>(null);
+  const diagnostics = shallowRef<DiagnosticDto[]>([]);
+  const busy = ref(false);
+  const error = ref<string | null>(null);
+  /** Time of the last plan round trip, ms (shown, and read by the UI bench). */
+  const planMs = ref<number | null>(null);
+
+  const layers = computed<StoredLayer[]>(() => stored.value?.layers ?? []);
+  /** Every error and warning of validation and planning, deduplicated, errors first. */
+  const allDiagnostics = computed<DiagnosticDto[]>(() => {
+    const seen = new Set<string>();
+    const out: DiagnosticDto[] = [];
+    for (const d of [...(plan.value?.errors ?? []), ...diagnostics.value, ...(plan.value?.warnings ?? [])]) {
+      const key = `${d.rule}|${d.layer}|${d.message}`;
+      if (!seen.has(key)) { seen.add(key); out.push(d); }
+    }
+    return out.sort((a, b) => (a.severity === b.severity ? a.layer - b.layer : a.severity === 'error' ? -1 : 1));
+  });
+  const diagnosticsByLayer = computed(() => {
+    const map = new Map<number, DiagnosticDto[]>();
+    for (const d of allDiagnostics.value) map.set(d.layer, [...(map.get(d.layer) ?? []), d]);
+    return map;
+  });
+
+  function savedBits(): Record<string, WeightBits> {
+    const s = project.current?.doc.sections['training'] as TrainingSection | undefined;
+    return { ...(s?.config?.layerBits ?? {}) };
+  }
+
+  async function run<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    busy.value = true;
+    error.value = null;
+    try {
+      return await fn();
+    } catch (e) {
+      error.value = (e as Error).message;
+      return undefined;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  /** Loads the project's network into the model service, applies the saved bits, and plans it. */
+  async function load(): Promise<void> {
+    const r = ref_.value;
+    modelId.value = null;
+    stored.value = null;
+    plan.value = null;
+    diagnostics.value = [];
+    if (!r) return;
+    await run(async () => {
+      const t0 = performance.now();
+      let opened: Awaited<ReturnType<typeof api.model.load>>;
+      if (r.kind === 'zoo') {
+        if (!model.value) throw new Error(`The built-in network "${r.arch}" does not exist; choose ai85net5, ai85netextrasmall or ecgnet.`);
+        opened = await api.model.load({ model: serializeModel(model.value) as unknown as Parameters<typeof api.model.load>[0]['model'] });
+      } else {
+        const path = /^([a-zA-Z]:)?[\\/]/.test(r.path) ? r.path : `${project.current!.path.replace(/[\\/]+$/, '')}/${r.path}`;
+        opened = await api.model.load({ path });
+      }
+      modelId.value = opened.modelId;
+      diagnostics.value = opened.diagnostics;
+      const names = new Set(opened.model.layers.map((l) => l.name));
+      const bits = Object.fromEntries(Object.entries(savedBits()).filter(([n]) => names.has(n)));
+      if (Object.keys(bits).length) {
+        const res = await api.model.setLayerBits({ modelId: opened.modelId, bits });
+        stored.value = res.model as unknown as StoredModel;
+        plan.value = res.plan;
+      } else {
+        stored.value = opened.model as unknown as StoredModel;
+        plan.value = await api.model.plan({ modelId: opened.modelId });
+      }
+      planMs.value = performance.now() - t0;
+    });
+  }
+
+  /** Changes layers' weight bits: re-plans through the service and records the choice in the project. */
+  async function setBits(bits: Record<string, WeightBits>): Promise<void> {
+    const id = modelId.value;
+    if (!id) return;
+    await run(async () => {
+      const t0 = performance.now();
+      const res = await api.model.setLayerBits({ modelId: id, bits });
+      stored.value = res.model as unknown as StoredModel;
+      plan.value = res.plan;
+      diagnostics.value = (await api.model.validate({ modelId: id })).diagnostics;
+      planMs.value = performance.now() - t0;
+      if (project.isOpen) {
+        const section = (project.current!.doc.sections['training'] ?? {}) as TrainingSection;
+        const layerBits = { ...(section.config?.layerBits ?? {}), ...bits };
+        await api.project.update({ section: { key: 'training', value: { ...section, config: { ...(section.config ?? {}), layerBits } } } });
+        // The Train step's form holds its own copy of the config; keep it in step.
+        const training = useTrainingStore() as unknown as { config?: { layerBits?: Record<string, WeightBits> } };
+        if (training.config?.layerBits) Object.assign(training.config.layerBits, bits);
+      }
+    });
+  }
+
+  /** Sets every weighted layer to the same bit width. */
+  const setAllBits = (bits: WeightBits) =>
+    setBits(Object.fromEntries(layers.value.filter((l) => plan.value?.layers[layers.value.indexOf(l)]?.weightBytes).map((l) => [l.name, bits])));
+
+  // Reload when the project or its network reference or device changes.
+  watch(
+    () => [project.current?.path, JSON.stringify(ref_.value), project.current?.doc.device] as const,
+    (now, before) => {
+      if (!before || now.some((v, i) => v !== before[i])) void load();
+    },
+  );
+
+  async function hydrate(): Promise<void> {
+    if (ref_.value) await load();
+  }
   function dispose(): void {}
-  return { ref, model, hydrate, dispose };
+
+  return {
+    ref: ref_, model, modelId, stored, plan, diagnostics, allDiagnostics, diagnosticsByLayer, layers, busy, error, planMs,
+    load, setBits, setAllBits, hydrate, dispose,
+  };
 });

@@ -1,0 +1,102 @@
+// Browser test of the Model view in web mode: a real `qatwb serve`, headless chromium. Opens the
+// MNIST example, sees ai85net5 as a 5-node graph, changes a layer's weight bits on its node and sees
+// the weight-memory total follow (re-planned by the model service), sees the data memory map, and
+// checks the choice lands in project.json's training section. Screenshots under test-results/.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { startServe, type ServeProcess } from '../server/serve-process.ts';
+import { launchBrowser } from './browser.ts';
+
+const OUT = 'test-results/screenshots';
+const built = existsSync('out/renderer/index.html');
+const bytes = (s: string | null) => Number((s ?? '').replace(/[^0-9]/g, ''));
+
+describe.skipIf(!built)('Model view in web mode (chromium)', () => {
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    serve = await startServe();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    await page.goto(serve.url);
+    await page.getByTestId('open-example').click();
+    await page.getByTestId('header-project').filter({ hasText: 'MNIST digits' }).waitFor();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+  });
+
+  it('shows ai85net5 as a graph of 5 layer nodes with processors, shapes and weight memory', async () => {
+    await page.locator('nav a[data-step="model"]').click();
+    await page.getByTestId('layer-node').nth(4).waitFor();
+    expect(await page.getByTestId('layer-node').count()).toBe(5);
+    const names = await page.getByTestId('layer-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-layer')));
+    expect(names).toEqual(['conv1', 'conv2', 'conv3', 'conv4', 'fc']);
+    const conv2 = page.locator('[data-testid="layer-node"][data-layer="conv2"]');
+    await expect(conv2.textContent()).resolves.toContain('60 → 60');
+    await expect(conv2.textContent()).resolves.toContain('60×28×28 → 60×16×16');
+    // 60 input channels → 60 processors, 3×3×60×60 8-bit weights = 32,400 bytes.
+    await expect(conv2.textContent()).resolves.toMatch(/proc\s*60/);
+    await expect(conv2.textContent()).resolves.toContain('32,400 B');
+    await expect(page.getByTestId('rule-ok').textContent()).resolves.toContain('fits the MAX78002');
+    await page.waitForFunction(() => performance.getEntriesByName('qatwb:graph-render').length > 0);
+    await page.screenshot({ path: `${OUT}/model-graph.png`, fullPage: true });
+  });
+
+  it('changes a layer to 2-bit on its node and the weight-memory total follows', async () => {
+    const total = page.getByTestId('weight-total');
+    const before = bytes(await total.textContent());
+    expect(before).toBeGreaterThan(60_000);
+    await page.locator('[data-testid="layer-node"][data-layer="conv2"] [data-testid="node-bits"]').selectOption('2');
+    // conv2's 32,400 bytes at 8 bits become 8,100 at 2 bits.
+    await page.waitForFunction((b) => Number(document.querySelector('[data-testid="weight-total"]')?.textContent?.replace(/[^0-9]/g, '')) !== b, before);
+    expect(bytes(await total.textContent())).toBe(before - 32_400 + 8_100);
+    await expect(page.locator('[data-testid="layer-node"][data-layer="conv2"]').textContent()).resolves.toContain('8,100 B');
+    // The choice is kept in the project (training reads layerBits from there): it survives a reload.
+    await page.reload();
+    await page.locator('[data-testid="layer-node"][data-layer="conv2"] [data-testid="node-bits"]').waitFor();
+    await expect(page.locator('[data-testid="layer-node"][data-layer="conv2"] [data-testid="node-bits"]').inputValue()).resolves.toBe('2');
+    expect(bytes(await total.textContent())).toBe(before - 32_400 + 8_100);
+    await page.getByTestId('all-bits-8').click();
+    await page.waitForFunction((b) => Number(document.querySelector('[data-testid="weight-total"]')?.textContent?.replace(/[^0-9]/g, '')) === b, before);
+  });
+
+  it('edits bits from the side panel with the keyboard', async () => {
+    await page.getByTestId('layer-select').selectOption({ label: '4 · fc' });
+    const before = bytes(await page.getByTestId('weight-total').textContent());
+    await page.getByTestId('panel-bits-4').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((b) => Number(document.querySelector('[data-testid="weight-total"]')?.textContent?.replace(/[^0-9]/g, '')) < b, before);
+    // fc: 12×4×4 = 192 inputs × 10 outputs; 1,920 bytes at 8 bits, 960 at 4 bits.
+    expect(bytes(await page.getByTestId('weight-total').textContent())).toBe(before - 960);
+  });
+
+  it('shows the data memory map with each layer in and out of the ping-pong halves', async () => {
+    const map = page.getByTestId('memory-map');
+    await map.scrollIntoViewIfNeeded();
+    for (const name of ['conv1', 'conv2', 'conv3', 'conv4', 'fc']) await expect(map.getByTestId(`memrow-${name}`).count()).resolves.toBe(1);
+    await expect(map.textContent()).resolves.toContain('no overlap, no overflow');
+    await expect(map.textContent()).resolves.toContain('0xa000');
+    await map.screenshot({ path: `${OUT}/model-memory-map.png` });
+    await page.getByTestId('weight-memory').screenshot({ path: `${OUT}/model-weight-memory.png` });
+  });
+
+  it('renders in the dark theme', async () => {
+    await page.getByTestId('theme-toggle').click();
+    await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('dark');
+    await page.screenshot({ path: `${OUT}/model-graph-dark.png`, fullPage: true });
+    await page.getByTestId('theme-toggle').click();
+  });
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
