@@ -10,6 +10,8 @@ import { memoryTransport } from '../rpc/memory-transport.ts';
 import { createModelService } from './model.service.ts';
 import { readNpy, writeNpy } from '../formats/npy.ts';
 import { readNetworkYaml } from '../formats/network-yaml.ts';
+import { serializeModel } from '../ir/schema.ts';
+import { ecgNet } from '../ir/zoo.ts';
 
 const DIR = '/work/shared/conformance/mnist-qat8';
 
@@ -70,5 +72,16 @@ describe.skipIf(!existsSync(DIR))('model service', () => {
     const wrong = join(stateDir, 'wrong.npy');
     writeFileSync(wrong, writeNpy({ dtype: 'int64', shape: [1, 28, 27], data: new BigInt64Array(756) }));
     await expect(services.model.simulate({ modelId: opened.modelId, inputPath: wrong })).rejects.toMatchObject({ code: 'invalid-data', field: 'shape' });
+  });
+
+  it('loads an IR model inline and re-plans after setLayerBits', async () => {
+    const { services } = connect();
+    const opened = await services.model.load({ model: serializeModel(ecgNet()) as never });
+    const before = await services.model.plan({ modelId: opened.modelId });
+    expect(before.weightMemoryBytes).toBe(80 + 2560 + 6144 + 12288 + 2560);
+    const res = await services.model.setLayerBits({ modelId: opened.modelId, bits: { conv2: 4, conv3: 2 } });
+    expect(res.plan.weightMemoryBytes).toBe(17744);
+    expect(res.model.layers.map((l) => (l as { weightBits?: number }).weightBits)).toEqual([8, 4, 2, 8, 8]);
+    await expect(services.model.setLayerBits({ modelId: opened.modelId, bits: { nope: 4 } })).rejects.toMatchObject({ code: 'bad-request', field: 'bits.nope' });
   });
 });
