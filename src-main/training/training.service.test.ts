@@ -1,0 +1,60 @@
+// The training service over the in-memory RPC: a small real training run (MNIST subset), progress,
+// cancel, getRun/listRuns, resume, and request validation.
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { createRpcServer } from '../rpc/serve.ts';
+import { createRpcClient } from '../rpc/client.ts';
+import { memoryTransport } from '../rpc/memory-transport.ts';
+import { createTrainingService } from './training.service.ts';
+import type { Progress } from '../api/contract.ts';
+
+function client() {
+  const server = createRpcServer({ training: createTrainingService({ stateDir: tmpdir(), emit() {} }) });
+  return createRpcClient(memoryTransport(server)).services.training;
+}
+
+const small = { data: { source: { kind: 'example' as const, name: 'mnist' as const }, limit: 400, split: { test: 60, validation: 0 } }, model: 'ai85netextrasmall' as const };
+
+describe('training service', () => {
+  it('trains float then QAT, reports float / PTQ / QAT on the same test set, streams progress, resumes', async () => {
+    const training = client();
+    const seen: Progress[] = [];
+    const r = await training.train({ ...small, epochs: 3, qatStart: 2, bits: 8, batchSize: 8 }, { onProgress: (p) => seen.push(p) });
+    expect(r.table.map((row) => row.name)).toEqual(['float', 'ptq', 'qat']);
+    expect(r.table.every((row) => row.total === r.table[0]!.total)).toBe(true);
+    expect(r.table[0]!.total).toBeGreaterThan(50);
+    for (const a of [r.floatAccuracy, r.ptqAccuracy!, r.qatAccuracy!]) expect(a).toBeGreaterThan(0.2); // chance is 0.1
+    expect(r.samplesPerSecond).toBeGreaterThan(0);
+    expect(r.backend).toMatch(/wasm|tensorflow/);
+    expect(r.layers.map((l) => l.bits)).toEqual([8, 8, 8, 8]);
+    expect(new Set(seen.map((p) => p.phase))).toContain('evaluate');
+    expect(seen.some((p) => p.phase === 'float' || p.phase === 'qat')).toBe(true);
+
+    const got = await training.getRun({ runId: r.runId });
+    expect(got.result.qatAccuracy).toBe(r.qatAccuracy);
+    expect(got.history.length).toBe(3);
+    expect(got.history.map((e) => e.phase)).toEqual(['float', 'float', 'qat']);
+    expect((await training.listRuns({})).runs[0]!.runId).toBe(r.runId);
+
+    const more = await training.resume({ runId: r.runId, epochs: 1 });
+    expect(more.epochsDone).toBe(4);
+    expect((await training.getRun({ runId: r.runId })).history.length).toBe(4);
+  });
+
+  it('cancels a running job through the RPC signal, and rejects bad requests by field', async () => {
+    const training = client();
+    const controller = new AbortController();
+    const job = training.train({ ...small, epochs: 20, qatStart: 10 }, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === 'float') controller.abort();
+      },
+    });
+    await expect(job).rejects.toMatchObject({ code: 'cancelled' });
+    await expect(training.train({ ...small, epochs: 2, qatStart: 1, bits: 3 as never })).rejects.toMatchObject({ code: 'bad-request', field: 'bits' });
+    await expect(training.train({ ...small, epochs: 2, qatStart: 5 })).rejects.toMatchObject({ code: 'bad-request', field: 'qatStart' });
+    await expect(training.train({ ...small, epochs: 2, qatStart: 1, layerBits: { nope: 4 } })).rejects.toMatchObject({ code: 'bad-request', field: 'layerBits.nope' });
+    await expect(training.train({ ...small, model: 'ecgnet', epochs: 2, qatStart: 1 })).rejects.toMatchObject({ code: 'invalid-data' });
+    await expect(training.getRun({ runId: 'nope' })).rejects.toMatchObject({ code: 'not-found' });
+  });
+});
