@@ -162,6 +162,11 @@ export async function replayBundle(ctx: FlowContext, bundleDir: string, outDir: 
   const m = await readBundle(bundleDir);
   const artifacts = await verifyBundleInputs(bundleDir, m);
   const r = await synthesizeFlow(ctx, { artifactsDir: artifacts.dir, outDir, prefix: m.prefix, izerExtraArgs: m.izerExtraArgs }, artifacts);
+  // A different izer may legitimately give other code; say so next to the comparison.
+  const izerDir = tools(ctx).izerDir;
+  const izerNow = izerDir ? gitCommit(izerDir.path) ?? `not a git checkout (${izerDir.path})` : undefined;
+  const izerThen = m.tools['ai8x-synthesis'];
+  if (izerThen && izerNow !== izerThen) r.warnings.push(`The bundle was made with ai8x-synthesis ${izerThen}; this replay used ${izerNow ?? 'an unknown version'}.`);
   const { IZER_EXPECTED_NAME } = await import('./steps/synthesize.ts');
   const now = await sha256File(join(r.projectDir, `${IZER_EXPECTED_NAME}.npy`));
   return {
