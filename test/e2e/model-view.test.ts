@@ -3,14 +3,37 @@
 // the weight-memory total follow (re-planned by the model service), sees the data memory map, and
 // checks the choice lands in project.json's training section. Screenshots under test-results/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
 import type { Browser, Page } from 'playwright-core';
+import { zoo } from '../../src-main/ir/zoo.ts';
+import { serializeModel } from '../../src-main/ir/schema.ts';
+import { planModel } from '../../src-main/planner/plan.ts';
+import { createRpcClient } from '../../src-main/rpc/client.ts';
+import { socketTransport, type SocketLike } from '../../src-renderer/api/socket-transport.ts';
 import { startServe, type ServeProcess } from '../server/serve-process.ts';
 import { launchBrowser } from './browser.ts';
 
 const OUT = 'test-results/screenshots';
 const built = existsSync('out/renderer/index.html');
 const bytes = (s: string | null) => Number((s ?? '').replace(/[^0-9]/g, ''));
+
+/** A project whose model.json places conv2 on 32 processors although it reads 60 channels. */
+function brokenProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'qatwb-broken-'));
+  mkdirSync(join(dir, 'artifacts'));
+  const planned = planModel(zoo.ai85net5('MAX78002')).model;
+  planned.layers[1]!.placement = { ...planned.layers[1]!.placement!, processors: '0x00000000ffffffff' };
+  writeFileSync(join(dir, 'artifacts', 'model.json'), JSON.stringify(serializeModel(planned)));
+  const now = new Date().toISOString();
+  writeFileSync(join(dir, 'project.json'), JSON.stringify({
+    schemaVersion: 1, name: 'Broken placement', device: 'MAX78002', data: null,
+    model: { kind: 'file', path: 'artifacts/model.json' }, createdAt: now, updatedAt: now, sections: {},
+  }));
+  return dir;
+}
 
 describe.skipIf(!built)('Model view in web mode (chromium)', () => {
   let serve: ServeProcess;
@@ -87,6 +110,25 @@ describe.skipIf(!built)('Model view in web mode (chromium)', () => {
     await expect(map.textContent()).resolves.toContain('0xa000');
     await map.screenshot({ path: `${OUT}/model-memory-map.png` });
     await page.getByTestId('weight-memory').screenshot({ path: `${OUT}/model-weight-memory.png` });
+  });
+
+  it('marks a rule violation on its node, with the fix, and counts it in the header', async () => {
+    const dir = brokenProject();
+    const client = createRpcClient(socketTransport(() => new WebSocket(`ws://127.0.0.1:${serve.port}/rpc?token=${serve.token}`, { origin: serve.origin }) as unknown as SocketLike));
+    try {
+      await client.services.project.open({ path: dir });
+    } finally {
+      client.dispose();
+    }
+    await page.getByTestId('header-project').filter({ hasText: 'Broken placement' }).waitFor();
+    const conv2 = page.locator('[data-testid="layer-node"][data-layer="conv2"]');
+    await conv2.and(page.locator('.error')).waitFor();
+    await expect(conv2.textContent()).resolves.toContain('Fix: Set processors: 0x0fffffffffffffff');
+    expect(await page.locator('[data-testid="layer-node"].error').count()).toBe(1);
+    await expect(page.getByTestId('rule-errors').textContent()).resolves.toMatch(/1 rule error/);
+    await page.getByTestId('rule-errors').click();
+    await expect(page.getByTestId('layer-diagnostic').first().textContent()).resolves.toContain('processors-count');
+    await page.screenshot({ path: `${OUT}/model-rule-error.png` });
   });
 
   it('renders in the dark theme', async () => {
