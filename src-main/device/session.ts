@@ -55,6 +55,8 @@ interface Pending {
   reject(e: Error): void;
   /** For INPUT: the window's CRC the RESULT must echo. */
   inputCrc?: number;
+  /** (Re)starts the reply timer. */
+  arm?: () => void;
 }
 
 export interface InferResult {
@@ -153,7 +155,7 @@ export class DeviceSession {
   async close(): Promise<void> {
     this.closedByUser = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.failAll(new ApiError('cancelled', 'The device session was closed.'));
+    this.failAll(new ApiError('cancelled', 'The device session was closed.'), false);
     const link = this.link;
     this.link = null;
     await link?.close();
@@ -174,7 +176,6 @@ export class DeviceSession {
 
   private async requestHello(timeoutMs: number): Promise<P.Hello> {
     const seq = this.takeSeq();
-    const saved = this.retries;
     try {
       const { frame } = await this.request(P.MsgType.HELLO_REQ, seq, new Uint8Array(0), P.MsgType.HELLO, undefined, timeoutMs, 1);
       const h = P.decodeHello(frame.payload);
@@ -187,8 +188,6 @@ export class DeviceSession {
         throw new ApiError('device-silent', `Nothing answered on ${this.opts.path} within ${timeoutMs} ms (no HELLO). Is the QAT Workbench firmware flashed and running, is the baud rate ${this.baud}, and is this the board's UART (not the debug port)?`, 'path');
       }
       throw error;
-    } finally {
-      void saved;
     }
   }
 
@@ -225,7 +224,7 @@ export class DeviceSession {
           arm();
         }, ms);
       };
-      (p as Pending & { arm?: () => void }).arm = arm;
+      p.arm = arm;
       this.pending.set(seq, p);
       this.write(bytes);
       arm();
@@ -245,7 +244,7 @@ export class DeviceSession {
       if (p) {
         p.tries++;
         this.write(p.bytes);
-        (p as Pending & { arm?: () => void }).arm?.();
+        p.arm?.();
       }
       return;
     }
@@ -328,7 +327,7 @@ export class DeviceSession {
         // Everything that was in flight is sent again under its own seq.
         for (const p of this.pending.values()) {
           this.write(p.bytes);
-          (p as Pending & { arm?: () => void }).arm?.();
+          p.arm?.();
         }
       } catch (error) {
         const waited = Date.now() - this.unpluggedAt;
@@ -346,10 +345,11 @@ export class DeviceSession {
     }, 200);
   }
 
-  private failAll(e: Error): void {
+  /** Rejects everything in flight; windows count as lost unless we closed the session ourselves. */
+  private failAll(e: Error, lost = true): void {
     for (const p of this.pending.values()) {
       if (p.timer) clearTimeout(p.timer);
-      if (p.type === P.MsgType.INPUT) this.stats.windowsLost++;
+      if (lost && p.type === P.MsgType.INPUT) this.stats.windowsLost++;
       p.reject(e);
     }
     this.pending.clear();
