@@ -197,7 +197,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
           if ((opts.okExitCodes ?? [0]).includes(exitCode) && code !== null) {
             return resolve({ exitCode, lines, durationMs, command });
           }
-          reject(new ToolchainError(diagnoseFailure(opts.tool, lines, code)));
+          reject(new ToolchainError(diagnoseFailure(opts.tool, lines, exitCode)));
         }),
       );
     });
