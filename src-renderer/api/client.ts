@@ -47,3 +47,5 @@ export const onEvent: RpcClient['on'] = (service, event, listener) => rpc.on(ser
 /** Which host runs the services, and the connection state (always 'open' on desktop). */
 export const host: HostKind = connection.host;
 export const connectionState: Readonly<Ref<ConnectionState>> = connection.state;
+/** Web mode: whether this tab has a token at all (else every connection is refused). */
+export const hasToken: boolean = connection.host === 'desktop' || !!sessionStorage.getItem(TOKEN_KEY);

@@ -101,6 +101,16 @@ describe.skipIf(!built)('app shell in web mode (chromium)', () => {
     await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('light');
   });
 
+  it('tells a page without the token how to get in', async () => {
+    const stranger = await browser.newPage();
+    try {
+      await stranger.goto(`${serve.origin}/#/project`);
+      await expect(stranger.getByTestId('connection-banner').textContent()).resolves.toContain('no access token');
+    } finally {
+      await stranger.close();
+    }
+  });
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([]);
   });
