@@ -50,6 +50,8 @@ export const WindowEvent = z.object({
   /** Host processing time for the window, ms. */
   hostMs: z.number(),
   disagrees: z.boolean(),
+  /** Output vectors of this window on the float scale (value · 2^scaleExp), for the live view. */
+  outputs: z.object({ device: z.array(z.number()), simulator: z.array(z.number()), float: z.array(z.number()).nullable() }).optional(),
 });
 
 /** Rolling figures attached to each window event and to job progress. */

@@ -140,8 +140,10 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
     let floatClass: number | null = null;
     let cosineFloat: number | null = null;
     let maxAbsErrorFloat: number | null = null;
+    let floatOut: ArrayLike<number> | null = null;
     if (o.float && vsFloat) {
       const f = await o.float.run(window);
+      floatOut = f;
       const c = vsFloat.add(f, y);
       floatClass = c.refClass;
       cosineFloat = c.cosine;
@@ -166,7 +168,9 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
       divergences.push(await findDivergence(session, rt, index, seq, window));
     }
     const f = vsFloat?.summary();
-    o.onWindow?.(rec, {
+    // The three output vectors (float scale) go to the live view only, not into the stored rows.
+    const vectors = { device: Array.from(y), simulator: Array.from(sim, (v) => v * scale), float: floatOut ? Array.from(floatOut) : null };
+    o.onWindow?.({ ...rec, outputs: vectors } as WindowRecord, {
       windows: perWindow.length, bitExactRate: bitExact / perWindow.length,
       top1AgreementFloat: f?.top1Agreement ?? null, cosineMean: f?.cosineMean ?? null, sqnrDb: f?.sqnrDb ?? null,
     });
