@@ -1,7 +1,9 @@
 // The two commands end to end as a user runs them: `qatwb virtual-device` in one process and
 // `qatwb check --json` in another, on a real pty; plus the Linux permission diagnostic.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +37,32 @@ describe('qatwb check --json against qatwb virtual-device', () => {
       await vd.stop();
     }
   }, 60_000);
+
+  it('with trained artifacts from qatwb train: the float column from its model.onnx', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qatwb-trained-'));
+    try {
+      await run(process.execPath, [CLI, 'train', '--example', 'mnist', '--model', 'ai85netextrasmall', '--epochs', '2', '--qat-start', '1', '--limit', '1500', '--out', out, '--json'], { maxBuffer: 64 << 20 });
+      expect(existsSync(join(out, 'model.onnx'))).toBe(true);
+      const vd = await startVirtualDevice(['--artifacts', out]);
+      try {
+        const { stdout } = await run(process.execPath, [CLI, 'check', '--port', vd.path, '--artifacts', out, '--source', 'mnist', '--windows', '300', '--json']);
+        const r = JSON.parse(stdout) as { bitExactRate: number; top1AgreementFloat: number; sqnrDb: number; l2r: number; cosineMean: number; float: { present: boolean }; rows: { name: string; accuracy: number }[]; device: { modelHashMatches: boolean } };
+        expect(r.float.present).toBe(true);
+        expect(r.bitExactRate).toBe(1);
+        expect(r.device.modelHashMatches).toBe(true);
+        // Device INT8 vs the float model on one scale: close, but not identical (quantization).
+        expect(r.top1AgreementFloat).toBeGreaterThan(0.8);
+        expect(r.cosineMean).toBeGreaterThan(0.98);
+        expect(r.sqnrDb).toBeGreaterThan(15);
+        expect(r.l2r).toBeLessThan(0.2);
+        expect(r.rows.map((x) => x.name)).toEqual(['device vs labels', 'float vs labels', 'device vs float']);
+      } finally {
+        await vd.stop();
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('exits 1 with a clear message for a silent device', async () => {
     const pair = await createPtyPair();
