@@ -92,3 +92,21 @@ export function simulateBatch(
   }
   return { outputs, count, outputSize: outSize };
 }
+
+export interface Simulator {
+  /** Runs one input; the result's arrays are copies (safe to keep). */
+  run(input: Int32Array | Int8Array, opts?: { allLayers?: boolean }): SimResult;
+  inputSize: number;
+}
+
+/** Compiles once for many single inputs (e.g. a live check, window by window). */
+export function createSimulator(model: Model, opts: { engine?: SimOptions['engine'] } = {}): Simulator {
+  const prog = prepare(model, opts.engine);
+  return {
+    inputSize: prog.inputSize,
+    run(input, o = {}) {
+      run(prog, toInt32Input(input));
+      return result(prog, o.allLayers ?? false);
+    },
+  };
+}

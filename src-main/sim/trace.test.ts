@@ -27,3 +27,16 @@ describe('firstDivergence', () => {
     expect(d.expected).not.toBe(d.actual);
   });
 });
+
+describe('createSimulator', () => {
+  it('reuses one compiled program for many inputs with the same results as simulate()', async () => {
+    const { createSimulator } = await import('./simulate.ts');
+    const m = withParams(ai85netExtraSmall(), 5);
+    const sim = createSimulator(m);
+    for (let k = 0; k < 3; k++) {
+      const x = Int32Array.from({ length: 784 }, (_, i) => ((i * (k + 3) * 31) % 256) - 128);
+      expect(Array.from(sim.run(x).output)).toEqual(Array.from(simulate(m, x, { engine: 'js' }).output));
+    }
+    expect(() => sim.run(new Int32Array(10))).toThrow(/784/);
+  });
+});
