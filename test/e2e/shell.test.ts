@@ -14,6 +14,13 @@ const views = ['project', 'data', 'model', 'train', 'quantize', 'deploy', 'devic
 
 const built = existsSync('out/renderer/index.html');
 
+/** Lets a view finish its own loading (spinners, aria-busy) before a screenshot; never fails. */
+async function settle(page: Page): Promise<void> {
+  await page
+    .waitForFunction(() => !document.querySelector('main [aria-busy="true"], main .spinner'), null, { timeout: 5000 })
+    .catch(() => undefined);
+}
+
 describe.skipIf(!built)('app shell in web mode (chromium)', () => {
   let serve: ServeProcess;
   let browser: Browser;
@@ -56,12 +63,14 @@ describe.skipIf(!built)('app shell in web mode (chromium)', () => {
       await main.locator('h1, h2, h3').first().waitFor();
       await expect(page.locator(`nav a[data-step="${id}"]`).getAttribute('aria-current')).resolves.toBe('page');
       expect(page.url()).toContain(`#/${id}`);
+      await settle(page);
       await page.screenshot({ path: `${OUT}/${id}.png` });
     }
     await page.locator('nav a[data-step="model"]').click();
     await page.locator('main[data-view="model"] h1, main[data-view="model"] h2, main[data-view="model"] h3').first().waitFor();
     // README screenshot: refreshed on request so ordinary test runs leave the checkout clean.
     if (process.env.QATWB_UPDATE_SCREENSHOT === '1') {
+      await settle(page);
       mkdirSync('docs', { recursive: true });
       await page.screenshot({ path: 'docs/screenshot.png' });
     }
