@@ -124,6 +124,14 @@ describe('writeNetworkYaml', () => {
     expect(config.layers[1]!.pool).toEqual({ kind: 'max', size: [4, 1], stride: [4, 1] });
   });
 
+  it('writes an extra shift as the whole shift the izer will use instead of the checkpoint value', () => {
+    const m = planModel(ecgNet()).model;
+    m.layers[1] = { ...m.layers[1]!, outputShift: -2, extraShift: 3 };
+    const { config } = readNetworkYaml(writeNetworkYaml(m));
+    expect(config.layers[1]!.outputShift).toBe(1);
+    expect(config.layers[0]!.outputShift).toBeUndefined();
+  });
+
   it('refuses a model without placement', () => {
     expect(() => writeNetworkYaml(ecgNet())).toThrow(/no placement; plan the model/);
   });

@@ -311,7 +311,9 @@ export function writeNetworkYaml(model: Model): string {
     }
     kv.push(['activate', l.activation === 'relu' ? 'ReLU' : l.activation === 'abs' ? 'Abs' : 'None']);
     if (l.op !== 'passthrough' && !['add', 'sub', 'or', 'xor'].includes(l.op)) kv.push(['quantization', l.weightBits]);
-    if (l.extraShift) kv.push(['output_shift', l.extraShift]);
+    // The izer uses a YAML output_shift *instead of* the checkpoint's (then adds 8 − bits), so an
+    // extra shift is written as the whole trained + extra value.
+    if (l.extraShift) kv.push(['output_shift', l.outputShift + l.extraShift]);
     if (l.outputWidth === 32) kv.push(['output_width', 32]);
     if (l.flatten) kv.push(['flatten', 'true']);
     if (l.isOutput) kv.push(['output', 'true']);
