@@ -114,12 +114,18 @@ export const trainingApi = service(
     ping: call('Checks that the training service answers.', z.strictObject({}), z.object({ ok: z.literal(true) })),
     train: job('Trains a network (float, then QAT), quantizes it, evaluates float/PTQ/QAT, and writes the exports.', TrainRequest, TrainResultDto),
     resume: job(
-      'Continues a finished or cancelled run with more QAT epochs, then evaluates and exports again.',
+      'Continues a finished or cancelled run for more epochs as a new run (the source run stays): more QAT, or QAT from a float-only run with the bits chosen now.',
       z.strictObject({
         runId: z.string(),
         /** Additional epochs. */
         epochs: z.number().int().min(1).max(1000),
-        /** New export folder; default the run's. */
+        /** First QAT epoch when the source run never started QAT; default: the source run's qatStart (if still ahead) or right away. */
+        qatStart: z.number().int().min(0).optional(),
+        /** Weight bits for the QAT phase; default the source run's. */
+        bits: WeightBits.optional(),
+        /** Per-layer weight bits for the QAT phase; default the source run's. */
+        layerBits: z.record(z.string(), WeightBits).optional(),
+        /** Export folder; default none (the source run's folder is never overwritten). */
         outDir: z.string().optional(),
       }),
       TrainResultDto,

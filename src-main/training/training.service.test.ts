@@ -38,7 +38,19 @@ describe('training service', () => {
 
     const more = await training.resume({ runId: r.runId, epochs: 1 });
     expect(more.epochsDone).toBe(4);
-    expect((await training.getRun({ runId: r.runId })).history.length).toBe(4);
+    expect(more.runId).not.toBe(r.runId);
+    expect((await training.getRun({ runId: more.runId })).history.length).toBe(4);
+    expect((await training.getRun({ runId: r.runId })).history.length).toBe(3); // the source run stays
+
+    // A float-only run, then QAT at 4 bits branched from its state (what the benchmark does per bit width).
+    const f = await training.train({ ...small, epochs: 1, qatStart: 1, batchSize: 8 });
+    expect(f.qatAccuracy).toBeNull();
+    expect(f.ptqAccuracy).not.toBeNull();
+    const q4 = await training.resume({ runId: f.runId, epochs: 1, bits: 4 });
+    expect(q4.layers.every((l) => l.bits === 4)).toBe(true);
+    expect(q4.floatAccuracy).toBe(f.floatAccuracy); // same float-phase model
+    expect(q4.qatAccuracy).not.toBeNull();
+    expect((await training.getRun({ runId: q4.runId })).history.map((e) => e.phase)).toEqual(['float', 'qat']);
   });
 
   it('cancels a running job through the RPC signal, and rejects bad requests by field', async () => {

@@ -91,12 +91,12 @@ export function engineConfig(req: TrainRequest, data: PreparedData, epochs: numb
   };
 }
 
-async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, started: number, outDir?: string): Promise<TrainResultDto> {
+async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, started: number): Promise<TrainResultDto> {
   const { request: req, data, model } = run;
   const { dataset, split } = data;
   const test = split.test;
   const opts = { defaultBits: (req.bits ?? 8) as WeightBits, ...(req.layerBits ? { layerBits: req.layerBits } : {}) };
-  const qatRan = req.epochs > req.qatStart || run.epochsDone > req.epochs;
+  const qatRan = run.epochsDone > req.qatStart;
   const qat = quantizeModel(model, result.floatParams, { ...opts, shiftQuantile: req.shiftQuantile ?? 1 });
   const floatPhase = result.floatModelParams ?? (qatRan ? undefined : result.floatParams);
   const ptq = floatPhase ? postTrainingQuantize(model, floatPhase, opts) : undefined;
@@ -130,7 +130,7 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
     epochsDone: run.epochsDone,
     seconds: (Date.now() - started) / 1000,
   };
-  const dir = outDir ?? req.outDir;
+  const dir = req.outDir;
   if (dir) {
     ctx.progress({ phase: 'export', message: `writing exports to ${dir}` });
     const sampleIndex = test[0]!;
@@ -209,12 +209,28 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
     },
     async resume(req, ctx) {
       const started = Date.now();
-      const run = runs.get(req.runId);
-      if (!run?.result) throw new ApiError('not-found', `No finished run ${req.runId} in this session.`, 'runId');
-      const total = run.epochsDone + req.epochs;
-      const result = await train(run, { ...engineConfig(run.request, run.data, total), resumeFrom: run.result.state }, ctx);
+      const source = runs.get(req.runId);
+      if (!source?.result) throw new ApiError('not-found', `No finished run ${req.runId} in this session.`, 'runId');
+      const done = source.epochsDone;
+      const qatStarted = source.result.state.bnFolded || done > source.request.qatStart;
+      const qatStart = qatStarted ? source.request.qatStart : (req.qatStart ?? Math.max(done, source.request.qatStart));
+      if (!qatStarted && qatStart < done) throw new ApiError('bad-request', `qatStart ${qatStart} is before the next epoch (${done}).`, 'qatStart');
+      const total = done + req.epochs;
+      const { outDir: _ignored, ...rest } = source.request;
+      const request: TrainRequest = {
+        ...rest,
+        epochs: total,
+        qatStart: Math.min(qatStart, total),
+        ...(req.bits ? { bits: req.bits } : {}),
+        ...(req.layerBits ? { layerBits: req.layerBits } : {}),
+        ...(req.outDir ? { outDir: req.outDir } : {}),
+      };
+      const model = buildModel(request, source.data);
+      const run: RunRecord = { id: randomUUID(), request, data: source.data, model, epochsDone: done };
+      runs.set(run.id, run);
+      const result = await train(run, { ...engineConfig(request, run.data, total), resumeFrom: source.result.state }, ctx);
       run.epochsDone = total;
-      return finish(run, result, ctx, started, req.outDir);
+      return finish(run, result, ctx, started);
     },
     async getRun(req) {
       const run = runs.get(req.runId);
