@@ -33,6 +33,7 @@ export default defineConfig({
     build: {
       outDir: resolve(root, 'out/renderer'),
       minify: true,
+      chunkSizeWarningLimit: 2000,
       rolldownOptions: { input: resolve(root, 'src-renderer/index.html') },
     },
   },

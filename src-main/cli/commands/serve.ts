@@ -31,7 +31,10 @@ export const command: Command = {
     if (!existsSync(join(rendererDir, 'index.html'))) {
       io.err(`qatwb serve: no built UI in ${rendererDir}; run "npm run build:renderer" (the API works meanwhile).`);
     }
-    const server = await startWebServer({ stateDir, port, rendererDir });
+    const server = await startWebServer({ stateDir, port, rendererDir }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') throw new UsageError(`port ${port} on 127.0.0.1 is in use; pick another with --port, or omit --port for a free one.`);
+      throw error;
+    });
     if (example) {
       // Through the RPC server itself, so connected pages receive the same `changed` event.
       await new Promise<void>((done, fail) =>
