@@ -102,27 +102,39 @@ const qw_model_info *hal_model_info(void) { return &info; }
 
 /* ---- CNN ------------------------------------------------------------------------------------ */
 
-/* Copies a channel-first int8 window into the first layer's data memory. CHW (big data, one
- * channel): four consecutive samples per 32-bit word, as the izer's load_input() for the MNIST
- * nets. HWC (up to four channels): one word per pixel, channel c in byte c. Wider inputs span
- * several processors/quadrants: use the izer's generated load_input() instead. */
+/* Copies a channel-first int8 window into the first layer's data memory (the layout the izer's
+ * load_input() writes). CHW (big data, one channel): four consecutive samples per 32-bit word.
+ * HWC (up to four channels): one word per pixel, channel c in byte c. Wider inputs span several
+ * processors/quadrants: use the izer-generated load_input() instead. */
+#if !defined(QW_INPUT_FORMAT_CHW) && !defined(QW_INPUT_FORMAT_HWC)
+#if QW_INPUT_C == 1
+#define QW_INPUT_FORMAT_CHW 1
+#else
+#define QW_INPUT_FORMAT_HWC 1
+#endif
+#endif
+
 static void load_input(const int8_t *w) {
   volatile uint32_t *dst = (volatile uint32_t *)QW_INPUT_ADDR;
-#if QW_INPUT_C == 1
+#if defined(QW_INPUT_FORMAT_CHW)
+#if QW_INPUT_C != 1
+#error "CHW input with more than one channel: use the izer-generated load_input()."
+#endif
   for (uint32_t i = 0; i < QW_INPUT_LEN; i += 4) {
     uint32_t word = 0;
     for (uint32_t k = 0; k < 4 && i + k < QW_INPUT_LEN; k++) word |= (uint32_t)(uint8_t)w[i + k] << (8 * k);
     *dst++ = word;
   }
-#elif QW_INPUT_C <= 4
+#else
+#if QW_INPUT_C > 4
+#error "More than 4 HWC input channels: use the izer-generated load_input()."
+#endif
   const uint32_t pixels = QW_INPUT_H * QW_INPUT_W;
   for (uint32_t p = 0; p < pixels; p++) {
     uint32_t word = 0;
     for (uint32_t c = 0; c < QW_INPUT_C; c++) word |= (uint32_t)(uint8_t)w[c * pixels + p] << (8 * c);
     *dst++ = word;
   }
-#else
-#error "More than 4 input channels: replace load_input() with the izer-generated one."
 #endif
 }
 

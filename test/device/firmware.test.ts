@@ -2,12 +2,14 @@
 // ways through gcc-built tools, the host build of the firmware answering DeviceSession over a real
 // pty, and a compile check of the MSDK-facing file with arm-none-eabi-gcc against MSDK stubs.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIRMWARE_DIR, FIRMWARE_FILES, firmwareModelHeader } from '../../src-main/device/firmware-config.ts';
 import { FrameDecoder, encodeFrame, type Frame } from '../../src-main/device/framing.ts';
+import { loadRuntime } from '../../src-main/device/model-runtime.ts';
 import { createPtyPair } from '../../src-main/device/pty-pair.ts';
 import { DeviceSession } from '../../src-main/device/session.ts';
 import { standInRuntime } from './stand-in-runtime.ts';
@@ -124,6 +126,23 @@ describe('firmware core (host build) over a real pty', () => {
 });
 
 describe('MSDK-facing firmware', () => {
+  it.each(['mnist-extrasmall', 'ecg1d-mixed'])('compiles with the model header generated from real artifacts (%s)', async (fixture) => {
+    const rt = await loadRuntime(`/work/shared/conformance/${fixture}`);
+    const header = firmwareModelHeader(rt);
+    expect(header).toContain(`#define QW_MODEL_HASH 0x${rt.modelHash.toString(16).padStart(8, '0')}u`);
+    const [c, h, w] = rt.inputShape.length === 2 ? [...rt.inputShape, 1] : rt.inputShape;
+    expect(header).toContain(`#define QW_INPUT_C ${c}\n#define QW_INPUT_H ${h}\n#define QW_INPUT_W ${w}\n#define QW_INPUT_FORMAT_${rt.model.input.format} 1`);
+    const inc = mkdtempSync(join(out, 'model-'));
+    writeFileSync(join(inc, 'qatwb_model.h'), header);
+    const o = join(inc, 'hal_msdk.o');
+    execFileSync('arm-none-eabi-gcc', ['-mcpu=cortex-m4', '-mthumb', ...CFLAGS, '-DQW_HAVE_MODEL_H', '-I', inc, '-I', STUB, '-c', join(FW, 'hal_msdk.c'), '-o', o]);
+    // The hash the firmware will report in HELLO is in the object's read-only data.
+    const hash = Buffer.alloc(4);
+    hash.writeUInt32LE(rt.modelHash);
+    expect(readFileSync(o).includes(hash)).toBe(true);
+    for (const f of FIRMWARE_FILES) expect(existsSync(join(FIRMWARE_DIR, f))).toBe(true);
+  });
+
   it('compiles for the Cortex-M4 of the MAX78002 (arm-none-eabi-gcc, MSDK header stubs)', () => {
     const flags = ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', ...CFLAGS, '-I', STUB, '-c'];
     for (const f of ['hal_msdk.c', 'qatwb_device.c', 'qatwb_frame.c']) {
