@@ -5,12 +5,13 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
 import { readNpy } from '../../formats/npy.ts';
 
 const qatwb = (args: string[]) => spawnSync('node', ['bin/qatwb.mjs', ...args], { encoding: 'utf8', timeout: 600_000 });
 
 describe('qatwb train', () => {
-  it('trains a small MNIST subset, prints the three accuracies and writes izer-ready exports', () => {
+  it('trains a small MNIST subset, prints the three accuracies and writes izer-ready exports', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'qatwb-train-')), 'run');
     const r = qatwb(['train', '--example', 'mnist', '--limit', '600', '--epochs', '2', '--qat-start', '1', '--bits', '8', '--model', 'ai85net5', '--batch-size', '16', '--out', out, '--json']);
     expect(r.status, r.stderr).toBe(0);
@@ -47,6 +48,17 @@ print(json.dumps({'arch': c['arch'], 'keys': len(sd), 'w': float(sd['conv1.op.we
     const expected = readNpy(new Uint8Array(readFileSync(join(out, 'sample.expected.npy'))));
     const got = readNpy(new Uint8Array(readFileSync(simOut)));
     expect(Array.from(got.data as BigInt64Array, Number)).toEqual(Array.from(expected.data as BigInt64Array, Number));
+
+    // model.onnx in ONNX Runtime on the sample (int8 / 128) gives the float logits on the device's
+    // scale: device value / quantization.json output.scale ≈ ONNX output (8-bit quantization noise).
+    const sample = readNpy(new Uint8Array(readFileSync(join(out, 'sample.input.npy'))));
+    const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
+    const x = Float32Array.from(sample.data as BigInt64Array, (v) => Number(v) / 128);
+    const logits = Array.from((await session.run({ input: new ort.Tensor('float32', x, [1, ...sample.shape]) })).output!.data as Float32Array);
+    const device = Array.from(expected.data as BigInt64Array, (v) => Number(v) / q.output.scale);
+    const range = Math.max(...logits) - Math.min(...logits);
+    expect(range).toBeGreaterThan(0);
+    logits.forEach((v, i) => expect(Math.abs(v - device[i]!)).toBeLessThan(0.15 * range));
   });
 
   it('names the bad option or file', () => {
