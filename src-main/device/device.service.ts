@@ -49,7 +49,7 @@ function helloView(h: Hello) {
 
 export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceApi> {
   let link: { proc: ChildProcess; path: string } | null = null;
-  let virtual: { proc: ChildProcess; path: string } | null = null;
+  let virtual: { proc: ChildProcess; path: string; pts: string } | null = null;
   let checking = false;
   let lastReport: CheckReport | null = null;
 
@@ -137,11 +137,11 @@ export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceA
     },
 
     async startVirtualDevice(req) {
-      if (virtual) return { path: virtual.path, pts: '' };
+      if (virtual) return { path: virtual.path, pts: virtual.pts };
       const proc = startDeviceProcess(new URL('./virtual-device.process.ts', import.meta.url));
       try {
         const ready = await ask<Msg & { path: string; pts: string }>(proc, { type: 'start', ...req } satisfies VirtualDeviceRequest, ['ready']);
-        virtual = { proc, path: ready.path };
+        virtual = { proc, path: ready.path, pts: ready.pts };
         return { path: ready.path, pts: ready.pts };
       } catch (error) {
         stopChild(proc);
