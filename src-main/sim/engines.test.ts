@@ -8,7 +8,8 @@ import { validateModel } from '../ir/validate.ts';
 import { importAi8x } from '../formats/import-ai8x.ts';
 import { readNpy } from '../formats/npy.ts';
 import { gemmModuleBytes, instantiateGemm } from './wasm-gemm.ts';
-import { simulate, simulateBatch } from './simulate.ts';
+import { compile, simulate, simulateBatch } from './simulate.ts';
+import { createWasmAccelerator } from './wasm-accelerate.ts';
 
 let seed = 7;
 const rnd = (lo: number, hi: number): number => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return lo + (seed % (hi - lo + 1)); };
@@ -62,6 +63,27 @@ describe('engines', () => {
       };
       const xs = Int32Array.from({ length: 2 * 80 }, () => rnd(-128, 127));
       expect(Array.from(simulateBatch(model, xs, { engine: 'wasm' }).outputs)).toEqual(Array.from(simulateBatch(model, xs, { engine: 'js' }).outputs));
+    }
+  });
+
+  it('agree on ConvTranspose2d (stride 2, pads 0..2) followed by a Conv2d', () => {
+    for (const pad of [0, 1, 2]) {
+      const model: Model = {
+        arch: 't', dataset: 't', device: 'MAX78002', input: { channels: 5, dims: [4, 5], format: 'HWC' },
+        layers: [
+          L({ name: 'up', op: 'convtranspose2d', inChannels: 5, outChannels: 6, kernel: [3, 3], stride: 2, pad, hasBias: true, params: params(5 * 6 * 9, 6, 8, true) }),
+          L({ name: 'c', op: 'conv2d', inChannels: 6, outChannels: 3, kernel: [3, 3], pad: 1, activation: 'none', params: params(3 * 6 * 9, 3, 8, false) }),
+        ],
+      };
+      expect(validateModel(model)).toEqual([]);
+      const xs = Int32Array.from({ length: 2 * 100 }, () => rnd(-128, 127));
+      const js = simulateBatch(model, xs, { engine: 'js' }).outputs;
+      expect(Array.from(simulateBatch(model, xs, { engine: 'wasm' }).outputs)).toEqual(Array.from(js));
+      expect(js.length).toBe(2 * 3 * (8 - 2 * pad + 2) * (10 - 2 * pad + 2));
+      // The WebAssembly path really handles the ConvTranspose2d layer (no silent JS fallback).
+      const prog = compile(model);
+      const hook = createWasmAccelerator(prog)!;
+      expect(hook(model.layers[0]!, 0, xs.subarray(0, 100), new Int32Array(prog.layers[0]!.acc.length))).toBe(true);
     }
   });
 

@@ -2,10 +2,12 @@
 // the input is transposed into a zero-bordered HWC int16 plane in wasm memory, unfolded into patch
 // rows (im2col: one contiguous memmove of kw·C values per kernel row, since HWC keeps a kernel
 // row's channels together), multiplied against weights pre-packed in (ky, kx, c) order since
-// compile time, and the JS side adds β·128 while copying the int32 results back. ConvTranspose2d and anything unsupported return false (JS kernels run).
+// compile time, and the JS side adds β·128 while copying the int32 results back.
+// ConvTranspose2d runs as the stride-1 convolution over its stretched, zero-stuffed input.
 import type { Layer } from '../ir/graph.ts';
 import type { AccumulateHook, Program } from './machine.ts';
 import { instantiateGemm } from './wasm-gemm.ts';
+import { stretch } from './kernels/convtranspose2d.ts';
 
 interface Prepared {
   kind: 'conv2d' | 'conv1d' | 'linear';
@@ -37,7 +39,12 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
   prog.layers.forEach((c, i) => {
     let p: Omit<Prepared, 'k8' | 'nOB' | 'wPtr' | 'nPix' | 'nPixPad' | 'K' | 'hwcPtr' | 'padW' | 'pw'> | undefined;
     let weights: Int8Array | undefined;
-    if (c.conv2d) {
+    if (c.convT) {
+      // Stride-1 convolution over the stretched input with the flipped weights (see convtranspose2d.ts).
+      const a = c.convT.prep.conv;
+      p = { kind: 'conv2d', inC: a.inC, inH: a.inH, inW: a.inW, kh: a.kh, kw: a.kw, pad: 0, dil: 1, outH: c.output.dims[0]!, outW: c.output.dims[1]!, outC: a.outC, bias: a.bias };
+      weights = a.weights;
+    } else if (c.conv2d) {
       const a = c.conv2d;
       const [oh, ow] = [c.output.dims[0]!, c.output.dims[1]!];
       p = { kind: 'conv2d', inC: a.inC, inH: a.inH, inW: a.inW, kh: a.kh, kw: a.kw, pad: a.pad, dil: a.dilation, outH: oh, outW: ow, outC: a.outC, bias: a.bias };
@@ -78,7 +85,7 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
   prog.layers.forEach((c, i) => {
     const p = preps.get(i);
     if (!p) return;
-    const w = (c.conv2d ?? c.conv1d ?? c.linear)!.weights;
+    const w = (c.convT?.prep.conv ?? c.conv2d ?? c.conv1d ?? c.linear)!.weights;
     const base = (wBase + p.wPtr) >> 1;
     for (let ob = 0; ob < p.nOB; ob++)
       for (let k = 0; k < p.k8; k++)
@@ -99,6 +106,11 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
   return (_layer: Layer, index: number, src: Int32Array, acc: Int32Array): boolean => {
     const p = preps.get(index);
     if (!p) return false;
+    const ct = prog.layers[index]!.convT;
+    if (ct) {
+      stretch(src, prog.layers[index]!.stretched, ct.args, ct.prep);
+      src = prog.layers[index]!.stretched;
+    }
     const row = p.k8 * 8;
     if (p.kind === 'linear') {
       for (let f = 0; f < p.K; f++) i16[pIdx + f] = src[f]!;

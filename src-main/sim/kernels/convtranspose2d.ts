@@ -41,10 +41,15 @@ export function prepareConvTranspose2d(a: ConvTranspose2dArgs): PreparedConvTran
 
 /** `stretched` must hold inC·h·w values, `scratch` h·w. */
 export function convTranspose2d(src: Int32Array, acc: Int32Array, stretched: Int32Array, scratch: Int32Array, a: ConvTranspose2dArgs, p: PreparedConvTranspose): void {
+  stretch(src, stretched, a, p);
+  conv2d(stretched, acc, scratch, p.conv);
+}
+
+/** The zero-stuffed, zero-padded input the equivalent stride-1 convolution reads (inC·h·w values). */
+export function stretch(src: Int32Array, stretched: Int32Array, a: ConvTranspose2dArgs, p: PreparedConvTranspose): void {
   stretched.fill(0);
   for (let c = 0; c < a.inC; c++)
     for (let y = 0; y < a.inH; y++)
       for (let x = 0; x < a.inW; x++)
         stretched[c * p.h * p.w + (p.before + y * a.stride) * p.w + p.before + x * a.stride] = src[(c * a.inH + y) * a.inW + x]!;
-  conv2d(stretched, acc, scratch, p.conv);
 }
