@@ -15,9 +15,9 @@ describe('Electron main process (built, stubbed electron)', () => {
   it('boots, serves IPC to its renderer frame only, and opens the example', async () => {
     // A private output folder, so this build never races the renderer build other tests serve.
     const outDir = join(repo, '.cache', `electron-main-test-${process.pid}`);
-    const build = spawnSync(process.execPath, [join(repo, 'node_modules/.bin/electron-vite'), 'build', '--outDir', outDir, '--logLevel', 'error'], { cwd: repo, encoding: 'utf8' });
-    expect(build.status, build.stderr + build.stdout).toBe(0);
     try {
+      const build = spawnSync(process.execPath, [join(repo, 'node_modules/.bin/electron-vite'), 'build', '--outDir', outDir, '--logLevel', 'error'], { cwd: repo, encoding: 'utf8' });
+      expect(build.status, build.stderr + build.stdout).toBe(0);
       const userData = mkdtempSync(join(tmpdir(), 'qatwb-electron-'));
       const child = spawn(process.execPath, ['--import', join(repo, 'test/e2e/electron-stub/register.mjs'), join(outDir, 'main/index.js'), '--example=mnist'], {
         cwd: repo,
