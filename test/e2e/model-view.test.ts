@@ -12,6 +12,7 @@ import { zoo } from '../../src-main/ir/zoo.ts';
 import { serializeModel } from '../../src-main/ir/schema.ts';
 import { planModel } from '../../src-main/planner/plan.ts';
 import { createRpcClient } from '../../src-main/rpc/client.ts';
+import type { Services } from '../../src-main/api/index.ts';
 import { socketTransport, type SocketLike } from '../../src-renderer/api/socket-transport.ts';
 import { startServe, type ServeProcess } from '../server/serve-process.ts';
 import { launchBrowser } from './browser.ts';
@@ -19,6 +20,18 @@ import { launchBrowser } from './browser.ts';
 const OUT = 'test-results/screenshots';
 const built = existsSync('out/renderer/index.html');
 const bytes = (s: string | null) => Number((s ?? '').replace(/[^0-9]/g, ''));
+
+/** Calls the services of a running `qatwb serve` over its WebSocket, as the page does. */
+async function withClient<T>(serve: ServeProcess, fn: (api: Services) => Promise<T>): Promise<T> {
+  const transport = socketTransport(() => new WebSocket(`ws://127.0.0.1:${serve.port}/rpc?token=${serve.token}`, { origin: serve.origin }) as unknown as SocketLike);
+  const client = createRpcClient(transport);
+  try {
+    return await fn(client.services);
+  } finally {
+    client.dispose();
+    transport.close();
+  }
+}
 
 /** A project whose model.json places conv2 on 32 processors although it reads 60 channels. */
 function brokenProject(): string {
@@ -114,12 +127,7 @@ describe.skipIf(!built)('Model view in web mode (chromium)', () => {
 
   it('marks a rule violation on its node, with the fix, and counts it in the header', async () => {
     const dir = brokenProject();
-    const client = createRpcClient(socketTransport(() => new WebSocket(`ws://127.0.0.1:${serve.port}/rpc?token=${serve.token}`, { origin: serve.origin }) as unknown as SocketLike));
-    try {
-      await client.services.project.open({ path: dir });
-    } finally {
-      client.dispose();
-    }
+    await withClient(serve, (api) => api.project.open({ path: dir }));
     await page.getByTestId('header-project').filter({ hasText: 'Broken placement' }).waitFor();
     const conv2 = page.locator('[data-testid="layer-node"][data-layer="conv2"]');
     await conv2.and(page.locator('.error')).waitFor();
@@ -136,6 +144,72 @@ describe.skipIf(!built)('Model view in web mode (chromium)', () => {
     await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('dark');
     await page.screenshot({ path: `${OUT}/model-graph-dark.png`, fullPage: true });
     await page.getByTestId('theme-toggle').click();
+  });
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe.skipIf(!built)('Quantize view in web mode (chromium, after a short real training run)', () => {
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    serve = await startServe();
+    // 300 MNIST digits, 2 float epochs then 1 QAT epoch: enough for every chart to have data.
+    await withClient(serve, async (api) => {
+      await api.project.openExample({ name: 'mnist' });
+      await api.training.train({ data: { source: { kind: 'example', name: 'mnist' }, limit: 300 }, model: 'ai85net5', epochs: 3, qatStart: 2, batchSize: 32 });
+    });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  }, 300_000);
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+  });
+
+  it('shows the float / PTQ / QAT table and the ranges of the selected layer and epoch', async () => {
+    await page.goto(`${serve.url}#/quantize`);
+    await page.getByTestId('accuracy-table').waitFor();
+    const table = await page.getByTestId('accuracy-table').textContent();
+    expect(table).toContain('Float (tfjs)');
+    expect(table).toContain('PTQ INT8 (simulator)');
+    expect(table).toContain('QAT INT8 (simulator)');
+    expect(await page.locator('[role="tab"]').count()).toBe(5);
+    // The last epoch is the QAT one; its layer statistics are on show.
+    await expect(page.getByTestId('epoch-value').textContent()).resolves.toBe('2');
+    await expect(page.locator('main').textContent()).resolves.toContain('QAT from epoch 2');
+    expect(await page.locator('main canvas').count()).toBeGreaterThanOrEqual(6);
+    await page.screenshot({ path: `${OUT}/quantize.png`, fullPage: true });
+  });
+
+  it('moves through layers with the arrow keys and through epochs with the slider', async () => {
+    await page.locator('[data-layer-tab="conv1"]').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect(page.locator('[role="tab"][aria-selected="true"]').getAttribute('data-layer-tab')).resolves.toBe('conv2');
+    await page.getByTestId('epoch-slider').focus();
+    await page.keyboard.press('Home');
+    await expect(page.getByTestId('epoch-value').textContent()).resolves.toBe('0');
+    await expect(page.locator('.phase').first().textContent()).resolves.toBe('float');
+  });
+
+  it('estimates a bits sensitivity per layer, falling with fewer bits', async () => {
+    const rows = page.getByTestId('sensitivity-table').locator('tbody tr');
+    expect(await rows.count()).toBe(5);
+    const cells = await rows.first().locator('td').allTextContents();
+    const db = cells.slice(1, 5).map((c) => Number.parseFloat(c));
+    expect(db.every(Number.isFinite)).toBe(true);
+    expect(db[0]!).toBeGreaterThan(db[1]!);
+    expect(db[1]!).toBeGreaterThan(db[2]!);
+    await page.getByTestId('sensitivity-table').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${OUT}/quantize-sensitivity.png` });
   });
 
   it('logged no console errors', () => {
