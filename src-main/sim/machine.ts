@@ -21,8 +21,12 @@ export class SimError extends Error {
   }
 }
 
-/** A faster accumulate for one layer (e.g. WebAssembly SIMD); returns false to fall back. */
-export type AccumulateHook = (layer: Layer, index: number, src: Int32Array, acc: Int32Array) => boolean;
+/**
+ * A faster path for one layer (e.g. WebAssembly SIMD): fills `acc` (bias included) and returns
+ * true, or also applies the output stage into `out` and returns 'out', or returns false to fall
+ * back to the JS kernels.
+ */
+export type AccumulateHook = (layer: Layer, index: number, src: Int32Array, acc: Int32Array, out: Int32Array) => boolean | 'out';
 
 interface CompiledLayer {
   layer: Layer;
@@ -159,7 +163,9 @@ export function run(prog: Program, input: Int32Array): void {
       passthrough(data, c.out);
       continue;
     }
-    if (!(prog.accelerate && prog.accelerate(l, i, data, c.acc))) {
+    const fast = prog.accelerate ? prog.accelerate(l, i, data, c.acc, c.out) : false;
+    if (fast === 'out') continue;
+    if (!fast) {
       if (c.conv2d) conv2d(data, c.acc, c.scratch, c.conv2d);
       else if (c.conv1d) conv1d(data, c.acc, c.scratch, c.conv1d);
       else if (c.linear) linear(data, c.acc, c.linear);

@@ -2,9 +2,11 @@
 // the input is transposed into a zero-bordered HWC int16 plane in wasm memory, unfolded into patch
 // rows (im2col: one contiguous memmove of kw·C values per kernel row, since HWC keeps a kernel
 // row's channels together), multiplied against weights pre-packed in (ky, kx, c) order since
-// compile time, and the JS side adds β·128 while copying the int32 results back.
+// compile time. For 8-bit layers with total shift ≤ 7 the output stage (β·128, round, clamp,
+// activation) also runs in wasm; otherwise the JS side adds β·128 while copying the int32 results.
 // ConvTranspose2d runs as the stride-1 convolution over its stretched, zero-stuffed input.
 import type { Layer } from '../ir/graph.ts';
+import { totalShift } from '../ir/validate.ts';
 import type { AccumulateHook, Program } from './machine.ts';
 import { instantiateGemm } from './wasm-gemm.ts';
 import { stretch } from './kernels/convtranspose2d.ts';
@@ -26,6 +28,10 @@ interface Prepared {
   padW: number;
   pw: number;
   bias: Int32Array | null;
+  /** Byte offset of β·128 per (padded) output channel, for the fused output stage. */
+  biasPtr: number;
+  /** Fused output stage (8-bit output, total shift ≤ 7): r = 7 − s, lower clamp, abs. */
+  fused: { r: number; lo: number; abs: number } | null;
 }
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
@@ -35,9 +41,9 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
   const g = instantiateGemm();
   if (!g) return null;
   const preps = new Map<number, Prepared>();
-  let wBytes = 0, pBytes = 0, outBytes = 0, hwcBytes = 0;
+  let wBytes = 0, pBytes = 0, outBytes = 0, hwcBytes = 0, biasBytes = 0;
   prog.layers.forEach((c, i) => {
-    let p: Omit<Prepared, 'k8' | 'nOB' | 'wPtr' | 'nPix' | 'nPixPad' | 'K' | 'hwcPtr' | 'padW' | 'pw'> | undefined;
+    let p: Omit<Prepared, 'k8' | 'nOB' | 'wPtr' | 'nPix' | 'nPixPad' | 'K' | 'hwcPtr' | 'padW' | 'pw' | 'biasPtr' | 'fused'> | undefined;
     let weights: Int8Array | undefined;
     if (c.convT) {
       // Stride-1 convolution over the stretched input with the flipped weights (see convtranspose2d.ts).
@@ -65,8 +71,14 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
     const nPix = p.outH * p.outW;
     const padW = p.kind === 'conv2d' ? p.pad : 0;
     const pw = p.inW + 2 * padW;
-    const nPixPad = nPix + (nPix & 1);
-    preps.set(i, { ...p, K, k8, nOB, nPix, nPixPad, wPtr: wBytes, hwcPtr: hwcBytes, padW, pw });
+    // Pixel pairs for the GEMM, and whole 4-lane vectors per row for the output stage.
+    const nPixPad = Math.ceil(nPix / 4) * 4;
+    const shift = totalShift(c.layer);
+    const fused = c.layer.outputWidth === 8 && shift <= 7
+      ? { r: 7 - shift, lo: c.layer.activation === 'relu' ? 0 : -128, abs: c.layer.activation === 'abs' ? 1 : 0 }
+      : null;
+    preps.set(i, { ...p, K, k8, nOB, nPix, nPixPad, wPtr: wBytes, hwcPtr: hwcBytes, padW, pw, biasPtr: biasBytes, fused });
+    biasBytes += nOB * 16;
     wBytes += align(nOB * 4 * k8 * 16, 16);
     if (p.kind !== 'linear') hwcBytes += align((p.inH + 2 * p.pad) * pw * p.inC * 2, 16);
     pBytes = Math.max(pBytes, nPixPad * k8 * 16);
@@ -75,7 +87,8 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
   });
   if (preps.size === 0) return null;
   const wBase = 0, pBase = align(wBytes, 64), outBase = align(pBase + pBytes, 64), hwcBase = align(outBase + outBytes, 64);
-  const need = hwcBase + hwcBytes;
+  const biasBase = align(hwcBase + hwcBytes, 64);
+  const need = biasBase + biasBytes;
   const pages = Math.ceil(need / 65536) - g.memory.buffer.byteLength / 65536;
   if (pages > 0) g.memory.grow(pages);
   const i16 = new Int16Array(g.memory.buffer);
@@ -100,10 +113,12 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
           }
         }
   });
+  for (const p of preps.values())
+    if (p.bias) for (let o = 0; o < p.outC; o++) i32[((biasBase + p.biasPtr) >> 2) + o] = p.bias[o]! * 128;
   const pIdx = pBase >> 1;
   const outIdx = outBase >> 2;
 
-  return (_layer: Layer, index: number, src: Int32Array, acc: Int32Array): boolean => {
+  return (_layer: Layer, index: number, src: Int32Array, acc: Int32Array, out: Int32Array): boolean | 'out' => {
     const p = preps.get(index);
     if (!p) return false;
     const ct = prog.layers[index]!.convT;
@@ -150,6 +165,12 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
     if (p.nPixPad !== p.nPix) i16.fill(0, pIdx + p.nPix * row, pIdx + p.nPixPad * row);
     g.gemm(pBase, wBase + p.wPtr, outBase, p.nPixPad, p.nOB, p.k8);
     const n = p.nPix;
+    if (p.fused) {
+      g.requant(outBase, p.outC, p.nPixPad, biasBase + p.biasPtr, p.fused.r, p.fused.lo, p.fused.abs);
+      if (n === p.nPixPad) out.set(i32.subarray(outIdx, outIdx + p.outC * n));
+      else for (let o = 0; o < p.outC; o++) out.set(i32.subarray(outIdx + o * p.nPixPad, outIdx + o * p.nPixPad + n), o * n);
+      return 'out';
+    }
     if (n === p.nPixPad) acc.set(i32.subarray(outIdx, outIdx + p.outC * n));
     else for (let o = 0; o < p.outC; o++) acc.set(i32.subarray(outIdx + o * p.nPixPad, outIdx + o * p.nPixPad + n), o * n);
     if (p.bias) {

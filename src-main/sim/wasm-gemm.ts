@@ -107,19 +107,62 @@ function sleb(n: number): number[] {
   }
 }
 
-/** The module bytes: exports `mem` (memory) and `gemm(pPtr, wPtr, outPtr, nPix, nOBlocks, k8)`. */
+// requant(ptr, rows, rowLen, biasPtr, r, lo, abs): in place over int32 rows of rowLen (a multiple
+// of 4) values: y = clamp((acc + bias[row] + 2^(r−1)) >> r, lo, 127), then |y| ≤ 127 when abs ≠ 0.
+// That is the 8-bit output stage for total shifts s ≤ 7 (r = 7 − s; see output-stage.ts), with the
+// bias (β·128 per row) added first; arithmetic shift right is the floor division.
+function requantBody(): number[] {
+  const [PTR, ROWS, LEN, BIAS, R, LO, ABS] = [0, 1, 2, 3, 4, 5, 6];
+  const [O, Q, END, ADD] = [7, 8, 9, 10];
+  const [VADD, V, VLO, VHI] = [11, 12, 13, 14];
+  const g = (i: number): number[] => [op.get, i];
+  const s = (i: number): number[] => [op.set, i];
+  const c = (n: number): number[] => [op.i32Const, ...sleb(n)];
+  const simd = (code: number): number[] => [SIMD, ...uleb(code)];
+  const splat = simd(0x11), shrS = simd(0xac), add4 = simd(0xae), minS = simd(0xb6), maxS = simd(0xb8), abs4 = simd(0xa0);
+  const code: number[] = [
+    ...g(LO), ...splat, ...s(VLO),
+    ...c(127), ...splat, ...s(VHI),
+    ...c(0), ...s(O),
+    op.loop, 0x40,
+    // add = bias[o] + ((1 << r) >> 1)
+    ...g(BIAS), ...g(O), ...c(2), op.i32Shl, op.i32Add, 0x28, 2, 0,
+    ...c(1), ...g(R), op.i32Shl, ...c(1), 0x75, op.i32Add, ...s(ADD),
+    ...g(ADD), ...splat, ...s(VADD),
+    ...g(PTR), ...g(O), ...g(LEN), op.i32Mul, ...c(2), op.i32Shl, op.i32Add, op.tee, Q,
+    ...g(LEN), ...c(2), op.i32Shl, op.i32Add, ...s(END),
+    op.loop, 0x40,
+    ...g(Q),
+    ...g(Q), SIMD, 0x00, 4, 0, ...g(VADD), ...add4, ...g(R), ...shrS, ...g(VLO), ...maxS, ...g(VHI), ...minS, ...s(V),
+    ...g(ABS), 0x04, 0x40, ...g(V), ...abs4, ...g(VHI), ...minS, ...s(V), op.end,
+    ...g(V), SIMD, 0x0b, 4, 0,
+    ...g(Q), ...c(16), op.i32Add, op.tee, Q, ...g(END), op.i32Ne, op.brIf, 0,
+    op.end,
+    ...g(O), ...c(1), op.i32Add, op.tee, O, ...g(ROWS), op.i32Ne, op.brIf, 0,
+    op.end,
+    op.end,
+  ];
+  const fn = [2, ...uleb(4), 0x7f, ...uleb(4), 0x7b, ...code];
+  return [...uleb(fn.length), ...fn];
+}
+
+/**
+ * The module bytes: exports `mem` (memory), `gemm(pPtr, wPtr, outPtr, nPix, nOBlocks, k8)` and
+ * `requant(ptr, rows, rowLen, biasPtr, r, lo, abs)`.
+ */
 export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
-  const type = section(1, [1, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]);
-  const func = section(3, [1, 0]);
+  const type = section(1, [2, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0, 0x60, 7, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]);
+  const func = section(3, [2, 0, 1]);
   const mem = section(5, [1, 0, 1]);
-  const exp = section(7, [2, ...name('mem'), 2, 0, ...name('gemm'), 0, 0]);
-  const code = section(10, [1, ...body()]);
+  const exp = section(7, [3, ...name('mem'), 2, 0, ...name('gemm'), 0, 0, ...name('requant'), 0, 1]);
+  const code = section(10, [2, ...body(), ...requantBody()]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...func, ...mem, ...exp, ...code]);
 }
 
 export interface GemmInstance {
   memory: WebAssembly.Memory;
   gemm: (pPtr: number, wPtr: number, outPtr: number, nPix: number, nOBlocks: number, k8: number) => void;
+  requant: (ptr: number, rows: number, rowLen: number, biasPtr: number, r: number, lo: number, abs: number) => void;
 }
 
 let cached: WebAssembly.Module | null | undefined;
@@ -135,5 +178,5 @@ export function instantiateGemm(): GemmInstance | null {
   }
   if (!cached) return null;
   const inst = new WebAssembly.Instance(cached, {});
-  return { memory: inst.exports.mem as WebAssembly.Memory, gemm: inst.exports.gemm as GemmInstance['gemm'] };
+  return { memory: inst.exports.mem as WebAssembly.Memory, gemm: inst.exports.gemm as GemmInstance['gemm'], requant: inst.exports.requant as GemmInstance['requant'] };
 }
