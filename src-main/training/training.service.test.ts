@@ -56,13 +56,21 @@ describe('training service', () => {
   it('cancels a running job through the RPC signal, and rejects bad requests by field', async () => {
     const training = client();
     const controller = new AbortController();
-    const job = training.train({ ...small, epochs: 20, qatStart: 10 }, {
+    let runId = '';
+    const job = training.train({ ...small, epochs: 20, qatStart: 10, batchSize: 16 }, {
       signal: controller.signal,
       onProgress: (p) => {
+        if (p.phase === 'start') runId = p.data!.runId as string;
         if (p.phase === 'float') controller.abort();
       },
     });
+    const t0 = Date.now();
     await expect(job).rejects.toMatchObject({ code: 'cancelled' });
+    expect(Date.now() - t0).toBeLessThan(20_000); // stopped within a batch, not after 20 epochs
+    expect(runId).not.toBe('');
+    // The cancelled run keeps its state: resume continues it (here: 1 epoch, all QAT from epoch 0).
+    const resumed = await training.resume({ runId, epochs: 1, qatStart: 0 });
+    expect(resumed.epochsDone).toBe(1);
     await expect(training.train({ ...small, epochs: 2, qatStart: 1, bits: 3 as never })).rejects.toMatchObject({ code: 'bad-request', field: 'bits' });
     await expect(training.train({ ...small, epochs: 2, qatStart: 5 })).rejects.toMatchObject({ code: 'bad-request', field: 'qatStart' });
     await expect(training.train({ ...small, epochs: 2, qatStart: 1, layerBits: { nope: 4 } })).rejects.toMatchObject({ code: 'bad-request', field: 'layerBits.nope' });

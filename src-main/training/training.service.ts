@@ -11,15 +11,10 @@ import { datasetStore, prepareData, type PreparedData } from '../data/source.ts'
 import { classWeights } from '../data/summary.ts';
 import { quantizeModel } from '../quant/quantize.ts';
 import { postTrainingQuantize } from '../quant/ptq.ts';
-import * as trainer from './trainer.ts';
+import { runTrainingInWorker } from './train-in-worker.ts';
 import type { EpochRecord, TrainConfig, TrainProgress, TrainResult } from './train-types.ts';
 import { floatAccuracyInWorker, simulatedAccuracyInWorker, toInt8Batch, type AccuracyRow } from './evaluate.ts';
 import { quantizationReport, writeExports } from './export.ts';
-
-// The engine in its worker; until H3's runTrainingInWorker lands, the in-process engine.
-// TODO(#4): import runTrainingInWorker directly once trainer.ts exports it.
-const runTrainingInWorker: typeof trainer.train =
-  (trainer as unknown as { runTrainingInWorker?: typeof trainer.train }).runTrainingInWorker ?? trainer.train;
 
 interface RunRecord {
   id: string;
@@ -184,8 +179,12 @@ async function train(run: RunRecord, config: TrainConfig, ctx: CallContext): Pro
       });
     },
   });
-  ctx.signal.throwIfAborted();
-  if (result.cancelled) throw new ApiError('cancelled', 'Cancelled.');
+  if (result.cancelled || ctx.signal.aborted) {
+    // Keep the state reached, so the run can be resumed.
+    run.result = result;
+    run.epochsDone = result.state.epoch;
+    throw new ApiError('cancelled', `Cancelled after ${result.state.epoch} epoch(s); resume continues from there.`);
+  }
   ctx.progress({ phase: 'trained', fraction: 1, message: `trained in ${((Date.now() - t0) / 1000).toFixed(1)} s` });
   return result;
 }
@@ -203,6 +202,8 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
       const model = buildModel(req, data);
       const run: RunRecord = { id: randomUUID(), request: req, data, model, epochsDone: 0 };
       runs.set(run.id, run);
+      // The run id comes first, so a client can resume a run it cancels.
+      ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id}`, data: { runId: run.id } });
       const result = await train(run, engineConfig(req, data, req.epochs), ctx);
       run.epochsDone = req.epochs;
       return finish(run, result, ctx, started);
@@ -228,6 +229,7 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
       const model = buildModel(request, source.data);
       const run: RunRecord = { id: randomUUID(), request, data: source.data, model, epochsDone: done };
       runs.set(run.id, run);
+      ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id} from ${source.id}`, data: { runId: run.id } });
       const result = await train(run, { ...engineConfig(request, run.data, total), resumeFrom: source.result.state }, ctx);
       run.epochsDone = total;
       return finish(run, result, ctx, started);
