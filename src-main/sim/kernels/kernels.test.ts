@@ -58,6 +58,18 @@ describe('pool', () => {
     expect(run([-1, -1, -2, -2], args('avg', true))).toBe(-2);
     expect(run([1, 1, 1, 2], args('avg', true))).toBe(1);
   });
+  it('max 2x2/2 (fast path) equals the general loop on odd sizes', () => {
+    const src = Int32Array.from({ length: 2 * 5 * 7 }, () => rand(-128, 127));
+    const a: PoolArgs = { kind: 'max', channels: 2, inH: 5, inW: 7, sizeH: 2, sizeW: 2, strideH: 2, strideW: 2, outH: 2, outW: 3, rounding: false };
+    const d = new Int32Array(12);
+    pool(src, d, a);
+    const ref: number[] = [];
+    for (let c = 0; c < 2; c++) for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) {
+      const b = c * 35 + 2 * y * 7 + 2 * x;
+      ref.push(Math.max(src[b]!, src[b + 1]!, src[b + 7]!, src[b + 8]!));
+    }
+    expect(Array.from(d)).toEqual(ref);
+  });
   it('max takes the largest, with floor((n − size)/stride) + 1 windows', () => {
     const d = new Int32Array(2);
     pool(Int32Array.from([1, -5, 9, 4, 0, 3, -1, 7, 2, 8, 6, 5, 9, 9, 9]), d, { kind: 'max', channels: 1, inH: 1, inW: 15, sizeH: 1, sizeW: 4, strideH: 1, strideW: 4, outH: 1, outW: 3, rounding: false });

@@ -35,6 +35,20 @@ function maxPool(src: Int32Array, dst: Int32Array, a: PoolArgs): void {
   const { channels, inH, inW, sizeH, sizeW, strideH, strideW, outH, outW } = a;
   const inPlane = inH * inW;
   let d = 0;
+  if (sizeH === 2 && sizeW === 2 && strideH === 2 && strideW === 2) {
+    // The common 2x2/2 case: four loads, no inner loops.
+    for (let c = 0; c < channels; c++) {
+      for (let oy = 0; oy < outH; oy++) {
+        let r0 = c * inPlane + 2 * oy * inW;
+        for (let ox = 0; ox < outW; ox++, r0 += 2) {
+          const a0 = src[r0]!, a1 = src[r0 + 1]!, b0 = src[r0 + inW]!, b1 = src[r0 + inW + 1]!;
+          const m0 = a0 > a1 ? a0 : a1, m1 = b0 > b1 ? b0 : b1;
+          dst[d++] = m0 > m1 ? m0 : m1;
+        }
+      }
+    }
+    return;
+  }
   for (let c = 0; c < channels; c++) {
     const sb = c * inPlane;
     for (let oy = 0; oy < outH; oy++) {
