@@ -48,9 +48,11 @@ export const useDeviceStore = defineStore('device', () => {
   const confusion = shallowRef<number[][]>([]);
   const maxAbsError = ref<number | null>(null);
   const latencySumUs = ref(0);
+  /** Window events received (the link sends at most ~20 a second, so this may be fewer than checked). */
+  const received = ref(0);
   const check = useJob(api.device.startCheck);
   const report = computed<Report | null>(() => check.result.value);
-  const latencyMeanUs = computed(() => (windows.value.length ? latencySumUs.value / (rolling.value?.windows ?? windows.value.length) : null));
+  const latencyMeanUs = computed(() => (received.value ? latencySumUs.value / received.value : null));
   const isConnected = computed(() => status.value === 'connected' || status.value === 'unplugged' || status.value === 'reconnecting');
 
   useEvent('device', 'window', (payload) => {
@@ -66,6 +68,7 @@ export const useDeviceStore = defineStore('device', () => {
     confusion.value = m;
     if (record.maxAbsErrorFloat !== null) maxAbsError.value = Math.max(maxAbsError.value ?? 0, record.maxAbsErrorFloat);
     latencySumUs.value += record.deviceTimeUs;
+    received.value++;
   });
   useEvent('device', 'status', (payload) => {
     const p = payload as { path: string; status: 'connected' | 'unplugged' | 'reconnecting' | 'closed'; message?: string };
@@ -156,6 +159,7 @@ export const useDeviceStore = defineStore('device', () => {
     confusion.value = [];
     maxAbsError.value = null;
     latencySumUs.value = 0;
+    received.value = 0;
     const src = source.value === 'file' ? sourceFile.value.trim() : source.value;
     await check.start({
       artifacts,
@@ -182,7 +186,7 @@ export const useDeviceStore = defineStore('device', () => {
 
   return {
     ports, portsWarning, selectedPath, status, statusMessage, hello, connectedPath, error, busy, virtualPath, isConnected,
-    source, sourceFile, labelsFile, windowCount, windows, rolling, rollingHistory, confusion, maxAbsError, latencyMeanUs,
+    source, sourceFile, labelsFile, windowCount, windows, received, rolling, rollingHistory, confusion, maxAbsError, latencyMeanUs,
     check, report, refreshPorts, connect, disconnect, startVirtual, stopVirtual, unplugVirtual, startCheck, stopCheck, exportReport,
     hydrate, dispose,
   };

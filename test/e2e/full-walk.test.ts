@@ -1,0 +1,162 @@
+// The whole workflow in the browser, as a user would click it, against a real `qatwb serve`:
+// open the MNIST example → import a small subset → train 1 float + 1 QAT epoch → graph (Model) →
+// ranges (Quantize) → export folder → live check against the virtual MAX78002 → metrics on screen,
+// report exported. Screenshots of every step go to test-results/full-walk/.
+// QATWB_RENDERER_DIR points at a renderer build other than out/renderer.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startServe, type ServeProcess } from '../server/serve-process.ts';
+import { launchBrowser } from './browser.ts';
+
+const OUT = 'test-results/full-walk';
+const RENDERER = process.env.QATWB_RENDERER_DIR ?? 'out/renderer';
+const built = existsSync(join(RENDERER, 'index.html'));
+const SUBSET = 600;
+const WINDOWS = 40;
+
+describe.skipIf(!built)('full walk: MNIST example → train → model → quantize → export → live check (chromium)', () => {
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  const shot = (name: string) => page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
+  const go = async (id: string) => {
+    await page.locator(`nav a[data-step="${id}"]`).click();
+    await page.locator(`main[data-view="${id}"]`).waitFor();
+  };
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    serve = await startServe(['--renderer-dir', RENDERER]);
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', acceptDownloads: true });
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    // If a step failed with the virtual device still running, its child processes keep qatwb serve
+    // alive after SIGTERM; do not hang the run on that.
+    await Promise.race([serve?.stop(), new Promise((r) => setTimeout(r, 15_000))]);
+  });
+
+  it('opens the MNIST example in one click', async () => {
+    await page.goto(serve.url);
+    await page.getByTestId('open-example').click();
+    await page.getByTestId('header-project').filter({ hasText: 'MNIST digits' }).waitFor();
+    await shot('01-project');
+  });
+
+  it('imports a stratified subset and shows class balance and samples', async () => {
+    await go('data');
+    await page.getByTestId('data-limit').fill(String(SUBSET));
+    await page.getByTestId('import-data').click();
+    await page.getByTestId('data-summary').waitFor({ timeout: 60_000 });
+    // A stratified subset: the service rounds per class, so allow a sample or two either way.
+    const count = Number((await page.locator('[data-testid="data-summary"] dd').first().textContent())!.replace(/[^\d]/g, ''));
+    expect(Math.abs(count - SUBSET)).toBeLessThanOrEqual(SUBSET * 0.01);
+    await expect(page.locator('[data-testid="sample-grid"] canvas').count()).resolves.toBeGreaterThan(10);
+    // The canvases hold real digits: some pixels are bright, most are dark.
+    const lit = await page.locator('[data-testid="sample-grid"] canvas').first().evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let bright = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i]! > 128) bright++;
+      return bright / (d.length / 4);
+    });
+    expect(lit).toBeGreaterThan(0.03);
+    expect(lit).toBeLessThan(0.6);
+    await shot('02-data');
+  }, 90_000);
+
+  it('trains 1 float + 1 QAT epoch with live progress and shows float / PTQ / QAT accuracy', async () => {
+    await go('train');
+    await page.getByTestId('epochs').fill('2');
+    await page.getByTestId('qat-start').fill('1');
+    await page.getByTestId('start-training').click();
+    await page.getByTestId('cancel-training').waitFor();
+    await page.locator('[data-testid="job-progress"] [role="progressbar"]').first().waitFor();
+    await page.waitForFunction(() => /Float|QAT/.test(document.querySelector('[data-testid="train-phase"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    await shot('03-train-running');
+    await page.getByTestId('train-result').waitFor({ timeout: 240_000 });
+    const rows = await page.locator('[data-testid="train-result"] tr[data-row]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-row')));
+    expect(rows).toEqual(['float', 'ptq', 'qat']);
+    const accs = await page.locator('[data-testid="train-result"] tr[data-row] td.strong').allTextContents();
+    expect(accs).toHaveLength(3);
+    for (const a of accs) expect(Number.parseFloat(a)).toBeGreaterThan(15); // 10 classes: chance is 10%
+    await expect(page.getByTestId('samples-per-second').textContent()).resolves.toMatch(/^\d+$/);
+    await shot('04-train-done');
+  }, 300_000);
+
+  it('shows the graph in Model and the layer ranges in Quantize', async () => {
+    await go('model');
+    await page.locator('main[data-view="model"] h2').first().waitFor();
+    await page.waitForTimeout(1500); // graph layout runs in a worker
+    await shot('05-model');
+    await go('quantize');
+    await page.locator('main[data-view="quantize"] h2').first().waitFor();
+    await page.waitForTimeout(1000);
+    await shot('06-quantize');
+  }, 60_000);
+
+  it('lists the exported files and the toolchain check in Deploy', async () => {
+    await go('train');
+    const dir = (await page.getByTestId('export-dir').textContent())!.trim();
+    const files = readdirSync(dir);
+    for (const f of ['checkpoint.pth.tar', 'network.yaml']) expect(files).toContain(f);
+    await go('deploy');
+    await page.getByTestId('doctor-table').waitFor({ timeout: 60_000 });
+    await expect(page.locator('main').textContent()).resolves.toContain(dir);
+    await shot('07-deploy');
+  }, 90_000);
+
+  it('checks live against the virtual MAX78002 and shows the metrics', async () => {
+    await go('device-check');
+    await page.getByTestId('virtual-device').click();
+    await page.getByTestId('link-status').filter({ hasText: 'Connected' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('window-count').fill(String(WINDOWS));
+    await page.getByTestId('start-check').click();
+    await page.waitForFunction(() => /^[1-9]\d* windows/.test(document.querySelector('[data-testid="window-total"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    await shot('08-check-running');
+    await page.getByTestId('check-report').waitFor({ timeout: 120_000 });
+    await expect(page.getByTestId('window-total').textContent()).resolves.toContain(`${WINDOWS} windows`);
+    // The virtual device is the bit-exact simulator: every window must match it.
+    await expect(page.locator('[data-metric="exact"] .value').textContent()).resolves.toBe('100.0%');
+    const top1 = Number.parseFloat((await page.locator('[data-metric="top1"] .value').textContent())!);
+    expect(top1).toBeGreaterThan(50);
+    await expect(page.locator('[data-metric="lat"] .value').textContent()).resolves.toMatch(/\d+ µs/);
+    await expect(page.locator('main canvas').count()).resolves.toBeGreaterThanOrEqual(3);
+    await shot('09-check-done');
+    await page.locator('main').evaluate((m) => m.scrollTo(0, m.scrollHeight));
+    await shot('09b-check-report');
+    await page.locator('main').evaluate((m) => m.scrollTo(0, 0));
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+    const report = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(report.windows).toBe(WINDOWS);
+    expect(report.bitExactRate).toBe(1);
+  }, 240_000);
+
+  it('looks right in the dark theme too', async () => {
+    await page.getByTestId('theme-toggle').click();
+    await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('dark');
+    await page.waitForTimeout(300);
+    await shot('10-check-dark');
+    await go('train');
+    await shot('11-train-dark');
+    await page.getByTestId('theme-toggle').click();
+  });
+
+  it('disconnects and stops the virtual device', async () => {
+    await go('device-check');
+    await page.getByTestId('disconnect').click();
+    await page.getByTestId('link-status').filter({ hasText: 'Not connected' }).waitFor();
+    await page.getByRole('button', { name: 'Stop virtual device' }).click();
+    await page.getByRole('button', { name: 'Stop virtual device' }).waitFor({ state: 'detached' });
+  }, 30_000);
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
