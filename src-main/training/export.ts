@@ -40,7 +40,7 @@ export interface ReportInput {
   layers: { name: string; bits: number; outputShift: number; clippedShare: number }[];
   ptqLayers?: { name: string; outputShift: number; clippedShare: number }[];
   /** Per-epoch history of the engine; each entry's `layers` holds that epoch's per-layer statistics. */
-  history: readonly { epoch: number; phase: string; layers?: readonly unknown[] }[];
+  history: readonly { epoch: number; phase: string; layers?: readonly unknown[]; [figure: string]: unknown }[];
   sample: { index: number; label: number; className: string };
 }
 
@@ -54,7 +54,8 @@ export function quantizationReport(r: ReportInput): Record<string, unknown> {
   const last = model.layers[model.layers.length - 1]!;
   const statsOf = (entry: ReportInput['history'][number], name: string, i: number): unknown => {
     const list = entry.layers ?? [];
-    return list.find((l) => (l as { name?: string } | null)?.name === name) ?? list[i] ?? null;
+    const named = (l: unknown) => (l as { name?: string; layer?: string } | null)?.name ?? (l as { layer?: string } | null)?.layer;
+    return list.find((l) => named(l) === name) ?? list[i] ?? null;
   };
   const weighted = model.layers.map((l, i) => ({ l, i })).filter(({ l }) => l.params);
   return {
@@ -79,6 +80,8 @@ export function quantizationReport(r: ReportInput): Record<string, unknown> {
     },
     policy: r.policy,
     accuracy: r.accuracy,
+    /** Per-epoch figures (loss, accuracy, learning rate) without the per-layer statistics. */
+    epochs: r.history.map(({ layers: _l, ...figures }) => figures),
     sample: r.sample,
     layers: weighted.map(({ l, i }) => {
       const q = r.layers.find((x) => x.name === l.name);

@@ -146,7 +146,7 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
         accuracy: { float: dto.floatAccuracy, ptq: dto.ptqAccuracy, qat: dto.qatAccuracy, table: rows, testSamples: test.length },
         layers: qat.layers,
         ...(ptq ? { ptqLayers: ptq.layers } : {}),
-        history: result.history,
+        history: result.history.map(({ ranges, ...figures }) => ({ ...figures, layers: ranges })),
         sample: { index: sampleIndex, label: dataset.y[sampleIndex]!, className: dataset.classNames[dataset.y[sampleIndex]!]! },
       }),
     });

@@ -28,6 +28,13 @@ describe('qatwb train', () => {
     const q = JSON.parse(readFileSync(join(out, 'quantization.json'), 'utf8'));
     expect(q.accuracy.qat).toBe(res.qatAccuracy);
     expect(q.layers[0].epochs.length).toBe(2);
+    expect(q.layers[0].epochs.map((e: { phase: string }) => e.phase)).toEqual(['float', 'qat']);
+    const stats = q.layers[4].epochs[1].stats;
+    expect(stats.layer).toBe('fc');
+    expect(stats.weightMax).toBeGreaterThan(stats.weightMin);
+    expect(stats.weightHistogram.counts.reduce((a: number, b: number) => a + b, 0)).toBe(10 * 192 + 10); // weights ∪ bias
+    expect(q.epochs.length).toBe(2);
+    expect(q.input.scale).toBe(1 / 128);
 
     const py = spawnSync('/usr/bin/python3', ['-c', `
 import torch, sys, json
