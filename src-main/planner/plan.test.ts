@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Layer, Model } from '../ir/graph.ts';
 import { ai85net5, ecgNet } from '../ir/zoo.ts';
 import { planModel } from './plan.ts';
+import { validateModel } from '../ir/validate.ts';
 import { defaultMask, maskHex, processorNeed } from './processors.ts';
 import { weightBytes } from './memory.ts';
 
@@ -82,5 +83,32 @@ describe('planModel', () => {
     const rules = errors(big).map((d) => d.rule);
     expect(rules).toContain('weight-memory');
     expect(errors({ ...big, device: 'MAX78002' }).map((d) => d.rule)).not.toContain('weight-memory');
+  });
+
+  it('flags output processors that the next layer does not read', () => {
+    const e = errors(place(ai85net5(), 1, { outputProcessors: '0x000000000000ffff' }));
+    expect(e.map((d) => d.rule)).toEqual(['output-processors']);
+    expect(e[0]!.message).toBe('Layer 1 (conv2): it writes its output to processors 0x000000000000ffff but layer 2 (conv3) reads processors 0x0fffffffffffffff.');
+  });
+  it('flags a layer that overwrites an output a later layer still reads (skip connection)', () => {
+    const m = ecgNet();
+    // conv4 also reads conv2's output? Shapes differ; use a residual add on equal shapes instead.
+    const base = { ...m.layers[2]!, name: 'conv3b', inChannels: 64, outChannels: 64, pool: undefined, params: undefined } as Layer;
+    const res: Model = { ...m, layers: [m.layers[0]!, m.layers[1]!, m.layers[2]!, base,
+      { ...base, name: 'conv3c' },
+      { name: 'res', op: 'add', inChannels: 64, outChannels: 64, kernel: [1, 1], pad: 0, stride: 1, flatten: false, activation: 'none', weightBits: 8, outputShift: 0, outputWidth: 8, hasBias: false, inputs: [2, 4], operands: 2 }] };
+    expect(validateModel(res)).toEqual([]);
+    // The planner itself keeps layer 2's output alive: plain ping-pong would put layer 4 on it.
+    const fresh = planModel(res);
+    expect(fresh.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(fresh.layers[4]!.placement.outOffset).not.toBe(fresh.layers[2]!.placement.outOffset);
+    // Forcing plain ping-pong: layer 4 (conv3c) writes where layer 2 (conv3) wrote, and res still reads layer 2.
+    const planned = planModel({ ...fresh.model, layers: fresh.model.layers.map((l, i) => (i === 4 ? { ...l, placement: { ...l.placement!, outOffset: 0xa000 } } : l)) });
+    const ov = planned.diagnostics.filter((d) => d.rule === 'data-overwrite');
+    expect(ov).toHaveLength(1);
+    expect(ov[0]!.message).toMatch(/^Layer 4 \(conv3c\): its output .* overwrites the output of layer 2 \(conv3, 0xa000\), which layer 5 \(res\) still reads\.$/);
+    // Following the fix clears it.
+    const fixed = { ...planned.model, layers: planned.model.layers.map((l, i) => (i === 4 ? { ...l, placement: { ...l.placement!, outOffset: 0xa080 } } : l)) };
+    expect(planModel(fixed).diagnostics.filter((d) => d.rule === 'data-overwrite')).toEqual([]);
   });
 });

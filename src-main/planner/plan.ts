@@ -61,6 +61,7 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
   const keep = !opts.replacePlacement && model.layers.every((l) => l.placement);
   const layers: LayerPlan[] = [];
   let prevOut = 0;
+  const lastReader = lastReaders(shapes.map((x) => x.sources));
   model.layers.forEach((layer, i) => {
     const ctx: OpContext = { device: model.device, index: i, isFirst: i === 0, isLast: i === model.layers.length - 1 };
     const sh = shapes[i]!;
@@ -69,17 +70,24 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
     const chw = i === 0 && model.input.format === 'CHW';
     const readChannels = sh.input.channels;
     const need = processorNeed(readChannels);
+    const inBytes = inputBytesPerInstance(sh.input, operands, chw);
+    const outBytes = sh.output ? outputBytesPerInstance(sh.output, layer.outputWidth === 32) : 0;
     let placement: Placement;
     if (keep) placement = { ...layer.placement! };
     else {
-      const inOffset = i === 0 ? 0 : prevOut;
-      placement = { processors: maskHex(defaultMask(need.perPass, chw)), inOffset, outOffset: inOffset === 0 ? lim.halfInstance : 0 };
+      const src = sh.sources[0] ?? i - 1;
+      const inOffset = src < 0 ? 0 : layers[src]?.placement.outOffset ?? prevOut;
+      // Ping-pong, unless that would overwrite the input or an output a later layer still reads.
+      const busy: [number, number][] = [[inOffset, inOffset + inBytes]];
+      for (const [k, m] of lastReader) if (k < i && m > i) busy.push([layers[k]!.placement.outOffset, layers[k]!.placement.outOffset + layers[k]!.outBytesPerInstance]);
+      const free = (o: number): boolean => o + outBytes <= lim.instanceBytes && busy.every(([b0, b1]) => !(o < b1 && b0 < o + outBytes));
+      const candidates = [inOffset === 0 ? lim.halfInstance : 0, 0, lim.halfInstance, ...busy.map(([, b1]) => Math.ceil(b1 / 4) * 4)];
+      const outOffset = candidates.find(free) ?? candidates[0]!;
+      placement = { processors: maskHex(defaultMask(need.perPass, chw)), inOffset, outOffset };
     }
     prevOut = placement.outOffset;
     layer.placement = placement;
     diagnostics.push(...processorRules(layer, ctx, placement, readChannels, need, chw));
-    const inBytes = inputBytesPerInstance(sh.input, operands, chw);
-    const outBytes = sh.output ? outputBytesPerInstance(sh.output, layer.outputWidth === 32) : 0;
     diagnostics.push(...offsetRules(model, layer, ctx, placement, inBytes, outBytes, i > 0 ? layers[i - 1]?.placement.outOffset : undefined, sh.sources));
     const spec = opSpec(layer.op);
     const wCount = spec.hasWeights ? spec.weightCount(layer, sh.pooled) : 0;
@@ -97,6 +105,7 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
       inBytesPerInstance: inBytes, outBytesPerInstance: outBytes, weightBytes: weightBytes(wCount, layer.weightBits), biasBytes: bBytes, kernelWords: kWords,
     });
   });
+  diagnostics.push(...flowRules(model, layers, shapes.map((x) => x.sources)));
   const weightMemoryBytes = layers.reduce((a, l) => a + l.weightBytes, 0);
   const biasMemoryBytes = layers.reduce((a, l) => a + l.biasBytes, 0);
   const totalKernelWords = layers.reduce((a, l) => a + l.kernelWords, 0);
@@ -166,4 +175,48 @@ function offsetRules(model: Model, layer: Layer, ctx: OpContext, p: Placement, i
     out.push(layerWarning(ctx, layer, 'offset-chain', `in_offset ${hex(p.inOffset)} differs from the previous layer's out_offset ${hex(prevOut)}; the layer would read stale data.`,
       `Set in_offset to ${hex(prevOut)} (or leave it out).`));
   return out;
+}
+
+/**
+ * Data flow between layers: a layer's explicit output processors must be the processors the next
+ * layer reads, and no layer may overwrite an earlier output that a later layer still reads (skip
+ * connections through in_sequences). Offsets are compared per memory instance; instances are
+ * assumed shared (conservative).
+ */
+function flowRules(model: Model, plans: LayerPlan[], sources: number[][]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const hex = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
+  model.layers.forEach((layer, i) => {
+    const next = model.layers[i + 1];
+    const op = layer.placement?.outputProcessors;
+    if (op && next?.placement && (sources[i + 1] ?? []).includes(i)) {
+      let a: bigint | null = null, b: bigint | null = null;
+      try { a = parseMask(op); b = parseMask(next.placement.processors); } catch { /* reported by processorRules */ }
+      if (a !== null && b !== null && a !== b)
+        out.push(layerError({ device: model.device, index: i, isFirst: i === 0, isLast: false }, layer, 'output-processors',
+          `it writes its output to processors ${maskHex(a)} but layer ${i + 1} (${next.name}) reads processors ${maskHex(b)}.`,
+          `Remove output_processors, or set it to ${maskHex(b)}.`));
+    }
+  });
+  const lastReader = lastReaders(sources);
+  plans.forEach((pj, j) => {
+    const a0 = pj.placement.outOffset, a1 = a0 + pj.outBytesPerInstance;
+    for (const [k, m] of lastReader) {
+      if (k >= j || m <= j) continue;
+      const pk = plans[k]!;
+      const b0 = pk.placement.outOffset, b1 = b0 + pk.outBytesPerInstance;
+      if (a0 < b1 && b0 < a1)
+        out.push(layerError({ device: model.device, index: j, isFirst: j === 0, isLast: j === plans.length - 1 }, model.layers[j]!, 'data-overwrite',
+          `its output (${hex(a0)}, ${pj.outBytesPerInstance} bytes) overwrites the output of layer ${k} (${pk.name}, ${hex(b0)}), which layer ${m} (${plans[m]!.name}) still reads.`,
+          `Move one of the two outputs to a free range, e.g. out_offset ${hex(Math.max(a1, b1))} for layer ${j}.`));
+    }
+  });
+  return out;
+}
+
+/** For each layer output that some layer reads: the index of the last layer reading it. */
+function lastReaders(sources: number[][]): Map<number, number> {
+  const last = new Map<number, number>();
+  sources.forEach((srcs, m) => srcs.forEach((k) => { if (k >= 0) last.set(k, Math.max(last.get(k) ?? -1, m)); }));
+  return last;
 }
