@@ -9,7 +9,7 @@ interface Call { request: number; options: CallOptions; resolve(v: string): void
 
 function harness() {
   const calls: Call[] = [];
-  const fn = (request: number, options: CallOptions) =>
+  const fn = (request: number, options: CallOptions = {}) =>
     new Promise<string>((resolve, reject) => {
       calls.push({ request, options, resolve, reject });
       options.signal?.addEventListener('abort', () => reject(Object.assign(new Error('Cancelled.'), { code: 'cancelled' })));
