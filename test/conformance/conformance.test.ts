@@ -98,4 +98,16 @@ describe.skipIf(cases.length === 0)('conformance fixtures', () => {
     const res = JSON.parse(readFileSync(join(dir, 'resources.json'), 'utf8'));
     expect([p.weightMemoryBytes, p.biasMemoryBytes, p.layers.length, p.errors]).toEqual([res.weightMemoryBytes, res.biasMemoryBytes, 5, []]);
   });
+
+  it('reports a bad input through the CLI with exit code 1 and a JSON error naming file and field', () => {
+    const run = (args: string[]) => spawnSync(process.execPath, [join(REPO, 'bin/qatwb.mjs'), ...args], { encoding: 'utf8', cwd: REPO });
+    const mnist = join(ROOT, 'mnist-qat8'), ecg = join(ROOT, 'ecg1d-mixed');
+    const r = run(['simulate', '--checkpoint', join(mnist, 'checkpoint.pth.tar'), '--network', join(ecg, 'network.yaml'), '--input', join(ecg, 'sample.input.npy'), '--json']);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'invalid-model', field: 'arch' } });
+    expect(r.stderr).toMatch(/checkpoint\.pth\.tar: arch: .*does not match/);
+    const usage = run(['simulate', '--network', join(ecg, 'network.yaml')]);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/--checkpoint is required/);
+  });
 });
