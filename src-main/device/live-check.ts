@@ -29,6 +29,8 @@ export interface CheckOptions {
   pipeline?: number;
   /** Folder for disagreeing windows (x.npy + y.npy); none: not saved. */
   saveDir?: string;
+  /** Live mode: fail when no window arrives for this long, ms (default 5000). */
+  sensorStallMs?: number;
   /** How many device≠simulator windows get a layer-by-layer search (default 3). */
   divergenceChecks?: number;
   signal?: AbortSignal;
@@ -197,17 +199,41 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
     const total = o.windows ?? 100;
     let index = 0;
     let chain = Promise.resolve();
+    const stallMs = o.sensorStallMs ?? 5000;
+    let stopListening = () => {};
     await new Promise<void>((resolve, reject) => {
-      const onAbort = () => resolve();
-      o.signal?.addEventListener('abort', onAbort, { once: true });
-      session.onSensor((s) => {
+      let watchdog: NodeJS.Timeout | null = null;
+      const finish = (error?: Error) => {
+        if (watchdog) clearTimeout(watchdog);
+        stopListening();
+        if (error) reject(error);
+        else resolve();
+      };
+      // A live device that stops sending (unplugged for good, crashed) must not hang the check.
+      const arm = () => {
+        if (watchdog) clearTimeout(watchdog);
+        watchdog = setTimeout(() => finish(new ApiError('device-timeout', `The device sent no window for ${stallMs} ms (after ${perWindow.length} windows); is it still running in live mode?`)), stallMs);
+      };
+      o.signal?.addEventListener('abort', () => finish(), { once: true });
+      const offSensor = session.onSensor((s) => {
+        arm();
         if (index >= total) return;
         const i = index++;
         chain = chain.then(() => process1(i, s.seq, s.window, s.outputs, s.timeUs, false)).then(() => {
-          if (perWindow.length >= total) resolve();
-        }, reject);
+          if (perWindow.length >= total) finish();
+        }, finish);
       });
-      session.sensor(true, o.source.kind === 'device' ? o.source.rateHz ?? 0 : 0).catch(reject);
+      const offStatus = session.onStatus((st, message) => {
+        if (st === 'closed') finish(new ApiError('device-unplugged', message ?? 'The link to the device closed.'));
+        else if (st === 'connected') void session.sensor(true, rate).catch(() => {}); // back after a replug
+      });
+      stopListening = () => {
+        offSensor();
+        offStatus();
+      };
+      const rate = o.source.kind === 'device' ? o.source.rateHz ?? 0 : 0;
+      arm();
+      session.sensor(true, rate).catch(finish);
     });
     await session.sensor(false).catch(() => {});
   }

@@ -110,12 +110,16 @@ export class DeviceSession {
     return s;
   }
 
-  onStatus(cb: (s: LinkStatus, message?: string) => void): void {
+  /** Link status changes; returns a function that unsubscribes. */
+  onStatus(cb: (s: LinkStatus, message?: string) => void): () => void {
     this.statusCbs.push(cb);
+    return () => (this.statusCbs = this.statusCbs.filter((c) => c !== cb));
   }
 
-  onSensor(cb: (s: P.Sensor & { seq: number }) => void): void {
+  /** Windows the device captured itself (live mode); returns a function that unsubscribes. */
+  onSensor(cb: (s: P.Sensor & { seq: number }) => void): () => void {
     this.sensorCbs.push(cb);
+    return () => (this.sensorCbs = this.sensorCbs.filter((c) => c !== cb));
   }
 
   get inFlight(): number {
