@@ -36,7 +36,7 @@ export const StoredModelDto = z.looseObject({
 export type StoredModelJson = z.infer<typeof StoredModelDto>;
 
 const ModelRef = {
-  /** Id returned by `open`. */
+  /** Id returned by `importAi8x` or `load`. */
   modelId: z.string().min(1),
 };
 
@@ -75,7 +75,7 @@ export type PlanDto = z.infer<typeof PlanDto>;
 export const modelApi = service(
   {
     ping: call('Checks that the model service answers.', z.strictObject({}), z.object({ ok: z.literal(true) })),
-    open: call(
+    importAi8x: call(
       'Opens an existing ai8x model: quantized checkpoint + network YAML (+ sample input).',
       z.strictObject({
         /** Path of the quantized .pth.tar (quantize.py output or QAT checkpoint after quantize). */

@@ -27,7 +27,7 @@ const ints = (f: string): number[] => Array.from(readNpy(readFileSync(f)).data a
 describe.skipIf(!existsSync(DIR))('model service', () => {
   it('opens, plans, simulates (single and batch in a worker) and exports YAML', async () => {
     const { services, stateDir } = connect();
-    const opened = await services.model.open({ checkpointPath: `${DIR}/checkpoint.pth.tar`, networkPath: `${DIR}/network.yaml`, samplePath: `${DIR}/sample.input.npy` });
+    const opened = await services.model.importAi8x({ checkpointPath: `${DIR}/checkpoint.pth.tar`, networkPath: `${DIR}/network.yaml`, samplePath: `${DIR}/sample.input.npy` });
     expect(opened.diagnostics).toEqual([]);
     expect(opened.model.layers.map((l) => l.name)).toEqual(['conv1', 'conv2', 'conv3', 'conv4', 'fc']);
     const plan = await services.model.plan({ modelId: opened.modelId });
@@ -62,13 +62,13 @@ describe.skipIf(!existsSync(DIR))('model service', () => {
   it('refuses bad requests and bad files with codes and fields', async () => {
     const { services, stateDir } = connect();
     await expect(services.model.plan({ modelId: 'nope' })).rejects.toMatchObject({ code: 'not-found', field: 'modelId' });
-    await expect(services.model.open({ checkpointPath: 'a', networkPath: 'b', bogus: 1 } as never)).rejects.toMatchObject({ code: 'bad-request', field: 'bogus' });
-    await expect(services.model.open({ checkpointPath: join(stateDir, 'missing.pth.tar'), networkPath: `${DIR}/network.yaml` })).rejects.toMatchObject({ code: 'not-found', field: 'checkpointPath' });
+    await expect(services.model.importAi8x({ checkpointPath: 'a', networkPath: 'b', bogus: 1 } as never)).rejects.toMatchObject({ code: 'bad-request', field: 'bogus' });
+    await expect(services.model.importAi8x({ checkpointPath: join(stateDir, 'missing.pth.tar'), networkPath: `${DIR}/network.yaml` })).rejects.toMatchObject({ code: 'not-found', field: 'checkpointPath' });
     const bad = join(stateDir, 'bad.yaml');
     writeFileSync(bad, readFileSync(`${DIR}/network.yaml`, 'utf8').replace('arch: ai85net5', 'arch: ai85net5\nfoo: 1'));
-    await expect(services.model.open({ checkpointPath: `${DIR}/checkpoint.pth.tar`, networkPath: bad, samplePath: `${DIR}/sample.input.npy` }))
+    await expect(services.model.importAi8x({ checkpointPath: `${DIR}/checkpoint.pth.tar`, networkPath: bad, samplePath: `${DIR}/sample.input.npy` }))
       .rejects.toMatchObject({ code: 'invalid-model', field: 'foo' });
-    const opened = await services.model.open({ checkpointPath: `${DIR}/checkpoint.pth.tar`, networkPath: `${DIR}/network.yaml`, samplePath: `${DIR}/sample.input.npy` });
+    const opened = await services.model.importAi8x({ checkpointPath: `${DIR}/checkpoint.pth.tar`, networkPath: `${DIR}/network.yaml`, samplePath: `${DIR}/sample.input.npy` });
     const wrong = join(stateDir, 'wrong.npy');
     writeFileSync(wrong, writeNpy({ dtype: 'int64', shape: [1, 28, 27], data: new BigInt64Array(756) }));
     await expect(services.model.simulate({ modelId: opened.modelId, inputPath: wrong })).rejects.toMatchObject({ code: 'invalid-data', field: 'shape' });

@@ -58,14 +58,14 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
   const models = new Map<string, Model>();
   const get = (id: string): Model => {
     const m = models.get(id);
-    if (!m) throw new ApiError('not-found', `No opened model with id ${id}; open it first.`, 'modelId');
+    if (!m) throw new ApiError('not-found', `No opened model with id ${id}; import or load it first.`, 'modelId');
     return m;
   };
   return {
     async ping() {
       return { ok: true as const };
     },
-    async open(req) {
+    async importAi8x(req) {
       const { model, warnings } = await openAi8xModel(req);
       const modelId = randomUUID();
       models.set(modelId, model);
