@@ -78,6 +78,24 @@ describe('qatwb check --json against qatwb virtual-device', () => {
   }, 30_000);
 });
 
+describe('qatwb virtual-device shutdown', () => {
+  it('leaves no socat behind, even when killed with SIGKILL', async () => {
+    const vd = await startVirtualDevice(['--artifacts', ARTIFACTS]);
+    const dir = vd.path.slice(0, vd.path.lastIndexOf('/'));
+    const socatOf = () => {
+      try {
+        return execFileSync('pgrep', ['-f', `socat .*${dir}/`], { encoding: 'utf8' }).trim();
+      } catch {
+        return '';
+      }
+    };
+    expect(socatOf()).not.toBe('');
+    vd.child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(socatOf()).toBe('');
+  }, 30_000);
+});
+
 const canDropPrivileges = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
 
 describe('Linux permission diagnostic', () => {
