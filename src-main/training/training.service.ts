@@ -13,7 +13,8 @@ import { quantizeModel } from '../quant/quantize.ts';
 import { postTrainingQuantize } from '../quant/ptq.ts';
 import { runTrainingInWorker } from './train-in-worker.ts';
 import type { EpochRecord, TrainConfig, TrainProgress, TrainResult } from './train-types.ts';
-import { floatAccuracyInWorker, simulatedAccuracyInWorker, toInt8Batch, type AccuracyRow } from './evaluate.ts';
+import { floatAccuracyInWorker, simulatedAccuracyInWorker, toInt8Batch, type Accuracy, type AccuracyRow } from './evaluate.ts';
+import type { FloatLayerParams } from '../ir/float-params.ts';
 import { quantizationReport, writeExports } from './export.ts';
 
 interface RunRecord {
@@ -28,6 +29,35 @@ interface RunRecord {
 }
 
 const runs = new Map<string, RunRecord>();
+
+/**
+ * Float accuracy by (data set, parameter content): branches resumed from one float phase share the
+ * same float model, and its evaluation is the slowest of the three rows.
+ */
+const floatEvalCache = new Map<string, Promise<Accuracy>>();
+
+function paramsHash(params: readonly FloatLayerParams[]): string {
+  let h = 0x811c9dc5;
+  for (const p of params) {
+    for (const a of [p.weight, p.bias]) {
+      if (!a) continue;
+      const u = new Uint32Array(a.buffer, a.byteOffset, a.length);
+      for (let i = 0; i < u.length; i++) h = Math.imul(h ^ u[i]!, 0x01000193);
+    }
+  }
+  return (h >>> 0).toString(16);
+}
+
+function cachedFloatAccuracy(data: PreparedData, model: Model, params: readonly FloatLayerParams[], run: () => Promise<Accuracy>): Promise<Accuracy> {
+  const key = `${data.id}|${model.arch}|${paramsHash(params)}`;
+  let hit = floatEvalCache.get(key);
+  if (!hit) {
+    hit = run();
+    floatEvalCache.set(key, hit);
+    hit.catch(() => floatEvalCache.delete(key));
+  }
+  return hit;
+}
 
 /** The built-in network for the data's shape and class count. */
 export function buildModel(req: Pick<TrainRequest, 'model' | 'device' | 'bits' | 'layerBits'>, data: PreparedData): Model {
@@ -99,17 +129,16 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
   ctx.progress({ phase: 'evaluate', fraction: 0, message: `float, PTQ and QAT accuracy on ${test.length} test samples` });
   const rows: AccuracyRow[] = [];
   const floatParams = floatPhase ?? result.floatParams;
-  const f = await floatAccuracyInWorker(model, floatParams, dataset, test, {
-    signal: ctx.signal,
-    onProgress: (done, total) => ctx.progress({ phase: 'evaluate', fraction: done / total, message: `float: ${done}/${total} samples` }),
-  });
-  rows.push({ name: 'float', accuracy: f.accuracy, correct: f.correct, total: f.total, via: 'tfjs-float' });
   const progress = (name: string) => (done: number, total: number) =>
-    ctx.progress({ phase: 'evaluate', fraction: done / total, message: `${name}: ${done}/${total} samples simulated` });
-  const [p, q] = await Promise.all([
-    ptq ? simulatedAccuracyInWorker(ptq.model, dataset, test, { signal: ctx.signal, onProgress: progress('PTQ') }) : undefined,
-    qatRan ? simulatedAccuracyInWorker(qat.model, dataset, test, { signal: ctx.signal, onProgress: progress('QAT') }) : undefined,
+    ctx.progress({ phase: 'evaluate', fraction: done / total, message: `${name}: ${done}/${total} samples` });
+  // Three workers at once: the float model (predictFloat) and the two integer models (simulator).
+  const [f, p, q] = await Promise.all([
+    cachedFloatAccuracy(data, model, floatParams, () =>
+      floatAccuracyInWorker(model, floatParams, dataset, test, { signal: ctx.signal, onProgress: progress('float') })),
+    ptq ? simulatedAccuracyInWorker(ptq.model, dataset, test, { signal: ctx.signal, onProgress: progress('PTQ INT8') }) : undefined,
+    qatRan ? simulatedAccuracyInWorker(qat.model, dataset, test, { signal: ctx.signal, onProgress: progress('QAT INT8') }) : undefined,
   ]);
+  rows.push({ name: 'float', accuracy: f.accuracy, correct: f.correct, total: f.total, via: 'tfjs-float' });
   if (p) rows.push({ name: 'ptq', accuracy: p.accuracy, correct: p.correct, total: p.total, via: 'simulator' });
   if (q) rows.push({ name: 'qat', accuracy: q.accuracy, correct: q.correct, total: q.total, via: 'simulator' });
 
