@@ -11,6 +11,7 @@ import { readNpy, type NdArray } from '../../src-main/formats/npy.ts';
 import { simulate, simulateBatch } from '../../src-main/sim/simulate.ts';
 import { planModel } from '../../src-main/planner/plan.ts';
 import { validateModel } from '../../src-main/ir/validate.ts';
+import { writeNetworkYaml } from '../../src-main/formats/network-yaml.ts';
 
 const ROOT = '/work/shared/conformance';
 const REPO = join(import.meta.dirname, '../..');
@@ -63,6 +64,16 @@ describe.skipIf(cases.length === 0)('conformance fixtures', () => {
           expect(one.layers).toHaveLength(model.layers.length);
           expect(Array.from(one.layers!.at(-1)!.data)).toEqual(Array.from(one.output));
         });
+      });
+
+      it('round-trips through our YAML writer: re-import gives the same model and outputs', () => {
+        const yaml = writeNetworkYaml(model);
+        const sample = readNpy(readFileSync(join(dir, 'sample.input.npy')), 'sample.input.npy');
+        const again = importAi8x({ checkpoint: readFileSync(join(dir, 'checkpoint.pth.tar')), yaml, sample });
+        expect(again.warnings).toEqual([]);
+        expect(again.model).toEqual(model);
+        const x = Int32Array.from(ints(sample));
+        expect(Array.from(simulate(again.model, x).output)).toEqual(Array.from(simulate(model, x).output));
       });
 
       it('reproduces resources.json exactly', () => {
