@@ -4,8 +4,8 @@
 // report exported. Screenshots of every step go to test-results/full-walk/.
 // QATWB_RENDERER_DIR points at a renderer build other than out/renderer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startServe, type ServeProcess } from '../server/serve-process.ts';
 import { launchBrowser } from './browser.ts';
@@ -30,6 +30,14 @@ describe.skipIf(!built)('full walk: MNIST example → train → model → quanti
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
     serve = await startServe(['--renderer-dir', RENDERER]);
+    // ai8x-synthesis cannot be installed here: Deploy runs the stand-in izer (test fixture; it copies
+    // the expected output named by FAKE_IZER_EXPECTED, here our own export's, so the cross-check
+    // exercises the wiring, not the real izer) and the stand-in MSDK with the real arm-gcc and make.
+    const fixtures = resolve('test/fixtures/toolchain');
+    writeFileSync(join(serve.stateDir, 'toolchain-settings.json'), JSON.stringify({
+      izerDir: join(fixtures, 'fake-izer'), python: '/usr/bin/python3', maximPath: join(fixtures, 'fake-msdk'),
+      izerEnv: { FAKE_IZER_EXPECTED: join(serve.stateDir, 'examples/mnist-digits/artifacts/export/sample.expected.npy') },
+    }));
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', acceptDownloads: true });
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
@@ -111,6 +119,18 @@ describe.skipIf(!built)('full walk: MNIST example → train → model → quanti
     await shot('07-deploy');
   }, 90_000);
 
+  it('synthesizes with streaming tool output and a cross-check, then builds', async () => {
+    await page.getByTestId('run-synthesize').click();
+    await page.locator('li.step[data-step="synthesize"].done, li.step[data-step="synthesize"].failed').waitFor({ timeout: 120_000 });
+    await shot('07b-deploy-synthesized');
+    await expect(page.locator('li.step[data-step="synthesize"]').getAttribute('class')).resolves.toContain('done');
+    await expect(page.getByTestId('cross-check').textContent()).resolves.toContain('bit-exact');
+    await expect(page.locator('[data-testid="tool-log"] .line').count()).resolves.toBeGreaterThan(3);
+    await page.getByTestId('run-build').click();
+    await page.locator('li.step[data-step="build"].done, li.step[data-step="build"].failed').waitFor({ timeout: 180_000 });
+    await shot('07c-deploy-built');
+  }, 330_000);
+
   it('checks live against the virtual MAX78002 and shows the metrics', async () => {
     await go('device-check');
     await page.getByTestId('virtual-device').click();
@@ -128,6 +148,13 @@ describe.skipIf(!built)('full walk: MNIST example → train → model → quanti
     await expect(page.locator('[data-metric="lat"] .value').textContent()).resolves.toMatch(/\d+ µs/);
     await expect(page.locator('main canvas').count()).resolves.toBeGreaterThanOrEqual(3);
     await shot('09-check-done');
+    // Keyboard: the recent-windows strip is one tab stop; arrows pick an earlier window.
+    const latest = await page.getByTestId('window-shown').textContent();
+    await page.locator('.strip').focus();
+    await page.keyboard.press('ArrowLeft');
+    await expect(page.getByTestId('window-shown').textContent()).resolves.not.toBe(latest);
+    await page.keyboard.press('End');
+    await expect(page.getByTestId('window-shown').textContent()).resolves.toBe(latest);
     await page.locator('main').evaluate((m) => m.scrollTo(0, m.scrollHeight));
     await shot('09b-check-report');
     await page.locator('main').evaluate((m) => m.scrollTo(0, 0));
