@@ -68,6 +68,26 @@ print(json.dumps({'arch': c['arch'], 'keys': len(sd), 'w': float(sd['conv1.op.we
     logits.forEach((v, i) => expect(Math.abs(v - device[i]!)).toBeLessThan(0.15 * range));
   });
 
+  it('trains ecgnet on a 1-D CSV with mixed per-layer bits; the simulator reproduces the export', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'qatwb-train-csv-')), 'run');
+    const r = qatwb(['train', '--data', 'resources/examples/synthetic-beats.csv', '--epochs', '2', '--qat-start', '1', '--bits', '8',
+      '--layer-bits', 'conv2=4,conv3=2', '--batch-size', '16', '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.layers.map((l: { bits: number }) => l.bits)).toEqual([8, 4, 2, 8, 8]);
+    expect(res.table.map((t: { total: number }) => t.total)).toEqual([60, 60, 60]);
+    const yaml = readFileSync(join(out, 'network.yaml'), 'utf8');
+    expect(yaml).toMatch(/operation: Conv1d/);
+    expect(yaml).toMatch(/quantization: 2/);
+    const input = readNpy(new Uint8Array(readFileSync(join(out, 'sample.input.npy'))));
+    expect(input.shape).toEqual([1, 187]);
+    const simOut = join(out, '..', 'sim.npy');
+    const s = qatwb(['simulate', '--checkpoint', join(out, 'checkpoint.pth.tar'), '--network', join(out, 'network.yaml'), '--input', join(out, 'sample.input.npy'), '--out', simOut]);
+    expect(s.status, s.stderr).toBe(0);
+    const expected = readNpy(new Uint8Array(readFileSync(join(out, 'sample.expected.npy'))));
+    expect(Array.from(readNpy(new Uint8Array(readFileSync(simOut))).data as BigInt64Array, Number)).toEqual(Array.from(expected.data as BigInt64Array, Number));
+  });
+
   it('names the bad option or file', () => {
     const a = qatwb(['train', '--example', 'mnist', '--bits', '3']);
     expect(a.status).toBe(2);
