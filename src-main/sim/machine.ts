@@ -110,7 +110,7 @@ export function compile(model: Model): Program {
       const prep = prepareConvTranspose2d(args);
       c.convT = { args, prep };
       c.stretched = new Int32Array(layer.inChannels * prep.h * prep.w);
-      c.scratch = new Int32Array(prep.h * prep.w);
+      c.scratch = new Int32Array(conv2dScratch(prep.conv));
     }
     return c;
   });

@@ -153,7 +153,7 @@ describe('convtranspose2d', () => {
     const p = prepareConvTranspose2d(a);
     expect([p.conv.inH - 2, p.conv.inW - 2]).toEqual([oh, ow]);
     const acc = new Int32Array(outC * oh * ow);
-    convTranspose2d(Int32Array.from(x), acc, new Int32Array(inC * p.h * p.w), new Int32Array(p.h * p.w), a, p);
+    convTranspose2d(Int32Array.from(x), acc, new Int32Array(inC * p.h * p.w), new Int32Array(conv2dScratch(p.conv)), a, p);
     expect(Array.from(acc)).toEqual(ref);
   });
 });
