@@ -1,0 +1,330 @@
+// A trainable network built from the IR: per-layer plan (shapes, padding, pooling in NHWC terms),
+// tfjs variables in NHWC/[kh,kw,in,out] layout, and the ai8x forward pass (max78002.md §1.3) in
+// float or QAT mode. Conversions to and from FloatLayerParams (PyTorch layout) live here too.
+import * as tf from '@tensorflow/tfjs';
+import type { Layer, Model } from '../ir/graph.ts';
+import type { FloatLayerParams } from '../ir/float-params.ts';
+import { conv2d } from './layers/conv2d.ts';
+import { conv1d } from './layers/conv1d.ts';
+import { linear } from './layers/linear.ts';
+import { pool, type PoolSpec } from './layers/pooling.ts';
+import { batchNorm, type BatchNormVars, type BatchStats } from './layers/batch-norm.ts';
+import { activate, fakeQuantParam, quantizeAvgPool } from './fake-quant.ts';
+
+export interface LayerPlan {
+  layer: Layer;
+  index: number;
+  /** Input [H, W, C] (NHWC without N; 1-D data: [1, L, C]). */
+  inShape: [number, number, number];
+  /** Shape after the optional pooling. */
+  pooledShape: [number, number, number];
+  outShape: [number, number, number];
+  pool?: PoolSpec;
+  /** Variable shape of the weight: conv [kh,kw,in,out] (conv1d [1,k,in,out]), linear [in, out]. */
+  weightShape: number[];
+  isWide: boolean;
+  hasBatchNorm: boolean;
+}
+
+export interface NetworkVars {
+  weights: tf.Variable[];
+  biases: (tf.Variable | null)[];
+  bn: (BatchNormVars | null)[];
+}
+
+export interface QatSettings {
+  /** Output shift per layer. */
+  shifts: number[];
+  /** Weight bits per layer. */
+  bits: number[];
+}
+
+/** Check the model is trainable here and derive each layer's shapes. */
+export function planNetwork(model: Model, batchNormLayers: (name: string) => boolean): LayerPlan[] {
+  const oneD = model.input.dims.length === 1;
+  let shape: [number, number, number] = oneD
+    ? [1, model.input.dims[0]!, model.input.channels]
+    : [model.input.dims[0]!, model.input.dims[1]!, model.input.channels];
+  return model.layers.map((layer, index) => {
+    const where = `model.layers[${index}] (${layer.name})`;
+    if (layer.op !== 'conv1d' && layer.op !== 'conv2d' && layer.op !== 'linear') {
+      throw new Error(`training: ${where}: op '${layer.op}' is not trainable yet (conv1d, conv2d, linear are)`);
+    }
+    if (layer.inputs && !(layer.inputs.length === 1 && layer.inputs[0] === index - 1)) {
+      throw new Error(`training: ${where}: inputs ${JSON.stringify(layer.inputs)}: only sequential models are trainable`);
+    }
+    if (layer.eltwise) throw new Error(`training: ${where}: eltwise is not trainable yet`);
+    if (layer.stride !== 1 || (layer.dilation ?? 1) !== 1) {
+      throw new Error(`training: ${where}: stride ${layer.stride}/dilation ${layer.dilation}: only 1 is trainable`);
+    }
+    const inShape = shape;
+    let poolSpec: PoolSpec | undefined;
+    if (layer.pool) {
+      const [a, b] = layer.pool.size;
+      const [sa, sb] = layer.pool.stride;
+      poolSpec = oneD
+        ? { kind: layer.pool.kind, size: [1, a], stride: [1, sa] }
+        : { kind: layer.pool.kind, size: [a, b], stride: [sa, sb] };
+      shape = [
+        Math.floor((shape[0] - poolSpec.size[0]) / poolSpec.stride[0]) + 1,
+        Math.floor((shape[1] - poolSpec.size[1]) / poolSpec.stride[1]) + 1,
+        shape[2],
+      ];
+    }
+    const pooledShape = shape;
+    if (pooledShape[2] !== layer.inChannels && layer.op !== 'linear') {
+      throw new Error(`training: ${where}: inChannels ${layer.inChannels} but the data has ${pooledShape[2]} channels`);
+    }
+    let weightShape: number[];
+    if (layer.op === 'linear') {
+      const features = pooledShape[0] * pooledShape[1] * pooledShape[2];
+      const expected = layer.flatten ? features : pooledShape[2];
+      if (layer.inChannels !== pooledShape[2] && layer.inChannels !== features) {
+        throw new Error(`training: ${where}: inChannels ${layer.inChannels} matches neither ${pooledShape[2]} channels nor ${features} features`);
+      }
+      if (!layer.flatten && pooledShape[0] * pooledShape[1] !== 1) {
+        throw new Error(`training: ${where}: linear on ${pooledShape[0]}x${pooledShape[1]} data needs flatten: true`);
+      }
+      weightShape = [Math.max(expected, features), layer.outChannels];
+      shape = [1, 1, layer.outChannels];
+    } else {
+      const [kh, kw] = layer.op === 'conv1d' ? [1, layer.kernel[0]] : layer.kernel;
+      const padH = layer.op === 'conv1d' ? 0 : layer.pad;
+      weightShape = [kh, kw, layer.inChannels, layer.outChannels];
+      shape = [pooledShape[0] + 2 * padH - kh + 1, pooledShape[1] + 2 * layer.pad - kw + 1, layer.outChannels];
+      if (shape[0] < 1 || shape[1] < 1) throw new Error(`training: ${where}: output size ${shape[0]}x${shape[1]} is empty`);
+    }
+    const isWide = layer.outputWidth === 32;
+    const hasBatchNorm = layer.op !== 'linear' && batchNormLayers(layer.name);
+    if (hasBatchNorm && !layer.hasBias) {
+      // ai8x asserts bias=True for BN layers; the folded bias needs a home.
+      throw new Error(`training: ${where}: batchNorm needs hasBias: true (ai8x asserts bias with BatchNorm)`);
+    }
+    return { layer, index, inShape, pooledShape, outShape: shape, ...(poolSpec ? { pool: poolSpec } : {}), weightShape, isWide, hasBatchNorm };
+  });
+}
+
+/** Deterministic PRNG (mulberry32) for initialisation and shuffling. */
+export function makeRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Variables get engine-generated names (tfjs names are process-global); state files use these keys.
+export function namedVars(plans: LayerPlan[], vars: NetworkVars): { name: string; v: tf.Variable }[] {
+  const out: { name: string; v: tf.Variable }[] = [];
+  plans.forEach((p, i) => {
+    const n = p.layer.name;
+    out.push({ name: `${n}.weight`, v: vars.weights[i]! });
+    const b = vars.biases[i];
+    if (b) out.push({ name: `${n}.bias`, v: b });
+    const bn = vars.bn[i];
+    if (bn) {
+      out.push({ name: `${n}.bn.weight`, v: bn.gamma }, { name: `${n}.bn.bias`, v: bn.beta });
+      out.push({ name: `${n}.bn.running_mean`, v: bn.runningMean }, { name: `${n}.bn.running_var`, v: bn.runningVar });
+    }
+  });
+  return out;
+}
+
+/** PyTorch's default init: U(−1/√fan_in, 1/√fan_in) for weights and biases. */
+export function createVars(plans: LayerPlan[], rng: () => number): NetworkVars {
+  const weights: tf.Variable[] = [];
+  const biases: (tf.Variable | null)[] = [];
+  const bn: (BatchNormVars | null)[] = [];
+  for (const p of plans) {
+    const fanIn = p.layer.op === 'linear' ? p.weightShape[0]! : p.weightShape[0]! * p.weightShape[1]! * p.weightShape[2]!;
+    const bound = 1 / Math.sqrt(fanIn);
+    const size = p.weightShape.reduce((a, b) => a * b, 1);
+    const w = new Float32Array(size).map(() => (rng() * 2 - 1) * bound);
+    weights.push(tf.variable(tf.tensor(w, p.weightShape), true));
+    const c = p.layer.outChannels;
+    biases.push(p.layer.hasBias ? tf.variable(tf.tensor1d(new Float32Array(c).map(() => (rng() * 2 - 1) * bound)), true) : null);
+    bn.push(p.hasBatchNorm ? {
+      gamma: tf.variable(tf.ones([c]), true),
+      beta: tf.variable(tf.zeros([c]), true),
+      runningMean: tf.variable(tf.zeros([c]), false),
+      runningVar: tf.variable(tf.ones([c]), false),
+    } : null);
+  }
+  return { weights, biases, bn };
+}
+
+export function trainableVars(vars: NetworkVars): tf.Variable[] {
+  const list: tf.Variable[] = [];
+  vars.weights.forEach((w, i) => {
+    list.push(w);
+    const b = vars.biases[i];
+    if (b) list.push(b);
+    const bn = vars.bn[i];
+    if (bn) list.push(bn.gamma, bn.beta);
+  });
+  return list;
+}
+
+export function disposeVars(vars: NetworkVars): void {
+  for (const v of [...vars.weights, ...vars.biases, ...vars.bn.flatMap((b) => (b ? [b.gamma, b.beta, b.runningMean, b.runningVar] : []))]) v?.dispose();
+}
+
+export interface ForwardOptions {
+  training: boolean;
+  qat?: QatSettings;
+  avgPoolRounding?: boolean;
+  /** Collect the BN batch statistics (training only). */
+  bnStats?: (BatchStats | null)[];
+  /** Receives each layer's pre-clamp activation (after the output scale), for range statistics. */
+  tap?: (layer: number, preClamp: tf.Tensor) => void;
+}
+
+/** Runs the network on NHWC input [N, H, W, C]; returns the flattened output [N, features]. */
+export function forward(plans: LayerPlan[], vars: NetworkVars, x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor2D {
+  let h: tf.Tensor = x;
+  for (const p of plans) {
+    const i = p.index;
+    const isFirst = i === 0;
+    const qat = opts.qat;
+    if (p.pool) {
+      h = pool(h as tf.Tensor4D, p.pool);
+      if (p.pool.kind === 'avg') h = qat ? quantizeAvgPool(h, opts.avgPoolRounding ?? false) : tf.clipByValue(h, -1, 127 / 128);
+    }
+    let w: tf.Tensor = vars.weights[i]!;
+    let b: tf.Tensor | null = vars.biases[i] ?? null;
+    if (qat) {
+      w = fakeQuantParam(w, qat.bits[i]!, qat.shifts[i]!);
+      if (b) b = fakeQuantParam(b, qat.bits[i]!, qat.shifts[i]!);
+    }
+    let y: tf.Tensor;
+    const layer = p.layer;
+    if (layer.op === 'linear') {
+      const n = h.shape[0]!;
+      y = linear(tf.reshape(h, [n, -1]) as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D | null, isFirst);
+    } else if (layer.op === 'conv1d') {
+      y = conv1d(h as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D | null, layer.kernel[0], layer.pad, isFirst);
+    } else {
+      const pd = layer.pad;
+      y = conv2d(h as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D | null, { kernel: layer.kernel, pads: [pd, pd, pd, pd], isFirst });
+    }
+    const bn = vars.bn[i];
+    if (bn && !qat) {
+      const r = batchNorm(y as tf.Tensor4D, bn, opts.training);
+      y = r.out;
+      if (opts.bnStats) opts.bnStats[i] = r.stats ?? null;
+    }
+    const outScale = qat && !p.isWide ? 2 ** qat.shifts[i]! : 1;
+    if (opts.tap) {
+      const scaled = outScale === 1 ? y : tf.mul(y, outScale);
+      opts.tap(i, layer.activation === 'relu' ? tf.relu(scaled) : layer.activation === 'abs' ? tf.abs(scaled) : scaled);
+    }
+    h = activate(y, { activation: layer.activation, wide: p.isWide, quantize: !!qat, outScale });
+  }
+  return tf.reshape(h, [h.shape[0]!, -1]) as tf.Tensor2D;
+}
+
+// ---- PyTorch layout ↔ variable layout ----
+
+/** Variable data → PyTorch layout (conv [out][in][kh][kw], conv1d [out][in][k], linear [out][in] channel-major). */
+export function toTorchLayout(p: LayerPlan, data: Float32Array): Float32Array {
+  const out = new Float32Array(data.length);
+  if (p.layer.op === 'linear') {
+    const [h, w, c] = p.pooledShape;
+    const hw = h * w;
+    const o = p.layer.outChannels;
+    for (let ci = 0; ci < c; ci++) {
+      for (let s = 0; s < hw; s++) {
+        const src = (s * c + ci) * o;
+        const dst = ci * hw + s;
+        for (let k = 0; k < o; k++) out[k * c * hw + dst] = data[src + k]!;
+      }
+    }
+    return out;
+  }
+  const [kh, kw, cin, cout] = p.weightShape as [number, number, number, number];
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      for (let ci = 0; ci < cin; ci++) {
+        for (let co = 0; co < cout; co++) {
+          out[((co * cin + ci) * kh + a) * kw + b] = data[((a * kw + b) * cin + ci) * cout + co]!;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** PyTorch layout → variable layout (inverse of toTorchLayout). */
+export function fromTorchLayout(p: LayerPlan, torch: Float32Array): Float32Array {
+  const size = p.weightShape.reduce((a, b) => a * b, 1);
+  if (torch.length !== size) {
+    throw new Error(`training: params for ${p.layer.name}: weight has ${torch.length} values, expected ${size} (${p.weightShape.join('x')})`);
+  }
+  const out = new Float32Array(size);
+  if (p.layer.op === 'linear') {
+    const [h, w, c] = p.pooledShape;
+    const hw = h * w;
+    const o = p.layer.outChannels;
+    for (let ci = 0; ci < c; ci++) {
+      for (let s = 0; s < hw; s++) {
+        for (let k = 0; k < o; k++) out[(s * c + ci) * o + k] = torch[k * c * hw + ci * hw + s]!;
+      }
+    }
+    return out;
+  }
+  const [kh, kw, cin, cout] = p.weightShape as [number, number, number, number];
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      for (let ci = 0; ci < cin; ci++) {
+        for (let co = 0; co < cout; co++) {
+          out[((a * kw + b) * cin + ci) * cout + co] = torch[((co * cin + ci) * kh + a) * kw + b]!;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Load FloatLayerParams (PyTorch layout, BN folded) into fresh variables without BN. */
+export function varsFromParams(plans: LayerPlan[], params: FloatLayerParams[]): NetworkVars {
+  const byName = new Map(params.map((p) => [p.name, p]));
+  const weights: tf.Variable[] = [];
+  const biases: (tf.Variable | null)[] = [];
+  for (const p of plans) {
+    const fp = byName.get(p.layer.name);
+    if (!fp) throw new Error(`training: params: no entry for layer '${p.layer.name}'`);
+    weights.push(tf.variable(tf.tensor(fromTorchLayout(p, fp.weight), p.weightShape)));
+    if (p.layer.hasBias) {
+      if (!fp.bias || fp.bias.length !== p.layer.outChannels) {
+        throw new Error(`training: params for ${p.layer.name}: bias must have ${p.layer.outChannels} values`);
+      }
+      biases.push(tf.variable(tf.tensor1d(fp.bias)));
+    } else {
+      biases.push(null);
+    }
+  }
+  return { weights, biases, bn: plans.map(() => null) };
+}
+
+/** NHWC batch from channel-first samples (C, H, W) / (C, L) at the given indices. */
+export function gatherBatch(x: Float32Array, indices: ArrayLike<number>, shape: [number, number, number]): Float32Array {
+  const [h, w, c] = shape;
+  const per = h * w * c;
+  const hw = h * w;
+  const out = new Float32Array(indices.length * per);
+  for (let n = 0; n < indices.length; n++) {
+    const src = indices[n]! * per;
+    const dst = n * per;
+    if (c === 1) {
+      out.set(x.subarray(src, src + per), dst);
+      continue;
+    }
+    for (let ci = 0; ci < c; ci++) {
+      for (let s = 0; s < hw; s++) out[dst + s * c + ci] = x[src + ci * hw + s]!;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,357 @@
+// The training engine: float phase, then (from qatStartEpoch) BN folding and quantization-aware
+// fine-tuning exactly as ai8x-training does it (max78002.md §1.4–§1.10), with a hand-written step
+// (variableGrads + one-buffer Adam), every step in tf.tidy, cancel between batches, early stopping.
+import type { Model, WeightBits } from '../ir/graph.ts';
+import type { FloatLayerParams } from '../ir/float-params.ts';
+import type { Dataset, Split } from '../data/dataset.ts';
+import { foldBatchNorm } from '../quant/fold-batchnorm.ts';
+import { outputShift } from '../quant/output-shift.ts';
+import { initBackend, tf } from './backend.ts';
+import { Adam } from './adam.ts';
+import { BN_EPS, updateRunningStats, type BatchStats } from './layers/batch-norm.ts';
+import {
+  createVars, disposeVars, forward, gatherBatch, makeRng, namedVars, planNetwork, toTorchLayout,
+  trainableVars, varsFromParams, type LayerPlan, type NetworkVars, type QatSettings,
+} from './network.ts';
+import { activationStats, layerRangeStats, type ActivationSample } from './range-stats.ts';
+import type { EpochRecord, TrainConfig, TrainProgress, TrainResult, TrainState } from './train-types.ts';
+
+export type * from './train-types.ts';
+
+export interface TrainHooks {
+  signal?: AbortSignal;
+  onProgress?(p: TrainProgress): void;
+  onEpoch?(r: EpochRecord): void;
+}
+
+const PROGRESS_INTERVAL_MS = 100;
+const STATS_SAMPLES = 64;
+
+export async function train(
+  model: Model,
+  data: { dataset: Dataset; split: Split },
+  config: TrainConfig,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const backend = await initBackend();
+  validateConfig(model, data, config);
+  const { dataset, split } = data;
+  const resume = config.resumeFrom;
+  const bnWanted = (name: string) => config.layerBatchNorm?.[name] ?? config.batchNorm ?? false;
+  let bnFolded = resume?.bnFolded ?? false;
+  let plans = planNetwork(model, bnFolded ? () => false : bnWanted);
+  const classes = plans[plans.length - 1]!.outShape.reduce((a, b) => a * b, 1);
+  if (classes !== dataset.classNames.length) {
+    throw new Error(`training: the model outputs ${classes} values but dataset '${dataset.name}' has ${dataset.classNames.length} classes`);
+  }
+  let vars = inTidy(() => (resume ? varsFromState(plans, resume) : createVars(plans, makeRng(config.seed ?? 1))));
+  let adam = new Adam(trainableVars(vars), 0.9, 0.999, 1e-8, resume?.optimizer);
+  const history: EpochRecord[] = [...(resume?.history ?? [])];
+  let floatModelParams = resume?.floatModelParams;
+  let bestValLoss = resume?.bestValLoss ?? Infinity;
+  let stale = resume?.epochsWithoutImprovement ?? 0;
+  let qatStart = config.qatStartEpoch;
+  const shuffleSeed = resume?.seed ?? (config.seed ?? 1) * 7919 + 17;
+  const inShape = plans[0]!.inShape;
+  const batches = Math.ceil(split.train.length / config.batchSize);
+  let trainedSamples = 0;
+  let trainSeconds = 0;
+  let cancelled = false;
+  let epoch = resume?.epoch ?? 0;
+  let bits = bitsFor(plans, config, epoch);
+
+  try {
+    for (; epoch < config.epochs; epoch++) {
+      const isQat = epoch >= qatStart;
+      if (isQat && !bnFolded) {
+        // ai8x at start_epoch: fuse BN, new optimizer, then initiate_qat.
+        const folded = exportParams(plans, vars);
+        floatModelParams = folded;
+        const plainPlans = planNetwork(model, () => false);
+        const next = inTidy(() => varsFromParams(plainPlans, folded));
+        adam.dispose();
+        disposeVars(vars);
+        plans = plainPlans;
+        vars = next;
+        adam = new Adam(trainableVars(vars));
+        bnFolded = true;
+        bestValLoss = Infinity;
+        stale = 0;
+      }
+      bits = bitsFor(plans, config, epoch);
+      const lr = learningRateAt(config, epoch);
+      const order = shuffled(split.train, makeRng(shuffleSeed + epoch * 1013));
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let lastReport = 0;
+      const epochStart = performance.now();
+      for (let b = 0; b < batches; b++) {
+        if (hooks.signal?.aborted) {
+          cancelled = true;
+          break;
+        }
+        const idx = order.subarray(b * config.batchSize, Math.min((b + 1) * config.batchSize, order.length));
+        const qat = isQat ? { shifts: currentShifts(vars, config.shiftQuantile ?? 1), bits } : undefined;
+        const metrics = trainStep(plans, vars, adam, dataset, idx, inShape, classes, lr, qat, config, model.avgPoolRounding);
+        lossSum += metrics.loss * idx.length;
+        correct += metrics.correct;
+        seen += idx.length;
+        const now = performance.now();
+        if (hooks.onProgress && (now - lastReport >= PROGRESS_INTERVAL_MS || b === batches - 1)) {
+          lastReport = now;
+          const elapsed = (now - epochStart) / 1000;
+          const rate = seen / Math.max(elapsed, 1e-9);
+          const remainingSamples = (batches - b - 1) * config.batchSize + (config.epochs - epoch - 1) * split.train.length;
+          hooks.onProgress({
+            phase: isQat ? 'qat' : 'float', epoch, epochs: config.epochs, batch: b + 1, batches,
+            loss: lossSum / seen, accuracy: correct / seen, samplesPerSecond: rate, etaSeconds: remainingSamples / rate,
+          });
+        }
+        // Let messages (cancel) in between batches.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      trainSeconds += (performance.now() - epochStart) / 1000;
+      trainedSamples += seen;
+      if (cancelled) break;
+      const qat: QatSettings | undefined = isQat ? { shifts: currentShifts(vars, config.shiftQuantile ?? 1), bits } : undefined;
+      const val = evaluate(plans, vars, dataset, split.validation, inShape, classes, config, qat, model.avgPoolRounding);
+      const params = exportParams(plans, vars);
+      const record: EpochRecord = {
+        epoch, phase: isQat ? 'qat' : 'float', trainLoss: lossSum / Math.max(seen, 1), trainAccuracy: correct / Math.max(seen, 1),
+        valLoss: val.loss, valAccuracy: val.accuracy, lr,
+        ranges: plans.map((p, i) => layerRangeStats(p.layer, params[i]!, bits[i]!, config.shiftQuantile ?? 1, val.activations[i])),
+      };
+      history.push(record);
+      hooks.onEpoch?.(record);
+      if (config.earlyStopPatience !== undefined && Number.isFinite(val.loss)) {
+        if (val.loss < bestValLoss) {
+          bestValLoss = val.loss;
+          stale = 0;
+        } else if (++stale >= config.earlyStopPatience) {
+          if (!isQat && qatStart < config.epochs) {
+            qatStart = epoch + 1; // the float phase has converged: start QAT now
+            stale = 0;
+          } else {
+            epoch++;
+            break;
+          }
+        }
+      }
+    }
+    const finalParams = exportParams(plans, vars);
+    const state: TrainState = {
+      epoch, bnFolded,
+      variables: namedVars(plans, vars).map(({ name, v }) => ({ name, shape: v.shape, data: v.dataSync().slice() as Float32Array })),
+      optimizer: adam.state(), history, bestValLoss, epochsWithoutImprovement: stale, seed: shuffleSeed,
+      ...(floatModelParams ? { floatModelParams } : {}),
+    };
+    return {
+      floatParams: finalParams,
+      outputShifts: finalParams.map((p) => outputShift(p.weight, p.bias, config.shiftQuantile ?? 1)),
+      layerBits: bits,
+      history, state,
+      ...(floatModelParams ? { floatModelParams } : {}),
+      backend: backend.description,
+      samplesPerSecond: trainedSamples / Math.max(trainSeconds, 1e-9),
+      ...(cancelled ? { cancelled } : {}),
+    };
+  } finally {
+    adam.dispose();
+    disposeVars(vars);
+  }
+}
+
+/** Builds variables inside tidy so the initial-value tensors are released (variables survive). */
+function inTidy(make: () => NetworkVars): NetworkVars {
+  return tf.tidy(() => make() as unknown as tf.TensorContainer) as unknown as NetworkVars;
+}
+
+function trainStep(
+  plans: LayerPlan[], vars: NetworkVars, adam: Adam, dataset: Dataset, idx: Int32Array, inShape: [number, number, number],
+  classes: number, lr: number, qat: QatSettings | undefined, config: TrainConfig, avgPoolRounding?: boolean,
+): { loss: number; correct: number } {
+  const bnStats: (BatchStats | null)[] = plans.map(() => null);
+  const metrics = tf.tidy(() => {
+    const x = tf.tensor4d(gatherBatch(dataset.x, idx, inShape), [idx.length, ...inShape]);
+    const { target, labels } = targets(dataset, idx, classes, config.classWeights);
+    let correct: tf.Tensor | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = forward(plans, vars, x, { training: true, ...(qat ? { qat } : {}), avgPoolRounding, bnStats });
+      correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')));
+      return crossEntropy(logits, target);
+    }, trainableVars(vars));
+    adam.apply(grads, lr);
+    const out = tf.stack([value, correct!]);
+    correct!.dispose();
+    return out;
+  });
+  const [loss, correct] = metrics.dataSync();
+  metrics.dispose();
+  plans.forEach((_, i) => {
+    const s = bnStats[i];
+    if (s) updateRunningStats(vars.bn[i]!, s);
+  });
+  return { loss: loss!, correct: correct! };
+}
+
+/** Weighted softmax cross-entropy: Σ w_y·(−log p_y) / Σ w_y (torch CrossEntropyLoss with weight). */
+function crossEntropy(logits: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
+  return tf.div(tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)))), tf.sum(target)) as tf.Scalar;
+}
+
+function targets(dataset: Dataset, idx: Int32Array, classes: number, classWeights?: number[]) {
+  const t = new Float32Array(idx.length * classes);
+  const labels = new Int32Array(idx.length);
+  for (let i = 0; i < idx.length; i++) {
+    const y = dataset.y[idx[i]!]!;
+    labels[i] = y;
+    t[i * classes + y] = classWeights?.[y] ?? 1;
+  }
+  return { target: tf.tensor2d(t, [idx.length, classes]), labels: tf.tensor1d(labels, 'int32') };
+}
+
+function evaluate(
+  plans: LayerPlan[], vars: NetworkVars, dataset: Dataset, indices: Int32Array, inShape: [number, number, number],
+  classes: number, config: TrainConfig, qat: QatSettings | undefined, avgPoolRounding?: boolean,
+): { loss: number; accuracy: number; activations: (ActivationSample | undefined)[] } {
+  const activations: (ActivationSample | undefined)[] = plans.map(() => undefined);
+  if (indices.length === 0) return { loss: NaN, accuracy: NaN, activations };
+  let lossSum = 0;
+  let weightSum = 0;
+  let correct = 0;
+  const batch = Math.max(config.batchSize, 64);
+  for (let start = 0; start < indices.length; start += batch) {
+    const idx = indices.subarray(start, Math.min(start + batch, indices.length));
+    const taps: tf.Tensor[] = [];
+    const wantTaps = start === 0;
+    const out = tf.tidy(() => {
+      const x = tf.tensor4d(gatherBatch(dataset.x, idx, inShape), [idx.length, ...inShape]);
+      const { target, labels } = targets(dataset, idx, classes, config.classWeights);
+      const logits = forward(plans, vars, x, {
+        training: false, ...(qat ? { qat } : {}), avgPoolRounding,
+        ...(wantTaps ? { tap: (_: number, t: tf.Tensor) => taps.push(tf.keep(tf.slice(t, 0, Math.min(STATS_SAMPLES, idx.length)))) } : {}),
+      });
+      const lossTotal = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits))));
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
+      return tf.stack([lossTotal, tf.sum(target), hits]);
+    });
+    const [l, w, c] = out.dataSync();
+    out.dispose();
+    lossSum += l!;
+    weightSum += w!;
+    correct += c!;
+    taps.forEach((t, i) => {
+      activations[i] = activationStats(t.dataSync() as Float32Array, plans[i]!.isWide);
+      t.dispose();
+    });
+  }
+  return { loss: lossSum / weightSum, accuracy: correct / indices.length, activations };
+}
+
+/** Float parameters in PyTorch layout with BN folded (what the checkpoint and quantize.py read). */
+export function exportParams(plans: LayerPlan[], vars: NetworkVars): FloatLayerParams[] {
+  return plans.map((p, i) => {
+    const weight = toTorchLayout(p, vars.weights[i]!.dataSync() as Float32Array);
+    const bias = vars.biases[i] ? (vars.biases[i]!.dataSync().slice() as Float32Array) : null;
+    const bn = vars.bn[i];
+    if (!bn) return { name: p.layer.name, weight, bias };
+    const folded = foldBatchNorm(weight, bias, {
+      gamma: bn.gamma.dataSync() as Float32Array, beta: bn.beta.dataSync() as Float32Array,
+      runningMean: bn.runningMean.dataSync() as Float32Array, runningVar: bn.runningVar.dataSync() as Float32Array, eps: BN_EPS,
+    });
+    return { name: p.layer.name, weight: folded.weight, bias: folded.bias };
+  });
+}
+
+/** Output shifts from the current float weights (ai8x recomputes them every forward pass). */
+function currentShifts(vars: NetworkVars, shiftQuantile: number): number[] {
+  return vars.weights.map((w, i) => outputShift(w.dataSync() as Float32Array, vars.biases[i]?.dataSync() as Float32Array | null ?? null, shiftQuantile));
+}
+
+export function bitsFor(plans: LayerPlan[], config: TrainConfig, epoch: number): number[] {
+  let base: WeightBits = config.weightBits;
+  for (const s of [...(config.bitsSchedule ?? [])].sort((a, b) => a.epoch - b.epoch)) if (s.epoch <= epoch) base = s.bits;
+  return plans.map((p) => config.layerBits?.[p.layer.name] ?? base);
+}
+
+export function learningRateAt(config: TrainConfig, epoch: number): number {
+  const s = config.lrSchedule;
+  const lr = config.learningRate;
+  if (!s) return lr;
+  if (s.kind === 'cosine') {
+    const min = s.minLr ?? 0;
+    return min + ((lr - min) * (1 + Math.cos((Math.PI * epoch) / Math.max(config.epochs, 1)))) / 2;
+  }
+  const gamma = s.gamma ?? 0.1;
+  const drops = s.milestones ? s.milestones.filter((m) => m <= epoch).length : s.stepSize ? Math.floor(epoch / s.stepSize) : 0;
+  return lr * gamma ** drops;
+}
+
+function shuffled(indices: Int32Array, rng: () => number): Int32Array {
+  const a = indices.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
+  return a;
+}
+
+function varsFromState(plans: LayerPlan[], state: TrainState): NetworkVars {
+  const byName = new Map(state.variables.map((v) => [v.name, v]));
+  const take = (name: string, shape: number[]) => {
+    const v = byName.get(name);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (!v || v.data.length !== size) {
+      throw new Error(`training: resumeFrom.variables: '${name}' missing or not ${shape.join('x')} (${size} values)`);
+    }
+    return tf.variable(tf.tensor(v.data, shape));
+  };
+  return {
+    weights: plans.map((p) => take(`${p.layer.name}.weight`, p.weightShape)),
+    biases: plans.map((p) => (p.layer.hasBias ? take(`${p.layer.name}.bias`, [p.layer.outChannels]) : null)),
+    bn: plans.map((p) => {
+      if (!p.hasBatchNorm) return null;
+      const c = [p.layer.outChannels];
+      const n = p.layer.name;
+      const bn = {
+        gamma: take(`${n}.bn.weight`, c), beta: take(`${n}.bn.bias`, c),
+        runningMean: take(`${n}.bn.running_mean`, c), runningVar: take(`${n}.bn.running_var`, c),
+      };
+      bn.runningMean.trainable = false;
+      bn.runningVar.trainable = false;
+      return bn;
+    }),
+  };
+}
+
+function validateConfig(model: Model, data: { dataset: Dataset; split: Split }, c: TrainConfig): void {
+  const bad = (field: string, expected: string, got: unknown) => {
+    throw new Error(`training config: ${field} must be ${expected} (got ${JSON.stringify(got)})`);
+  };
+  if (!Number.isInteger(c.epochs) || c.epochs < 1) bad('epochs', 'an integer ≥ 1', c.epochs);
+  if (!Number.isInteger(c.qatStartEpoch) || c.qatStartEpoch < 0) bad('qatStartEpoch', 'an integer ≥ 0', c.qatStartEpoch);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 1) bad('batchSize', 'an integer ≥ 1', c.batchSize);
+  if (!(c.learningRate > 0)) bad('learningRate', '> 0', c.learningRate);
+  const bitsOk = (b: unknown) => b === 1 || b === 2 || b === 4 || b === 8;
+  if (!bitsOk(c.weightBits)) bad('weightBits', '1, 2, 4 or 8', c.weightBits);
+  for (const [name, b] of Object.entries(c.layerBits ?? {})) {
+    if (!model.layers.some((l) => l.name === name)) bad(`layerBits.${name}`, 'a layer name of the model', name);
+    if (!bitsOk(b)) bad(`layerBits.${name}`, '1, 2, 4 or 8', b);
+  }
+  for (const s of c.bitsSchedule ?? []) if (!bitsOk(s.bits)) bad('bitsSchedule[].bits', '1, 2, 4 or 8', s.bits);
+  if (c.shiftQuantile !== undefined && !(c.shiftQuantile > 0 && c.shiftQuantile <= 1)) bad('shiftQuantile', 'in (0, 1]', c.shiftQuantile);
+  const classes = data.dataset.classNames.length;
+  if (c.classWeights && (c.classWeights.length !== classes || c.classWeights.some((w) => !(w >= 0)))) {
+    bad('classWeights', `${classes} non-negative numbers`, c.classWeights);
+  }
+  const { dataset } = data;
+  if (dataset.channels !== model.input.channels || dataset.dims.join('x') !== model.input.dims.join('x')) {
+    throw new Error(`training: dataset '${dataset.name}' samples are ${dataset.channels}x${dataset.dims.join('x')}, the model expects ${model.input.channels}x${model.input.dims.join('x')}`);
+  }
+  if (data.split.train.length === 0) throw new Error(`training: split.train of dataset '${dataset.name}' is empty`);
+}
+export { predictFloat } from './predict-float.ts';
+export { runTrainingInWorker } from './train-in-worker.ts';
