@@ -4,6 +4,7 @@
 // op accumulate (+β·128) → output stage. Pure: typed arrays only, no allocation per inference.
 import type { DataShape, Layer, Model } from '../ir/graph.ts';
 import { inferLayerShapes, totalShift } from '../ir/validate.ts';
+import { opSpec } from '../ir/ops/registry.ts';
 import { CONVTRANSPOSE_OUTPUT_PADDING } from '../ir/ops/convtranspose2d.ts';
 import { pool, type PoolArgs } from './kernels/pool.ts';
 import { eltwise } from './kernels/eltwise.ts';
@@ -97,6 +98,11 @@ export function compile(model: Model): Program {
       shift: totalShift(layer),
     };
     const params = layer.params!;
+    if (needsParams) {
+      const want = opSpec(layer.op).weightCount(layer, sh.pooled);
+      if (params.weights.length !== want) throw new SimError(i, `Layer ${i} (${layer.name}) has ${params.weights.length} weights; its shape needs ${want}.`);
+      if (params.bias && params.bias.length !== layer.outChannels) throw new SimError(i, `Layer ${i} (${layer.name}) has ${params.bias.length} bias values for ${layer.outChannels} output channels.`);
+    }
     if (layer.op === 'conv2d') {
       c.conv2d = { inC: layer.inChannels, inH: pH, inW: pW, outC: layer.outChannels, kh: layer.kernel[0], kw: layer.kernel[1], pad: layer.pad, dilation: layer.dilation ?? 1, weights: params.weights, bias: params.bias };
       c.scratch = new Int32Array(conv2dScratch(c.conv2d));

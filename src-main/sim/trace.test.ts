@@ -39,4 +39,11 @@ describe('createSimulator', () => {
     }
     expect(() => sim.run(new Int32Array(10))).toThrow(/784/);
   });
+
+  it('refuses parameters that do not match the layer shape', async () => {
+    const { createSimulator } = await import('./simulate.ts');
+    const m = withParams(ai85netExtraSmall(), 5);
+    m.layers[2] = { ...m.layers[2]!, params: { weights: new Int8Array(10), bias: null } };
+    expect(() => createSimulator(m)).toThrow(/Layer 2 \(conv3\) has 10 weights; its shape needs 576/);
+  });
 });
