@@ -91,6 +91,11 @@ describe.skipIf(!have)('importAi8x on ecg1d-mixed', () => {
     expectFormatError(() => importAi8x({ checkpoint: ckptBytes, yaml: yamlText, sample: short }), /fc\.op\.weight/, /512 input features|256 input features/);
   });
 
+  it('refuses YAML channel counts that contradict the weights', () => {
+    const y = yamlText.replace('    kernel_size: 5\n    pad: 2\n    activate: ReLU\n    data_format: HWC', '    kernel_size: 5\n    pad: 2\n    activate: ReLU\n    out_channels: 12\n    data_format: HWC');
+    expectFormatError(() => importAi8x({ checkpoint: ckptBytes, yaml: y, sample }), /layers\[0\]\.out_channels/, /16 as the weights of conv1\.op\.weight/);
+  });
+
   it('refuses float (unquantized) weights instead of zeroing them', () => {
     const c = ckpt();
     const w = c.stateDict.get('conv1.op.weight')!;

@@ -250,6 +250,10 @@ function buildLayer(
   }
   if (i > 0 && y.op !== 'linear' && inChannels !== inShape.channels)
     throw new FormatError(cf, `state_dict.${key}`, `${inShape.channels} input channels (the output of the previous layer)`, `(${w.shape.join(', ')})`);
+  if (y.outChannels !== undefined && y.outChannels !== outChannels)
+    throw new FormatError(yf, at('out_channels'), `${outChannels} as the weights of ${key} in ${cf} have`, String(y.outChannels));
+  if (y.inChannels !== undefined && y.inChannels !== inChannels && y.op !== 'linear')
+    throw new FormatError(yf, at('in_channels'), `${inChannels} as the weights of ${key} in ${cf} have`, String(y.inChannels));
   // Bias: β = floor(bias_ckpt / 2^(wb − 1)) with the checkpoint's weight_bits (as the izer does).
   const biasKey = parts.op === null ? `${parts.layer}.bias` : `${parts.layer}.${parts.op}.bias`;
   const b = sd.get(biasKey);
