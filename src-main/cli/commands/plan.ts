@@ -43,7 +43,7 @@ export const command: Command = {
     else {
       io.out(`${model.arch} on ${plan.device}: weights ${plan.weightMemoryBytes.toLocaleString('en')} of ${plan.weightMemoryCapacity.toLocaleString('en')} bytes, bias ${plan.biasMemoryBytes} of ${plan.biasMemoryCapacity} bytes`);
       for (const l of plan.layers)
-        io.out(`  ${String(l.index).padStart(3)} ${l.name.padEnd(12)} ${l.op.padEnd(15)} ${l.inChannels}->${l.outChannels} ${l.placement.processors} in 0x${l.placement.inOffset.toString(16)} out 0x${l.placement.outOffset.toString(16)} passes ${l.passes} weights ${l.weightBytes} B`);
+        io.out(`  ${String(l.index).padStart(3)} ${l.name.padEnd(12)} ${l.op.padEnd(15)} ${l.inChannels}->${l.outChannels} ${l.placement.processors} in 0x${l.placement.inOffset.toString(16)} out 0x${l.placement.outOffset.toString(16)} passes ${l.passes} data in/out ${l.inBytesPerInstance}/${l.outBytesPerInstance} B per instance, weights ${l.weightBytes} B, bias ${l.biasBytes} B`);
       for (const d of [...dto.errors, ...dto.warnings]) io.out(`${d.severity}: ${d.message}${d.fix ? `\n    Fix: ${d.fix}` : ''}`);
       if (!dto.errors.length) io.out('No device rule broken.');
     }
