@@ -19,8 +19,10 @@ export function kernelText(l: StoredLayer): string {
 export function opText(l: StoredLayer): string {
   const parts: string[] = [];
   if (l.pool) parts.push(`${l.pool.kind}pool ${l.pool.size[0]}${l.pool.size[1] > 1 ? `×${l.pool.size[1]}` : ''}`);
-  parts.push(l.op === 'linear' ? 'linear' : `${l.op} ${kernelText(l)}`);
-  if (l.op !== 'linear' && l.pad) parts.push(`pad ${l.pad}`);
+  const weighted = ['conv1d', 'conv2d', 'convtranspose2d'].includes(l.op);
+  parts.push(l.op === 'linear' ? kernelText(l) : weighted ? `${l.op} ${kernelText(l)}` : `${l.op}${l.operands ? ` of ${l.operands}` : ''}`);
+  if (l.eltwise) parts.unshift(`${l.eltwise} of ${l.operands ?? 2}`);
+  if (weighted && l.pad) parts.push(`pad ${l.pad}`);
   if (l.activation !== 'none') parts.push(l.activation === 'relu' ? 'ReLU' : 'Abs');
   return parts.join(' · ');
 }
