@@ -33,5 +33,5 @@ export function outputShift(weight: ArrayLike<number>, bias: ArrayLike<number> |
   }
   // Float32 like torch: the limit is a float32 tensor value.
   const shift = -Math.floor(Math.fround(Math.log2(Math.fround(1 / Math.fround(limit)))));
-  return Math.min(Math.max(shift, -15), 15);
+  return Math.min(Math.max(shift, -15), 15) || 0; // no −0
 }

@@ -120,6 +120,8 @@ export interface TrainResult {
   floatModelParams?: FloatLayerParams[];
   backend: string;
   samplesPerSecond: number;
-  /** The run stopped on cancel (the result holds the last completed state). */
+  /** The run stopped on cancel; the state's epoch is the unfinished one (it reruns on resume). */
   cancelled?: boolean;
+  /** Where a cancelled run stopped: 0-based epoch and the number of batches of it trained. */
+  stoppedAt?: { epoch: number; batch: number };
 }

@@ -57,6 +57,7 @@ export async function train(
   let trainedSamples = 0;
   let trainSeconds = 0;
   let cancelled = false;
+  let stoppedAt = { epoch: 0, batch: 0 };
   let epoch = resume?.epoch ?? 0;
   let bits = bitsFor(plans, config, epoch);
 
@@ -89,6 +90,7 @@ export async function train(
       for (let b = 0; b < batches; b++) {
         if (hooks.signal?.aborted) {
           cancelled = true;
+          stoppedAt = { epoch, batch: b };
           break;
         }
         const idx = order.subarray(b * config.batchSize, Math.min((b + 1) * config.batchSize, order.length));
@@ -154,7 +156,7 @@ export async function train(
       ...(floatModelParams ? { floatModelParams } : {}),
       backend: backend.description,
       samplesPerSecond: trainedSamples / Math.max(trainSeconds, 1e-9),
-      ...(cancelled ? { cancelled } : {}),
+      ...(cancelled ? { cancelled, stoppedAt } : {}),
     };
   } finally {
     adam.dispose();

@@ -1,0 +1,144 @@
+// The training engine on a tiny synthetic 1-D data set: learning, no tensor leaks, BN folding,
+// QAT forward = plain-TS QAT predictor (integers × 2^14), resume = uninterrupted run.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ecgNet } from '../ir/zoo.ts';
+import type { Dataset, Split } from '../data/dataset.ts';
+import { quantizeAvgPool as refAvg, quantizeValue } from '../quant/fake-quant.ts';
+import { initBackend, tf } from './backend.ts';
+import { activate, fakeQuantParam, quantizeAvgPool } from './fake-quant.ts';
+import { exportParams, predictFloat, train, type TrainConfig } from './trainer.ts';
+import { createVars, forward, gatherBatch, makeRng, planNetwork, varsFromParams, disposeVars } from './network.ts';
+
+const L = 64;
+const classes = 3;
+const model = ecgNet('MAX78002', L, classes);
+
+function synthetic(count: number): { dataset: Dataset; split: Split } {
+  const rng = makeRng(11);
+  const x = new Float32Array(count * L);
+  const y = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const c = i % classes;
+    y[i] = c;
+    for (let t = 0; t < L; t++) {
+      const v = 0.6 * Math.sin(((c + 1) * t) / 4) + 0.2 * (rng() - 0.5);
+      x[i * L + t] = Math.min(Math.max(Math.round(v * 128) / 128, -1), 127 / 128);
+    }
+  }
+  const range = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
+  return {
+    dataset: { name: 'synthetic', count, channels: 1, dims: [L], x, y, classNames: ['a', 'b', 'c'] },
+    split: { train: range(0, Math.floor(count * 0.75)), validation: range(Math.floor(count * 0.75), count), test: range(0, 0) },
+  };
+}
+
+const data = synthetic(96);
+const base: TrainConfig = { epochs: 4, qatStartEpoch: 2, batchSize: 24, learningRate: 3e-3, weightBits: 8, batchNorm: true, seed: 5 };
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+describe('train()', () => {
+  it('lowers the loss through float and QAT phases without leaking tensors', async () => {
+    const before = tf.memory().numTensors;
+    const epochs: number[] = [];
+    const r = await train(model, data, { ...base, epochs: 5, qatStartEpoch: 3 }, { onEpoch: (e) => epochs.push(e.trainLoss) });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.history.map((h) => h.phase)).toEqual(['float', 'float', 'float', 'qat', 'qat']);
+    expect(epochs[2]!).toBeLessThan(epochs[0]!);
+    expect(r.history[4]!.trainLoss).toBeLessThan(r.history[3]!.trainLoss);
+    expect(r.floatModelParams).toBeDefined();
+    expect(r.outputShifts).toHaveLength(model.layers.length);
+    expect(r.history[0]!.ranges).toHaveLength(model.layers.length);
+    expect(r.history[0]!.ranges[0]!.weightHistogram.counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(r.backend).toMatch(/^wasm/);
+  });
+
+  it('folds BatchNorm without changing the float output (1e-5)', async () => {
+    const plans = planNetwork(model, () => true);
+    const vars = tf.tidy(() => createVars(plans, makeRng(2)) as unknown as tf.TensorContainer) as unknown as ReturnType<typeof createVars>;
+    // Non-trivial BN state.
+    vars.bn.forEach((bn, i) => {
+      if (!bn) return;
+      const c = plans[i]!.layer.outChannels;
+      const rng = makeRng(20 + i);
+      const vec = (lo: number, hi: number) => tf.tensor1d(Float32Array.from({ length: c }, () => lo + (hi - lo) * rng()));
+      bn.gamma.assign(vec(0.5, 2)); bn.beta.assign(vec(-0.2, 0.2));
+      bn.runningMean.assign(vec(-0.1, 0.1)); bn.runningVar.assign(vec(0.01, 0.2));
+    });
+    const n = 8;
+    const x = tf.tensor4d(gatherBatch(data.dataset.x, data.split.train.subarray(0, n), plans[0]!.inShape), [n, ...plans[0]!.inShape]);
+    const withBn = tf.tidy(() => forward(plans, vars, x, { training: false }));
+    const folded = exportParams(plans, vars);
+    const plain = predictFloat(model, folded, data.dataset.x, n);
+    const got = withBn.dataSync();
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - plain[i]!));
+    expect(worst).toBeLessThan(1e-5);
+    expect(Math.max(...Array.from(got, Math.abs))).toBeGreaterThan(1e-3);
+    tf.dispose([withBn, x]);
+    disposeVars(vars);
+  });
+
+  it('QAT forward in tfjs equals the plain-TS QAT predictor: integers × 2^14', async () => {
+    const r = await train(model, data, { ...base, epochs: 2, qatStartEpoch: 1 });
+    const plans = planNetwork(model, () => false);
+    const vars = tf.tidy(() => varsFromParams(plans, r.floatParams) as unknown as tf.TensorContainer) as unknown as ReturnType<typeof varsFromParams>;
+    const n = 24;
+    const qat = { shifts: r.outputShifts, bits: r.layerBits };
+    const x = tf.tensor4d(gatherBatch(data.dataset.x, data.split.validation, plans[0]!.inShape), [n, ...plans[0]!.inShape]);
+    const out = tf.tidy(() => forward(plans, vars, x, { training: false, qat }));
+    const ours = out.dataSync();
+    const ref = predictFloat(model, r.floatParams, data.dataset.x.subarray(data.split.validation[0]! * L), n, { qat });
+    for (let i = 0; i < ours.length; i++) {
+      expect(Number.isInteger(ref[i]! * 16384)).toBe(true);
+      expect(ours[i]! * 16384).toBe(ref[i]! * 16384);
+    }
+    tf.dispose([out, x]);
+    disposeVars(vars);
+  });
+
+  it('resumes from saved state exactly where an uninterrupted run would be', async () => {
+    const full = await train(model, data, base);
+    const first = await train(model, data, { ...base, epochs: 2 });
+    expect(first.state.epoch).toBe(2);
+    const rest = await train(model, data, { ...base, resumeFrom: first.state });
+    expect(rest.history.map((h) => h.epoch)).toEqual([0, 1, 2, 3]);
+    for (let e = 0; e < 4; e++) expect(rest.history[e]!.trainLoss).toBeCloseTo(full.history[e]!.trainLoss, 4);
+    rest.floatParams.forEach((p, i) => {
+      const want = full.floatParams[i]!.weight;
+      let worst = 0;
+      for (let k = 0; k < want.length; k++) worst = Math.max(worst, Math.abs(p.weight[k]! - want[k]!));
+      expect(worst).toBeLessThan(1e-4);
+    });
+  });
+
+  it('stops early on validation-loss patience', async () => {
+    // lr 1e-30 leaves the weights unchanged: the validation loss never improves after the first epoch.
+    const r = await train(model, data, { ...base, batchNorm: false, epochs: 30, qatStartEpoch: 20, learningRate: 1e-30, earlyStopPatience: 1 });
+    // float plateau after epoch 1 → QAT from epoch 2 (not 20), plateau again → stop after epoch 3.
+    expect(r.history.map((h) => h.phase)).toEqual(['float', 'float', 'qat', 'qat']);
+    expect(r.state.epoch).toBe(4);
+  });
+});
+
+describe('tfjs fake quantizers = the ai8x rule', () => {
+  const edges = [-1.3, -1, -0.5 / 128, -0.51 / 128, 0, 0.49 / 128, 0.5 / 128, 0.3, 127.5 / 128, 0.999, 1.7];
+  it.each([1, 2, 4, 8])('weights, %i bits, shift −1 and 1', (bits) => {
+    for (const shift of [-1, 1]) {
+      const got = tf.tidy(() => fakeQuantParam(tf.tensor1d(edges), bits, shift).dataSync().slice());
+      expect(Array.from(got)).toEqual(edges.map((v) => Math.fround(quantizeValue(Math.fround(v) * 2 ** -shift, bits))));
+    }
+  });
+  it('activations (q8 + clamp) and avg-pool floor', () => {
+    const act = tf.tidy(() => activate(tf.tensor1d(edges), { activation: 'none', wide: false, quantize: true, outScale: 1 }).dataSync().slice());
+    expect(Array.from(act)).toEqual(edges.map((v) => Math.fround(quantizeValue(Math.fround(v), 8))));
+    const avg = tf.tidy(() => quantizeAvgPool(tf.tensor1d(edges), false).dataSync().slice());
+    expect(Array.from(avg)).toEqual(edges.map((v) => Math.fround(refAvg(Math.fround(v)))));
+  });
+  it('clipped straight-through gradient: zero outside the clamp', () => {
+    const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(fakeQuantParam(x, 8, 0)))(tf.tensor1d([-1.2, -0.5, 0.5, 0.995, 1.5])).dataSync().slice());
+    expect(Array.from(g)).toEqual([0, 1, 1, 1, 0]); // 0.995 rounds to 127/128: inside; 1.5 and −1.2 are clamped
+  });
+});
