@@ -96,6 +96,13 @@ describe.skipIf(!have)('importAi8x on ecg1d-mixed', () => {
     expectFormatError(() => importAi8x({ checkpoint: ckptBytes, yaml: y, sample }), /layers\[0\]\.out_channels/, /16 as the weights of conv1\.op\.weight/);
   });
 
+  it('applies in_dim and refuses one with the wrong number of positions', () => {
+    const ok = yamlText.replace('  - processors: 0x000000000000ffff\n', '  - processors: 0x000000000000ffff\n    in_dim: 512\n');
+    expect(importAi8x({ checkpoint: ckptBytes, yaml: ok, sample }).model.layers[1]!.inDim).toEqual([512]);
+    const bad = yamlText.replace('  - processors: 0x000000000000ffff\n', '  - processors: 0x000000000000ffff\n    in_dim: 500\n');
+    expectFormatError(() => importAi8x({ checkpoint: ckptBytes, yaml: bad, sample }), /layers\[1\]\.in_dim/, /512 positions/);
+  });
+
   it('refuses float (unquantized) weights instead of zeroing them', () => {
     const c = ckpt();
     const w = c.stateDict.get('conv1.op.weight')!;

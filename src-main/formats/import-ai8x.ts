@@ -121,9 +121,15 @@ export function modelFromAi8x(
     for (const s of sources) if (s < -1 || s >= i) throw new FormatError(yf, at('in_sequences'), `earlier layers (−1 … ${i - 1})`, String(s));
     const srcShapes = (sources.length ? sources : [i - 1]).map((s) => (s === -1 ? input : shapes[s]!));
     const isElt = y.eltwise !== undefined || ['add', 'sub', 'or', 'xor'].includes(y.op);
-    const inShape: DataShape = srcShapes.length > 1 && !isElt
+    let inShape: DataShape = srcShapes.length > 1 && !isElt
       ? { channels: srcShapes.reduce((a, s) => a + s.channels, 0), dims: srcShapes[0]!.dims }
       : srcShapes[0]!;
+    // in_dim reshapes the incoming data (same positions); layer 0's in_dim may give the input size.
+    if (y.inDim && !(i === 0 && !opts.sample && !opts.inputDims)) {
+      const n = y.inDim.reduce((a, b) => a * b, 1), have = inShape.dims.reduce((a, b) => a * b, 1);
+      if (n !== have) throw new FormatError(yf, at('in_dim'), `${have} positions, as the incoming ${[inShape.channels, ...inShape.dims].join('x')} data has`, y.inDim.join('x'));
+      inShape = { channels: inShape.channels, dims: y.inDim };
+    }
     const oneD = inShape.dims.length === 1;
     const pool = y.pool ? normPool(y.pool, oneD) : undefined;
     const pooledDims = pool ? inShape.dims.map((n, d) => Math.floor((n - pool.size[d]!) / pool.stride[d]!) + 1) : inShape.dims;
@@ -195,8 +201,9 @@ function buildLayer(
     ...(y.operands !== undefined ? { operands: y.operands } : {}),
     ...(y.poolFirst === false ? { poolFirst: false } : {}),
     ...(y.isOutput ? { isOutput: true } : {}),
+    ...(y.inDim ? { inDim: y.inDim } : {}),
   } as const;
-  if (y.inDim) warn(i, 'in-dim', `${yf} layers[${i}] sets in_dim, which the workbench does not model; shapes may differ from the izer's.`);
+
   if (!key) {
     return {
       ...base, name: y.name ?? `layer${i}`, op: y.op, inChannels: inShape.channels, outChannels: inShape.channels,

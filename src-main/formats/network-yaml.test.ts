@@ -132,6 +132,14 @@ describe('writeNetworkYaml', () => {
     expect(config.layers[0]!.outputShift).toBeUndefined();
   });
 
+  it('reads in_dim as [L] or [H, W] and writes it back', () => {
+    const { config } = readNetworkYaml(base + '  - op: conv1d\n    in_dim: 64\n  - op: conv2d\n    in_dim: [8, 8]\n');
+    expect(config.layers.map((l) => l.inDim)).toEqual([[64], [8, 8]]);
+    const m = planModel(ecgNet()).model;
+    m.layers[1] = { ...m.layers[1]!, inDim: [512] };
+    expect(readNetworkYaml(writeNetworkYaml(m)).config.layers[1]!.inDim).toEqual([512]);
+  });
+
   it('refuses a model without placement', () => {
     expect(() => writeNetworkYaml(ecgNet())).toThrow(/no placement; plan the model/);
   });

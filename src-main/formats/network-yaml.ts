@@ -152,7 +152,8 @@ function readLayer(raw: unknown, i: number, file: string, warnings: string[]): Y
   setIf(L, 'outOffset', int('out_offset', 0, 0x7ffff));
   setIf(L, 'inChannels', int('in_channels', 1, 4096));
   setIf(L, 'outChannels', int('out_channels', 1, 4096));
-  if (v.in_dim !== undefined) L.inDim = readPair(v.in_dim, file, at('in_dim'), 1, 65535, false);
+  // in_dim: an int is a 1-D length L, a list is [H, W].
+  if (v.in_dim !== undefined) L.inDim = Array.isArray(v.in_dim) ? readPair(v.in_dim, file, at('in_dim'), 1, 65535, false) : [readPair(v.in_dim, file, at('in_dim'), 1, 65535, true)[0]!];
   if (v.in_sequences !== undefined) {
     const list = Array.isArray(v.in_sequences) ? v.in_sequences : [v.in_sequences];
     L.inSequences = list.map((x, j) => {
@@ -291,6 +292,7 @@ export function writeNetworkYaml(model: Model): string {
     if (l.placement.outputProcessors) kv.push(['output_processors', hex64(l.placement.outputProcessors)]);
     kv.push(['in_offset', `0x${l.placement.inOffset.toString(16).padStart(4, '0')}`]);
     kv.push(['out_offset', `0x${l.placement.outOffset.toString(16).padStart(4, '0')}`]);
+    if (l.inDim) kv.push(['in_dim', l.inDim.length === 1 ? l.inDim[0]! : `[${l.inDim.join(', ')}]`]);
     if (l.inputs && l.inputs.length > 0) kv.push(['in_sequences', `[${l.inputs.map((s) => (s === -1 ? 'input' : String(s))).join(', ')}]`]);
     kv.push(['operation', OP_NAMES[l.op]]);
     if (l.eltwise) kv.push(['eltwise', OP_NAMES[l.eltwise]]);

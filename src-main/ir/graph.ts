@@ -85,6 +85,11 @@ export interface Layer {
   stride: number;
   /** Conv2d dilation on MAX78002 (default 1). */
   dilation?: number;
+  /**
+   * Reshape of the incoming data before pooling and the op (YAML `in_dim`): [H, W] or [L], with the
+   * same number of positions (the memory layout is unchanged), e.g. to switch between 1-D and 2-D.
+   */
+  inDim?: number[];
   /** Pooling before the op, or absent. */
   pool?: Pool;
   /** Flatten C×H×W to C·H·W features before a linear op (channel-major). */

@@ -70,6 +70,15 @@ export function inferLayerShapes(model: Model): LayerShapes[] {
     } else {
       input = shapes[0]!;
     }
+    if (layer.inDim) {
+      const n = layer.inDim.reduce((a, b) => a * b, 1);
+      const have = input.dims.reduce((a, b) => a * b, 1);
+      if (n !== have || layer.inDim.length < 1 || layer.inDim.length > 2) {
+        result.push(bad(`in_dim ${layer.inDim.join('x')} has ${n} positions but its input ${fmtShape(input)} has ${have}`, input));
+        return;
+      }
+      input = { channels: input.channels, dims: [...layer.inDim] };
+    }
     const pooled = poolShape(input, layer.pool);
     if (!pooled) {
       result.push(bad(`pooling ${layer.pool!.size.join('x')} does not fit its ${fmtShape(input)} input`, input));

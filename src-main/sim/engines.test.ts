@@ -89,6 +89,23 @@ describe('engines', () => {
     }
   });
 
+  it('in_dim reshapes 1-D data to 2-D without moving it (same result as feeding the reshaped data)', () => {
+    const c1 = L({ name: 'a', op: 'conv1d', inChannels: 2, outChannels: 6, kernel: [3, 1], pad: 1, params: params(6 * 2 * 3, 6, 8, true), hasBias: true });
+    const c2w = params(5 * 6 * 9, 5, 8, false);
+    const model: Model = {
+      arch: 't', dataset: 't', device: 'MAX78002', input: { channels: 2, dims: [32], format: 'HWC' },
+      layers: [c1, L({ name: 'b', op: 'conv2d', inChannels: 6, outChannels: 5, kernel: [3, 3], pad: 1, inDim: [4, 8], pool: { kind: 'max', size: [2, 2], stride: [2, 2] }, params: c2w })],
+    };
+    expect(validateModel(model)).toEqual([]);
+    const x = Int32Array.from({ length: 64 }, () => rnd(-128, 127));
+    const r = simulate(model, x, { allLayers: true });
+    expect(r.shape).toEqual({ channels: 5, dims: [2, 4] });
+    const second: Model = { ...model, input: { channels: 6, dims: [4, 8], format: 'HWC' }, layers: [{ ...model.layers[1]!, inDim: undefined }] };
+    for (const engine of ['js', 'wasm'] as const)
+      expect(Array.from(simulate(second, r.layers![0]!.data, { engine }).output)).toEqual(Array.from(r.output));
+    expect(validateModel({ ...model, layers: [c1, { ...model.layers[1]!, inDim: [5, 8] }] }).map((d) => d.rule)).toContain('shape');
+  });
+
   const DIR = '/work/shared/conformance';
   it.skipIf(!existsSync(DIR))('agree layer by layer on the conformance networks', () => {
     for (const name of ['mnist-qat8', 'mnist-extrasmall', 'ecg1d-mixed']) {
