@@ -208,8 +208,20 @@ describe.skipIf(!built)('Quantize view in web mode (chromium, after a short real
     expect(db.every(Number.isFinite)).toBe(true);
     expect(db[0]!).toBeGreaterThan(db[1]!);
     expect(db[1]!).toBeGreaterThan(db[2]!);
+    // Choosing 4-bit for conv2 here re-plans the model: 32,400 → 16,200 weight bytes.
+    const total = () => page.getByTestId('sens-weight-total').textContent().then(bytes);
+    await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="sens-weight-total"]')?.textContent ?? ''));
+    const before = await total();
+    await page.getByTestId('sens-conv2-4').click();
+    await page.waitForFunction((b) => Number(document.querySelector('[data-testid="sens-weight-total"]')?.textContent?.replace(/[^0-9]/g, '')) !== b, before);
+    expect(await total()).toBe(before - 16_200);
+    await expect(page.getByTestId('sens-conv2-4').getAttribute('aria-pressed')).resolves.toBe('true');
     await page.getByTestId('sensitivity-table').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${OUT}/quantize-sensitivity.png` });
+    await page.getByTestId('theme-toggle').click();
+    await page.locator('main').evaluate((m) => m.scrollTo(0, 0));
+    await page.screenshot({ path: `${OUT}/quantize-dark.png` });
+    await page.getByTestId('theme-toggle').click();
   });
 
   it('logged no console errors', () => {
