@@ -93,7 +93,8 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
     const wCount = spec.hasWeights ? spec.weightCount(layer, sh.pooled) : 0;
     const kWords = spec.hasWeights ? kernelWordsPerProcessor(layer, sh.pooled) : 0;
     if (kWords > lim.kernelWords)
-      diagnostics.push(layerError(ctx, layer, 'kernel-memory', `needs about ${kWords} kernel words per processor; each processor holds ${lim.kernelWords} on the ${model.device}.`,
+      // An estimate of the izer's kernel map, so a warning: the weight-byte total below is exact.
+      diagnostics.push(layerWarning(ctx, layer, 'kernel-memory', `needs about ${kWords} kernel words per processor (estimate); each processor holds ${lim.kernelWords} on the ${model.device}.`,
         'Reduce output channels or kernel size, lower the weight bits, or target the MAX78002.'));
     const bBytes = biasBytes(layer);
     if (bBytes > lim.maxBiasPerLayer)
@@ -113,7 +114,7 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
     diagnostics.push({ severity: 'error', rule: 'weight-memory', layer: -1, message: `The weights need ${weightMemoryBytes.toLocaleString('en')} bytes; the ${model.device} holds ${lim.weightMemoryBytes.toLocaleString('en')}.`,
       fix: model.device === 'MAX78000' ? 'Use fewer channels or lower weight bits, or target the MAX78002.' : 'Use fewer channels or lower weight bits.' });
   else if (totalKernelWords > lim.kernelWords)
-    diagnostics.push({ severity: 'error', rule: 'kernel-memory', layer: -1, message: `The layers need about ${totalKernelWords} kernel words on the busiest processor; each holds ${lim.kernelWords} on the ${model.device}.`,
+    diagnostics.push({ severity: 'warning', rule: 'kernel-memory', layer: -1, message: `The layers need about ${totalKernelWords} kernel words on the busiest processor (estimate); each holds ${lim.kernelWords} on the ${model.device}.`,
       fix: 'Spread channels over more processors, use fewer output channels or lower weight bits.' });
   if (biasMemoryBytes > lim.biasMemoryBytes)
     diagnostics.push({ severity: 'error', rule: 'bias-memory', layer: -1, message: `The biases need ${biasMemoryBytes} bytes; the ${model.device} holds ${lim.biasMemoryBytes}.`,
