@@ -38,6 +38,8 @@ export const useModelStore = defineStore('model', () => {
   const error = ref<string | null>(null);
   /** Time of the last plan round trip, ms (shown, and read by the UI bench). */
   const planMs = ref<number | null>(null);
+  /** Set while an existing ai8x model (checkpoint + YAML) is inspected instead of the project's network. */
+  const imported = ref<{ checkpointPath: string; networkPath: string; samplePath?: string } | null>(null);
 
   const layers = computed<StoredLayer[]>(() => stored.value?.layers ?? []);
   /** Every error and warning of validation and planning, deduplicated, errors first. */
@@ -77,6 +79,7 @@ export const useModelStore = defineStore('model', () => {
   /** Loads the project's network into the model service, applies the saved bits, and plans it. */
   async function load(): Promise<void> {
     const r = ref_.value;
+    imported.value = null;
     modelId.value = null;
     stored.value = null;
     plan.value = null;
@@ -119,7 +122,7 @@ export const useModelStore = defineStore('model', () => {
       plan.value = res.plan;
       diagnostics.value = (await api.model.validate({ modelId: id })).diagnostics;
       planMs.value = performance.now() - t0;
-      if (project.isOpen) {
+      if (project.isOpen && !imported.value) {
         const section = (project.current!.doc.sections['training'] ?? {}) as TrainingSection;
         const layerBits = { ...(section.config?.layerBits ?? {}), ...bits };
         await api.project.update({ section: { key: 'training', value: { ...section, config: { ...(section.config ?? {}), layerBits } } } });
@@ -128,6 +131,26 @@ export const useModelStore = defineStore('model', () => {
         if (training.config?.layerBits) Object.assign(training.config.layerBits, bits);
       }
     });
+  }
+
+  /**
+   * Opens an existing ai8x model (quantized checkpoint + network YAML, optional sample) to inspect and
+   * plan it here; bit changes then stay with it and do not touch the project.
+   */
+  async function openAi8x(paths: { checkpointPath: string; networkPath: string; samplePath?: string }): Promise<boolean> {
+    const ok = await run(async () => {
+      const t0 = performance.now();
+      const opened = await api.model.importAi8x({ ...paths, ...(project.current ? { device: project.current.doc.device } : {}) });
+      const planned = await api.model.plan({ modelId: opened.modelId });
+      imported.value = { ...paths };
+      modelId.value = opened.modelId;
+      stored.value = opened.model as unknown as StoredModel;
+      diagnostics.value = [...opened.warnings, ...opened.diagnostics];
+      plan.value = planned;
+      planMs.value = performance.now() - t0;
+      return true;
+    });
+    return ok === true;
   }
 
   /** Sets every weighted layer to the same bit width. */
@@ -148,7 +171,7 @@ export const useModelStore = defineStore('model', () => {
   function dispose(): void {}
 
   return {
-    ref: ref_, model, modelId, stored, plan, diagnostics, allDiagnostics, diagnosticsByLayer, layers, busy, error, planMs,
-    load, setBits, setAllBits, hydrate, dispose,
+    ref: ref_, model, modelId, stored, plan, diagnostics, allDiagnostics, diagnosticsByLayer, layers, busy, error, planMs, imported,
+    load, setBits, setAllBits, openAi8x, hydrate, dispose,
   };
 });

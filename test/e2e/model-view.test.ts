@@ -3,7 +3,7 @@
 // the weight-memory total follow (re-planned by the model service), sees the data memory map, and
 // checks the choice lands in project.json's training section. Screenshots under test-results/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -137,6 +137,26 @@ describe.skipIf(!built)('Model view in web mode (chromium)', () => {
     await page.getByTestId('rule-errors').click();
     await expect(page.getByTestId('layer-diagnostic').first().textContent()).resolves.toContain('processors-count');
     await page.screenshot({ path: `${OUT}/model-rule-error.png` });
+  });
+
+  it('inspects the mnist-qat8 conformance model (checkpoint + YAML): weight memory as ai8xize reports it', async () => {
+    const dir = '/work/shared/conformance/mnist-qat8';
+    const izer = JSON.parse(readFileSync(`${dir}/resources.json`, 'utf8')) as { weightMemoryBytes: number };
+    await page.getByTestId('import-toggle').click();
+    await page.getByTestId('import-checkpoint').fill(`${dir}/checkpoint.pth.tar`);
+    await page.getByTestId('import-yaml').fill(`${dir}/network.yaml`);
+    await page.getByTestId('import-sample').fill(`${dir}/sample.input.npy`);
+    await page.getByTestId('import-open').click();
+    await page.getByTestId('imported-banner').waitFor();
+    await page.getByTestId('layer-node').nth(4).waitFor();
+    expect(await page.getByTestId('layer-node').count()).toBe(5);
+    await page.waitForFunction((b) => Number(document.querySelector('[data-testid="weight-total"]')?.textContent?.replace(/[^0-9]/g, '')) === b, izer.weightMemoryBytes);
+    // Trained shifts come from the checkpoint: not all zero as in the untrained built-in network.
+    const shifts = await page.locator('[data-testid="layer-node"] .shift').allTextContents();
+    expect(shifts.some((t) => t !== 'shift 0')).toBe(true);
+    await page.screenshot({ path: `${OUT}/model-imported.png` });
+    await page.getByRole('button', { name: "Back to the project's network" }).click();
+    await page.getByTestId('imported-banner').waitFor({ state: 'detached' });
   });
 
   it('renders in the dark theme', async () => {
