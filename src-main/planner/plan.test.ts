@@ -72,6 +72,16 @@ describe('planModel', () => {
     const big: Model = { ...ai85net5('MAX78000'), input: { channels: 1, dims: [91, 91], format: 'HWC' } };
     expect(errors(big).map((d) => d.rule)).toEqual(expect.arrayContaining(['pixels-per-channel']));
   });
+  it('allows overlapping offsets when input and output use different memory instances', () => {
+    const m = planModel(ecgNet()).model;
+    // Layer 1 reads processors 0-15; make layer 2 read (and so layer 1 write) processors 32-63.
+    const at = m.layers[1]!.placement!.inOffset;
+    const moved = { ...m, layers: m.layers.map((l, i) => (i === 1 ? { ...l, placement: { ...l.placement!, outOffset: at } }
+      : i === 2 ? { ...l, placement: { ...l.placement!, processors: '0xffffffff00000000', inOffset: at, outOffset: at === 0 ? 0xa000 : 0 } } : l)) };
+    expect(planModel(moved).diagnostics.filter((d) => d.rule === 'data-overlap')).toEqual([]);
+    const shared = { ...moved, layers: moved.layers.map((l, i) => (i === 2 ? { ...l, placement: { ...l.placement!, processors: '0x00000000ffffffff' } } : l)) };
+    expect(planModel(shared).diagnostics.filter((d) => d.rule === 'data-overlap')).toHaveLength(1);
+  });
   it('warns when in_offset does not follow the previous out_offset', () => {
     const w = planModel(place(ai85net5(), 2, { inOffset: 0x1000 })).diagnostics.filter((d) => d.rule === 'offset-chain');
     expect(w).toHaveLength(1);

@@ -88,7 +88,13 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
     prevOut = placement.outOffset;
     layer.placement = placement;
     diagnostics.push(...processorRules(layer, ctx, placement, readChannels, need, chw));
-    diagnostics.push(...offsetRules(model, layer, ctx, placement, inBytes, outBytes, i > 0 ? layers[i - 1]?.placement.outOffset : undefined, sh.sources));
+    // Where the output lands: output_processors, else what the next layer reads, else (last layer)
+    // a packed map from processor 0; unknown → assume the input's instances (conservative).
+    const next = model.layers[i + 1];
+    const nextReads = next?.placement && (shapes[i + 1]?.sources ?? []).includes(i);
+    const outMask = placement.outputProcessors ?? (nextReads ? next!.placement!.processors : undefined)
+      ?? (i === model.layers.length - 1 ? maskHex(defaultMask(Math.min(64, layer.outChannels), false)) : undefined);
+    diagnostics.push(...offsetRules(model, layer, ctx, placement, inBytes, outBytes, i > 0 ? layers[i - 1]?.placement.outOffset : undefined, sh.sources, outMask));
     const spec = opSpec(layer.op);
     const wCount = spec.hasWeights ? spec.weightCount(layer, sh.pooled) : 0;
     const kWords = spec.hasWeights ? kernelWordsPerProcessor(layer, sh.pooled) : 0;
@@ -154,7 +160,16 @@ function processorRules(layer: Layer, ctx: OpContext, p: Placement, channels: nu
   return out;
 }
 
-function offsetRules(model: Model, layer: Layer, ctx: OpContext, p: Placement, inBytes: number, outBytes: number, prevOut: number | undefined, sources: number[]): Diagnostic[] {
+/** Bit g set when memory instance g (processors 4g..4g+3) is used by the mask. */
+function instances(hex: string): number {
+  let m: bigint;
+  try { m = parseMask(hex); } catch { return 0xffff; }
+  let set = 0;
+  for (let g = 0; g < 16; g++) if ((m >> BigInt(4 * g)) & 0xfn) set |= 1 << g;
+  return set;
+}
+
+function offsetRules(model: Model, layer: Layer, ctx: OpContext, p: Placement, inBytes: number, outBytes: number, prevOut: number | undefined, sources: number[], outMask?: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   const lim = DEVICE_LIMITS[model.device];
   const hex = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
@@ -168,7 +183,8 @@ function offsetRules(model: Model, layer: Layer, ctx: OpContext, p: Placement, i
   if (p.outOffset + outBytes > lim.instanceBytes)
     out.push(layerError(ctx, layer, 'data-memory', `its output needs ${outBytes} bytes per memory instance from ${hex(p.outOffset)}, which exceeds the data memory instance size of ${lim.instanceBytes}.`,
       'Lower out_offset, or reduce the output size.'));
-  if (p.inOffset < p.outOffset + outBytes && p.outOffset < p.inOffset + inBytes)
+  const sharedInstance = outMask === undefined || (instances(p.processors) & instances(outMask)) !== 0;
+  if (sharedInstance && p.inOffset < p.outOffset + outBytes && p.outOffset < p.inOffset + inBytes)
     out.push(layerError(ctx, layer, 'data-overlap', `its output (${hex(p.outOffset)}, ${outBytes} bytes) is overwriting its input (${hex(p.inOffset)}, ${inBytes} bytes).`,
       `Ping-pong the offsets: read at 0 and write at ${hex(lim.halfInstance)}, or the reverse.`));
   const fromPrev = sources.length === 1 && sources[0] === ctx.index - 1;
