@@ -3,7 +3,7 @@
 // The `training` section of project.json keeps the config and the last run's summary.
 import { defineStore } from 'pinia';
 import { computed, reactive, shallowRef, watch } from 'vue';
-import type { Progress } from '@contract';
+import type { CallOptions, Progress } from '@contract';
 import type { TrainRequest, TrainResultDto } from '../../src-main/api/training.api.ts';
 import { api } from '../api/client.ts';
 import { useJob } from '../composables/use-job.ts';
@@ -103,7 +103,9 @@ export const useTrainingStore = defineStore('training', () => {
       epochs.value = [...epochs.value.filter((e) => e.epoch !== epoch), point];
     }
   }
-  const job = useJob(api.training.train, onProgress);
+  /** One job for both a new run and a resumed one, so the view follows whichever runs. */
+  type Call = { kind: 'train'; req: TrainRequest } | { kind: 'resume'; req: { runId: string; epochs: number; outDir?: string } };
+  const job = useJob((c: Call, o?: CallOptions) => (c.kind === 'train' ? api.training.train(c.req, o) : api.training.resume(c.req, o)), onProgress);
 
   function request(): TrainRequest | string {
     if (!arch.value) return 'The project has no built-in network to train; choose one in Model.';
@@ -137,7 +139,21 @@ export const useTrainingStore = defineStore('training', () => {
     samplesPerSecond.value = null;
     sampleClock = null;
     result.value = null;
-    const res = await job.start(req);
+    await finish(await job.start({ kind: 'train', req }));
+  }
+
+  /** Continues the latest run with more QAT epochs (same data and settings), then re-exports. */
+  async function resume(moreEpochs: number): Promise<void> {
+    const runId = result.value?.runId;
+    if (!runId) return;
+    sampleClock = null;
+    // A resumed run is a new run: it exports into its own folder (the source run's stays as it was).
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const outDir = project.pathIn('artifacts', `export-${stamp}`);
+    await finish(await job.start({ kind: 'resume', req: { runId, epochs: moreEpochs, ...(outDir ? { outDir } : {}) } }));
+  }
+
+  async function finish(res: TrainResultDto | null): Promise<void> {
     if (!res) return;
     result.value = res;
     samplesPerSecond.value = res.samplesPerSecond;
@@ -189,5 +205,5 @@ export const useTrainingStore = defineStore('training', () => {
     job.cancel();
   }
 
-  return { config, arch, job, batchLoss, epochs, samplesPerSecond, result, history, lastRun, exportDir, start, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), hydrate, dispose };
+  return { config, arch, job, batchLoss, epochs, samplesPerSecond, result, history, lastRun, exportDir, start, resume, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), hydrate, dispose };
 });
