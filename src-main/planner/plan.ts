@@ -62,6 +62,7 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
   const layers: LayerPlan[] = [];
   let prevOut = 0;
   const lastReader = lastReaders(shapes.map((x) => x.sources));
+  const outMasks: (string | undefined)[] = [];
   model.layers.forEach((layer, i) => {
     const ctx: OpContext = { device: model.device, index: i, isFirst: i === 0, isLast: i === model.layers.length - 1 };
     const sh = shapes[i]!;
@@ -95,6 +96,7 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
     const outMask = placement.outputProcessors ?? (nextReads ? next!.placement!.processors : undefined)
       ?? (i === model.layers.length - 1 ? maskHex(defaultMask(Math.min(64, layer.outChannels), false)) : undefined);
     diagnostics.push(...offsetRules(model, layer, ctx, placement, inBytes, outBytes, i > 0 ? layers[i - 1]?.placement.outOffset : undefined, sh.sources, outMask));
+    outMasks.push(outMask);
     const spec = opSpec(layer.op);
     const wCount = spec.hasWeights ? spec.weightCount(layer, sh.pooled) : 0;
     const kWords = spec.hasWeights ? kernelWordsPerProcessor(layer, sh.pooled) : 0;
@@ -112,7 +114,7 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
       inBytesPerInstance: inBytes, outBytesPerInstance: outBytes, weightBytes: weightBytes(wCount, layer.weightBits), biasBytes: bBytes, kernelWords: kWords,
     });
   });
-  diagnostics.push(...flowRules(model, layers, shapes.map((x) => x.sources)));
+  diagnostics.push(...flowRules(model, layers, shapes.map((x) => x.sources), outMasks));
   const weightMemoryBytes = layers.reduce((a, l) => a + l.weightBytes, 0);
   const biasMemoryBytes = layers.reduce((a, l) => a + l.biasBytes, 0);
   const totalKernelWords = layers.reduce((a, l) => a + l.kernelWords, 0);
@@ -197,10 +199,10 @@ function offsetRules(model: Model, layer: Layer, ctx: OpContext, p: Placement, i
 /**
  * Data flow between layers: a layer's explicit output processors must be the processors the next
  * layer reads, and no layer may overwrite an earlier output that a later layer still reads (skip
- * connections through in_sequences). Offsets are compared per memory instance; instances are
- * assumed shared (conservative).
+ * connections through in_sequences). Offsets clash only where the two outputs share a memory
+ * instance; where an output's processors are unknown, instances are assumed shared.
  */
-function flowRules(model: Model, plans: LayerPlan[], sources: number[][]): Diagnostic[] {
+function flowRules(model: Model, plans: LayerPlan[], sources: number[][], outMasks: (string | undefined)[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const hex = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
   model.layers.forEach((layer, i) => {
@@ -222,7 +224,9 @@ function flowRules(model: Model, plans: LayerPlan[], sources: number[][]): Diagn
       if (k >= j || m <= j) continue;
       const pk = plans[k]!;
       const b0 = pk.placement.outOffset, b1 = b0 + pk.outBytesPerInstance;
-      if (a0 < b1 && b0 < a1)
+      const mj = outMasks[j], mk = outMasks[k];
+      const shared = mj === undefined || mk === undefined || (instances(mj) & instances(mk)) !== 0;
+      if (shared && a0 < b1 && b0 < a1)
         out.push(layerError({ device: model.device, index: j, isFirst: j === 0, isLast: j === plans.length - 1 }, model.layers[j]!, 'data-overwrite',
           `its output (${hex(a0)}, ${pj.outBytesPerInstance} bytes) overwrites the output of layer ${k} (${pk.name}, ${hex(b0)}), which layer ${m} (${plans[m]!.name}) still reads.`,
           `Move one of the two outputs to a free range, e.g. out_offset ${hex(Math.max(a1, b1))} for layer ${j}.`));
