@@ -105,6 +105,12 @@ describe.skipIf(!built)('Model view in web mode (chromium)', () => {
     await page.waitForFunction((b) => Number(document.querySelector('[data-testid="weight-total"]')?.textContent?.replace(/[^0-9]/g, '')) === b, before);
   });
 
+  it('selects a node from the keyboard', async () => {
+    await page.locator('.vue-flow__node[data-id="L2"]').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('layer-select').inputValue()).toBe('2');
+  });
+
   it('edits bits from the side panel with the keyboard', async () => {
     await page.getByTestId('layer-select').selectOption({ label: '4 · fc' });
     const before = bytes(await page.getByTestId('weight-total').textContent());
