@@ -82,6 +82,8 @@ describe('NPY pair', () => {
     expect(() => parseNpyPair(new Uint8Array(3), y, { xFile: 'x.npy', yFile: 'y.npy' })).toThrow(/x\.npy.*magic/);
     const yf = writeNpy({ dtype: 'float32', shape: [4], data: Float32Array.from([0, 1.5, 1, 2]) });
     expect(() => parseNpyPair(x, yf, { xFile: 'x.npy', yFile: 'y.npy' })).toThrow(/y\.npy, row 2: label 1\.5 is not a class index/);
+    const xn = writeNpy({ dtype: 'float32', shape: [4, 1, 2, 2], data: Float32Array.from({ length: 16 }, (_, i) => (i === 9 ? NaN : 0.5)) });
+    expect(() => parseNpyPair(xn, y, { xFile: 'x.npy', yFile: 'y.npy' })).toThrow(/x\.npy, row 3: features of sample 2 hold NaN/);
   });
 });
 

@@ -21,9 +21,10 @@ function numbers(a: NdArray, file: string, what: string): Float64Array {
   if (a.dtype === 'bool') throw dataError({ file, column: 'dtype' }, `${what} are bool; expected a numeric dtype.`);
   const src = a.data;
   const out = new Float64Array(src.length);
+  const per = Math.max(1, src.length / Math.max(1, a.shape[0] ?? 1));
   for (let i = 0; i < src.length; i++) {
     const v = Number(src[i]!);
-    if (!Number.isFinite(v)) throw dataError({ file, row: Math.floor(i / Math.max(1, src.length / (a.shape[0] || 1))) + 1 }, `${what} hold ${v}; expected finite numbers.`);
+    if (!Number.isFinite(v)) throw dataError({ file, row: Math.floor(i / per) + 1 }, `${what} of sample ${Math.floor(i / per)} hold ${v}; expected finite numbers.`);
     out[i] = v;
   }
   return out;
