@@ -124,7 +124,7 @@ describe.skipIf(!built)('full walk: MNIST example → train → model → quanti
     const files = readdirSync(dir);
     for (const f of ['checkpoint.pth.tar', 'network.yaml']) expect(files).toContain(f);
     await go('deploy');
-    await page.getByTestId('doctor-table').waitFor({ timeout: 60_000 });
+    await page.getByTestId('doctor-table').waitFor({ state: 'attached', timeout: 60_000 });
     await expect(page.locator('main').textContent()).resolves.toContain(dir);
     await shot('07-deploy');
   }, 90_000);
