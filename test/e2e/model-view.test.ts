@@ -33,12 +33,17 @@ async function withClient<T>(serve: ServeProcess, fn: (api: Services) => Promise
   }
 }
 
-/** A project whose model.json places conv2 on 32 processors although it reads 60 channels. */
+/** A project whose model.json places conv2 on 32 processors although it reads 60 channels, and overlaps conv3's data. */
 function brokenProject(): string {
   const dir = mkdtempSync(join(tmpdir(), 'qatwb-broken-'));
   mkdirSync(join(dir, 'artifacts'));
   const planned = planModel(zoo.ai85net5('MAX78002')).model;
   planned.layers[1]!.placement = { ...planned.layers[1]!.placement!, processors: '0x00000000ffffffff' };
+  // conv3 writes its output over its input (both at 0 in the same instances); the chain stays consistent.
+  const at = (i: number, inOffset: number, outOffset: number) => (planned.layers[i]!.placement = { ...planned.layers[i]!.placement!, inOffset, outOffset });
+  at(2, 0, 0);
+  at(3, 0, 0xa000);
+  at(4, 0xa000, 0);
   writeFileSync(join(dir, 'artifacts', 'model.json'), JSON.stringify(serializeModel(planned)));
   const now = new Date().toISOString();
   writeFileSync(join(dir, 'project.json'), JSON.stringify({
@@ -138,8 +143,12 @@ describe.skipIf(!built)('Model view in web mode (chromium)', () => {
     const conv2 = page.locator('[data-testid="layer-node"][data-layer="conv2"]');
     await conv2.and(page.locator('.error')).waitFor();
     await expect(conv2.textContent()).resolves.toContain('Fix: Set processors: 0x0fffffffffffffff');
-    expect(await page.locator('[data-testid="layer-node"].error').count()).toBe(1);
-    await expect(page.getByTestId('rule-errors').textContent()).resolves.toMatch(/1 rule error/);
+    const errorNodes = await page.locator('[data-testid="layer-node"].error').evaluateAll((els) => els.map((e) => e.getAttribute('data-layer')));
+    expect(errorNodes).toEqual(['conv2', 'conv3']);
+    await expect(page.locator('[data-testid="layer-node"][data-layer="conv3"]').textContent()).resolves.toContain('overwriting its input');
+    await expect(page.getByTestId('rule-errors').textContent()).resolves.toMatch(/2 rule errors/);
+    await expect(page.getByTestId('memory-problems').textContent()).resolves.toContain('1 layer(s)');
+    await expect(page.getByTestId('memrow-conv3').getAttribute('class')).resolves.toContain('problem');
     await page.getByTestId('rule-errors').click();
     await expect(page.getByTestId('layer-diagnostic').first().textContent()).resolves.toContain('processors-count');
     await page.screenshot({ path: `${OUT}/model-rule-error.png` });
