@@ -34,6 +34,8 @@ export const useDeviceStore = defineStore('device', () => {
   const connectedPath = ref<string | null>(null);
   const error = ref<string | null>(null);
   const busy = ref(false);
+  /** What the link is busy with, for the progress line (port actions can take seconds). */
+  const busyLabel = ref<string | null>(null);
   const virtualPath = ref<string | null>(null);
 
   const source = ref<CheckSource>('mnist');
@@ -77,8 +79,9 @@ export const useDeviceStore = defineStore('device', () => {
     if (p.status === 'closed') hello.value = null;
   });
 
-  async function guarded<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  async function guarded<T>(fn: () => Promise<T>, label: string | null = null): Promise<T | undefined> {
     busy.value = true;
+    busyLabel.value = label;
     error.value = null;
     try {
       return await fn();
@@ -87,6 +90,7 @@ export const useDeviceStore = defineStore('device', () => {
       return undefined;
     } finally {
       busy.value = false;
+      busyLabel.value = null;
     }
   }
 
@@ -103,7 +107,7 @@ export const useDeviceStore = defineStore('device', () => {
       return false;
     }
     status.value = 'connecting';
-    const res = await guarded(() => api.device.connect({ path }));
+    const res = await guarded(() => api.device.connect({ path }), `Connecting to ${path} and waiting for the device's HELLO…`);
     if (!res) {
       status.value = 'disconnected';
       return false;
@@ -129,7 +133,7 @@ export const useDeviceStore = defineStore('device', () => {
       error.value = 'The virtual MAX78002 runs the exported model: train (with export) first.';
       return false;
     }
-    const res = await guarded(() => api.device.startVirtualDevice({ artifacts, sensor: 'mnist' }));
+    const res = await guarded(() => api.device.startVirtualDevice({ artifacts, sensor: 'mnist' }), 'Starting the virtual MAX78002 (simulator behind a pty)…');
     if (!res) return false;
     virtualPath.value = res.path;
     selectedPath.value = res.path;
@@ -185,7 +189,7 @@ export const useDeviceStore = defineStore('device', () => {
   }
 
   return {
-    ports, portsWarning, selectedPath, status, statusMessage, hello, connectedPath, error, busy, virtualPath, isConnected,
+    ports, portsWarning, selectedPath, status, statusMessage, hello, connectedPath, error, busy, busyLabel, virtualPath, isConnected,
     source, sourceFile, labelsFile, windowCount, windows, received, rolling, rollingHistory, confusion, maxAbsError, latencyMeanUs,
     check, report, refreshPorts, connect, disconnect, startVirtual, stopVirtual, unplugVirtual, startCheck, stopCheck, exportReport,
     hydrate, dispose,

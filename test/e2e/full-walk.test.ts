@@ -78,6 +78,17 @@ describe.skipIf(!built)('full walk: MNIST example → train → model → quanti
     await shot('02-data');
   }, 90_000);
 
+  it('cancels a training run', async () => {
+    await go('train');
+    await page.getByTestId('epochs').fill('2');
+    await page.getByTestId('qat-start').fill('1');
+    await page.getByTestId('start-training').click();
+    await page.waitForFunction(() => /Float|QAT/.test(document.querySelector('[data-testid="train-phase"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    await page.getByTestId('cancel-training').click();
+    await page.getByTestId('train-phase').filter({ hasText: 'Cancelled' }).waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('train-result').count()).resolves.toBe(0);
+  }, 120_000);
+
   it('trains 1 float + 1 QAT epoch with live progress and shows float / PTQ / QAT accuracy', async () => {
     await go('train');
     await page.getByTestId('epochs').fill('2');
