@@ -60,8 +60,8 @@ export const AccuracyRow = z.object({
   accuracy: z.number(),
   correct: z.number().int(),
   total: z.number().int(),
-  /** tfjs-float: the float model in tfjs; simulator: the integer model in the bit-exact simulator. */
-  via: z.enum(['tfjs-float', 'simulator']),
+  /** float-forward: the float model (predictFloat, ai8x float mode); simulator: the integer model in the bit-exact simulator. */
+  via: z.enum(['float-forward', 'simulator']),
 });
 
 /** Per-layer quantization result of the QAT model. */

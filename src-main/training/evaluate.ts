@@ -20,7 +20,7 @@ export interface Accuracy {
 export interface AccuracyRow extends Omit<Accuracy, 'predictions'> {
   name: 'float' | 'ptq' | 'qat';
   /** How it was measured. */
-  via: 'tfjs-float' | 'simulator';
+  via: 'float-forward' | 'simulator';
 }
 
 const perSample = (ds: Dataset): number => ds.channels * ds.dims.reduce((a, b) => a * b, 1);

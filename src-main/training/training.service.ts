@@ -125,6 +125,8 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
   const qat = quantizeModel(model, result.floatParams, { ...opts, shiftQuantile: req.shiftQuantile ?? 1 });
   const floatPhase = result.floatModelParams ?? (qatRan ? undefined : result.floatParams);
   const ptq = floatPhase ? postTrainingQuantize(model, floatPhase, opts) : undefined;
+  // The model that is exported and deployed: the QAT model, or PTQ when no QAT epoch ran.
+  const deployed = qatRan || !ptq ? qat : ptq;
 
   ctx.progress({ phase: 'evaluate', fraction: 0, message: `float, PTQ and QAT accuracy on ${test.length} test samples` });
   const rows: AccuracyRow[] = [];
@@ -138,7 +140,7 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
     ptq ? simulatedAccuracyInWorker(ptq.model, dataset, test, { signal: ctx.signal, onProgress: progress('PTQ INT8') }) : undefined,
     qatRan ? simulatedAccuracyInWorker(qat.model, dataset, test, { signal: ctx.signal, onProgress: progress('QAT INT8') }) : undefined,
   ]);
-  rows.push({ name: 'float', accuracy: f.accuracy, correct: f.correct, total: f.total, via: 'tfjs-float' });
+  rows.push({ name: 'float', accuracy: f.accuracy, correct: f.correct, total: f.total, via: 'float-forward' });
   if (p) rows.push({ name: 'ptq', accuracy: p.accuracy, correct: p.correct, total: p.total, via: 'simulator' });
   if (q) rows.push({ name: 'qat', accuracy: q.accuracy, correct: q.correct, total: q.total, via: 'simulator' });
 
@@ -148,7 +150,7 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
     ptqAccuracy: p?.accuracy ?? null,
     qatAccuracy: q?.accuracy ?? null,
     table: rows,
-    layers: qat.layers.map((l) => ({ name: l.name, bits: l.bits, outputShift: l.outputShift, clippedShare: l.clippedShare })),
+    layers: deployed.layers.map((l) => ({ name: l.name, bits: l.bits, outputShift: l.outputShift, clippedShare: l.clippedShare })),
     samplesPerSecond: result.samplesPerSecond,
     backend: result.backend,
     epochsDone: run.epochsDone,
@@ -159,12 +161,12 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
     ctx.progress({ phase: 'export', message: `writing exports to ${dir}` });
     const sampleIndex = test[0]!;
     const exported = await writeExports(dir, {
-      model: qatRan ? qat.model : (ptq?.model ?? qat.model),
+      model: deployed.model,
       floatParams: result.floatParams,
       sample: toInt8Batch(dataset, [sampleIndex]),
       epoch: run.epochsDone - 1,
       quantization: quantizationReport({
-        model: qat.model,
+        model: deployed.model,
         policy: {
           epochs: run.epochsDone,
           qatStart: req.qatStart,
@@ -173,7 +175,7 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
           shiftQuantile: req.shiftQuantile ?? 1,
         },
         accuracy: { float: dto.floatAccuracy, ptq: dto.ptqAccuracy, qat: dto.qatAccuracy, table: rows, testSamples: test.length },
-        layers: qat.layers,
+        layers: deployed.layers,
         ...(ptq ? { ptqLayers: ptq.layers } : {}),
         history: result.history.map(({ ranges, ...figures }) => ({ ...figures, layers: ranges })),
         sample: { index: sampleIndex, label: dataset.y[sampleIndex]!, className: dataset.classNames[dataset.y[sampleIndex]!]! },
