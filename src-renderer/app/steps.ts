@@ -23,7 +23,7 @@ export const steps: Step[] = [
   { id: 'quantize', title: 'Quantize', summary: 'Layer-wise ranges, bit widths and error', isWorkflow: true, view: view(() => import('../features/quantize/QuantizeView.vue')) },
   { id: 'deploy', title: 'Deploy', summary: 'MAX78002 plan, export, synthesize, build, flash', isWorkflow: true, view: view(() => import('../features/deploy/DeployView.vue')) },
   { id: 'device-check', title: 'Device check', summary: 'Device INT8 vs float vs simulator, live', isWorkflow: true, view: view(() => import('../features/device-check/DeviceCheckView.vue')) },
-  { id: 'settings', title: 'Settings', summary: 'Appearance and app information', isWorkflow: false, view: view(() => import('../features/settings/SettingsView.vue')) },
+  { id: 'settings', title: 'Settings', summary: 'Appearance, toolchain paths and app information', isWorkflow: false, view: view(() => import('../features/settings/SettingsView.vue')) },
 ];
 
 export const defaultStepId = 'project';
