@@ -2,6 +2,10 @@
 // progress, cancelled through the RPC's cancel), resume a run with more QAT epochs, read results.
 // A run reports three accuracies on the same test samples: float (tfjs), PTQ INT8 and QAT INT8
 // (both through the bit-exact simulator on the exported integer model).
+// Progress of `train`/`resume`: phase `start` (data.runId first, so a cancelled run can be resumed),
+// `float`/`qat` per batch (data: epoch, epochs, batch, batches, loss, accuracy, samplesPerSecond,
+// etaSeconds) and per epoch (data: epoch, epochLoss, trainAccuracy, validationAccuracy,
+// validationLoss, lr), then `trained`, `evaluate` (fraction over test samples) and `export`.
 import { z } from 'zod';
 import { call, job, service } from './contract.ts';
 import { DataSource, SplitSpec } from './data.api.ts';

@@ -28,7 +28,10 @@ describe('training service', () => {
     expect(r.backend).toMatch(/wasm|tensorflow/);
     expect(r.layers.map((l) => l.bits)).toEqual([8, 8, 8, 8]);
     expect(new Set(seen.map((p) => p.phase))).toContain('evaluate');
-    expect(seen.some((p) => p.phase === 'float' || p.phase === 'qat')).toBe(true);
+    expect(seen.some((p) => p.phase === 'float' && typeof p.data?.batch === 'number' && typeof p.data?.loss === 'number')).toBe(true);
+    // Per-epoch figures flat in data, as the training store charts them.
+    const epochEnds = seen.filter((p) => typeof p.data?.epochLoss === 'number');
+    expect(epochEnds.map((p) => p.data!.epoch)).toEqual([0, 1, 2]);
 
     const got = await training.getRun({ runId: r.runId });
     expect(got.result.qatAccuracy).toBe(r.qatAccuracy);
