@@ -25,6 +25,8 @@ export interface TrainConfig {
   batchSize: number | null;
   /** Train on a stratified subset of at most this many samples (null: the data set as imported). */
   limit: number | null;
+  /** Weight the loss by inverse class frequency (imbalanced data). */
+  classWeights: boolean;
 }
 
 /** One point of a live curve: x in epochs (fractional within an epoch). */
@@ -48,7 +50,7 @@ export interface LastRun {
   finishedAt: string;
 }
 
-const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null });
+const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null, classWeights: false });
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export const useTrainingStore = defineStore('training', () => {
@@ -123,6 +125,7 @@ export const useTrainingStore = defineStore('training', () => {
       ...(Object.keys(config.layerBits).length ? { layerBits: { ...config.layerBits } } : {}),
       ...(config.learningRate ? { learningRate: config.learningRate } : {}),
       ...(config.batchSize ? { batchSize: config.batchSize } : {}),
+      ...(config.classWeights ? { classWeights: true } : {}),
       ...(outDir ? { outDir } : {}),
     };
   }
