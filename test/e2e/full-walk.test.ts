@@ -199,6 +199,9 @@ describe.skipIf(!built)('full walk: MNIST example → train → model → quanti
     const report = JSON.parse(readFileSync((await download.path())!, 'utf8'));
     expect(report.windows).toBe(WINDOWS);
     expect(report.bitExactRate).toBe(1);
+    const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    const csv = readFileSync((await csvDownload.path())!, 'utf8').trim().split('\n');
+    expect(csv.length).toBe(WINDOWS + 1); // header + one row per window
   }, 240_000);
 
   it('survives a pulled cable and stops a long check early with a partial report', async () => {
