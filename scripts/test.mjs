@@ -20,7 +20,11 @@ let skipped = 0;
 try {
   const report = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
   passed = report.numPassedTests;
-  failed = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+  failed = report.numFailedTests;
+  // A file that fails before any test runs (import error) counts once.
+  for (const file of report.testResults ?? []) {
+    if (file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed')) failed += 1;
+  }
   skipped = report.numPendingTests + (report.numTodoTests ?? 0);
 } catch {
   failed = 1;
