@@ -13,7 +13,13 @@ export interface ServiceEnv {
   stateDir: string;
   /** Push a service event to every connected client. */
   emit(service: string, event: string, payload: unknown): void;
+  /**
+   * Register cleanup to run when the app instance shuts down (child processes, ports): without it
+   * a live child's IPC channel keeps `qatwb serve` from exiting on Ctrl+C.
+   */
+  onDispose?(dispose: () => Promise<void> | void): void;
 }
+
 
 export function createServices(env: ServiceEnv): ServiceImpls {
   return {

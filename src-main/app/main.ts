@@ -47,7 +47,9 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(async () => {
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
-    const { rpc, services } = await loadRuntime();
+    const { rpc, services, dispose } = await loadRuntime();
+    // Child processes (device link, virtual device) must not outlive the window.
+    app.on('will-quit', () => void dispose());
     installIpcTransport(rpc, isRendererUrl);
     Menu.setApplicationMenu(buildMenu(services, createMainWindow));
     createMainWindow();

@@ -5,15 +5,19 @@
 import { createRpcServer, type RpcServer } from '../rpc/serve.ts';
 import { createServices } from '../services.ts';
 import type { ServiceImpls } from '../api/index.ts';
+import { createDisposer } from '../platform/disposer.ts';
 
 export interface AppRuntime {
   rpc: RpcServer;
   services: ServiceImpls;
+  /** Stops what the services started (child processes, ports); call on quit. */
+  dispose(): Promise<void>;
 }
 
 export function createAppRuntime(stateDir: string): AppRuntime {
   let rpc: RpcServer | undefined;
-  const services = createServices({ stateDir, emit: (s, e, p) => rpc?.emit(s, e, p) });
+  const disposer = createDisposer();
+  const services = createServices({ stateDir, emit: (s, e, p) => rpc?.emit(s, e, p), onDispose: disposer.onDispose });
   rpc = createRpcServer(services);
-  return { rpc, services };
+  return { rpc, services, dispose: disposer.dispose };
 }

@@ -53,6 +53,12 @@ export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceA
   let checking = false;
   let lastReport: CheckReport | null = null;
 
+  env.onDispose?.(async () => {
+    await closeLink();
+    if (virtual) stopChild(virtual.proc);
+    virtual = null;
+  });
+
   const closeLink = async () => {
     const l = link;
     link = null;

@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import type { ServiceImpls } from '../api/index.ts';
 import { createRpcServer, type RpcServer } from '../rpc/serve.ts';
 import type { ServiceEnv } from '../services.ts';
+import { createDisposer } from '../platform/disposer.ts';
 import { checkAccess, createToken } from './auth.ts';
 import { handleApiRequest, sendError } from './http-api.ts';
 import { serveStatic } from './static-files.ts';
@@ -48,7 +49,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const token = options.token ?? createToken();
   const rendererDir = options.rendererDir ?? DEFAULT_RENDERER_DIR;
   let rpc: RpcServer | undefined;
-  const env: ServiceEnv = { stateDir: options.stateDir, emit: (s, e, p) => rpc?.emit(s, e, p) };
+  const disposer = createDisposer();
+  const env: ServiceEnv = { stateDir: options.stateDir, emit: (s, e, p) => rpc?.emit(s, e, p), onDispose: disposer.onDispose };
   // services.ts pulls in every capability; load it only when it is actually needed.
   rpc = options.rpc ?? createRpcServer((options.makeServices ?? (await import('../services.ts')).createServices)(env));
   const server = rpc;
@@ -108,6 +110,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       wss.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      await disposer.dispose();
     },
   };
 }
