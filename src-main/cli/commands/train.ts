@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { optNumber, optString, UsageError, type ParsedArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import type { TrainRequest } from '../../api/training.api.ts';
-import type { DataSource } from '../../api/data.api.ts';
+import type { DataSource, Scaling } from '../../api/data.api.ts';
 import { createTrainingService } from '../../training/training.service.ts';
 
 const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column N|NAME] | --data X.npy --labels Y.npy)
               --epochs N --qat-start E [--bits 8|4|2|1] [--layer-bits name=b,...] [--shift-quantile Q]
               [--model ai85net5|ai85netextrasmall|ecgnet] [--limit N] [--test F] [--validation F] [--seed S]
+              [--scale unit|minmax|int8|MIN:MAX]   (CSV/NPY feature scaling to [0,1] before ai8x.normalize)
               [--batch-size B] [--lr R] [--class-weights] [--device MAX78002|MAX78000] [--out DIR] [--json]
   Prints floatAccuracy, ptqAccuracy, qatAccuracy (fractions), samplesPerSecond and backend; with --out
   writes checkpoint.pth.tar, network.yaml, sample.input.npy, sample.expected.npy, model.onnx,
@@ -26,6 +27,16 @@ function parseBits(v: number | string, what: string): Bits {
   return n as Bits;
 }
 
+function scaling(args: ParsedArgs): { scaling?: Scaling } {
+  const v = optString(args, 'scale');
+  if (v === undefined) return {};
+  if (v === 'unit' || v === 'minmax' || v === 'int8') return { scaling: { kind: v } };
+  const m = /^(-?[\d.eE+-]+):(-?[\d.eE+-]+)$/.exec(v);
+  const [min, max] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!Number.isFinite(min) || !Number.isFinite(max) || !(max > min)) throw new UsageError(`--scale expects unit, minmax, int8 or MIN:MAX with MIN < MAX, got "${v}".`);
+  return { scaling: { kind: 'range', min, max } };
+}
+
 function dataSource(args: ParsedArgs): DataSource {
   const example = optString(args, 'example');
   const data = optString(args, 'data');
@@ -38,13 +49,14 @@ function dataSource(args: ParsedArgs): DataSource {
   const labels = optString(args, 'labels');
   if (data.toLowerCase().endsWith('.npy')) {
     if (!labels) throw new UsageError('--data X.npy needs --labels Y.npy.');
-    return { kind: 'npy', xFile: resolve(data), yFile: resolve(labels) };
+    return { kind: 'npy', xFile: resolve(data), yFile: resolve(labels), ...scaling(args) };
   }
   const lc = optString(args, 'label-column');
   return {
     kind: 'csv',
     file: resolve(data),
     ...(lc !== undefined ? { labelColumn: /^-?\d+$/.test(lc) ? Number(lc) : lc } : {}),
+    ...scaling(args),
   };
 }
 
