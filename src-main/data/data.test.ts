@@ -111,7 +111,8 @@ describe('MNIST example, split, summary', () => {
     expect(Array.from(splitDataset(a, { seed: 8 }).test)).not.toEqual(Array.from(split.test));
 
     const sub = selectSamples(a, subsetIndices(a, 600, 3));
-    expect(Math.abs(sub.count - 600)).toBeLessThanOrEqual(5);
+    expect(sub.count).toBe(600);
+    for (const limit of [1, 7, 299, 601]) expect(subsetIndices(a, limit, 3).length).toBe(limit);
     const counts = summarize(sub).perClass;
     expect(Math.min(...counts)).toBeGreaterThan(45);
     const fixed = splitDataset(sub, { test: 100, validation: 0 });

@@ -45,15 +45,31 @@ export function splitDataset(ds: Pick<Dataset, 'y' | 'classNames'>, options: Spl
   };
 }
 
-/** A stratified random subset of `limit` samples (the whole set when limit ≥ count). */
+/** Per-class counts summing exactly to `total`, proportional to the class sizes (largest remainder). */
+function apportion(sizes: number[], total: number): number[] {
+  const all = sizes.reduce((a, b) => a + b, 0);
+  const exact = sizes.map((n) => (n * total) / all);
+  const counts = exact.map(Math.floor);
+  let left = total - counts.reduce((a, b) => a + b, 0);
+  const order = exact.map((e, c) => [e - Math.floor(e), c] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, c] of order) {
+    if (left <= 0) break;
+    if (counts[c]! < sizes[c]!) counts[c]! += 1, left--;
+  }
+  return counts;
+}
+
+/** A stratified random subset of exactly `limit` samples (the whole set when limit ≥ count). */
 export function subsetIndices(ds: Pick<Dataset, 'y' | 'classNames'>, limit: number, seed = 1): Int32Array {
   if (limit >= ds.y.length) return Int32Array.from({ length: ds.y.length }, (_, i) => i);
   const rng = seededRng(seed ^ 0x5bd1e995);
+  const groups = byClass(ds.y, ds.classNames.length);
+  const counts = apportion(groups.map((g) => g.length), limit);
   const out: number[] = [];
-  for (const group of byClass(ds.y, ds.classNames.length)) {
+  groups.forEach((group, c) => {
     const idx = shuffleInPlace(Int32Array.from(group), rng);
-    out.push(...idx.subarray(0, Math.round((group.length * limit) / ds.y.length)));
-  }
+    out.push(...idx.subarray(0, counts[c]!));
+  });
   return Int32Array.from(out.sort((a, b) => a - b));
 }
 
