@@ -62,9 +62,10 @@ describe.skipIf(!built)('full walk: MNIST example → train → model → quanti
     await page.getByTestId('data-limit').fill(String(SUBSET));
     await page.getByTestId('import-data').click();
     await page.getByTestId('data-summary').waitFor({ timeout: 60_000 });
-    // A stratified subset: the service rounds per class, so allow a sample or two either way.
     const count = Number((await page.locator('[data-testid="data-summary"] dd').first().textContent())!.replace(/[^\d]/g, ''));
-    expect(Math.abs(count - SUBSET)).toBeLessThanOrEqual(SUBSET * 0.01);
+    expect(count).toBe(SUBSET);
+    // The sample grid renders after the summary: wait for it before counting.
+    await page.locator('[data-testid="sample-grid"] canvas').nth(10).waitFor({ timeout: 30_000 });
     await expect(page.locator('[data-testid="sample-grid"] canvas').count()).resolves.toBeGreaterThan(10);
     // The canvases hold real digits: some pixels are bright, most are dark.
     const lit = await page.locator('[data-testid="sample-grid"] canvas').first().evaluate((c: HTMLCanvasElement) => {
