@@ -59,7 +59,8 @@ async function pickBackend(options: BackendOptions): Promise<BackendInfo> {
   if (threadsWanted && os.cpus().length > 1) {
     try {
       threads = await setWasmWithThreads(wasmBackend, os.cpus().length);
-    } catch {
+    } catch (e) {
+      if (e instanceof Error && e.message.includes('did not start')) throw e;
       threads = 0;
     }
   }
@@ -112,7 +113,14 @@ async function setWasmWithThreads(wasm: WasmModule, cores: number): Promise<numb
   try {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
     wasm.setThreadsCount(cores);
-    if (!(await tf.setBackend('wasm'))) return 0;
+    // Seen once under heavy load: the pthread pool never came up. Fail loudly instead of hanging.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('training backend: the threaded WASM backend did not start within 60 s; set QATWB_WASM_THREADS=0 to use one thread')), 60_000);
+      timer.unref();
+    });
+    const ok = await Promise.race([tf.setBackend('wasm'), timeout]).finally(() => clearTimeout(timer));
+    if (!ok) return 0;
     const backend = tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } };
     return backend.wasm.tfjs.getThreadsCount();
   } finally {

@@ -169,7 +169,8 @@ function inTidy(make: () => NetworkVars): NetworkVars {
   return tf.tidy(() => make() as unknown as tf.TensorContainer) as unknown as NetworkVars;
 }
 
-function trainStep(
+/** One optimisation step on the batch `idx` (exported for bench/train.bench.ts). */
+export function trainStep(
   plans: LayerPlan[], vars: NetworkVars, adam: Adam, dataset: Dataset, idx: Int32Array, inShape: [number, number, number],
   classes: number, lr: number, qat: QatSettings | undefined, config: TrainConfig, avgPoolRounding?: boolean,
 ): { loss: number; correct: number } {

@@ -27,7 +27,7 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null, sp
   const grads = (dy: tf.Tensor4D, xx: tf.Tensor4D, ww: tf.Tensor4D) => ({
     dx: spec.isFirst ? null : convInputGrad(dy, ww, spec, xx.shape),
     dw: convFilterGrad(dy, xx, spec),
-    db: biasGrad(dy),
+    db: b ? biasGrad(dy) : null,
   });
   if (spec.isFirst) {
     // x is a constant: keep it out of the custom-gradient inputs so no dX is computed.
@@ -38,7 +38,7 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null, sp
           value: forward(x, ww as tf.Tensor4D, bb as tf.Tensor1D),
           gradFunc: (dy: tf.Tensor) => {
             const g = grads(dy as tf.Tensor4D, x, ww as tf.Tensor4D);
-            return [g.dw, g.db];
+            return [g.dw, g.db!];
           },
         };
       });
@@ -60,7 +60,7 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null, sp
         value: forward(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const g = grads(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, saved[1] as tf.Tensor4D);
-          return [g.dx!, g.dw, g.db];
+          return [g.dx!, g.dw, g.db!];
         },
       };
     });
@@ -121,9 +121,12 @@ export function convFilterGrad(dy: tf.Tensor4D, x: tf.Tensor4D, spec: ConvSpec):
   return tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
 }
 
-/** Bias gradient as a matMul with ones (the wasm Sum over N,H,W transposes first and is slow). */
+/**
+ * Bias gradient as dyᵀ·ones (the wasm Sum over N,H,W transposes first and is slow). transposeA
+ * here, because XNNPACK would pack the whole [rows, C] operand as weights in ones·dy.
+ */
 export function biasGrad(dy: tf.Tensor): tf.Tensor1D {
   const c = dy.shape[dy.shape.length - 1]!;
   const rows = dy.size / c;
-  return tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(dy, [rows, c])), [c]);
+  return tf.reshape(tf.matMul(tf.reshape(dy, [rows, c]), tf.ones([rows, 1]), true, false), [c]);
 }
