@@ -8,6 +8,8 @@
 // decoder waits for a payload that will never come. crc32 = CRC-32/ISO-HDLC (zlib) over
 // type..payload (the header check byte excluded).
 
+import { crc32 as crc32Continue } from '../formats/crc32.ts';
+
 export const SYNC0 = 0xa5;
 export const SYNC1 = 0x5a;
 export const HEADER_BYTES = 8;
@@ -23,21 +25,9 @@ export interface Frame {
   payload: Uint8Array;
 }
 
-const CRC32_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32/ISO-HDLC (zlib, Ethernet): reflected poly 0xEDB88320, init and xorout 0xFFFFFFFF. */
+/** CRC-32/ISO-HDLC (zlib, Ethernet) of bytes[start, end), continuing from `seed`; the zip reader's table. */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, seed = 0): number {
-  let c = ~seed >>> 0;
-  for (let i = start; i < end; i++) c = CRC32_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
+  return crc32Continue(bytes.subarray(start, end), seed);
 }
 
 /** CRC-8 poly 0x07, init 0, no reflection (CRC-8/SMBUS). */
