@@ -6,7 +6,7 @@ import type { Dataset, Split } from '../data/dataset.ts';
 import { quantizeAvgPool as refAvg, quantizeValue } from '../quant/fake-quant.ts';
 import { initBackend, tf } from './backend.ts';
 import { activate, fakeQuantParam, quantizeAvgPool } from './fake-quant.ts';
-import { exportParams, predictFloat, train, type TrainConfig } from './trainer.ts';
+import { bitsFor, exportParams, learningRateAt, predictFloat, train, type TrainConfig } from './trainer.ts';
 import { createVars, forward, gatherBatch, makeRng, planNetwork, varsFromParams, disposeVars } from './network.ts';
 
 const L = 64;
@@ -140,5 +140,22 @@ describe('tfjs fake quantizers = the ai8x rule', () => {
   it('clipped straight-through gradient: zero outside the clamp', () => {
     const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(fakeQuantParam(x, 8, 0)))(tf.tensor1d([-1.2, -0.5, 0.5, 0.995, 1.5])).dataSync().slice());
     expect(Array.from(g)).toEqual([0, 1, 1, 1, 0]); // 0.995 rounds to 127/128: inside; 1.5 and −1.2 are clamped
+  });
+});
+
+describe('schedules', () => {
+  const plans = planNetwork(model, () => false);
+  it('progressive bits 8→4→2 with per-layer overrides winning', () => {
+    const c: TrainConfig = { ...base, weightBits: 8, bitsSchedule: [{ epoch: 4, bits: 2 }, { epoch: 2, bits: 4 }], layerBits: { conv1: 8 } };
+    expect(bitsFor(plans, c, 1)).toEqual([8, 8, 8, 8, 8]);
+    expect(bitsFor(plans, c, 2)).toEqual([8, 4, 4, 4, 4]);
+    expect(bitsFor(plans, c, 9)).toEqual([8, 2, 2, 2, 2]);
+  });
+  it('step and cosine learning-rate schedules', () => {
+    const step: TrainConfig = { ...base, learningRate: 1, lrSchedule: { kind: 'step', milestones: [2, 3], gamma: 0.5 } };
+    expect([0, 1, 2, 3, 4].map((e) => learningRateAt(step, e))).toEqual([1, 1, 0.5, 0.25, 0.25]);
+    const cos: TrainConfig = { ...base, epochs: 4, learningRate: 1, lrSchedule: { kind: 'cosine', minLr: 0 } };
+    expect(learningRateAt(cos, 0)).toBe(1);
+    expect(learningRateAt(cos, 2)).toBeCloseTo(0.5, 12);
   });
 });

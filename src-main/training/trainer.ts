@@ -198,7 +198,11 @@ export function trainStep(
   return { loss: loss!, correct: correct! };
 }
 
-/** Weighted softmax cross-entropy: Σ w_y·(−log p_y) / Σ w_y (torch CrossEntropyLoss with weight). */
+/**
+ * Weighted softmax cross-entropy: Σ w_y·(−log p_y) / Σ w_y (torch CrossEntropyLoss with weight), on
+ * the float-mode output as is: train.py's division by 128 (and 256 more for wide layers) applies
+ * only to the integer `-8` simulate mode, whose outputs are integers (max78002.md §1.11).
+ */
 function crossEntropy(logits: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
   return tf.div(tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)))), tf.sum(target)) as tf.Scalar;
 }
