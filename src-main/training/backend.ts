@@ -98,9 +98,22 @@ async function setWasmWithThreads(wasm: WasmModule, cores: number): Promise<numb
   const contents = workerModule.wasmWorkerContents.replace(/\n/g, '\\n');
   if (!urlBranch.test(contents)) throw new Error('unexpected wasm worker script');
   const patched = contents.replace(urlBranch, `importScripts(${JSON.stringify(threadedJs)});`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qatwb-wasm-'));
-  const workerFile = path.join(dir, 'tfjs-wasm-pthread.cjs');
-  fs.writeFileSync(workerFile, patched);
+  // One shared file per package version and user, written atomically (temp + rename) when absent
+  // or different, so processes reuse it and nothing piles up in the temp folder.
+  const version = (require('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const workerFile = path.join(os.tmpdir(), `qatwb-tfjs-wasm-${version}-${uid}-pthread.cjs`);
+  let current: string | undefined;
+  try {
+    current = fs.readFileSync(workerFile, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current !== patched) {
+    const temp = `${workerFile}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, patched);
+    fs.renameSync(temp, workerFile);
+  }
 
   const originalCreateObjectURL = URL.createObjectURL;
   const originalCpus = os.cpus;
