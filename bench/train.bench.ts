@@ -7,7 +7,8 @@ import type { Model } from '../src-main/ir/graph.ts';
 import { ai85net5, ecgNet } from '../src-main/ir/zoo.ts';
 import { initBackend, tf } from '../src-main/training/backend.ts';
 import { Adam } from '../src-main/training/adam.ts';
-import { createVars, disposeVars, makeRng, planNetwork, trainableVars } from '../src-main/training/network.ts';
+import { createVars, disposeVars, planNetwork, trainableVars } from '../src-main/training/network.ts';
+import { seededRng as makeRng } from '../src-main/data/random.ts';
 import { trainStep } from '../src-main/training/trainer.ts';
 
 const BATCH = Number(process.env.BATCH ?? 64);

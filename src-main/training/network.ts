@@ -104,18 +104,6 @@ export function planNetwork(model: Model, batchNormLayers: (name: string) => boo
   });
 }
 
-/** Deterministic PRNG (mulberry32) for initialisation and shuffling. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Variables get engine-generated names (tfjs names are process-global); state files use these keys.
 export function namedVars(plans: LayerPlan[], vars: NetworkVars): { name: string; v: tf.Variable }[] {
   const out: { name: string; v: tf.Variable }[] = [];

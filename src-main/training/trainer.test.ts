@@ -7,7 +7,8 @@ import { quantizeAvgPool as refAvg, quantizeValue } from '../quant/fake-quant.ts
 import { initBackend, tf } from './backend.ts';
 import { activate, fakeQuantParam, quantizeAvgPool } from './fake-quant.ts';
 import { bitsFor, exportParams, learningRateAt, predictFloat, train, type TrainConfig } from './trainer.ts';
-import { createVars, forward, gatherBatch, makeRng, planNetwork, varsFromParams, disposeVars } from './network.ts';
+import { createVars, forward, gatherBatch, planNetwork, varsFromParams, disposeVars } from './network.ts';
+import { seededRng as makeRng } from '../data/random.ts';
 
 const L = 64;
 const classes = 3;

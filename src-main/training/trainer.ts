@@ -8,9 +8,10 @@ import { foldBatchNorm } from '../quant/fold-batchnorm.ts';
 import { outputShift } from '../quant/output-shift.ts';
 import { initBackend, tf } from './backend.ts';
 import { Adam } from './adam.ts';
+import { seededRng, shuffleInPlace } from '../data/random.ts';
 import { BN_EPS, updateRunningStats, type BatchStats } from './layers/batch-norm.ts';
 import {
-  createVars, disposeVars, forward, gatherBatch, makeRng, namedVars, planNetwork, toTorchLayout,
+  createVars, disposeVars, forward, gatherBatch, namedVars, planNetwork, toTorchLayout,
   trainableVars, varsFromParams, type LayerPlan, type NetworkVars, type QatSettings,
 } from './network.ts';
 import { activationStats, layerRangeStats, type ActivationSample } from './range-stats.ts';
@@ -44,7 +45,7 @@ export async function train(
   if (classes !== dataset.classNames.length) {
     throw new Error(`training: the model outputs ${classes} values but dataset '${dataset.name}' has ${dataset.classNames.length} classes`);
   }
-  let vars = inTidy(() => (resume ? varsFromState(plans, resume) : createVars(plans, makeRng(config.seed ?? 1))));
+  let vars = inTidy(() => (resume ? varsFromState(plans, resume) : createVars(plans, seededRng(config.seed ?? 1))));
   let adam = new Adam(trainableVars(vars), 0.9, 0.999, 1e-8, resume?.optimizer);
   const history: EpochRecord[] = [...(resume?.history ?? [])];
   let floatModelParams = resume?.floatModelParams;
@@ -81,7 +82,7 @@ export async function train(
       }
       bits = bitsFor(plans, config, epoch);
       const lr = learningRateAt(config, epoch);
-      const order = shuffled(split.train, makeRng(shuffleSeed + epoch * 1013));
+      const order = shuffleInPlace(split.train.slice(), seededRng(shuffleSeed + epoch * 1013));
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
@@ -293,17 +294,6 @@ export function learningRateAt(config: TrainConfig, epoch: number): number {
   const gamma = s.gamma ?? 0.1;
   const drops = s.milestones ? s.milestones.filter((m) => m <= epoch).length : s.stepSize ? Math.floor(epoch / s.stepSize) : 0;
   return lr * gamma ** drops;
-}
-
-function shuffled(indices: Int32Array, rng: () => number): Int32Array {
-  const a = indices.slice();
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = a[i]!;
-    a[i] = a[j]!;
-    a[j] = t;
-  }
-  return a;
 }
 
 function varsFromState(plans: LayerPlan[], state: TrainState): NetworkVars {

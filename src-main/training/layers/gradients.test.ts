@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import type { Layer, Model } from '../../ir/graph.ts';
 import { initBackend } from '../backend.ts';
-import { createVars, forward, makeRng, planNetwork, trainableVars, type LayerPlan } from '../network.ts';
+import { createVars, forward, planNetwork, trainableVars, type LayerPlan } from '../network.ts';
+import { seededRng as makeRng } from '../../data/random.ts';
 
 function conv(name: string, op: 'conv1d' | 'conv2d', cin: number, cout: number, k: number, pad: number, pool?: Layer['pool']): Layer {
   return {
