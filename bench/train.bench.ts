@@ -111,3 +111,5 @@ for (const [name, model, classes] of [['ecgnet', ecgNet(), 5], ['ai85net5', ai85
 }
 console.log('goal: tfjs ≥ 0.5 × PyTorch (training-speed.md measured 0.43–0.65 × T1 on ai85net5, ~0.5 × T1 on ECG)');
 console.log(JSON.stringify({ batch: BATCH, backend: backend.description, rows }));
+// The threaded WASM backend keeps pthread workers alive; end the process once the figures are out.
+process.exit(0);
