@@ -102,6 +102,30 @@ export const TrainResultDto = z.object({
 });
 export type TrainResultDto = z.infer<typeof TrainResultDto>;
 
+const HistogramDto = z.object({ edges: z.array(z.number()), counts: z.array(z.number()) });
+export type HistogramDto = z.infer<typeof HistogramDto>;
+
+/** One layer's range statistics in one epoch (training/train-types.ts LayerRangeStats on the wire). */
+export const LayerRangeDto = z.object({
+  layer: z.string(),
+  /** Range of the float weights (BN folded), ai8x float scale. */
+  weightMin: z.number(),
+  weightMax: z.number(),
+  /** Weights after the 2^−shift scaling, over [−1, 1] plus overflow bins at the ends. */
+  weightHistogram: HistogramDto,
+  /** Layer output before the clamp (after activation and output scale). */
+  activationMin: z.number(),
+  activationMax: z.number(),
+  activationHistogram: HistogramDto,
+  /** Share of outputs outside the clamp (0..1). */
+  clippedShare: z.number(),
+  /** Share of scaled weights outside the b-bit grid (0..1). */
+  weightClippedShare: z.number(),
+  outputShift: z.number(),
+  weightBits: z.number(),
+});
+export type LayerRangeDto = z.infer<typeof LayerRangeDto>;
+
 /** One epoch of the history, as the UI charts it. */
 export const EpochDto = z.object({
   epoch: z.number().int(),
@@ -110,7 +134,7 @@ export const EpochDto = z.object({
   trainAccuracy: z.number().optional(),
   validationAccuracy: z.number().optional(),
   /** Per-layer statistics of this epoch (ranges, histogram, clipped share, shift, bits). */
-  layers: z.array(z.record(z.string(), z.unknown())),
+  layers: z.array(LayerRangeDto),
 });
 
 export const trainingApi = service(

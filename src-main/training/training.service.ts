@@ -332,7 +332,14 @@ function epochDto(e: EpochRecord) {
     loss: finite(e.trainLoss) ?? -1,
     ...(trainAccuracy !== undefined ? { trainAccuracy } : {}),
     ...(validationAccuracy !== undefined ? { validationAccuracy } : {}),
-    layers: e.ranges.map((l) => ({ ...l }) as Record<string, unknown>),
+    // A diverged run can leave ±Infinity/NaN ranges, which JSON and the schema cannot carry.
+    layers: e.ranges.map((l) => ({
+      ...l,
+      weightMin: finite(l.weightMin) ?? 0,
+      weightMax: finite(l.weightMax) ?? 0,
+      activationMin: finite(l.activationMin) ?? 0,
+      activationMax: finite(l.activationMax) ?? 0,
+    })),
   };
 }
 

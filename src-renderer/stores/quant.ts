@@ -4,32 +4,14 @@
 // newest run of this session, through training.getRun; follows new runs as they finish.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { TrainResultDto } from '../../src-main/api/training.api.ts';
+import type { HistogramDto, LayerRangeDto, TrainResultDto } from '../../src-main/api/training.api.ts';
 import { api } from '../api/client.ts';
 import { useProjectStore } from './project.ts';
 import { useTrainingStore } from './training.ts';
 
-export interface Histogram { edges: number[]; counts: number[] }
-
-/** One layer's statistics in one epoch (training/train-types.ts LayerRangeStats, as the API sends it). */
-export interface LayerRange {
-  layer: string;
-  /** Float weight range (BN folded), ai8x float scale. */
-  weightMin: number;
-  weightMax: number;
-  /** Weights after the 2^−shift scaling, over [−1, 1]. */
-  weightHistogram: Histogram;
-  /** Layer output before the clamp. */
-  activationMin: number;
-  activationMax: number;
-  activationHistogram: Histogram;
-  /** Share of outputs outside the clamp. */
-  clippedShare: number;
-  /** Share of scaled weights outside the b-bit grid. */
-  weightClippedShare: number;
-  outputShift: number;
-  weightBits: number;
-}
+export type Histogram = HistogramDto;
+/** One layer's statistics in one epoch, as the training API sends it. */
+export type LayerRange = LayerRangeDto;
 
 export interface EpochRanges {
   epoch: number;
@@ -38,29 +20,6 @@ export interface EpochRanges {
   trainAccuracy?: number;
   validationAccuracy?: number;
   layers: LayerRange[];
-}
-
-const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
-const hist = (v: unknown): Histogram => {
-  const h = v as Partial<Histogram> | undefined;
-  return Array.isArray(h?.edges) && Array.isArray(h?.counts) ? { edges: h.edges as number[], counts: h.counts as number[] } : { edges: [], counts: [] };
-};
-
-/** Reads one layer record defensively: the history is `Record<string, unknown>` on the contract. */
-export function parseLayerRange(r: Record<string, unknown>, fallbackName: string): LayerRange {
-  return {
-    layer: typeof r['layer'] === 'string' ? r['layer'] : typeof r['name'] === 'string' ? r['name'] : fallbackName,
-    weightMin: num(r['weightMin']),
-    weightMax: num(r['weightMax']),
-    weightHistogram: hist(r['weightHistogram']),
-    activationMin: num(r['activationMin']),
-    activationMax: num(r['activationMax']),
-    activationHistogram: hist(r['activationHistogram']),
-    clippedShare: num(r['clippedShare']),
-    weightClippedShare: num(r['weightClippedShare']),
-    outputShift: num(r['outputShift']),
-    weightBits: num(r['weightBits'] ?? r['bits'], 8),
-  };
 }
 
 export const useQuantStore = defineStore('quant', () => {
@@ -109,12 +68,11 @@ export const useQuantStore = defineStore('quant', () => {
       }
       result.value = run.result;
       request.value = run.request;
-      const names = run.result.layers.map((l) => l.name);
       history.value = run.history.map((e) => ({
         epoch: e.epoch, phase: e.phase, loss: e.loss,
         ...(e.trainAccuracy !== undefined ? { trainAccuracy: e.trainAccuracy } : {}),
         ...(e.validationAccuracy !== undefined ? { validationAccuracy: e.validationAccuracy } : {}),
-        layers: e.layers.map((l, i) => parseLayerRange(l, names[i] ?? `layer ${i}`)),
+        layers: e.layers,
       }));
     } catch (e) {
       error.value = (e as Error).message;
