@@ -5,6 +5,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import type { z } from 'zod';
 import type { CheckReport, DeviceHello, PortInfo, RollingFigures, WindowEvent } from '../../src-main/api/device.api.ts';
+import { useBusy } from '../composables/use-busy.ts';
 import { api } from '../api/client.ts';
 import { useEvent } from '../composables/use-event.ts';
 import { useJob } from '../composables/use-job.ts';
@@ -32,10 +33,8 @@ export const useDeviceStore = defineStore('device', () => {
   const statusMessage = ref<string | null>(null);
   const hello = shallowRef<Hello | null>(null);
   const connectedPath = ref<string | null>(null);
-  const error = ref<string | null>(null);
-  const busy = ref(false);
-  /** What the link is busy with, for the progress line (port actions can take seconds). */
-  const busyLabel = ref<string | null>(null);
+  // busyLabel: what the link is busy with (port actions can take seconds).
+  const { busy, busyLabel, error, run: guarded } = useBusy();
   const virtualPath = ref<string | null>(null);
 
   const source = ref<CheckSource>('mnist');
@@ -79,20 +78,6 @@ export const useDeviceStore = defineStore('device', () => {
     if (p.status === 'closed') hello.value = null;
   });
 
-  async function guarded<T>(fn: () => Promise<T>, label: string | null = null): Promise<T | undefined> {
-    busy.value = true;
-    busyLabel.value = label;
-    error.value = null;
-    try {
-      return await fn();
-    } catch (e) {
-      error.value = (e as Error).message;
-      return undefined;
-    } finally {
-      busy.value = false;
-      busyLabel.value = null;
-    }
-  }
 
   const refreshPorts = () => guarded(async () => {
     const res = await api.device.listPorts({});

@@ -9,6 +9,7 @@ import type { StoredLayer, StoredModel } from '@ir/schema.ts';
 import { serializeModel } from '@ir/schema.ts';
 import { zoo } from '@ir/zoo.ts';
 import type { DiagnosticDto, PlanDto } from '../../src-main/api/model.api.ts';
+import { useBusy } from '../composables/use-busy.ts';
 import { api } from '../api/client.ts';
 import { useProjectStore } from './project.ts';
 import { useTrainingStore } from './training.ts';
@@ -34,8 +35,7 @@ export const useModelStore = defineStore('model', () => {
   const stored = shallowRef<StoredModel | null>(null);
   const plan = shallowRef<PlanDto | null>(null);
   const diagnostics = shallowRef<DiagnosticDto[]>([]);
-  const busy = ref(false);
-  const error = ref<string | null>(null);
+  const { busy, error, run } = useBusy();
   /** Time of the last plan round trip, ms (shown, and read by the UI bench). */
   const planMs = ref<number | null>(null);
   /** Set while an existing ai8x model (checkpoint + YAML) is inspected instead of the project's network. */
@@ -63,18 +63,6 @@ export const useModelStore = defineStore('model', () => {
     return { ...(s?.config?.layerBits ?? {}) };
   }
 
-  async function run<T>(fn: () => Promise<T>): Promise<T | undefined> {
-    busy.value = true;
-    error.value = null;
-    try {
-      return await fn();
-    } catch (e) {
-      error.value = (e as Error).message;
-      return undefined;
-    } finally {
-      busy.value = false;
-    }
-  }
 
   /** Loads the project's network into the model service, applies the saved bits, and plans it. */
   async function load(): Promise<void> {

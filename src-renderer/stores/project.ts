@@ -3,15 +3,15 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import type { DataRef, ModelRef, ProjectInfo, RecentProject } from '../../src-main/api/project.api.ts';
+import { useBusy } from '../composables/use-busy.ts';
 import { api, connectionState, onEvent } from '../api/client.ts';
 
 export const useProjectStore = defineStore('project', () => {
   const current = shallowRef<ProjectInfo | null>(null);
   const dirty = ref(false);
   const recent = shallowRef<RecentProject[]>([]);
-  const busy = ref(false);
+  const { busy, error, run: action } = useBusy();
   /** Last error of a project action, in plain words; cleared by the next action. */
-  const error = ref<string | null>(null);
   let stop: (() => void) | null = null;
   let stopWatch: (() => void) | null = null;
 
@@ -32,18 +32,6 @@ export const useProjectStore = defineStore('project', () => {
     dirty.value = state.dirty;
   }
 
-  async function action<T>(fn: () => Promise<T>): Promise<T | undefined> {
-    busy.value = true;
-    error.value = null;
-    try {
-      return await fn();
-    } catch (e) {
-      error.value = (e as Error).message;
-      return undefined;
-    } finally {
-      busy.value = false;
-    }
-  }
 
   async function refreshRecent(): Promise<void> {
     recent.value = (await api.project.listRecent({})).projects;
