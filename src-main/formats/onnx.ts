@@ -8,7 +8,7 @@
 // Input: float32 [N, C, H, W] (1-D: [N, C, L]) in the training range int8/128; output: float
 // logits [N, classes]. The device's 32-bit output equals logit · 2^(6+b) for b-bit last-layer weights.
 import protobuf from 'protobufjs';
-import { readFileSync } from 'node:fs';
+import { ONNX_PROTO } from './onnx-schema.ts';
 import type { Layer, Model } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 
@@ -21,9 +21,7 @@ let modelType: protobuf.Type | undefined;
 /** The ModelProto type from the vendored schema (parsed once). */
 export function onnxModelType(): protobuf.Type {
   if (!modelType) {
-    // The schema ships beside this file; a bundled build must copy onnx.proto next to the output.
-    const text = readFileSync(new URL('./onnx.proto', import.meta.url), 'utf8');
-    modelType = protobuf.parse(text, { keepCase: true }).root.lookupType('onnx.ModelProto');
+    modelType = protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType('onnx.ModelProto');
   }
   return modelType;
 }

@@ -1,6 +1,8 @@
-// Vendored subset of the ONNX schema (onnx/onnx.proto, ONNX IR version 8), with the upstream field
+// The vendored ONNX schema subset (field numbers from onnx/onnx.proto), as text for protobufjs
+// `parse`. Kept in a .ts module so the pure formats core needs no file system and a bundle carries it.
+export const ONNX_PROTO = `// Vendored subset of the ONNX schema (onnx/onnx.proto, ONNX IR version 8), with the upstream field
 // numbers: only the messages a float model export writes. Loaded at run time by formats/onnx.ts
-// with protobufjs `parse`. Do not renumber fields: ONNX Runtime decodes by number.
+// with protobufjs 'parse'. Do not renumber fields: ONNX Runtime decodes by number.
 syntax = "proto2";
 
 package onnx;
@@ -118,3 +120,4 @@ message OperatorSetIdProto {
   optional string domain = 1;
   optional int64 version = 2;
 }
+`;
