@@ -5,8 +5,9 @@ import { ecgNet } from '../ir/zoo.ts';
 import { runTrainingInWorker } from './train-in-worker.ts';
 import type { TrainProgress } from './train-types.ts';
 
-const L = 64;
-const count = 400;
+// Batches long enough (~50+ ms) that a message hop stays small beside them even on a loaded machine.
+const L = 256;
+const count = 640;
 const x = Float32Array.from({ length: count * L }, (_, i) => Math.round(Math.sin(i * 0.37) * 100) / 128);
 const y = Int32Array.from({ length: count }, (_, i) => i % 3);
 const all = Int32Array.from({ length: count }, (_, i) => i);
@@ -21,7 +22,7 @@ describe('runTrainingInWorker', () => {
     const seen: TrainProgress[] = [];
     let batchAtCancel = -1;
     const result = await runTrainingInWorker(ecgNet('MAX78002', L, 3), data, {
-      epochs: 3, qatStartEpoch: 1, batchSize: 32, learningRate: 1e-3, weightBits: 8,
+      epochs: 3, qatStartEpoch: 1, batchSize: 64, learningRate: 1e-3, weightBits: 8,
     }, {
       signal: controller.signal,
       onProgress: (p) => {
