@@ -216,63 +216,51 @@ export function forward(plans: LayerPlan[], vars: NetworkVars, x: tf.Tensor4D, o
 
 // ---- PyTorch layout ↔ variable layout ----
 
-/** Variable data → PyTorch layout (conv [out][in][kh][kw], conv1d [out][in][k], linear [out][in] channel-major). */
-export function toTorchLayout(p: LayerPlan, data: Float32Array): Float32Array {
-  const out = new Float32Array(data.length);
+/**
+ * For each element of a layer's weight variable (NHWC / [kh][kw][in][out], linear [h·w·c][out]),
+ * its index in PyTorch layout (conv [out][in][kh][kw], conv1d [out][in][k], linear [out][in]
+ * channel-major). One permutation serves both directions, so they cannot drift apart.
+ */
+function torchIndexOf(p: LayerPlan): Int32Array {
+  const perm = new Int32Array(p.weightShape.reduce((a, b) => a * b, 1));
   if (p.layer.op === 'linear') {
     const [h, w, c] = p.pooledShape;
     const hw = h * w;
     const o = p.layer.outChannels;
     for (let ci = 0; ci < c; ci++) {
       for (let s = 0; s < hw; s++) {
-        const src = (s * c + ci) * o;
-        const dst = ci * hw + s;
-        for (let k = 0; k < o; k++) out[k * c * hw + dst] = data[src + k]!;
+        for (let k = 0; k < o; k++) perm[(s * c + ci) * o + k] = k * c * hw + ci * hw + s;
       }
     }
-    return out;
+    return perm;
   }
   const [kh, kw, cin, cout] = p.weightShape as [number, number, number, number];
   for (let a = 0; a < kh; a++) {
     for (let b = 0; b < kw; b++) {
       for (let ci = 0; ci < cin; ci++) {
-        for (let co = 0; co < cout; co++) {
-          out[((co * cin + ci) * kh + a) * kw + b] = data[((a * kw + b) * cin + ci) * cout + co]!;
-        }
+        for (let co = 0; co < cout; co++) perm[((a * kw + b) * cin + ci) * cout + co] = ((co * cin + ci) * kh + a) * kw + b;
       }
     }
   }
+  return perm;
+}
+
+/** Variable data → PyTorch layout (conv [out][in][kh][kw], conv1d [out][in][k], linear [out][in] channel-major). */
+export function toTorchLayout(p: LayerPlan, data: Float32Array): Float32Array {
+  const perm = torchIndexOf(p);
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < perm.length; i++) out[perm[i]!] = data[i]!;
   return out;
 }
 
 /** PyTorch layout → variable layout (inverse of toTorchLayout). */
 export function fromTorchLayout(p: LayerPlan, torch: Float32Array): Float32Array {
-  const size = p.weightShape.reduce((a, b) => a * b, 1);
-  if (torch.length !== size) {
-    throw new Error(`training: params for ${p.layer.name}: weight has ${torch.length} values, expected ${size} (${p.weightShape.join('x')})`);
+  const perm = torchIndexOf(p);
+  if (torch.length !== perm.length) {
+    throw new Error(`training: params for ${p.layer.name}: weight has ${torch.length} values, expected ${perm.length} (${p.weightShape.join('x')})`);
   }
-  const out = new Float32Array(size);
-  if (p.layer.op === 'linear') {
-    const [h, w, c] = p.pooledShape;
-    const hw = h * w;
-    const o = p.layer.outChannels;
-    for (let ci = 0; ci < c; ci++) {
-      for (let s = 0; s < hw; s++) {
-        for (let k = 0; k < o; k++) out[(s * c + ci) * o + k] = torch[k * c * hw + ci * hw + s]!;
-      }
-    }
-    return out;
-  }
-  const [kh, kw, cin, cout] = p.weightShape as [number, number, number, number];
-  for (let a = 0; a < kh; a++) {
-    for (let b = 0; b < kw; b++) {
-      for (let ci = 0; ci < cin; ci++) {
-        for (let co = 0; co < cout; co++) {
-          out[((a * kw + b) * cin + ci) * cout + co] = torch[((co * cin + ci) * kh + a) * kw + b]!;
-        }
-      }
-    }
-  }
+  const out = new Float32Array(perm.length);
+  for (let i = 0; i < perm.length; i++) out[i] = torch[perm[i]!]!;
   return out;
 }
 
