@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startServe, type ServeProcess } from '../server/serve-process.ts';
-import { launchBrowser } from './browser.ts';
+import { launchBrowser, collectPageErrors } from './browser.ts';
 
 const OUT = 'test-results/full-walk';
 const RENDERER = process.env.QATWB_RENDERER_DIR ?? 'out/renderer';
@@ -40,8 +40,7 @@ describe.skipIf(!built)('full walk: MNIST example → train → model → quanti
     }));
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', acceptDownloads: true });
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    collectPageErrors(page, consoleErrors);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

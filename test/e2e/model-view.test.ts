@@ -15,7 +15,7 @@ import { createRpcClient } from '../../src-main/rpc/client.ts';
 import type { Services } from '../../src-main/api/index.ts';
 import { socketTransport, type SocketLike } from '../../src-renderer/api/socket-transport.ts';
 import { startServe, type ServeProcess } from '../server/serve-process.ts';
-import { launchBrowser } from './browser.ts';
+import { launchBrowser, collectPageErrors } from './browser.ts';
 
 const OUT = 'test-results/screenshots';
 const built = existsSync('out/renderer/index.html');
@@ -64,8 +64,7 @@ describe.skipIf(!built)('Model view in web mode (chromium)', () => {
     serve = await startServe();
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    collectPageErrors(page, consoleErrors);
     await page.goto(serve.url);
     await page.getByTestId('open-example').click();
     await page.getByTestId('header-project').filter({ hasText: 'MNIST digits' }).waitFor();
@@ -202,8 +201,7 @@ describe.skipIf(!built)('Quantize view in web mode (chromium, after a short real
     });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    collectPageErrors(page, consoleErrors);
   }, 300_000);
   afterAll(async () => {
     await browser?.close();

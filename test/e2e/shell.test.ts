@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { startServe, type ServeProcess } from '../server/serve-process.ts';
-import { launchBrowser } from './browser.ts';
+import { launchBrowser, collectPageErrors } from './browser.ts';
 
 const OUT = 'test-results/screenshots';
 // Every workflow step. Feature owners fill these views over time, so this test checks only what
@@ -32,8 +32,7 @@ describe.skipIf(!built)('app shell in web mode (chromium)', () => {
     serve = await startServe();
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    collectPageErrors(page, consoleErrors);
   });
   afterAll(async () => {
     await browser?.close();
