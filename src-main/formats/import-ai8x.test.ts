@@ -1,5 +1,6 @@
 // Import of an existing ai8x model: the izer rules (sequential matching, bits, bias scaling,
 // shift) and clear refusals of malformed inputs, on the real ecg1d-mixed fixture and edits of it.
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { importAi8x, modelFromAi8x, type CheckpointData } from './import-ai8x.ts';
@@ -10,8 +11,9 @@ import { FormatError } from './format-error.ts';
 import { planModel } from '../planner/plan.ts';
 import { validateModel } from '../ir/validate.ts';
 import { simulate } from '../sim/simulate.ts';
+import { CONFORMANCE } from '../../test/support/fixtures.ts';
 
-const DIR = '/work/shared/conformance/ecg1d-mixed';
+const DIR = join(CONFORMANCE, 'ecg1d-mixed');
 const have = existsSync(DIR);
 const yamlText = have ? readFileSync(`${DIR}/network.yaml`, 'utf8') : '';
 const ckptBytes = have ? new Uint8Array(readFileSync(`${DIR}/checkpoint.pth.tar`)) : new Uint8Array();

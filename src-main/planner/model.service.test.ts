@@ -12,8 +12,9 @@ import { readNpy, writeNpy } from '../formats/npy.ts';
 import { readNetworkYaml } from '../formats/network-yaml.ts';
 import { serializeModel } from '../ir/schema.ts';
 import { ecgNet } from '../ir/zoo.ts';
+import { CONFORMANCE } from '../../test/support/fixtures.ts';
 
-const DIR = '/work/shared/conformance/mnist-qat8';
+const DIR = join(CONFORMANCE, 'mnist-qat8');
 
 function connect() {
   const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-model-'));

@@ -10,6 +10,7 @@ import { readNpy } from '../formats/npy.ts';
 import { gemmModuleBytes, instantiateGemm } from './wasm-gemm.ts';
 import { compile, simulate, simulateBatch } from './simulate.ts';
 import { createWasmAccelerator } from './wasm-accelerate.ts';
+import { CONFORMANCE } from '../../test/support/fixtures.ts';
 
 let seed = 7;
 const rnd = (lo: number, hi: number): number => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return lo + (seed % (hi - lo + 1)); };
@@ -106,7 +107,7 @@ describe('engines', () => {
     expect(validateModel({ ...model, layers: [c1, { ...model.layers[1]!, inDim: [5, 8] }] }).map((d) => d.rule)).toContain('shape');
   });
 
-  const DIR = '/work/shared/conformance';
+  const DIR = CONFORMANCE;
   it.skipIf(!existsSync(DIR))('agree layer by layer on the conformance networks', () => {
     for (const name of ['mnist-qat8', 'mnist-extrasmall', 'ecg1d-mixed']) {
       const x = readNpy(readFileSync(`${DIR}/${name}/sample.input.npy`));

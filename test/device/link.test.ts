@@ -1,6 +1,7 @@
 // The link on real ptys (socat) against `qatwb virtual-device` running the bit-exact simulator on
 // the mnist-extrasmall conformance model: 10,000 windows with 1 % injected faults, unplug/replug,
 // and the clear errors for a busy port, a missing port and a silent device.
+import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-main/api/contract.ts';
@@ -10,8 +11,9 @@ import { mnistWindows } from '../../src-main/device/sensor-source.ts';
 import { DeviceSession, type LinkStatus } from '../../src-main/device/session.ts';
 import { VirtualDevice } from '../../src-main/device/virtual-device.ts';
 import { startVirtualDevice } from './virtual-device-process.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
-const ARTIFACTS = '/work/shared/conformance/mnist-extrasmall';
+const ARTIFACTS = join(CONFORMANCE, 'mnist-extrasmall');
 let rt: ModelRuntime;
 let windows: Int8Array[];
 

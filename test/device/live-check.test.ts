@@ -15,13 +15,14 @@ import { loadRuntime, type ModelRuntime } from '../../src-main/device/model-runt
 import { mnistWindows, type WindowSet } from '../../src-main/device/sensor-source.ts';
 import { DeviceSession } from '../../src-main/device/session.ts';
 import { VirtualDevice } from '../../src-main/device/virtual-device.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
 let rt: ModelRuntime;
 let mnist: WindowSet;
 const tmp = mkdtempSync(join(tmpdir(), 'qatwb-check-'));
 
 beforeAll(async () => {
-  rt = await loadRuntime('/work/shared/conformance/mnist-extrasmall');
+  rt = await loadRuntime(join(CONFORMANCE, 'mnist-extrasmall'));
   mnist = await mnistWindows();
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -119,7 +120,7 @@ describe('live check with a float model (ONNX Runtime)', () => {
     // The fixture has no model.onnx: give it a float model equivalent to its integer weights.
     const dir = join(tmp, 'artifacts');
     mkdirSync(dir, { recursive: true });
-    for (const f of ['checkpoint.pth.tar', 'network.yaml', 'sample.input.npy']) copyFileSync(`/work/shared/conformance/mnist-extrasmall/${f}`, join(dir, f));
+    for (const f of ['checkpoint.pth.tar', 'network.yaml', 'sample.input.npy']) copyFileSync(`${CONFORMANCE}/mnist-extrasmall/${f}`, join(dir, f));
     writeFileSync(join(dir, 'model.onnx'), writeOnnx(rt.model, floatParamsFromInteger(rt.model)));
     const vd = new VirtualDevice({ runtime: rt, baud: 4000000 });
     const port = await vd.start();

@@ -4,8 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadRuntime, outputScaleExp } from '../../src-main/device/model-runtime.ts';
 import { readNpy } from '../../src-main/formats/npy.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
-const ROOT = '/work/shared/conformance';
+const ROOT = CONFORMANCE;
 
 describe('loadRuntime on the conformance fixtures', () => {
   for (const c of ['mnist-extrasmall', 'mnist-qat8', 'ecg1d-mixed']) {

@@ -16,6 +16,7 @@ import type { Services } from '../../src-main/api/index.ts';
 import { socketTransport, type SocketLike } from '../../src-renderer/api/socket-transport.ts';
 import { startServe, type ServeProcess } from '../server/serve-process.ts';
 import { launchBrowser, collectPageErrors } from './browser.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
 const OUT = 'test-results/screenshots';
 const built = existsSync('out/renderer/index.html');
@@ -154,7 +155,7 @@ describe.skipIf(!built)('Model view in web mode (chromium)', () => {
   });
 
   it('inspects the mnist-qat8 conformance model (checkpoint + YAML): weight memory as ai8xize reports it', async () => {
-    const dir = '/work/shared/conformance/mnist-qat8';
+    const dir = join(CONFORMANCE, 'mnist-qat8');
     const izer = JSON.parse(readFileSync(`${dir}/resources.json`, 'utf8')) as { weightMemoryBytes: number };
     await page.getByTestId('import-toggle').click();
     await page.getByTestId('import-checkpoint').fill(`${dir}/checkpoint.pth.tar`);

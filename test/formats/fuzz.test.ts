@@ -1,6 +1,7 @@
 // Fuzz: random bytes and random mutations of valid files must make each reader either return or
 // throw FormatError — never another error type (RangeError, TypeError, out-of-memory) and never
 // hang. Bounded runs; the seed is printed by fast-check on failure for replay.
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { readNpy, writeNpy } from '../../src-main/formats/npy.ts';
 import { readPickle } from '../../src-main/formats/pickle.ts';
 import { readTorchCheckpoint, writeTorchCheckpoint } from '../../src-main/formats/torch-checkpoint.ts';
 import { readZip, writeZip } from '../../src-main/formats/zip.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
 // FUZZ_RUNS=5000 for a longer local run.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
@@ -55,7 +57,7 @@ const ckpt = writeTorchCheckpoint({
   extras: { x: 1.5, s: 'q' },
 });
 const pkl = readZip(ckpt).get('archive/data.pkl')!;
-const fixture = new Uint8Array(readFileSync('/work/shared/conformance/ecg1d-mixed/checkpoint.pth.tar'));
+const fixture = new Uint8Array(readFileSync(join(CONFORMANCE, 'ecg1d-mixed/checkpoint.pth.tar')));
 const fixturePkl = readZip(fixture).get('ecg2_q.pth/data.pkl')!;
 /** Checkpoint with a mutated data.pkl but valid CRCs, so the pickle and tensor code is reached. */
 const rezip = (base: Uint8Array, pklName: string) => (p: Uint8Array) =>

@@ -8,8 +8,9 @@ import { writeIzerCheckpoint } from '../../src-main/formats/izer-checkpoint.ts';
 import type { NdArray } from '../../src-main/formats/npy.ts';
 import { readTorchCheckpoint } from '../../src-main/formats/torch-checkpoint.ts';
 import { pythonHas, runPython } from './python.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
-const CONF = '/work/shared/conformance';
+const CONF = CONFORMANCE;
 const hasTorch = pythonHas('torch');
 
 /**

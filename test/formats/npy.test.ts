@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { FormatError } from '../../src-main/formats/format-error.ts';
 import { readNpy, toNumbers, writeNpy, type NdArray, type NpyDtype } from '../../src-main/formats/npy.ts';
 import { pythonHas, runPython } from './python.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
-const CONF = '/work/shared/conformance';
+const CONF = CONFORMANCE;
 const fixtures = readdirSync(CONF, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .flatMap((d) => readdirSync(join(CONF, d.name)).filter((f) => f.endsWith('.npy')).map((f) => join(CONF, d.name, f)));

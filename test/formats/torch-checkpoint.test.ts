@@ -6,8 +6,9 @@ import type { NdArray } from '../../src-main/formats/npy.ts';
 import { readTorchCheckpoint, writeTorchCheckpoint } from '../../src-main/formats/torch-checkpoint.ts';
 import { readZip } from '../../src-main/formats/zip.ts';
 import { pythonHas, runPython } from './python.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
-const CONF = '/work/shared/conformance';
+const CONF = CONFORMANCE;
 const hasTorch = pythonHas('torch');
 const noTorch = hasTorch ? '' : ' [SKIPPED: /usr/bin/python3 has no torch]';
 

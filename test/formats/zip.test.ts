@@ -6,8 +6,9 @@ import { crc32 } from '../../src-main/formats/crc32.ts';
 import { FormatError } from '../../src-main/formats/format-error.ts';
 import { readZip, writeZip } from '../../src-main/formats/zip.ts';
 import { pythonHas, runPython } from './python.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
-const CKPTS = ['mnist-qat8', 'mnist-extrasmall', 'ecg1d-mixed'].map((d) => `/work/shared/conformance/${d}/checkpoint.pth.tar`);
+const CKPTS = ['mnist-qat8', 'mnist-extrasmall', 'ecg1d-mixed'].map((d) => `${CONFORMANCE}/${d}/checkpoint.pth.tar`);
 const hasPython = pythonHas('zipfile', 'zlib');
 
 function expectFormatError(fn: () => unknown, file: string, field: RegExp, msg?: RegExp): FormatError {

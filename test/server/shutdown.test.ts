@@ -5,8 +5,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
-const fixture = join(import.meta.dirname, '../../../shared/conformance/mnist-extrasmall');
+const fixture = join(CONFORMANCE, 'mnist-extrasmall');
 
 function alive(pid: number): boolean {
   try {

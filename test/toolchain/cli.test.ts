@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../../src-main/cli/main.ts';
 import { runProcess } from '../../src-main/toolchain/run-process.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
-const CONF = '/work/shared/conformance';
+const CONF = CONFORMANCE;
 
 async function qatwb(...argv: string[]) {
   const out: string[] = [];

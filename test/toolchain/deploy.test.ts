@@ -16,9 +16,10 @@ import { ToolchainError } from '../../src-main/toolchain/toolchain-error.ts';
 import { createPtyPair } from '../../src-main/device/pty-pair.ts';
 import { openPort } from '../../src-main/device/serial-port.ts';
 import type { Progress } from '../../src-main/api/contract.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
-const CONF = '/work/shared/conformance';
+const CONF = CONFORMANCE;
 const MSDK = join(FIX, 'fake-msdk');
 
 async function generatedProject(): Promise<string> {

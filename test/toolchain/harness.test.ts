@@ -12,9 +12,10 @@ import { addHarness, defaultHarnessDir } from '../../src-main/toolchain/steps/ha
 import { resolveArtifacts } from '../../src-main/toolchain/artifacts.ts';
 import { runProcess } from '../../src-main/toolchain/run-process.ts';
 import { crc32 } from '../../src-main/device/framing.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
-const CONF = '/work/shared/conformance';
+const CONF = CONFORMANCE;
 const STUB = resolve(import.meta.dirname, '../device/msdk-stub');
 const HARNESS = defaultHarnessDir();
 const haveHarness = existsSync(join(HARNESS, 'hal_msdk.c')) && existsSync(STUB);

@@ -10,11 +10,12 @@ import { createRpcClient } from '../../src-main/rpc/client.ts';
 import { memoryTransport } from '../../src-main/rpc/memory-transport.ts';
 import { createToolchainService } from '../../src-main/toolchain/toolchain.service.ts';
 import type { Progress } from '../../src-main/api/contract.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
 type LogEvent = { tool: string; stream: string; line: string };
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
-const CONF = '/work/shared/conformance';
+const CONF = CONFORMANCE;
 
 function connect() {
   const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-svc-'));

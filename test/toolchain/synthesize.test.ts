@@ -13,9 +13,10 @@ import { resolveArtifacts } from '../../src-main/toolchain/artifacts.ts';
 import { runProcess } from '../../src-main/toolchain/run-process.ts';
 import { ToolchainError } from '../../src-main/toolchain/toolchain-error.ts';
 import type { Progress } from '../../src-main/api/contract.ts';
+import { CONFORMANCE } from '../support/fixtures.ts';
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
-const CONF = '/work/shared/conformance';
+const CONF = CONFORMANCE;
 const PYTHON = '/usr/bin/python3';
 
 export function artifactsFrom(kase: string, yamlFrom = kase): string {
