@@ -34,7 +34,8 @@ function probe(key: string, cmd: string, args: string[]): boolean {
   return memo.get(key)!;
 }
 
-export const PYTHON = process.env.QATWB_PYTHON ?? 'python3';
+/** Debian's Python (where python3-torch lives), not whatever python3 comes first on PATH. */
+export const PYTHON = process.env.QATWB_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 const APT_PY = 'apt-get install python3-torch python3-numpy python3-yaml python3-onnx python3-rich python3-xxhash python3-git python3-github python3-matplotlib python3-tqdm';
 
