@@ -3,6 +3,7 @@ import { UsageError, parseArgs } from './args.ts';
 import type { CommandIo } from './command.ts';
 import { commands } from './commands/index.ts';
 import { ApiError } from '../api/contract.ts';
+import { processIo } from './stdio.ts';
 
 const HELP = `qatwb — QAT Workbench command line
 
@@ -18,12 +19,7 @@ Common options:
   --help    show help
 `;
 
-const stdio: CommandIo = {
-  out: (line) => process.stdout.write(line + '\n'),
-  err: (line) => process.stderr.write(line + '\n'),
-};
-
-export async function main(argv: string[], io: CommandIo = stdio): Promise<number> {
+export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(HELP);
