@@ -111,9 +111,17 @@ describe('writeNetworkYaml', () => {
     expect(warnings).toEqual([]);
     expect(config.arch).toBe('ai85net5');
     expect(config.layers.map((l) => [l.op, l.processors, l.inOffset, l.outOffset, l.pad, l.kernelSize, l.pool?.kind, l.flatten ?? false, l.outputWidth ?? 8]))
-      .toEqual(plan.model.layers.map((l) => [l.op, BigInt(l.placement!.processors), l.placement!.inOffset, l.placement!.outOffset, l.pad,
-        l.op === 'linear' ? [1, 1] : l.kernel, l.pool?.kind, l.flatten, l.outputWidth]));
+      .toEqual(plan.model.layers.map((l) => [l.op, BigInt(l.placement!.processors), l.placement!.inOffset, l.placement!.outOffset,
+        l.op === 'linear' ? undefined : l.pad, l.op === 'linear' ? undefined : l.kernel, l.pool?.kind, l.flatten, l.outputWidth]));
     expect(config.layers[0]!.dataFormat).toBe('CHW');
+  });
+
+  it('writes neither kernel_size nor pad on a Linear layer (the izer refuses kernel_size there) and reads such a key as an error', () => {
+    const text = writeNetworkYaml(planModel(ai85net5()).model);
+    const fc = text.split('\n  - ').find((block) => block.includes('operation: MLP'))!;
+    expect(fc).toBeDefined();
+    expect(fc).not.toMatch(/kernel_size|pad:|stride:/);
+    expect(() => readNetworkYaml(base + '  - op: mlp\n    kernel_size: 1x1\n', 'net.yaml')).toThrow(/net\.yaml: layers\[0\]\.kernel_size: .*fully connected/);
   });
 
   it('writes Conv1d kernels as a number and 1-D pools as one value', () => {

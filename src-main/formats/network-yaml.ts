@@ -169,6 +169,8 @@ function readLayer(raw: unknown, i: number, file: string, warnings: string[]): Y
   }
   setIf(L, 'operands', int('operands', 1, 16));
   setIf(L, 'poolFirst', bool('pool_first'));
+  if (v.kernel_size !== undefined && L.op === 'linear')
+    throw new FormatError(file, at('kernel_size'), 'no kernel_size on a Linear/MLP layer (the izer refuses it: "Cannot configure `kernel_size` for fully connected layers")', String(v.kernel_size));
   if (v.kernel_size !== undefined) L.kernelSize = readKernel(v.kernel_size, file, at('kernel_size'), L.op === 'conv1d');
   setIf(L, 'stride', int('stride', 1, 16));
   setIf(L, 'pad', int('pad', 0, 16));
@@ -298,13 +300,13 @@ export function writeNetworkYaml(model: Model): string {
     if (l.eltwise) kv.push(['eltwise', OP_NAMES[l.eltwise]]);
     if (l.operands !== undefined && (l.eltwise || ['add', 'sub', 'or', 'xor'].includes(l.op))) kv.push(['operands', l.operands]);
     if (l.poolFirst === false) kv.push(['pool_first', 'false']);
+    // Only convolutions take kernel_size and pad: the izer refuses `kernel_size` on a Linear/MLP layer
+    // and fixes pad 0 for it and for passthrough/element-wise layers. ConvTranspose2d's stride is
+    // always 2, and the izer refuses any `stride` key on a pooling layer, so stride is never written.
     if (l.op === 'conv1d') kv.push(['kernel_size', l.kernel[0]]);
     else if (l.op === 'conv2d' || l.op === 'convtranspose2d') kv.push(['kernel_size', `${l.kernel[0]}x${l.kernel[1]}`]);
-    else if (l.op === 'linear') kv.push(['kernel_size', '1x1']);
     if (l.op === 'conv1d' || l.op === 'conv2d' || l.op === 'convtranspose2d') kv.push(['pad', l.pad]);
-    else kv.push(['pad', 0]);
-    if (l.op === 'convtranspose2d') kv.push(['stride', l.stride]);
-    if (l.dilation && l.dilation !== 1) kv.push(['dilation', l.dilation]);
+    if (l.dilation && l.dilation !== 1 && (l.op === 'conv1d' || l.op === 'conv2d')) kv.push(['dilation', l.dilation]);
     if (l.pool) {
       const oneD = l.op === 'conv1d' || model.input.dims.length === 1 && l.pool.size[1] === 1 && l.pool.stride[1] === 1;
       const pair = (p: [number, number]): string | number => (oneD || p[0] === p[1] ? p[0] : `[${p[0]}, ${p[1]}]`);

@@ -2,13 +2,13 @@
 // file) and check that the generated project has the expected layout (max78002.md §4.1, §4.3).
 // The izer's expected output for the sample is saved as NumPy for the cross-check.
 import { existsSync } from 'node:fs';
-import { copyFile, rename } from 'node:fs/promises';
+import { copyFile, readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Progress } from '../../api/contract.ts';
 import type { Artifacts } from '../artifacts.ts';
 import { scanWarnings } from '../error-map.ts';
 import { runProcess, type RunResult } from '../run-process.ts';
-import { createAi8xizeProgress } from '../tools/ai8xize.ts';
+import { createAi8xizeProgress, parseIzerResources, type IzerResources } from '../tools/ai8xize.ts';
 import { ToolchainError } from '../toolchain-error.ts';
 
 /** Name given to --sample-numpy-filename; the izer saves `<project>/<name>.npy`. */
@@ -41,6 +41,8 @@ export interface SynthesizeStepResult {
   izerExpectedNpy: string;
   run: RunResult;
   warnings: string[];
+  /** Weight and bias memory as the izer reported them (undefined if its log had no RESOURCE USAGE). */
+  resources?: IzerResources;
 }
 
 export function izerArgs(o: SynthesizeStepOptions): string[] {
@@ -104,5 +106,9 @@ export async function runSynthesize(o: SynthesizeStepOptions): Promise<Synthesiz
   }
   const warnings = scanWarnings('ai8xize', run.lines).map((w) => `${w.message} ${w.fix}`);
   o.onProgress?.({ phase: 'synthesize', fraction: 1, message: `Generated ${projectDir}` });
-  return { projectDir, izerExpectedNpy, run, warnings };
+  // With its log on (the default) the izer writes the RESOURCE USAGE summary to <project>/log.txt
+  // rather than the console.
+  const logTxt = join(projectDir, 'log.txt');
+  const resources = parseIzerResources(run.lines) ?? (existsSync(logTxt) ? parseIzerResources((await readFile(logTxt, 'utf8')).split(/\r?\n/)) : undefined);
+  return { projectDir, izerExpectedNpy, run, warnings, ...(resources ? { resources } : {}) };
 }

@@ -43,3 +43,28 @@ export function createAi8xizeProgress(): ProgressParser {
     return undefined;
   };
 }
+
+export interface IzerResources {
+  /** "Weight memory: N bytes out of M bytes total". */
+  weightBytes: number;
+  weightCapacity: number;
+  /** "Bias memory: N bytes out of M bytes total". */
+  biasBytes: number;
+  biasCapacity: number;
+}
+
+/** The RESOURCE USAGE block ai8xize.py prints at the end of a run; undefined when it is absent. */
+export function parseIzerResources(lines: readonly string[]): IzerResources | undefined {
+  const find = (what: string): [number, number] | undefined => {
+    const re = new RegExp(`^\\s*${what} memory:\\s*([\\d,]+) bytes out of ([\\d,]+) bytes`, 'i');
+    for (const line of lines) {
+      const m = re.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
+      if (m) return [Number(m[1]!.replace(/,/g, '')), Number(m[2]!.replace(/,/g, ''))];
+    }
+    return undefined;
+  };
+  const w = find('Weight');
+  const b = find('Bias');
+  if (!w || !b) return undefined;
+  return { weightBytes: w[0], weightCapacity: w[1], biasBytes: b[0], biasCapacity: b[1] };
+}
