@@ -11,7 +11,9 @@ export interface Command {
   summary: string;
   /** Usage lines printed by `qatwb <name> --help`. */
   usage: string;
-  /** Options that take no value. */
+  /** Options that take a value. Anything not declared here or in `booleans` is refused (exit 2). */
+  options: readonly string[];
+  /** Options that take no value (besides --json and --help, which every command accepts). */
   booleans?: readonly string[];
   /** Returns the process exit code. With `--json`, print one JSON document on stdout. */
   run(args: ParsedArgs, io: CommandIo): Promise<number>;

@@ -1,5 +1,5 @@
 // Entry of the `qatwb` CLI (plain Node, no Electron): dispatches to a subcommand.
-import { UsageError, parseArgs } from './args.ts';
+import { COMMON_FLAGS, UsageError, parseArgs } from './args.ts';
 import type { CommandIo } from './command.ts';
 import { commands } from './commands/index.ts';
 import { ApiError } from '../api/contract.ts';
@@ -31,16 +31,17 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
     return 2;
   }
   const { command } = await entry.load();
-  const args = parseArgs(rest, ['json', 'help', ...(command.booleans ?? [])]);
-  if (args.options.has('help')) {
+  if (rest.includes('--help') || rest.includes('-h')) {
     io.out(`${command.summary}\n\nUsage:\n${command.usage}`);
     return 0;
   }
   try {
+    const args = parseArgs(rest, { values: command.options, flags: [...COMMON_FLAGS, ...(command.booleans ?? [])] });
     return await command.run(args, io);
   } catch (error) {
-    const json = args.options.has('json');
+    const json = rest.includes('--json');
     if (error instanceof UsageError) {
+      if (json) io.out(JSON.stringify({ error: { code: 'usage', message: error.message } }));
       io.err(`qatwb ${name}: ${error.message}\nUsage:\n${command.usage}`);
       return 2;
     }

@@ -19,6 +19,10 @@ export const TOOL_FLAGS = `  --izer PATH          ai8x-synthesis checkout (holds
   --quiet              do not echo tool output on stderr
   --json               print one JSON document on stdout`;
 
+/** The value options behind TOOL_FLAGS (the toolchain commands accept them all), and its flags. */
+export const TOOL_OPTIONS = ['izer', 'python', 'maxim-path', 'arm-gcc', 'make', 'openocd', 'openocd-scripts', 'state-dir'] as const;
+export const TOOL_BOOLEANS = ['quiet'] as const;
+
 export async function cliSettings(args: ParsedArgs): Promise<ToolchainSettings> {
   const { defaultStateDir } = await import('../server/state-dir.ts');
   const stateDir = resolve(optString(args, 'state-dir') ?? defaultStateDir());

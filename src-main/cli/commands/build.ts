@@ -1,7 +1,7 @@
 // `qatwb build`: build a synthesized project with the MSDK's make.
-import { optNumber, reqString } from '../args.ts';
+import { optInt, reqString } from '../args.ts';
 import type { Command } from '../command.ts';
-import { cliContext, cliSettings, runCli, TOOL_FLAGS } from '../../toolchain/cli-run.ts';
+import { cliContext, cliSettings, runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS } from '../../toolchain/cli-run.ts';
 import { buildFlow } from '../../toolchain/flow.ts';
 import { withOverrides } from '../../toolchain/settings.ts';
 import { resolve } from 'node:path';
@@ -10,11 +10,12 @@ export const command: Command = {
   name: 'build',
   summary: 'Build the synthesized firmware with make.',
   usage: `qatwb build --project DIR [--maxim-path P] [--jobs N] [--json]\n  --project DIR        the generated project (holds Makefile, main.c, cnn.c)\n  --jobs N             make -j N\n${TOOL_FLAGS}`,
-  booleans: ['quiet'],
+  options: [...TOOL_OPTIONS, 'project', 'jobs'],
+  booleans: TOOL_BOOLEANS,
   async run(args, io) {
     return runCli(args, io, async () => {
       const project = resolve(reqString(args, 'project'));
-      const settings = withOverrides(await cliSettings(args), { buildJobs: optNumber(args, 'jobs') });
+      const settings = withOverrides(await cliSettings(args), { buildJobs: optInt(args, 'jobs', { min: 1, max: 256 }) });
       const r = await buildFlow(cliContext(args, io, settings), project);
       if (args.options.has('json')) io.out(JSON.stringify(r));
       else io.out(`Built ${r.elf} (${r.sizeBytes} bytes) in ${(r.durationMs / 1000).toFixed(1)} s`);

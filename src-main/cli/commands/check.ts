@@ -1,6 +1,6 @@
 // `qatwb check`: the live check over a serial port — device vs simulator vs float, window by window.
 import { promises as fs } from 'node:fs';
-import { optNumber, optString, reqString } from '../args.ts';
+import { optInt, optString, reqString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { runCheckJob, summarizeReport } from '../../device/check-job.ts';
 import { reportCsv, reportJson } from '../../device/live-check.ts';
@@ -20,9 +20,10 @@ export const command: Command = {
   --windows N       windows to check (default: all of the source; live: 100)
   --save DIR        save disagreeing windows there as disagreements.x.npy / .y.npy
   --report / --csv  write the full report (JSON) / per-window rows (CSV)`,
+  options: ['port', 'artifacts', 'windows', 'source', 'labels', 'baud', 'save', 'report', 'csv'],
   async run(args, io) {
-    const windows = optNumber(args, 'windows');
-    const baud = optNumber(args, 'baud');
+    const windows = optInt(args, 'windows', { min: 1 });
+    const baud = optInt(args, 'baud', { min: 300 });
     const source = optString(args, 'source');
     const labels = optString(args, 'labels');
     const saveDir = optString(args, 'save');

@@ -2,7 +2,7 @@
 // one, the fix in plain words.
 import { homedir } from 'node:os';
 import type { Command } from '../command.ts';
-import { cliSettings, runCli, TOOL_FLAGS } from '../../toolchain/cli-run.ts';
+import { cliSettings, runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS } from '../../toolchain/cli-run.ts';
 import { formatDoctor, runDoctor } from '../../toolchain/doctor.ts';
 import { hostContext } from '../../toolchain/locate.ts';
 
@@ -10,7 +10,8 @@ export const command: Command = {
   name: 'doctor',
   summary: 'List the toolchain parts found and missing, with fixes.',
   usage: `qatwb doctor [--json] [tool paths]\n${TOOL_FLAGS}\nExit code 0 when everything is ready, 1 otherwise.`,
-  booleans: ['quiet'],
+  options: TOOL_OPTIONS,
+  booleans: TOOL_BOOLEANS,
   async run(args, io) {
     return runCli(args, io, async () => {
       const report = await runDoctor(hostContext(await cliSettings(args), homedir()));

@@ -1,8 +1,8 @@
 // `qatwb flash`: program the built firmware with OpenOCD and, given the console port, confirm the
 // known-answer test (*** PASS ***).
-import { optNumber, optString, reqString } from '../args.ts';
+import { optInt, optString, reqString } from '../args.ts';
 import type { Command } from '../command.ts';
-import { cliContext, cliSettings, runCli, TOOL_FLAGS } from '../../toolchain/cli-run.ts';
+import { cliContext, cliSettings, runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS } from '../../toolchain/cli-run.ts';
 import { flashFlow } from '../../toolchain/flow.ts';
 import { resolve } from 'node:path';
 
@@ -17,7 +17,8 @@ export const command: Command = {
   --console-timeout MS how long to wait for *** PASS *** (default 15000)
 ${TOOL_FLAGS}
 Exit code 1 when flashing fails or the known-answer test prints *** FAIL ***.`,
-  booleans: ['quiet'],
+  options: [...TOOL_OPTIONS, 'project', 'elf', 'target-config', 'port', 'console-timeout'],
+  booleans: TOOL_BOOLEANS,
   async run(args, io) {
     return runCli(args, io, async () => {
       const elf = optString(args, 'elf');
@@ -25,7 +26,7 @@ Exit code 1 when flashing fails or the known-answer test prints *** FAIL ***.`,
         projectDir: resolve(reqString(args, 'project')),
         ...(elf ? { elf: resolve(elf) } : {}),
         consolePort: optString(args, 'port'),
-        consoleTimeoutMs: optNumber(args, 'console-timeout'),
+        consoleTimeoutMs: optInt(args, 'console-timeout', { min: 1 }),
         targetConfig: optString(args, 'target-config'),
       });
       if (args.options.has('json')) io.out(JSON.stringify(r));

@@ -2,7 +2,7 @@
 // bias memory as the toolchain counts them) and checks every hardware rule in plain words.
 import { basename } from 'node:path';
 import type { Command } from '../command.ts';
-import { flag, optString, reqString } from '../args.ts';
+import { flag, optString, reqString, UsageError } from '../args.ts';
 import { planModel } from '../../planner/plan.ts';
 import { planDto } from '../../planner/model.service.ts';
 import { firstLayerOp, openAi8xModel, readInputNpy } from '../../planner/open-model.ts';
@@ -19,6 +19,7 @@ export const command: Command = {
     '  The input (sample .npy) fixes the input size; without it give --dims.',
     '  Exit code 1 when a device rule is broken.',
   ].join('\n'),
+  options: ['checkpoint', 'network', 'input', 'dims', 'device'],
   booleans: ['replace-placement'],
   async run(args, io) {
     const checkpointPath = reqString(args, 'checkpoint');
@@ -34,7 +35,11 @@ export const command: Command = {
       const isBatch = a.shape.length === (oneD ? 3 : 4);
       const shape = isBatch ? a.shape.slice(1) : a.shape;
       sample = { ...a, shape, data: isBatch ? a.data.subarray(0, shape.reduce((x, y) => x * y, 1)) : a.data };
-    } else if (dimsArg) dims = { inputDims: dimsArg.split(/[,x]/).map(Number) };
+    } else if (dimsArg) {
+      const inputDims = dimsArg.split(/[,x]/).map(Number);
+      if (!inputDims.every((d) => Number.isInteger(d) && d > 0)) throw new UsageError(`--dims expects positive integers like 28,28, got "${dimsArg}".`);
+      dims = { inputDims };
+    }
     const { model, warnings } = await openAi8xModel({ checkpointPath, networkPath, ...(device ? { device } : {}), ...dims, ...(sample ? { sample, sampleName: basename(inputPath!) } : {}) });
     const plan = planModel(model, { ...(device ? { device } : {}), ...(flag(args, 'replace-placement') ? { replacePlacement: true } : {}) });
     const dto = planDto(plan);

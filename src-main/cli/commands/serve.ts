@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from '../command.ts';
-import { flag, optNumber, optString, UsageError } from '../args.ts';
+import { flag, optChoice, optInt, optString, UsageError } from '../args.ts';
 
 export const command: Command = {
   name: 'serve',
@@ -18,12 +18,11 @@ export const command: Command = {
     '  --renderer-dir    built UI folder (default out/renderer; build it with npm run build:renderer)',
     '  --json            print {"url","port"} as one JSON line instead of the text line',
   ].join('\n'),
+  options: ['port', 'example', 'state-dir', 'renderer-dir'],
   booleans: ['open', 'no-open'],
   async run(args, io) {
-    const port = optNumber(args, 'port') ?? 0;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port expects an integer 0..65535, got ${port}.`);
-    const example = optString(args, 'example');
-    if (example !== undefined && example !== 'mnist') throw new UsageError(`--example expects "mnist", got "${example}".`);
+    const port = optInt(args, 'port', { min: 0, max: 65535 }) ?? 0;
+    const example = optChoice(args, 'example', ['mnist']);
     const { startWebServer, DEFAULT_RENDERER_DIR } = await import('../../server/web-server.ts');
     const { defaultStateDir } = await import('../../server/state-dir.ts');
     const stateDir = resolve(optString(args, 'state-dir') ?? defaultStateDir());

@@ -2,7 +2,7 @@
 // (checkpoint + network YAML) for one input or a batch, and writes the output as int64 .npy.
 import { basename } from 'node:path';
 import type { Command } from '../command.ts';
-import { flag, optString, reqString, UsageError } from '../args.ts';
+import { flag, optChoice, optString, reqString, UsageError } from '../args.ts';
 import { ApiError } from '../../api/contract.ts';
 import type { Device } from '../../ir/graph.ts';
 import { simulate, simulateBatch, SimError } from '../../sim/simulate.ts';
@@ -27,6 +27,7 @@ export const command: Command = {
     '  X.npy: int8 codes (int64 like the izer sample), shape (C,H,W)/(C,L), or a batch (N,C,...).',
     '  Y.npy: int64, shaped like the izer expected output: (C,1,1) for a Linear last layer.',
   ].join('\n'),
+  options: ['checkpoint', 'network', 'input', 'out', 'device', 'engine'],
   booleans: ['all-layers', 'avg-pool-rounding'],
   async run(args, io) {
     const checkpointPath = reqString(args, 'checkpoint');
@@ -35,6 +36,7 @@ export const command: Command = {
     const outPath = optString(args, 'out');
     const device = parseDevice(optString(args, 'device'));
     const json = flag(args, 'json');
+    const engine = optChoice(args, 'engine', ['auto', 'js', 'wasm']) ?? 'auto';
     const input = await readInputNpy(inputPath, 'input');
     // The input fixes the model's input size, as the sample does for the izer. A leading N makes
     // it a batch: rank 4, or rank 3 when the first layer is Conv1d (samples are (C, L)).
@@ -44,8 +46,6 @@ export const command: Command = {
     const sample = { ...input, shape: sampleShape, data: isBatch ? input.data.subarray(0, sampleShape.reduce((a, b) => a * b, 1)) : input.data };
     const { model, warnings } = await openAi8xModel({ checkpointPath, networkPath, ...(device ? { device } : {}), sample, sampleName: basename(inputPath) });
     if (flag(args, 'avg-pool-rounding')) model.avgPoolRounding = true;
-    const engine = optString(args, 'engine') ?? 'auto';
-    if (engine !== 'auto' && engine !== 'js' && engine !== 'wasm') throw new UsageError(`--engine expects auto, js or wasm, got "${engine}".`);
     const { data, count } = inputsFromNpy(input, model, inputPath);
     const t0 = performance.now();
     let outputs: Int32Array;

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { optString, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
-import { cliContext, cliSettings, runCli, TOOL_FLAGS } from '../../toolchain/cli-run.ts';
+import { cliContext, cliSettings, runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS } from '../../toolchain/cli-run.ts';
 import { replayBundle, synthesizeFlow } from '../../toolchain/flow.ts';
 import { formatCrossCheck } from '../../toolchain/steps/cross-check.ts';
 
@@ -32,7 +32,8 @@ qatwb synthesize --bundle DIR --out DIR [--izer PATH] [--json]      (replay a de
   --harness-dir DIR    harness sources to add (default: the app's resources/firmware)
 ${TOOL_FLAGS}
 Exit code 1 when the cross-check finds a mismatch (the flow stops: build/flash refuse this project).`,
-  booleans: ['no-harness', 'quiet'],
+  options: [...TOOL_OPTIONS, 'artifacts', 'out', 'prefix', 'bundle', 'bundle-out', 'izer-env', 'harness-dir'],
+  booleans: ['no-harness', ...TOOL_BOOLEANS],
   async run(args, io) {
     return runCli(args, io, async () => {
       const out = optString(args, 'out');

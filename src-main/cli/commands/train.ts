@@ -3,7 +3,7 @@
 // (training itself runs in its worker); Ctrl-C cancels.
 import { resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { optNumber, optString, UsageError, type ParsedArgs } from '../args.ts';
+import { optChoice, optInt, optNumber, optString, UsageError, type ParsedArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import type { TrainRequest } from '../../api/training.api.ts';
 import type { DataSource, Scaling } from '../../api/data.api.ts';
@@ -62,28 +62,24 @@ function dataSource(args: ParsedArgs): DataSource {
 
 export function trainRequest(args: ParsedArgs): TrainRequest {
   const source = dataSource(args);
-  const epochs = optNumber(args, 'epochs') ?? 2;
-  const qatStart = optNumber(args, 'qat-start') ?? Math.floor(epochs / 2);
-  if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs expects a positive integer, got ${epochs}.`);
-  if (!Number.isInteger(qatStart) || qatStart < 0 || qatStart > epochs) throw new UsageError(`--qat-start expects an epoch in 0..${epochs}, got ${qatStart}.`);
+  const epochs = optInt(args, 'epochs', { min: 1, max: 1000 }) ?? 2;
+  const qatStart = optInt(args, 'qat-start', { min: 0, max: epochs }) ?? Math.floor(epochs / 2);
   const layerBits: Record<string, Bits> = {};
   for (const item of (optString(args, 'layer-bits') ?? '').split(',').filter(Boolean)) {
     const [name, b] = item.split('=');
     if (!name || b === undefined) throw new UsageError(`--layer-bits expects name=bits,..., got "${item}".`);
     layerBits[name.trim()] = parseBits(b.trim(), `--layer-bits ${name}`);
   }
-  const model = optString(args, 'model') ?? (source.kind === 'example' ? 'ai85net5' : 'ecgnet');
-  if (!['ai85net5', 'ai85netextrasmall', 'ecgnet'].includes(model)) throw new UsageError(`--model expects ai85net5, ai85netextrasmall or ecgnet, got "${model}".`);
-  const device = optString(args, 'device');
-  if (device && device !== 'MAX78002' && device !== 'MAX78000') throw new UsageError(`--device expects MAX78002 or MAX78000, got "${device}".`);
-  const limit = optNumber(args, 'limit');
-  const test = optNumber(args, 'test');
-  const validation = optNumber(args, 'validation');
-  const seed = optNumber(args, 'seed');
+  const model = optChoice(args, 'model', ['ai85net5', 'ai85netextrasmall', 'ecgnet']) ?? (source.kind === 'example' ? 'ai85net5' : 'ecgnet');
+  const device = optChoice(args, 'device', ['MAX78002', 'MAX78000']);
+  const limit = optInt(args, 'limit', { min: 1 });
+  const test = optNumber(args, 'test', { gt: 0 });
+  const validation = optNumber(args, 'validation', { min: 0 });
+  const seed = optInt(args, 'seed');
   const bits = optString(args, 'bits');
-  const sq = optNumber(args, 'shift-quantile');
-  const bs = optNumber(args, 'batch-size');
-  const lr = optNumber(args, 'lr');
+  const sq = optNumber(args, 'shift-quantile', { gt: 0, max: 1 });
+  const bs = optInt(args, 'batch-size', { min: 1, max: 4096 });
+  const lr = optNumber(args, 'lr', { gt: 0, max: 10 });
   const out = optString(args, 'out');
   const split = {
     ...(test !== undefined ? { test } : {}),
@@ -113,6 +109,7 @@ export const command: Command = {
   name: 'train',
   summary: 'Train float then QAT, and export the izer-ready files.',
   usage: USAGE,
+  options: ['example', 'data', 'label-column', 'labels', 'scale', 'epochs', 'qat-start', 'bits', 'layer-bits', 'shift-quantile', 'model', 'limit', 'test', 'validation', 'seed', 'batch-size', 'lr', 'device', 'out'],
   booleans: ['class-weights'],
   async run(args, io) {
     const req = trainRequest(args);

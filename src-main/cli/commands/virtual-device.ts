@@ -1,7 +1,7 @@
 // `qatwb virtual-device`: a virtual MAX78002 on a pty pair (socat), answering the device protocol
 // with the bit-exact simulator. Prints one line with the port path, then runs until Ctrl-C.
 // SIGUSR1 simulates unplugging the cable for half a second.
-import { optNumber, optString, reqString, UsageError } from '../args.ts';
+import { optInt, optNumber, optString, reqString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { loadRuntime } from '../../device/model-runtime.ts';
 import { loadWindowSource } from '../../device/sensor-source.ts';
@@ -19,15 +19,14 @@ export const command: Command = {
   --baud B          line rate the device paces its bytes at (default 921600; a pty ignores baud)
   --bug-layer N     inject a deployment bug: layer N's output (and the final output) off by one
 Prints one line with the port path to open. SIGUSR1: unplug for 0.5 s and replug. Ctrl-C: stop.`,
+  options: ['artifacts', 'sensor', 'rate', 'fault-rate', 'baud', 'bug-layer'],
   booleans: ['sensor-autostart'],
   async run(args, io) {
     const dir = reqString(args, 'artifacts');
-    const baud = optNumber(args, 'baud') ?? 921600;
-    const faultRate = optNumber(args, 'fault-rate') ?? 0;
-    if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError(`--fault-rate expects a probability in [0, 1], got ${faultRate}.`);
-    if (!(baud >= 300)) throw new UsageError(`--baud expects a line rate ≥ 300, got ${baud}.`);
-    const rateHz = optNumber(args, 'rate') ?? 10;
-    const bugLayer = optNumber(args, 'bug-layer');
+    const baud = optInt(args, 'baud', { min: 300 }) ?? 921600;
+    const faultRate = optNumber(args, 'fault-rate', { min: 0, max: 1 }) ?? 0;
+    const rateHz = optNumber(args, 'rate', { gt: 0 }) ?? 10;
+    const bugLayer = optInt(args, 'bug-layer', { min: 0 });
     const runtime = await loadRuntime(dir);
     const sensorSpec = optString(args, 'sensor');
     const sensor = sensorSpec ? await loadWindowSource(sensorSpec, runtime.inputLength) : undefined;
