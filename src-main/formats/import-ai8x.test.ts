@@ -2,7 +2,7 @@
 // shift) and clear refusals of malformed inputs, on the real ecg1d-mixed fixture and edits of it.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { importAi8x, modelFromAi8x, type CheckpointData } from './import-ai8x.ts';
 import { readTorchCheckpoint, writeTorchCheckpoint } from './torch-checkpoint.ts';
 import { readNetworkYaml } from './network-yaml.ts';
@@ -14,10 +14,9 @@ import { simulate } from '../sim/simulate.ts';
 import { CONFORMANCE } from '../../test/support/fixtures.ts';
 
 const DIR = join(CONFORMANCE, 'ecg1d-mixed');
-const have = existsSync(DIR);
-const yamlText = have ? readFileSync(`${DIR}/network.yaml`, 'utf8') : '';
-const ckptBytes = have ? new Uint8Array(readFileSync(`${DIR}/checkpoint.pth.tar`)) : new Uint8Array();
-const sample = have ? readNpy(readFileSync(`${DIR}/sample.input.npy`), 'sample.npy') : undefined;
+const yamlText = readFileSync(`${DIR}/network.yaml`, 'utf8');
+const ckptBytes = new Uint8Array(readFileSync(`${DIR}/checkpoint.pth.tar`));
+const sample = readNpy(readFileSync(`${DIR}/sample.input.npy`), 'sample.npy');
 
 function ckpt(): CheckpointData {
   const c = readTorchCheckpoint(ckptBytes);
@@ -38,7 +37,7 @@ function expectFormatError(fn: () => unknown, field: RegExp, text: RegExp): Form
   throw new Error('expected a FormatError');
 }
 
-describe.skipIf(!have)('importAi8x on ecg1d-mixed', () => {
+describe('importAi8x on ecg1d-mixed', () => {
   it('maps layers, bits, β = floor(bias / 2^(b−1)) and shifts as the izer does', () => {
     const { model } = importAi8x({ checkpoint: ckptBytes, yaml: yamlText, sample });
     expect(model.layers.map((l) => [l.name, l.op, l.inChannels, l.outChannels, l.weightBits, l.outputShift])).toEqual([
@@ -135,7 +134,7 @@ describe.skipIf(!have)('importAi8x on ecg1d-mixed', () => {
   });
 });
 
-describe.skipIf(!have)('importAi8x fuzz', () => {
+describe('importAi8x fuzz', () => {
   it('edited YAML and state dicts give a model or a FormatError, never another error', async () => {
     const fc = (await import('fast-check')).default;
     const lines = yamlText.split('\n');

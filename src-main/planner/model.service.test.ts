@@ -1,7 +1,7 @@
 // The model service over the real RPC stack (memory transport): open a conformance model, plan,
 // simulate one input and a batch (worker), export YAML; errors carry codes and fields.
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRpcServer } from '../rpc/serve.ts';
@@ -25,7 +25,7 @@ function connect() {
 }
 const ints = (f: string): number[] => Array.from(readNpy(readFileSync(f)).data as BigInt64Array, Number);
 
-describe.skipIf(!existsSync(DIR))('model service', () => {
+describe('model service', () => {
   it('opens, plans, simulates (single and batch in a worker) and exports YAML', async () => {
     const { services, stateDir } = connect();
     const opened = await services.model.importAi8x({ checkpointPath: `${DIR}/checkpoint.pth.tar`, networkPath: `${DIR}/network.yaml`, samplePath: `${DIR}/sample.input.npy` });

@@ -2,7 +2,7 @@
 // networks and on random models covering Conv1d, Conv2d (1x1, 3x3, pads, dilation), Linear with
 // and without flatten, biases, >4-channel remainders and low-bit weights.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Layer, Model, WeightBits } from '../ir/graph.ts';
 import { validateModel } from '../ir/validate.ts';
 import { importAi8x } from '../formats/import-ai8x.ts';
@@ -108,7 +108,7 @@ describe('engines', () => {
   });
 
   const DIR = CONFORMANCE;
-  it.skipIf(!existsSync(DIR))('agree layer by layer on the conformance networks', () => {
+  it('agree layer by layer on the conformance networks', () => {
     for (const name of ['mnist-qat8', 'mnist-extrasmall', 'ecg1d-mixed']) {
       const x = readNpy(readFileSync(`${DIR}/${name}/sample.input.npy`));
       const { model } = importAi8x({ checkpoint: readFileSync(`${DIR}/${name}/checkpoint.pth.tar`), yaml: readFileSync(`${DIR}/${name}/network.yaml`, 'utf8'), sample: x });

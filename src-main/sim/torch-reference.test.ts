@@ -1,13 +1,12 @@
 // The accumulators of ConvTranspose2d, Conv1d and Conv2d against real PyTorch (float64, exact on
 // these integers) on random cases, through both engines: checks weight layouts, flips, padding,
-// dilation and output padding. Skipped when Debian's /usr/bin/python3 with torch is not present.
+// dilation and output padding. Needs Debian's python3-torch (a failure in CI, a noted skip elsewhere).
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Layer, Model } from '../ir/graph.ts';
 import { simulate } from './simulate.ts';
+import { PYTHON, gate, need } from '../../test/support/fixtures.ts';
 
-const PY = '/usr/bin/python3';
 const SCRIPT = `
 import torch, json
 torch.manual_seed(0)
@@ -29,17 +28,17 @@ print(json.dumps(cases))
 
 interface Case { kind: 'conv1d' | 'conv2d' | 'convtranspose2d'; pad: number; dil: number; k: number; inC: number; outC: number; dims: number[]; x: number[]; w: number[]; b: number[] | null; y: number[]; yshape: number[] }
 
-function torchCases(): Case[] | null {
-  if (!existsSync(PY)) return null;
-  const r = spawnSync(PY, ['-c', SCRIPT], { encoding: 'utf8', timeout: 120_000 });
-  return r.status === 0 ? (JSON.parse(r.stdout) as Case[]) : null;
+const torch = gate(need.torch());
+
+function torchCases(): Case[] {
+  const r = spawnSync(PYTHON, ['-c', SCRIPT], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`the PyTorch reference script failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Case[];
 }
 
-const cases = torchCases();
-
-describe.skipIf(!cases)('kernels vs PyTorch', () => {
+describe.skipIf(torch.skip)('kernels vs PyTorch' + torch.note, () => {
   it('give the accumulators PyTorch gives on every case, in both engines', () => {
-    for (const c of cases!) {
+    for (const c of torchCases()) {
       const layer: Layer = {
         name: c.kind, op: c.kind, inChannels: c.inC, outChannels: c.outC, kernel: c.kind === 'conv1d' ? [c.k, 1] : [c.k, c.k],
         pad: c.pad, stride: c.kind === 'convtranspose2d' ? 2 : 1, ...(c.dil !== 1 ? { dilation: c.dil } : {}), flatten: false,

@@ -2,7 +2,6 @@
 // ai8x-synthesis, read here with real PyTorch) turned into float QAT parameters must give the
 // accelerator's 32-bit outputs exactly as float × 2^14, for 8-bit and mixed 8/4/2-bit networks.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Model } from '../ir/graph.ts';
 import { ai85net5, ecgNet } from '../ir/zoo.ts';
@@ -26,23 +25,22 @@ for f in sorted(glob.glob(os.path.join(d, '*.input.npy'))):
     cases[c] = {'input': np.load(f).flatten().tolist(), 'expected': np.load(os.path.join(d, c + '.expected.npy')).flatten().tolist()}
 print(json.dumps({'layers': layers, 'cases': cases}))
 `;
-import { CONFORMANCE } from '../../test/support/fixtures.ts';
+import { CONFORMANCE, PYTHON, gate, need } from '../../test/support/fixtures.ts';
 
 interface Fixture {
   layers: { name: string; weight: number[]; bias: number[] | null; shift: number; bits: number }[];
   cases: Record<string, { input: number[]; expected: number[] }>;
 }
 
-const haveTorch = fs.existsSync('/usr/bin/python3') && fs.existsSync(CONFORMANCE) &&
-  spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+const torch = gate(need.torch());
 
 function read(dir: string): Fixture {
-  const r = spawnSync('/usr/bin/python3', ['-c', READER, `${CONFORMANCE}/${dir}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(PYTHON, ['-c', READER, `${CONFORMANCE}/${dir}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`reading ${dir}: ${r.stderr}`);
   return JSON.parse(r.stdout) as Fixture;
 }
 
-describe.skipIf(!haveTorch)('predictFloat (QAT) = the MAX78002 toolchain, integer for integer', () => {
+describe.skipIf(torch.skip)('predictFloat (QAT) = the MAX78002 toolchain, integer for integer' + torch.note, () => {
   it.each([
     ['mnist-qat8', ai85net5()],
     ['ecg1d-mixed', ecgNet()],

@@ -100,7 +100,7 @@ describe('qatwb virtual-device shutdown', () => {
 const canDropPrivileges = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
 
 describe('Linux permission diagnostic', () => {
-  it.skipIf(!canDropPrivileges)('an unprivileged user gets the dialout advice for a root-only port', async () => {
+  it.skipIf(!canDropPrivileges)('an unprivileged user gets the dialout advice for a root-only port' + (canDropPrivileges ? '' : ' [skipped: optional, needs root and setpriv to drop privileges]'), async () => {
     const pair = await createPtyPair(); // socat makes its ptys crw------- root
     try {
       const script = fileURLToPath(new URL('./open-port.mjs', import.meta.url));

@@ -26,7 +26,7 @@ describe('serial ports', () => {
     expect(p.label).toMatch(label);
   });
 
-  it.skipIf(hasUdevadm)('without udevadm, listing answers with advice to type the path instead of failing', async () => {
+  it.skipIf(hasUdevadm)('without udevadm, listing answers with advice to type the path instead of failing' + (hasUdevadm ? ' [skipped: optional, runs only where udevadm is absent]' : ''), async () => {
     const r = await listPorts();
     expect(r.ports).toEqual([]);
     expect(r.warning).toMatch(/udevadm is not installed.*Type the port path by hand/);

@@ -4,19 +4,20 @@
 // report exported. Screenshots of every step go to test-results/full-walk/.
 // QATWB_RENDERER_DIR points at a renderer build other than out/renderer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startServe, type ServeProcess } from '../server/serve-process.ts';
 import { launchBrowser, collectPageErrors } from './browser.ts';
+import { gate, need } from '../support/fixtures.ts';
 
 const OUT = 'test-results/full-walk';
 const RENDERER = process.env.QATWB_RENDERER_DIR ?? 'out/renderer';
-const built = existsSync(join(RENDERER, 'index.html'));
+const ui = gate(need.renderer());
 const SUBSET = 600;
 const WINDOWS = 40;
 
-describe.skipIf(!built)('full walk: MNIST example → train → model → quantize → export → live check (chromium)', () => {
+describe.skipIf(ui.skip)('full walk: MNIST example → train → model → quantize → export → live check (chromium)' + ui.note, () => {
   let serve: ServeProcess;
   let browser: Browser;
   let page: Page;

@@ -3,7 +3,7 @@
 // the weight-memory total follow (re-planned by the model service), sees the data memory map, and
 // checks the choice lands in project.json's training section. Screenshots under test-results/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -16,10 +16,10 @@ import type { Services } from '../../src-main/api/index.ts';
 import { socketTransport, type SocketLike } from '../../src-renderer/api/socket-transport.ts';
 import { startServe, type ServeProcess } from '../server/serve-process.ts';
 import { launchBrowser, collectPageErrors } from './browser.ts';
-import { CONFORMANCE } from '../support/fixtures.ts';
+import { CONFORMANCE, gate, need } from '../support/fixtures.ts';
 
 const OUT = 'test-results/screenshots';
-const built = existsSync('out/renderer/index.html');
+const ui = gate(need.renderer());
 const bytes = (s: string | null) => Number((s ?? '').replace(/[^0-9]/g, ''));
 
 /** Calls the services of a running `qatwb serve` over its WebSocket, as the page does. */
@@ -54,7 +54,7 @@ function brokenProject(): string {
   return dir;
 }
 
-describe.skipIf(!built)('Model view in web mode (chromium)', () => {
+describe.skipIf(ui.skip)('Model view in web mode (chromium)' + ui.note, () => {
   let serve: ServeProcess;
   let browser: Browser;
   let page: Page;
@@ -186,7 +186,7 @@ describe.skipIf(!built)('Model view in web mode (chromium)', () => {
   });
 });
 
-describe.skipIf(!built)('Quantize view in web mode (chromium, after a short real training run)', () => {
+describe.skipIf(ui.skip)('Quantize view in web mode (chromium, after a short real training run)' + ui.note, () => {
   let serve: ServeProcess;
   let browser: Browser;
   let page: Page;

@@ -2,17 +2,18 @@
 // renderer (npm test builds it first), driven by headless chromium. Visits every workflow view,
 // saves one screenshot per view under test-results/, and checks keyboard navigation and theming.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { startServe, type ServeProcess } from '../server/serve-process.ts';
 import { launchBrowser, collectPageErrors } from './browser.ts';
+import { gate, need } from '../support/fixtures.ts';
 
 const OUT = 'test-results/screenshots';
 // Every workflow step. Feature owners fill these views over time, so this test checks only what
 // the shell guarantees: the view mounts under its route, shows a heading, and logs no errors.
 const views = ['project', 'data', 'model', 'train', 'quantize', 'deploy', 'device-check', 'settings'];
 
-const built = existsSync('out/renderer/index.html');
+const ui = gate(need.renderer());
 
 /** Lets a view finish its own loading (spinners, aria-busy) before a screenshot; never fails. */
 async function settle(page: Page): Promise<void> {
@@ -21,7 +22,7 @@ async function settle(page: Page): Promise<void> {
     .catch(() => undefined);
 }
 
-describe.skipIf(!built)('app shell in web mode (chromium)', () => {
+describe.skipIf(ui.skip)('app shell in web mode (chromium)' + ui.note, () => {
   let serve: ServeProcess;
   let browser: Browser;
   let page: Page;

@@ -7,11 +7,12 @@ import { FormatError } from '../../src-main/formats/format-error.ts';
 import { writeIzerCheckpoint } from '../../src-main/formats/izer-checkpoint.ts';
 import type { NdArray } from '../../src-main/formats/npy.ts';
 import { readTorchCheckpoint } from '../../src-main/formats/torch-checkpoint.ts';
-import { pythonHas, runPython } from './python.ts';
+import { pythonModules, runPython } from './python.ts';
+import { gate } from '../support/fixtures.ts';
 import { CONFORMANCE } from '../support/fixtures.ts';
 
 const CONF = CONFORMANCE;
-const hasTorch = pythonHas('torch');
+const py = gate(pythonModules('torch'));
 
 /**
  * An IR model rebuilt from a quantized fixture checkpoint the way an import would: integer
@@ -75,7 +76,7 @@ describe('writeIzerCheckpoint', () => {
       for (const k of fx.stateDict.keys()) expect(ck.stateDict.has(k), k).toBe(true);
     });
   }
-  it.skipIf(!hasTorch)('is read by torch.load(weights_only=True) with integer-valued float32 weights', () => {
+  it.skipIf(py.skip)('is read by torch.load(weights_only=True) with integer-valued float32 weights' + py.note, () => {
     const fx = readTorchCheckpoint(readFileSync(join(CONF, 'ecg1d-mixed', 'checkpoint.pth.tar')));
     const p = join(mkdtempSync(join(tmpdir(), 'izer-')), 'q.pth.tar');
     writeFileSync(p, writeIzerCheckpoint(modelFrom(fx.stateDict, 'ai87ecgnet'), { epoch: 5 }));

@@ -4,18 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FormatError } from '../../src-main/formats/format-error.ts';
 import { readNpy, toNumbers, writeNpy, type NdArray, type NpyDtype } from '../../src-main/formats/npy.ts';
-import { pythonHas, runPython } from './python.ts';
+import { pythonModules, runPython } from './python.ts';
+import { gate } from '../support/fixtures.ts';
 import { CONFORMANCE } from '../support/fixtures.ts';
 
 const CONF = CONFORMANCE;
 const fixtures = readdirSync(CONF, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .flatMap((d) => readdirSync(join(CONF, d.name)).filter((f) => f.endsWith('.npy')).map((f) => join(CONF, d.name, f)));
-const hasNumpy = pythonHas('numpy');
+const py = gate(pythonModules('numpy'));
 
 describe('readNpy on the conformance fixtures', () => {
   it('finds fixtures', () => expect(fixtures.length).toBeGreaterThanOrEqual(8));
-  it.skipIf(!hasNumpy)('matches numpy for every fixture (dtype, shape, every value)', () => {
+  it.skipIf(py.skip)('matches numpy for every fixture (dtype, shape, every value)' + py.note, () => {
     const ref = runPython(`
 import sys, json, numpy as np
 out = {}
@@ -73,7 +74,7 @@ describe('writeNpy', () => {
     expect(e.shape).toEqual([0, 3]);
     expect(e.data.length).toBe(0);
   });
-  it.skipIf(!hasNumpy)('writes files numpy reads with identical dtype, shape and values', () => {
+  it.skipIf(py.skip)('writes files numpy reads with identical dtype, shape and values' + py.note, () => {
     const dir = mkdtempSync(join(tmpdir(), 'npy-'));
     const paths: string[] = [];
     for (const dtype of dtypes) {
@@ -104,7 +105,7 @@ print(json.dumps(out))`, paths);
       });
     }
   });
-  it.skipIf(!hasNumpy)('reads numpy format 2.0 and 3.0 files', () => {
+  it.skipIf(py.skip)('reads numpy format 2.0 and 3.0 files' + py.note, () => {
     const dir = mkdtempSync(join(tmpdir(), 'npy-'));
     runPython(`
 import sys, json, numpy as np

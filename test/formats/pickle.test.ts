@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PyGlobal, readPickle } from '../../src-main/formats/pickle.ts';
 import { PyCall, PyFloat, PyGlobalRef, PyTuple, writePickle } from '../../src-main/formats/pickle-write.ts';
-import { pythonHas, runPython } from './python.ts';
+import { pythonModules, runPython } from './python.ts';
+import { gate } from '../support/fixtures.ts';
 
-const hasPython = pythonHas('pickle');
+const py = gate(pythonModules('pickle'));
 
 describe('readPickle on pickles made by CPython', () => {
-  it.skipIf(!hasPython)('reads protocols 2..5 of plain data the same', () => {
+  it.skipIf(py.skip)('reads protocols 2..5 of plain data the same' + py.note, () => {
     const dir = mkdtempSync(join(tmpdir(), 'pkl-'));
     runPython(`
 import sys, pickle, collections
@@ -71,7 +72,7 @@ describe('writePickle', () => {
     expect(v.get('tuple')).toEqual([1, 'x']);
     expect([...(v.get('od') as Map<string, number>)]).toEqual([['k', 1]]);
   });
-  it.skipIf(!hasPython)('is read by CPython pickle with the right Python types', () => {
+  it.skipIf(py.skip)('is read by CPython pickle with the right Python types' + py.note, () => {
     const p = join(mkdtempSync(join(tmpdir(), 'pkl-')), 'w.pkl');
     writeFileSync(p, writePickle(value));
     const r = runPython(`

@@ -1,14 +1,16 @@
 // Runs the Debian python3 (the one with numpy and torch; the pyenv python3 on PATH has neither)
 // as the independent reference for our readers and writers.
 import { spawnSync } from 'node:child_process';
+import { PYTHON, type Requirement } from '../support/fixtures.ts';
 
-/** QATWB_TEST_PYTHON picks another interpreter, e.g. a venv with a newer torch, to re-run the checks. */
-export const PYTHON = process.env.QATWB_TEST_PYTHON ?? '/usr/bin/python3';
+export { PYTHON };
 
-/** Does /usr/bin/python3 import these modules? Used to skip with a clear reason when it doesn't. */
-export function pythonHas(...modules: string[]): boolean {
+/** A requirement on Python modules, for `gate()`; the reason says what to install. */
+export function pythonModules(...modules: string[]): Requirement {
   const r = spawnSync(PYTHON, ['-c', `import ${modules.join(', ')}`], { encoding: 'utf8' });
-  return r.status === 0;
+  if (r.status === 0) return { ok: true, reason: '' };
+  const apt = modules.filter((m) => !['zipfile', 'zlib', 'pickle', 'json', 'sys'].includes(m)).map((m) => `python3-${m}`);
+  return { ok: false, reason: `${PYTHON} cannot import ${modules.join(', ')}${apt.length ? `; install: apt-get install ${apt.join(' ')}` : ''}` };
 }
 
 /** Run a script, return its stdout parsed as JSON; throws with stderr on failure. */

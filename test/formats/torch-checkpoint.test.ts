@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import type { NdArray } from '../../src-main/formats/npy.ts';
 import { readTorchCheckpoint, writeTorchCheckpoint } from '../../src-main/formats/torch-checkpoint.ts';
 import { readZip } from '../../src-main/formats/zip.ts';
-import { pythonHas, runPython } from './python.ts';
+import { pythonModules, runPython } from './python.ts';
+import { gate } from '../support/fixtures.ts';
 import { CONFORMANCE } from '../support/fixtures.ts';
 
 const CONF = CONFORMANCE;
-const hasTorch = pythonHas('torch');
-const noTorch = hasTorch ? '' : ' [SKIPPED: /usr/bin/python3 has no torch]';
+const py = gate(pythonModules('torch'));
 
 /** Python that prints a checkpoint's tensors (and scalars) as JSON with exact values. */
 const DUMP = `
@@ -44,7 +44,7 @@ describe('readTorchCheckpoint on the conformance checkpoints', () => {
     { dir: 'ecg1d-mixed', keys: 40, epoch: 100, arch: 'ai87ecgnet', weight: 'conv1.op.weight', shape: [16, 1, 5] },
   ];
   for (const c of cases) {
-    it(`${c.dir}: key count, order, epoch, arch, every tensor value${noTorch}`, () => {
+    it(`${c.dir}: key count, order, epoch, arch, every tensor value${py.note}`, () => {
       const p = join(CONF, c.dir, 'checkpoint.pth.tar');
       const ck = readTorchCheckpoint(readFileSync(p), 'checkpoint.pth.tar');
       expect(ck.stateDict.size).toBe(c.keys);
@@ -52,7 +52,7 @@ describe('readTorchCheckpoint on the conformance checkpoints', () => {
       expect(ck.arch).toBe(c.arch);
       expect(ck.stateDict.get(c.weight)!.shape).toEqual(c.shape);
       expect((ck.extras as Map<string, unknown>).get('clipping_method')).toBe('MAX_BIT_SHIFT');
-      if (!hasTorch) return;
+      if (py.skip) return;
       const ref = runPython(`${DUMP}\nprint(json.dumps(dump(sys.argv[1], False)))`, [p]);
       expect([...ck.stateDict.keys()]).toEqual(ref.keys);
       for (const [k, a] of ck.stateDict) {
@@ -74,7 +74,7 @@ describe('readTorchCheckpoint on the conformance checkpoints', () => {
   });
 });
 
-describe.skipIf(!hasTorch)('checkpoints we write are read by real torch.load', () => {
+describe.skipIf(py.skip)('checkpoints we write are read by real torch.load' + py.note, () => {
   const sd = new Map<string, NdArray>([
     ['conv1.output_shift', { dtype: 'float32', shape: [1], data: Float32Array.of(-1) }],
     ['conv1.op.weight', { dtype: 'float32', shape: [2, 1, 3, 3], data: Float32Array.from({ length: 18 }, (_, i) => i - 9) }],
@@ -124,7 +124,7 @@ describe.skipIf(!hasTorch)('checkpoints we write are read by real torch.load', (
   });
 });
 
-describe.skipIf(!hasTorch)('our reader reads torch.save output written by python now', () => {
+describe.skipIf(py.skip)('our reader reads torch.save output written by python now' + py.note, () => {
   it('OrderedDict state_dict of several dtypes, shared storage views, non-contiguous and offset tensors, numpy scalars', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
     const ref = runPython(`

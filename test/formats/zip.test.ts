@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { crc32 } from '../../src-main/formats/crc32.ts';
 import { FormatError } from '../../src-main/formats/format-error.ts';
 import { readZip, writeZip } from '../../src-main/formats/zip.ts';
-import { pythonHas, runPython } from './python.ts';
+import { pythonModules, runPython } from './python.ts';
+import { gate } from '../support/fixtures.ts';
 import { CONFORMANCE } from '../support/fixtures.ts';
 
 const CKPTS = ['mnist-qat8', 'mnist-extrasmall', 'ecg1d-mixed'].map((d) => `${CONFORMANCE}/${d}/checkpoint.pth.tar`);
-const hasPython = pythonHas('zipfile', 'zlib');
+const py = gate(pythonModules('zipfile', 'zlib'));
 
 function expectFormatError(fn: () => unknown, file: string, field: RegExp, msg?: RegExp): FormatError {
   let err: unknown;
@@ -33,7 +34,7 @@ describe('crc32', () => {
 });
 
 describe('readZip', () => {
-  it.skipIf(!hasPython)('reads every entry of the fixture checkpoints exactly as python zipfile does', () => {
+  it.skipIf(py.skip)('reads every entry of the fixture checkpoints exactly as python zipfile does' + py.note, () => {
     const ref = runPython(`
 import sys, json, zipfile, zlib
 out = {}
@@ -65,7 +66,7 @@ describe('writeZip', () => {
       expect(d.byteOffset % 64, e.name).toBe(0);
     }
   });
-  it.skipIf(!hasPython)('writes archives python zipfile accepts (CRC checked by testzip)', () => {
+  it.skipIf(py.skip)('writes archives python zipfile accepts (CRC checked by testzip)' + py.note, () => {
     const p = join(mkdtempSync(join(tmpdir(), 'zip-')), 'a.zip');
     writeFileSync(p, writeZip(entries));
     const r = runPython(`
@@ -100,7 +101,7 @@ describe('readZip refuses malformed archives', () => {
     bad[0] = 0;
     expectFormatError(() => readZip(bad, 'c.pth.tar'), 'c.pth.tar', /^a\/data\.pkl\.local-header$/);
   });
-  it.skipIf(!hasPython)('deflated entry (written by python zipfile)', () => {
+  it.skipIf(py.skip)('deflated entry (written by python zipfile)' + py.note, () => {
     const p = join(mkdtempSync(join(tmpdir(), 'zip-')), 'd.zip');
     runPython(`
 import sys, zipfile

@@ -35,7 +35,7 @@ function probe(key: string, cmd: string, args: string[]): boolean {
 }
 
 /** Debian's Python (where python3-torch lives), not whatever python3 comes first on PATH. */
-export const PYTHON = process.env.QATWB_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+export const PYTHON = process.env.QATWB_TEST_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 const APT_PY = 'apt-get install python3-torch python3-numpy python3-yaml python3-onnx python3-rich python3-xxhash python3-git python3-github python3-matplotlib python3-tqdm';
 
@@ -61,6 +61,10 @@ export const need = {
     const deps = 'import torch, numpy, yaml, rich, xxhash, git, github, matplotlib, tqdm';
     return probe('izer', PYTHON, ['-c', deps]) ? { ok: true, reason: '' } : { ok: false, reason: `ai8x-synthesis needs Python packages; install: ${APT_PY}` };
   },
+  /** The built renderer the browser tests serve (`npm test` builds it first). */
+  renderer(): Requirement {
+    return existsSync(join(REPO_ROOT, 'out/renderer/index.html')) ? { ok: true, reason: '' } : { ok: false, reason: 'the renderer is not built; run npm run build:renderer (npm test does it)' };
+  },
   command(name: string, aptPackage: string): Requirement {
     return probe(`cmd:${name}`, 'sh', ['-c', `command -v ${name}`]) ? { ok: true, reason: '' } : { ok: false, reason: `no ${name}; install: apt-get install ${aptPackage}` };
   },
@@ -81,6 +85,11 @@ export function missing(...reqs: Requirement[]): boolean {
   const why = bad.map((r) => r.reason).join('; ');
   if (STRICT) throw new Error(`required test dependency missing: ${why}`);
   return true;
+}
+
+/** Skip flag and title note in one: `describe.skipIf(g.skip)('title' + g.note, ...)`. */
+export function gate(...reqs: Requirement[]): { skip: boolean; note: string } {
+  return { skip: missing(...reqs), note: skipNote(...reqs) };
 }
 
 /** Title suffix naming why a suite may be skipped, so the summary can say it. */

@@ -4,7 +4,7 @@
 // qatwb_kat_main and the harness's main() reached as qatwb_harness_main. Not linked against the
 // MSDK (not installable here), so not run.
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runSynthesize } from '../../src-main/toolchain/steps/synthesize.ts';
@@ -12,15 +12,15 @@ import { addHarness, defaultHarnessDir } from '../../src-main/toolchain/steps/ha
 import { resolveArtifacts } from '../../src-main/toolchain/artifacts.ts';
 import { runProcess } from '../../src-main/toolchain/run-process.ts';
 import { crc32 } from '../../src-main/device/framing.ts';
-import { CONFORMANCE } from '../support/fixtures.ts';
+import { CONFORMANCE, gate, need } from '../support/fixtures.ts';
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
 const CONF = CONFORMANCE;
 const STUB = resolve(import.meta.dirname, '../device/msdk-stub');
 const HARNESS = defaultHarnessDir();
-const haveHarness = existsSync(join(HARNESS, 'hal_msdk.c')) && existsSync(STUB);
 
-describe.skipIf(!haveHarness)('the real firmware harness in a generated project', () => {
+const gcc = gate(need.command('arm-none-eabi-gcc', 'gcc-arm-none-eabi libnewlib-arm-none-eabi'));
+describe.skipIf(gcc.skip)('the real firmware harness in a generated project' + gcc.note, () => {
   it('compiles for the Cortex-M4 and links into one program with the KAT first', async () => {
     const art = mkdtempSync(join(tmpdir(), 'qatwb-h-art-'));
     for (const f of ['checkpoint.pth.tar', 'network.yaml', 'sample.input.npy']) copyFileSync(join(CONF, 'mnist-qat8', f), join(art, f));
