@@ -1,6 +1,5 @@
 // Loads a DataSource (api/data.api.ts) from disk or the built-in example into a Dataset, and keeps
 // imported data sets in memory for the data and training services (Node edge: reads files).
-import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, SplitSpec } from '../api/data.api.ts';
 import type { Dataset, Split } from './dataset.ts';
@@ -8,16 +7,10 @@ import { ApiError } from '../api/contract.ts';
 import { parseCsv } from './csv.ts';
 import { parseNpyPair } from './npy-pair.ts';
 import { loadMnistExample } from './mnist.ts';
+import { readInputFile } from '../platform/read-input.ts';
 import { selectSamples, splitDataset, subsetIndices } from './split.ts';
 
-async function readBytes(file: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(file));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ApiError(code === 'ENOENT' ? 'not-found' : 'io', `${file}: cannot read the file (${code ?? (error as Error).message}).`, file);
-  }
-}
+const readBytes = (file: string) => readInputFile(file, 'dataset', file);
 
 export async function loadDataSource(source: DataSource): Promise<Dataset> {
   switch (source.kind) {

@@ -2,7 +2,7 @@
 // bit-exact simulator (final output and every layer's output). Built from an artifacts folder
 // (checkpoint.pth.tar + network.yaml [+ sample.input.npy, model.onnx]) via the ai8x importer and
 // the simulator; the virtual device and the live check both run on it.
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../api/contract.ts';
 import type { Model } from '../ir/graph.ts';
@@ -10,6 +10,7 @@ import { importAi8x } from '../formats/import-ai8x.ts';
 import { readNpy } from '../formats/npy.ts';
 import { prepare, run as runSim, toInt32Input } from '../sim/simulate.ts';
 import { crc32 } from './framing.ts';
+import { readInputFile, readInputJson } from '../platform/read-input.ts';
 
 export interface LayerOutput {
   name: string;
@@ -79,13 +80,13 @@ export async function loadRuntime(dir: string): Promise<ModelRuntime> {
     if (!existsSync(file)) throw new ApiError('not-found', `Artifacts folder ${dir} has no ${file.slice(dir.length + 1)} (${what}).`, 'artifacts');
   }
   const samplePath = join(dir, 'sample.input.npy');
-  const [ckptBytes, yamlBytes] = await Promise.all([fs.readFile(checkpoint), fs.readFile(yaml)]);
-  const sampleBytes = existsSync(samplePath) ? await fs.readFile(samplePath) : undefined;
-  const sampleArray = sampleBytes ? readNpy(new Uint8Array(sampleBytes), samplePath) : undefined;
+  const [ckptBytes, yamlBytes] = await Promise.all([readInputFile(checkpoint, 'checkpoint', 'artifacts'), readInputFile(yaml, 'yaml', 'artifacts')]);
+  const sampleBytes = existsSync(samplePath) ? await readInputFile(samplePath, 'sample', 'artifacts') : undefined;
+  const sampleArray = sampleBytes ? readNpy(sampleBytes, samplePath) : undefined;
   const { model } = importAi8x({
-    checkpoint: new Uint8Array(ckptBytes),
+    checkpoint: ckptBytes,
     checkpointName: checkpoint,
-    yaml: yamlBytes.toString('utf8'),
+    yaml: new TextDecoder().decode(yamlBytes),
     yamlName: yaml,
     ...(sampleArray ? { sample: sampleArray, sampleName: samplePath } : {}),
   });
@@ -103,11 +104,11 @@ export async function loadRuntime(dir: string): Promise<ModelRuntime> {
   const probe = run(sample ?? new Int8Array(inputLength));
   const onnx = join(dir, 'model.onnx');
   const qjson = join(dir, 'quantization.json');
-  const quantization = existsSync(qjson) ? (JSON.parse(await fs.readFile(qjson, 'utf8')) as Record<string, unknown>) : undefined;
+  const quantization = existsSync(qjson) ? await readQuantizationJson(qjson) : undefined;
   return {
     name: `${model.arch} (${model.dataset})`,
     model,
-    modelHash: crc32(new Uint8Array(yamlBytes), 0, yamlBytes.length, crc32(new Uint8Array(ckptBytes))),
+    modelHash: crc32(yamlBytes, 0, yamlBytes.length, crc32(ckptBytes)),
     inputShape,
     inputLength,
     outputCount: probe.length,
@@ -128,4 +129,13 @@ export async function loadRuntime(dir: string): Promise<ModelRuntime> {
     ...(existsSync(onnx) ? { floatModelPath: onnx } : {}),
     ...(quantization ? { quantization } : {}),
   };
+}
+
+/** quantization.json as an object; a parse error or another JSON type names the file. */
+async function readQuantizationJson(file: string): Promise<Record<string, unknown>> {
+  const v = await readInputJson(file, 'artifacts');
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new ApiError('invalid-data', `${file}: expected a JSON object of input/output scales (got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}).`, 'artifacts');
+  }
+  return v as Record<string, unknown>;
 }

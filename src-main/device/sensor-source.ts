@@ -1,9 +1,9 @@
 // Where windows come from for the virtual device's sensor and for the host-side check: the MNIST
 // digits shipped with the app, or an int8 .npy file (N, C, ...) with optional labels.
-import { promises as fs } from 'node:fs';
 import { ApiError } from '../api/contract.ts';
 import { loadMnistExample } from '../data/mnist.ts';
 import { readNpy } from '../formats/npy.ts';
+import { readInputFile } from '../platform/read-input.ts';
 import { int8Window } from './model-runtime.ts';
 
 export interface WindowSet {
@@ -14,7 +14,7 @@ export interface WindowSet {
 
 /** Reads (N, ...inputShape) windows; a file holding exactly one window (inputShape) also works. */
 export async function readWindows(file: string, inputLength: number, labelsFile?: string): Promise<WindowSet> {
-  const a = readNpy(new Uint8Array(await fs.readFile(file)), file);
+  const a = readNpy(await readInputFile(file, 'sample', 'source'), file);
   if (a.dtype.startsWith('float')) {
     throw new ApiError('invalid-data', `${file}: dtype ${a.dtype}; windows must be integer accelerator codes in [-128, 127] (int8 or int64, as the izer's sample input).`, 'source');
   }
@@ -28,7 +28,7 @@ export async function readWindows(file: string, inputLength: number, labelsFile?
   }
   const set: WindowSet = { name: file, windows };
   if (labelsFile) {
-    const y = readNpy(new Uint8Array(await fs.readFile(labelsFile)), labelsFile);
+    const y = readNpy(await readInputFile(labelsFile, 'sample', 'labels'), labelsFile);
     if (y.data.length !== n) throw new ApiError('invalid-data', `${labelsFile}: ${y.data.length} labels for ${n} windows in ${file}.`, 'labels');
     set.labels = Int32Array.from(y.data as ArrayLike<number | bigint>, (v) => Number(v));
   }

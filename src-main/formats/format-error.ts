@@ -18,18 +18,63 @@ export class FormatError extends Error {
   }
 }
 
-/** Short printable rendering of a found value for `detail` (keeps messages one line, bounded). */
-export function describe(v: unknown): string {
-  let s: string;
-  if (typeof v === 'string') s = `'${v}'`;
-  else if (typeof v === 'bigint') s = `${v}n`;
-  else if (v instanceof Uint8Array) s = `${v.length} bytes`;
-  else {
-    try {
-      s = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
-    } catch {
-      s = String(v);
+/**
+ * Short printable rendering of a found value for `detail` (one line, at most `max` characters).
+ * It walks the value itself with a depth and length budget instead of serialising it whole: a
+ * hostile file can hand us a DAG whose full rendering is exponential, or a cycle.
+ */
+export function describe(v: unknown, max = 80): string {
+  let out = '';
+  const full = () => out.length > max;
+  const seen = new Set<object>();
+  const emit = (s: string) => { out += s; };
+  const walk = (x: unknown, depth: number): void => {
+    if (full()) return;
+    if (typeof x === 'string') {
+      const t = x.length > max ? x.slice(0, max) : x;
+      return emit(depth === 0 ? `'${t}'` : JSON.stringify(t));
     }
+    if (typeof x === 'bigint') return emit(`${x}n`);
+    if (x === null || typeof x !== 'object') return emit(typeof x === 'number' || typeof x === 'boolean' ? String(x) : x === undefined ? 'undefined' : typeof x);
+    if (x instanceof Uint8Array) return emit(`${x.length} bytes`);
+    if (ArrayBuffer.isView(x)) return emit(`${x.constructor.name}(${(x as unknown as { length: number }).length})`);
+    if (seen.has(x)) return emit('<cycle>');
+    const plain = Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null;
+    const items: [unknown, unknown][] | unknown[] | undefined =
+      Array.isArray(x) ? x : x instanceof Map ? [...mapHead(x, max)] : x instanceof Set ? [...setHead(x, max)]
+        : plain ? Object.keys(x).slice(0, max).map((k) => [k, (x as Record<string, unknown>)[k]]) : undefined;
+    if (!items) {
+      const name = x.constructor?.name;
+      const text = typeof (x as { toString?: unknown }).toString === 'function' && name !== 'Object' ? String(x) : '';
+      return emit(text && text !== '[object Object]' ? text : name && name !== 'Object' ? `<${name}>` : '{...}');
+    }
+    const [open, close] = Array.isArray(x) ? ['[', ']'] : ['{', '}'];
+    if (depth >= 6) return emit(`${open}...${close}`);
+    seen.add(x);
+    emit(open);
+    for (let i = 0; i < items.length && !full(); i++) {
+      if (i) emit(',');
+      if (x instanceof Map || plain) {
+        const [k, val] = items[i] as [unknown, unknown];
+        walk(k, depth + 1);
+        emit(':');
+        walk(val, depth + 1);
+      } else walk(items[i], depth + 1);
+    }
+    emit(close);
+    seen.delete(x);
+  };
+  try {
+    walk(v, 0);
+  } catch {
+    out = Object.prototype.toString.call(v);
   }
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  return out.length > max ? `${out.slice(0, max - 3)}...` : out;
+}
+
+function* mapHead(m: Map<unknown, unknown>, n: number): Generator<[unknown, unknown]> {
+  for (const e of m) { if (n-- <= 0) return; yield e; }
+}
+function* setHead(s: Set<unknown>, n: number): Generator<unknown> {
+  for (const e of s) { if (n-- <= 0) return; yield e; }
 }

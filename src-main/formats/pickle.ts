@@ -212,6 +212,9 @@ export function readPickle(bytes: Uint8Array, file = 'data.pkl', opts: PickleOpt
       case 0x2e: { // STOP
         const v = pop();
         if (stack.length) fail('an empty stack at STOP', `${stack.length} values left`);
+        const shape = nesting(v, MAX_DEPTH);
+        if (shape === 'cycle') fail('a value without cycles', 'a container that contains itself');
+        if ((shape as number) > MAX_DEPTH) fail(`a nesting depth of at most ${MAX_DEPTH}`, `deeper than ${MAX_DEPTH}`);
         return v;
       }
       case 0x28: stack.push(MARK); break;
@@ -313,6 +316,54 @@ export function readPickle(bytes: Uint8Array, file = 'data.pkl', opts: PickleOpt
   opAt = bytes.length;
   opName = '';
   return fail('a STOP opcode', 'pickle truncated');
+}
+
+/**
+ * Containers nest a few levels in any real checkpoint; the memo lets a small pickle nest far deeper
+ * (or share one list twice per level, or contain itself), and every later recursive walk of the
+ * value (rendering, cloning to a worker) would then overflow or take exponential time.
+ */
+const MAX_DEPTH = 64;
+
+function children(v: unknown): Iterable<unknown> | undefined {
+  if (Array.isArray(v)) return v;
+  if (v instanceof Map) return (function* () { for (const [k, x] of v) { yield k; yield x; } })();
+  if (v instanceof Set) return v;
+  return undefined;
+}
+
+/**
+ * Height of the container graph under `root` (1 for a leaf container), stopping once it passes
+ * `limit`, or 'cycle'. Iterative and memoised per container, so time is linear in the number of
+ * containers and edges (both bounded by the pickle's length), whatever the sharing.
+ */
+function nesting(root: unknown, limit: number): number | 'cycle' {
+  if (!children(root)) return 0;
+  const height = new Map<unknown, number>();
+  const onPath = new Set<unknown>();
+  const frames: { node: unknown; it: Iterator<unknown>; h: number }[] = [];
+  const enter = (node: unknown) => { onPath.add(node); frames.push({ node, it: children(node)![Symbol.iterator](), h: 1 }); };
+  enter(root);
+  while (frames.length) {
+    const f = frames[frames.length - 1]!;
+    const next = f.it.next();
+    if (next.done) {
+      frames.pop();
+      onPath.delete(f.node);
+      height.set(f.node, f.h);
+      if (frames.length) frames[frames.length - 1]!.h = Math.max(frames[frames.length - 1]!.h, f.h + 1);
+      continue;
+    }
+    const c = next.value;
+    if (!children(c)) continue;
+    if (onPath.has(c)) return 'cycle';
+    const known = height.get(c);
+    if (known !== undefined) { f.h = Math.max(f.h, known + 1); }
+    else if (frames.length >= limit) return limit + 1;
+    else enter(c);
+    if (f.h + frames.length - 1 > limit) return limit + 1;
+  }
+  return height.get(root)!;
 }
 
 function int64ish(s: string): number | bigint {

@@ -67,9 +67,12 @@ export function readTorchCheckpoint(bytes: Uint8Array, file = 'checkpoint.pth.ta
     return s;
   };
 
+  // Every tensor is copied out of its storage; stride-0 (expanded) views can name far more elements
+  // than the file holds, so all tensors together get a budget proportional to the file's size.
+  const budget = { left: ELEMENTS_PER_FILE_BYTE * bytes.length + ELEMENTS_FLOOR, total: ELEMENTS_PER_FILE_BYTE * bytes.length + ELEMENTS_FLOOR };
   const rebuildTensor: GlobalHandler = {
     // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-    call: ([storage, offset, size, stride]) => materialize(storage as Storage, offset, size, stride, file, pklName),
+    call: ([storage, offset, size, stride]) => materialize(storage as Storage, offset, size, stride, file, pklName, budget),
   };
   const rebuildParameter: GlobalHandler = { call: ([data]) => data };
   const root = readPickle(zip.get(pklName)!, file, {
@@ -110,8 +113,13 @@ export function isNdArray(v: unknown): v is NdArray {
   return v !== null && typeof v === 'object' && 'dtype' in v && 'shape' in v && 'data' in v && ArrayBuffer.isView((v as NdArray).data);
 }
 
+/** Elements all tensors of a checkpoint may materialise: this many per byte of the file, plus a floor. */
+const ELEMENTS_PER_FILE_BYTE = 4;
+const ELEMENTS_FLOOR = 1 << 20;
+
 /** A C-order copy of the strided view (storage, offset, size, stride), bounds-checked. */
-function materialize(storage: Storage, offset: unknown, size: unknown, stride: unknown, file: string, pkl: string): NdArray {
+function materialize(storage: Storage, offset: unknown, size: unknown, stride: unknown, file: string, pkl: string,
+  budget: { left: number; total: number }): NdArray {
   const field = `${pkl}.tensor`;
   if (typeof storage !== 'object' || storage === null || !('data' in storage) || !ArrayBuffer.isView(storage.data)) {
     throw new FormatError(file, field, 'a tensor rebuilt from a storage', describe(storage));
@@ -126,12 +134,16 @@ function materialize(storage: Storage, offset: unknown, size: unknown, stride: u
   const n = shapeSize(shape);
   let last = offset; // highest element index the view touches
   for (let d = 0; d < shape.length; d++) if (shape[d]! > 0) last += (shape[d]! - 1) * strides[d]!;
-  // Stride-0 (expanded) views may be larger than their storage; cap them so a crafted file
-  // cannot make us allocate gigabytes.
-  if (n < 0 || (n > 0 && last >= storage.data.length) || (n > storage.data.length && n > 1 << 24)) {
+  if (n < 0 || (n > 0 && last >= storage.data.length)) {
     throw new FormatError(file, `${field}[storage ${storage.key}]`, `a view inside the ${storage.data.length}-element storage`,
       `offset ${offset}, size (${shape.join(', ')}), stride (${strides.join(', ')})`);
   }
+  if (n > budget.left) {
+    throw new FormatError(file, `${field}[storage ${storage.key}]`,
+      `at most ${budget.total} elements in all tensors for a ${Math.round((budget.total - ELEMENTS_FLOOR) / ELEMENTS_PER_FILE_BYTE)}-byte file`,
+      `a view of size (${shape.join(', ')}), stride (${strides.join(', ')}) past the budget`);
+  }
+  budget.left -= n;
   let contiguous = true;
   for (let d = shape.length - 1, s = 1; d >= 0; d--) {
     if (shape[d]! > 1 && strides[d] !== s) contiguous = false;

@@ -7,7 +7,7 @@ import type { ServiceEnv } from '../services.ts';
 import type { Model } from '../ir/graph.ts';
 import { validateModel } from '../ir/validate.ts';
 import { deserializeModel, SchemaError, serializeModel } from '../ir/schema.ts';
-import { readFile } from 'node:fs/promises';
+import { readInputJson } from '../platform/read-input.ts';
 import { writeNetworkYaml } from '../formats/network-yaml.ts';
 import { simulate, SimError } from '../sim/simulate.ts';
 import type { SimWorkerInput, SimWorkerMessage } from '../sim/sim.worker.ts';
@@ -125,7 +125,7 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       const where = req.model ? 'model' : (req.path ?? 'path');
       try {
         if (req.model) model = deserializeModel(req.model);
-        else if (req.path) model = deserializeModel(JSON.parse(await readFile(req.path, 'utf8')));
+        else if (req.path) model = deserializeModel(await readInputJson(req.path, 'path'));
         else throw new ApiError('bad-request', 'Give either model (the stored JSON) or path (a model.json file).', 'model');
       } catch (e) {
         if (e instanceof ApiError) throw e;

@@ -1,7 +1,6 @@
 // Node edge of the model capability: reads the files of an existing ai8x model (checkpoint, network
 // YAML, sample/inputs .npy) and turns reader errors into ApiErrors naming file and field. Shared by
 // the model service and the CLI.
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ApiError } from '../api/contract.ts';
 import type { Device, Diagnostic, Model } from '../ir/graph.ts';
@@ -10,6 +9,7 @@ import { importAi8x } from '../formats/import-ai8x.ts';
 import { readNetworkYaml } from '../formats/network-yaml.ts';
 import { readNpy, writeNpy, type NdArray } from '../formats/npy.ts';
 import { writeFileAtomic } from '../project/atomic-write.ts';
+import { readInputFile } from '../platform/read-input.ts';
 
 export interface OpenModelRequest {
   checkpointPath: string;
@@ -22,22 +22,13 @@ export interface OpenModelRequest {
   device?: Device;
 }
 
-async function readBytes(path: string, field: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ApiError(code === 'ENOENT' ? 'not-found' : 'io', `${path}: cannot read (${code ?? (e as Error).message}).`, field);
-  }
-}
-
 function formatToApi(e: unknown, code: string): never {
   if (e instanceof FormatError) throw new ApiError(code, e.message, e.field);
   throw e;
 }
 
 export async function readInputNpy(path: string, field = 'inputPath'): Promise<NdArray> {
-  const bytes = await readBytes(path, field);
+  const bytes = await readInputFile(path, 'sample', field);
   try {
     return readNpy(bytes, basename(path));
   } catch (e) {
@@ -46,7 +37,7 @@ export async function readInputNpy(path: string, field = 'inputPath'): Promise<N
 }
 
 export async function openAi8xModel(req: OpenModelRequest): Promise<{ model: Model; warnings: Diagnostic[] }> {
-  const [ckpt, yaml] = await Promise.all([readBytes(req.checkpointPath, 'checkpointPath'), readBytes(req.networkPath, 'networkPath')]);
+  const [ckpt, yaml] = await Promise.all([readInputFile(req.checkpointPath, 'checkpoint', 'checkpointPath'), readInputFile(req.networkPath, 'yaml', 'networkPath')]);
   const sample = req.sample ?? (req.samplePath ? await readInputNpy(req.samplePath, 'samplePath') : undefined);
   const sampleName = req.sampleName ?? (req.samplePath ? basename(req.samplePath) : 'sample.npy');
   try {
@@ -95,7 +86,7 @@ export function izerShape(shape: { channels: number; dims: number[] }): number[]
 
 /** The op of the first layer in a network YAML file (to tell a (C,L) batch from a (C,H,W) sample). */
 export async function firstLayerOp(networkPath: string): Promise<string> {
-  const text = new TextDecoder().decode(await readBytes(networkPath, 'networkPath'));
+  const text = new TextDecoder().decode(await readInputFile(networkPath, 'yaml', 'networkPath'));
   try {
     return readNetworkYaml(text, basename(networkPath)).config.layers[0]!.op;
   } catch (e) {

@@ -1,7 +1,7 @@
 // The deployment flow over the steps: synthesize (+ cross-check, harness, record, bundle), build,
 // flash (+ KAT console). Tools come from settings and detection; the service and the CLI both
 // call these, so the app and `qatwb` run the same thing.
-import { readFile } from 'node:fs/promises';
+import { readInputFile, readInputText } from '../platform/read-input.ts';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Progress } from '../api/contract.ts';
@@ -76,7 +76,7 @@ function lineSink(ctx: FlowContext, tool: ToolName, log: string[]) {
 }
 
 async function defaultPrefix(yamlPath: string): Promise<string> {
-  const arch = (await readFile(yamlPath, 'utf8')).match(/^arch:\s*['"]?([\w.-]+)/m)?.[1];
+  const arch = (await readInputText(yamlPath, 'yaml')).match(/^arch:\s*['"]?([\w.-]+)/m)?.[1];
   return (arch ?? 'qatwb').replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
@@ -85,8 +85,8 @@ async function outputWeightBits(a: Artifacts): Promise<number | undefined> {
   try {
     const [{ importAi8x }, { readNpy }] = await Promise.all([import('../formats/import-ai8x.ts'), import('../formats/npy.ts')]);
     const { model } = importAi8x({
-      checkpoint: new Uint8Array(await readFile(a.checkpoint)), yaml: await readFile(a.yaml, 'utf8'),
-      sample: readNpy(new Uint8Array(await readFile(a.sampleInput)), a.sampleInput),
+      checkpoint: await readInputFile(a.checkpoint, 'checkpoint'), yaml: await readInputText(a.yaml, 'yaml'),
+      sample: readNpy(await readInputFile(a.sampleInput, 'sample'), a.sampleInput),
     });
     return model.layers[model.layers.length - 1]?.weightBits;
   } catch {
@@ -96,7 +96,7 @@ async function outputWeightBits(a: Artifacts): Promise<number | undefined> {
 
 async function npyShape(path: string): Promise<number[]> {
   const { readNpy } = await import('../formats/npy.ts');
-  return readNpy(new Uint8Array(await readFile(path)), path).shape;
+  return readNpy(await readInputFile(path, 'sample'), path).shape;
 }
 
 /** Versions of everything found, for the bundle (failures are recorded, not fatal). */

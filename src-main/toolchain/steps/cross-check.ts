@@ -1,7 +1,7 @@
 // Step 2: the izer's own expected output for the sample must equal our bit-exact simulator's on
 // the same checkpoint, YAML and sample. A difference means the simulator (and so the live check)
 // would disagree with the device; the flow stops and shows both outputs.
-import { readFile } from 'node:fs/promises';
+import { readInputFile, readInputText } from '../../platform/read-input.ts';
 import type { CrossCheck } from '../../api/toolchain.api.ts';
 import type { Artifacts } from '../artifacts.ts';
 import { ToolchainError } from '../toolchain-error.ts';
@@ -21,15 +21,15 @@ export async function crossCheck(input: CrossCheckInput): Promise<CrossCheck> {
     import('../../formats/import-ai8x.ts'),
     import('../../sim/simulate.ts'),
   ]);
-  const izerArr = readNpy(new Uint8Array(await readFile(input.izerExpectedNpy)), input.izerExpectedNpy);
+  const izerArr = readNpy(await readInputFile(input.izerExpectedNpy, 'sample'), input.izerExpectedNpy);
   const izer = Array.from(toNumbers(izerArr, input.izerExpectedNpy) as ArrayLike<number>);
   let simulator: number[];
   try {
-    const sample = readNpy(new Uint8Array(await readFile(input.artifacts.sampleInput)), input.artifacts.sampleInput);
+    const sample = readNpy(await readInputFile(input.artifacts.sampleInput, 'sample'), input.artifacts.sampleInput);
     const { model } = importAi8x({
-      checkpoint: new Uint8Array(await readFile(input.artifacts.checkpoint)),
+      checkpoint: await readInputFile(input.artifacts.checkpoint, 'checkpoint'),
       checkpointName: input.artifacts.checkpoint,
-      yaml: await readFile(input.artifacts.yaml, 'utf8'),
+      yaml: await readInputText(input.artifacts.yaml, 'yaml'),
       yamlName: input.artifacts.yaml,
       sample,
       sampleName: input.artifacts.sampleInput,
