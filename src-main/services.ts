@@ -2,7 +2,7 @@
 // The one place that knows which capability implements which contract.
 import type { ServiceImpls } from './api/index.ts';
 import { createProjectService } from './project/project.service.ts';
-import { createModelService } from './planner/model.service.ts';
+import { createModelService } from './model/model.service.ts';
 import { createDataService } from './data/data.service.ts';
 import { createTrainingService } from './training/training.service.ts';
 import { createToolchainService } from './toolchain/toolchain.service.ts';

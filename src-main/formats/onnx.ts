@@ -9,7 +9,7 @@
 // logits [N, classes]. The device's 32-bit output equals logit · 2^(6+b) for b-bit last-layer weights.
 import protobuf from 'protobufjs';
 import { ONNX_PROTO } from './onnx-schema.ts';
-import type { Layer, Model } from '../ir/graph.ts';
+import type { Model } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 
 const OPSET = 13;

@@ -26,7 +26,7 @@ const OCD: readonly ToolName[] = ['openocd'];
 const RULES: Rule[] = [
   {
     tools: IZER,
-    pattern: /contains 1-dimensional weights for `?([\w.\-]+)`?.*?(?:Ensure the BatchNorm layers have been folded)?/,
+    pattern: /contains 1-dimensional weights for `?([\w.-]+)`?.*?(?:Ensure the BatchNorm layers have been folded)?/,
     diagnose: (m) => ({
       reason: 'bn-not-folded',
       message: `The checkpoint still has an unfolded BatchNorm layer (${m[1]}); the izer only accepts BatchNorm folded into the convolution.`,
@@ -246,7 +246,7 @@ export function scanWarnings(tool: ToolName, lines: readonly string[]): { reason
   if (!IZER.includes(tool)) return [];
   const out: { reason: ToolchainReason; message: string; fix: string }[] = [];
   for (const line of lines) {
-    const m = line.match(/All weights for `?([\w.\-]+)`? are zero/);
+    const m = line.match(/All weights for `?([\w.-]+)`? are zero/);
     if (m) {
       out.push({
         reason: 'zero-weights',

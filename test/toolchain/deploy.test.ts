@@ -2,12 +2,12 @@
 // project from the stand-in izer (with a STAND-IN MSDK gcc.mk, test/fixtures/toolchain/fake-msdk),
 // Debian's openocd with no adapter attached, and the KAT console read over a real pty pair.
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runSynthesize } from '../../src-main/toolchain/steps/synthesize.ts';
 import { addHarness } from '../../src-main/toolchain/steps/harness.ts';
-import { runBuild, makeArgs } from '../../src-main/toolchain/steps/build.ts';
+import { runBuild } from '../../src-main/toolchain/steps/build.ts';
 import { runFlash, openocdArgs } from '../../src-main/toolchain/steps/flash.ts';
 import { readKat } from '../../src-main/toolchain/steps/console.ts';
 import { writeSynthesisRecord } from '../../src-main/toolchain/steps/synthesis-record.ts';

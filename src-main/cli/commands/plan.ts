@@ -4,8 +4,8 @@ import { basename } from 'node:path';
 import type { Command } from '../command.ts';
 import { flag, optString, reqString, UsageError } from '../args.ts';
 import { planModel } from '../../planner/plan.ts';
-import { planDto } from '../../planner/model.service.ts';
-import { firstLayerOp, openAi8xModel, readInputNpy } from '../../planner/open-model.ts';
+import { planDto } from '../../model/model.service.ts';
+import { firstLayerOp, openAi8xModel, readInputNpy } from '../../model/open-model.ts';
 import { parseDevice } from './simulate.ts';
 import type { NdArray } from '../../formats/npy.ts';
 

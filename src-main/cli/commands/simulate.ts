@@ -6,7 +6,7 @@ import { flag, optChoice, optString, reqString, UsageError } from '../args.ts';
 import { ApiError } from '../../api/contract.ts';
 import type { Device } from '../../ir/graph.ts';
 import { simulate, simulateBatch, SimError } from '../../sim/simulate.ts';
-import { firstLayerOp, inputsFromNpy, izerShape, openAi8xModel, readInputNpy, writeOutputNpy } from '../../planner/open-model.ts';
+import { firstLayerOp, inputsFromNpy, izerShape, openAi8xModel, readInputNpy, writeOutputNpy } from '../../model/open-model.ts';
 
 export function parseDevice(v: string | undefined): Device | undefined {
   if (v === undefined) return undefined;

@@ -13,7 +13,7 @@ import { simulate, SimError } from '../sim/simulate.ts';
 import type { SimWorkerInput, SimWorkerMessage } from '../sim/sim.worker.ts';
 import { startWorker } from '../platform/worker.ts';
 import { writeFileAtomic } from '../project/atomic-write.ts';
-import { planModel, type Plan } from './plan.ts';
+import { planModel, type Plan } from '../planner/plan.ts';
 import { inputsFromNpy, izerShape, openAi8xModel, readInputNpy, writeOutputNpy } from './open-model.ts';
 
 export function planDto(plan: Plan) {
