@@ -42,6 +42,8 @@ export default tseslint.config(
       'no-useless-assignment': 'off',
       // `let rpc; rpc = create({ emit: () => rpc.emit() })`: the closure needs the binding first.
       'prefer-const': 'off',
+      // Tool output is parsed for ANSI escapes (\x1b) on purpose.
+      'no-control-regex': 'off',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-var': 'error',
     },
