@@ -304,7 +304,7 @@ export async function findDivergence(session: DeviceSession, rt: ModelRuntime, i
   const sim = rt.runLayers(window).layers;
   const count = Math.min(session.hello.layerCount, sim.length);
   for (let l = 0; l < count; l++) {
-    const d = await session.layerDump(seq, l);
+    const d = await session.layerDump(seq, l, sim[l]!.data.length);
     const ref = sim[l]!.data;
     let mismatches = 0;
     let first: number | null = null;

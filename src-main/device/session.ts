@@ -67,6 +67,9 @@ export interface InferResult {
   resends: number;
 }
 
+/** The largest layer output the MAX78002's data memory can hold (1.3 MB of int8), with room. */
+const MAX_LAYER_ELEMENTS = 1 << 21;
+
 export class DeviceSession {
   readonly stats: SessionStats = {
     framesSent: 0, framesReceived: 0, framesCorrupted: 0, resyncs: 0, garbageBytes: 0, framesRecovered: 0,
@@ -137,14 +140,28 @@ export class DeviceSession {
     return { seq, outputs: r.outputs, timeUs: r.timeUs, resends };
   }
 
-  /** Every element of one layer's output for a window the device still holds. */
-  async layerDump(window: number, layer: number): Promise<P.LayerDump> {
+  /**
+   * Every element of one layer's output for a window the device still holds. The device's `total`
+   * and `offset` are checked against `expectedTotal` (the simulator's layer size) before anything
+   * is allocated or asked again: a confused or hostile device cannot make us allocate gigabytes or
+   * loop for hundreds of thousands of requests.
+   */
+  async layerDump(window: number, layer: number, expectedTotal?: number): Promise<P.LayerDump> {
     let offset = 0;
     let whole: P.LayerDump | null = null;
+    const bad = (what: string) => new ApiError('device', `LAYER_DUMP of layer ${layer}: ${what}; the firmware does not match this model.`);
     for (;;) {
       const seq = this.takeSeq();
       const { frame } = await this.request(P.MsgType.LAYER_REQ, seq, P.encodeLayerReq({ window, layer, offset, maxCount: 16000 }), P.MsgType.LAYER_DUMP);
       const d = P.decodeLayerDump(frame.payload);
+      const limit = expectedTotal ?? MAX_LAYER_ELEMENTS;
+      if (expectedTotal !== undefined ? d.total !== expectedTotal : d.total > limit) {
+        throw bad(`the device reports ${d.total} elements, expected ${expectedTotal !== undefined ? limit : `at most ${limit}`}`);
+      }
+      if (whole && d.total !== whole.total) throw bad(`the element count changed from ${whole.total} to ${d.total}`);
+      if (d.offset !== offset || d.offset + d.data.length > d.total) {
+        throw bad(`a chunk at offset ${d.offset} of ${d.data.length} elements when offset ${offset} of ${d.total} was asked`);
+      }
       whole ??= { ...d, offset: 0, data: new Int32Array(d.total) };
       whole.data.set(d.data, d.offset);
       offset = d.offset + d.data.length;

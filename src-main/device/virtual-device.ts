@@ -25,6 +25,8 @@ export interface VirtualDeviceOptions {
    * offset or shift would make it), and so are the layers after it and the final output.
    */
   bugLayer?: number;
+  /** Hostile-device injection: every LAYER_DUMP claims this many elements in the layer. */
+  layerTotal?: number;
 }
 
 export interface VirtualDeviceStats {
@@ -228,7 +230,7 @@ export class VirtualDevice {
         const count = Math.max(0, Math.min(q.maxCount, room, layer.data.length - q.offset));
         this.send(P.frame(P.MsgType.LAYER_DUMP, f.seq, P.encodeLayerDump({
           window: q.window, layer: q.layer, layerCount: this.layerCache.layers.length, elemBytes: layer.elemBytes,
-          total: layer.data.length, offset: q.offset, data: layer.data.subarray(q.offset, q.offset + count),
+          total: this.opts.layerTotal ?? layer.data.length, offset: q.offset, data: layer.data.subarray(q.offset, q.offset + count),
         })));
         return;
       }

@@ -115,6 +115,23 @@ describe('live check', () => {
   }, 60_000);
 });
 
+describe('a device that lies about a layer\'s size', () => {
+  it('LAYER_DUMP total = 0xFFFFFFFF is refused at the first chunk, nothing allocated', async () => {
+    const err = await withDevice({ layerTotal: 0xffffffff, bugLayer: 0 }, async (session) => {
+      const r = await session.infer(mnist.windows[0]!);
+      const t0 = Date.now();
+      const e = await session.layerDump(r.seq, 0, rt.runLayers(mnist.windows[0]!).layers[0]!.data.length).then(() => null, (x: unknown) => x);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      // Without the expected size the absolute ceiling still holds.
+      const e2 = await session.layerDump(r.seq, 0).then(() => null, (x: unknown) => x);
+      expect((e2 as Error).message).toMatch(/reports 4294967295 elements, expected at most 2097152/);
+      return e;
+    });
+    expect(err).toMatchObject({ code: 'device' });
+    expect((err as Error).message).toMatch(/^LAYER_DUMP of layer 0: the device reports 4294967295 elements, expected \d+;/);
+  }, 30_000);
+});
+
 describe('live check with a float model (ONNX Runtime)', () => {
   it('puts device, simulator and float on one scale (Q17.14) and fills the three rows', async () => {
     // The fixture has no model.onnx: give it a float model equivalent to its integer weights.
