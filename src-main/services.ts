@@ -18,6 +18,18 @@ export interface ServiceEnv {
    * a live child's IPC channel keeps `qatwb serve` from exiting on Ctrl+C.
    */
   onDispose?(dispose: () => Promise<void> | void): void;
+  /**
+   * Asks the person at the computer to confirm new program paths in the tool settings (the desktop
+   * shows a native dialog the renderer cannot answer). Absent (web mode): the API cannot change
+   * them at all, since whoever holds the token could otherwise make the app run any program.
+   */
+  approveToolPaths?(changes: ToolPathChange[]): Promise<boolean>;
+}
+
+export interface ToolPathChange {
+  field: string;
+  from?: string;
+  to?: string;
 }
 
 

@@ -3,6 +3,32 @@
 import { z } from 'zod';
 import { call, job, service } from './contract.ts';
 
+/**
+ * Environment names the izer's Python may be given. Only settings that tune it (GPU choice,
+ * thread counts, locale, colour), never names an interpreter or a library acts on as code or
+ * search path (LD_*, PYTHON*, BROWSER, BASH_ENV, NODE_OPTIONS, PATH, ...): the settings are
+ * reachable through the API and persist, so a name that runs code there would be lasting command
+ * execution for anyone who can call setSettings.
+ */
+export const IZER_ENV_NAMES: readonly string[] = [
+  'CUDA_VISIBLE_DEVICES', 'CUDA_DEVICE_ORDER', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS',
+  'NO_COLOR', 'TZ', 'LANG', 'LC_ALL',
+];
+/** Inputs of the stand-in izer the tests run instead of ai8xize.py (nothing else reads them). */
+export const IZER_ENV_STANDIN_PREFIX = 'FAKE_IZER_';
+
+export function izerEnvNameAllowed(name: string): boolean {
+  return IZER_ENV_NAMES.includes(name) || /^FAKE_IZER_[A-Z0-9_]+$/.test(name);
+}
+
+export const IzerEnv = z.record(
+  z.string().refine(izerEnvNameAllowed, { message: `expected one of ${IZER_ENV_NAMES.join(', ')} (other names are refused: they could make the izer's Python run code)` }),
+  z.string().max(4096).refine((v) => !v.includes('\0'), { message: 'expected a value without NUL' }),
+);
+
+/** The settings that name programs or folders the app will run code from. */
+export const EXECUTABLE_SETTINGS = ['izerDir', 'python', 'maximPath', 'armGcc', 'make', 'openocd', 'openocdScripts'] as const;
+
 export const ToolchainSettings = z.strictObject({
   /** ai8x-synthesis checkout (the folder holding ai8xize.py). */
   izerDir: z.string().optional(),
@@ -16,8 +42,8 @@ export const ToolchainSettings = z.strictObject({
   openocd: z.string().optional(),
   /** OpenOCD scripts folder (must hold target/max78002.cfg). */
   openocdScripts: z.string().optional(),
-  /** Extra environment for the izer's Python (e.g. CUDA_VISIBLE_DEVICES, PYTHONPATH). */
-  izerEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
+  /** Extra environment for the izer's Python, names from IZER_ENV_NAMES only (e.g. CUDA_VISIBLE_DEVICES). */
+  izerEnv: IzerEnv.optional(),
   /** make -j N; default: number of CPUs. */
   buildJobs: z.number().int().min(1).max(64).optional(),
   synthesizeTimeoutMs: z.number().int().positive().optional(),

@@ -8,6 +8,7 @@ import { register } from 'tsx/esm/api';
 import type { AppRuntime } from './runtime.ts';
 import { installIpcTransport } from './ipc-transport.ts';
 import { buildMenu } from './menu.ts';
+import { confirmToolPaths } from './tool-path-dialog.ts';
 import { createMainWindow, isRendererUrl } from './windows.ts';
 
 /**
@@ -18,7 +19,7 @@ async function loadRuntime(): Promise<AppRuntime> {
   register();
   const entry = pathToFileURL(join(app.getAppPath(), 'src-main', 'app', 'runtime.ts')).href;
   const { createAppRuntime } = (await import(/* @vite-ignore */ entry)) as typeof import('./runtime.ts');
-  return createAppRuntime(app.getPath('userData'));
+  return createAppRuntime(app.getPath('userData'), confirmToolPaths);
 }
 
 app.enableSandbox();

@@ -3,7 +3,7 @@
 // run unbundled, the same code as the CLI and web mode, and their .ts worker files resolve.
 // Must not import electron.
 import { createRpcServer, type RpcServer } from '../rpc/serve.ts';
-import { createServices } from '../services.ts';
+import { createServices, type ToolPathChange } from '../services.ts';
 import type { ServiceImpls } from '../api/index.ts';
 import { createDisposer } from '../platform/disposer.ts';
 
@@ -14,10 +14,12 @@ export interface AppRuntime {
   dispose(): Promise<void>;
 }
 
-export function createAppRuntime(stateDir: string): AppRuntime {
+export function createAppRuntime(stateDir: string, approveToolPaths?: (changes: ToolPathChange[]) => Promise<boolean>): AppRuntime {
   let rpc: RpcServer | undefined;
   const disposer = createDisposer();
-  const services = createServices({ stateDir, emit: (s, e, p) => rpc?.emit(s, e, p), onDispose: disposer.onDispose });
+  const services = createServices({
+    stateDir, emit: (s, e, p) => rpc?.emit(s, e, p), onDispose: disposer.onDispose, ...(approveToolPaths ? { approveToolPaths } : {}),
+  });
   rpc = createRpcServer(services);
   return { rpc, services, dispose: disposer.dispose };
 }

@@ -42,13 +42,11 @@ export function createRpcServer(impls: Partial<ServiceImpls>): RpcServer {
     reply: (m: ServerMessage) => void,
     key: string,
   ): Promise<void> {
-    const spec = (contract as Record<string, { methods: Record<string, { request: z.ZodType; response: z.ZodType }> }>)[
-      message.service
-    ];
-    const method = spec?.methods[message.method];
-    const impl = (impls as Record<string, Record<string, (r: unknown, c: unknown) => Promise<unknown>>>)[message.service]?.[
-      message.method
-    ];
+    // Own properties only: `__proto__`, `constructor` or `toString` as a name is no method.
+    const own = <T>(o: Record<string, T> | undefined, k: string): T | undefined => (o && Object.hasOwn(o, k) ? o[k] : undefined);
+    const spec = own(contract as Record<string, { methods: Record<string, { request: z.ZodType; response: z.ZodType }> }>, message.service);
+    const method = own(spec?.methods, message.method);
+    const impl = own(own(impls as Record<string, Record<string, (r: unknown, c: unknown) => Promise<unknown>>>, message.service), message.method);
     if (!spec || !method || !impl) {
       throw new ApiError('not-found', `No method ${message.service}.${message.method}.`);
     }

@@ -32,13 +32,17 @@ export function checkSite(req: IncomingMessage, port: number): AccessDecision {
   return { ok: true };
 }
 
-/** The token from the header (HTTP API) or `?token=` (WebSocket handshake, which cannot set headers). */
+/**
+ * The token from the header, or from `?token=` for the WebSocket handshake only (a browser cannot
+ * set headers there). The HTTP API refuses it in the query: URLs end up in logs, history and
+ * Referer headers.
+ */
 export function requestToken(req: IncomingMessage, url: URL): string | null {
   const header = req.headers[TOKEN_HEADER];
   if (typeof header === 'string') return header;
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice(7);
-  return url.searchParams.get('token');
+  return req.headers.upgrade?.toLowerCase() === 'websocket' ? url.searchParams.get('token') : null;
 }
 
 export function checkAccess(req: IncomingMessage, url: URL, port: number, token: string): AccessDecision {

@@ -12,6 +12,7 @@ const STATUS: Record<string, number> = {
   'invalid-model': 400,
   'invalid-data': 400,
   unauthorized: 401,
+  forbidden: 403,
   'not-found': 404,
   cancelled: 409,
   internal: 500,

@@ -3,7 +3,7 @@
 import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError } from '../api/contract.ts';
-import { ToolchainSettings } from '../api/toolchain.api.ts';
+import { IZER_ENV_NAMES, ToolchainSettings, izerEnvNameAllowed } from '../api/toolchain.api.ts';
 import { writeFileAtomic } from '../project/atomic-write.ts';
 
 export const SETTINGS_FILE = 'toolchain-settings.json';
@@ -12,7 +12,12 @@ export function settingsPath(stateDir: string): string {
   return join(stateDir, SETTINGS_FILE);
 }
 
-export async function loadSettings(stateDir: string): Promise<ToolchainSettings> {
+/**
+ * The saved settings. Environment names for the izer that are no longer allowed (a file written
+ * before the allow-list, or by hand) are dropped with a warning and the file is rewritten without
+ * them, so they stop reaching every later run; the rest of the file is kept.
+ */
+export async function loadSettings(stateDir: string, warn: (message: string) => void = (m) => process.emitWarning(m)): Promise<ToolchainSettings> {
   const file = settingsPath(stateDir);
   let text: string;
   try {
@@ -27,6 +32,7 @@ export async function loadSettings(stateDir: string): Promise<ToolchainSettings>
   } catch (error) {
     throw new ApiError('invalid-data', `${file}: not valid JSON (${(error as Error).message}); fix or delete the file.`);
   }
+  const dropped = dropRefusedEnv(raw);
   const parsed = ToolchainSettings.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -34,7 +40,19 @@ export async function loadSettings(stateDir: string): Promise<ToolchainSettings>
     const field = [...issue.path.map(String), ...keys.slice(0, 1)].join('.');
     throw new ApiError('invalid-data', `${file}: field "${field}": ${issue.message}.`, field);
   }
+  if (dropped.length) {
+    warn(`${file}: izerEnv ${dropped.join(', ')} dropped: only ${IZER_ENV_NAMES.join(', ')} may be passed to the izer.`);
+    await writeFileAtomic(file, JSON.stringify(parsed.data, null, 2) + '\n').catch(() => undefined);
+  }
   return parsed.data;
+}
+
+function dropRefusedEnv(raw: unknown): string[] {
+  const env = raw !== null && typeof raw === 'object' ? (raw as { izerEnv?: unknown }).izerEnv : undefined;
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) return [];
+  const bad = Object.keys(env).filter((k) => !izerEnvNameAllowed(k));
+  for (const k of bad) delete (env as Record<string, unknown>)[k];
+  return bad;
 }
 
 export async function saveSettings(stateDir: string, settings: ToolchainSettings): Promise<ToolchainSettings> {

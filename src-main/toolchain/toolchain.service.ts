@@ -1,13 +1,13 @@
 // The toolchain service: implements api/toolchain.api.ts over the toolchain capability (Node edge;
 // no Electron). Jobs stream each tool output line as a `log` event and report progress.
 import { homedir } from 'node:os';
-import type { CallContext, ServiceImpl } from '../api/contract.ts';
-import type { toolchainApi } from '../api/toolchain.api.ts';
-import type { ServiceEnv } from '../services.ts';
+import { ApiError, type CallContext, type ServiceImpl } from '../api/contract.ts';
+import { EXECUTABLE_SETTINGS, type toolchainApi } from '../api/toolchain.api.ts';
+import type { ServiceEnv, ToolPathChange } from '../services.ts';
 import { runDoctor } from './doctor.ts';
 import { buildFlow, flashFlow, synthesizeFlow, type FlowContext } from './flow.ts';
 import { hostContext } from './locate.ts';
-import { loadSettings, saveSettings } from './settings.ts';
+import { loadSettings, saveSettings, settingsPath } from './settings.ts';
 
 export function createToolchainService(env: ServiceEnv): ServiceImpl<typeof toolchainApi> {
   async function flowContext(ctx: CallContext): Promise<FlowContext> {
@@ -26,6 +26,17 @@ export function createToolchainService(env: ServiceEnv): ServiceImpl<typeof tool
       return loadSettings(env.stateDir);
     },
     async setSettings(settings) {
+      const saved = await loadSettings(env.stateDir);
+      const changes: ToolPathChange[] = EXECUTABLE_SETTINGS.filter((k) => (settings[k] ?? '') !== (saved[k] ?? ''))
+        .map((k) => ({ field: k, ...(saved[k] !== undefined ? { from: saved[k] } : {}), ...(settings[k] !== undefined ? { to: settings[k] } : {}) }));
+      if (changes.length > 0) {
+        if (!env.approveToolPaths) {
+          throw new ApiError('forbidden', `Program paths (${changes.map((c) => c.field).join(', ')}) cannot be changed from here: set them in the desktop app, or edit ${settingsPath(env.stateDir)}.`, changes[0]!.field);
+        }
+        if (!(await env.approveToolPaths(changes))) {
+          throw new ApiError('cancelled', 'The new program paths were not confirmed; the settings are unchanged.', changes[0]!.field);
+        }
+      }
       return saveSettings(env.stateDir, settings);
     },
     async doctor(_req, ctx) {

@@ -80,7 +80,8 @@ describe('HTTP API', () => {
   it('refuses a request without the token, or with a wrong one (401)', async () => {
     expect((await post('/api/project/current', '{}')).status).toBe(401);
     expect((await post('/api/project/current', '{}', { 'x-qatwb-token': serve.token.slice(1) + 'x' })).status).toBe(401);
-    expect((await post(`/api/project/current?token=${serve.token}`, '{}')).status).toBe(200); // query works too
+    // The HTTP API takes the token in a header only (the query is for the WebSocket handshake).
+    expect((await post(`/api/project/current?token=${serve.token}`, '{}')).status).toBe(401);
   });
 
   it('refuses a foreign Origin or Host even with the token (403)', async () => {
@@ -107,6 +108,21 @@ describe('HTTP API', () => {
 
     const noMethod = await post('/api/project/explode', '{}', withToken());
     expect(noMethod.status).toBe(404);
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const r = await post(`/api/project/${name}`, '{}', withToken());
+      expect(r.status, name).toBe(404);
+      expect(JSON.parse(r.body).error.code).toBe('not-found');
+      expect((await post(`/api/${name}/current`, '{}', withToken())).status, name).toBe(404);
+    }
+  });
+
+  it('cannot change program paths or pass code-running environment to the izer', async () => {
+    const paths = await post('/api/toolchain/setSettings', JSON.stringify({ python: '/tmp/evil' }), withToken());
+    expect(paths.status).toBe(403);
+    expect(JSON.parse(paths.body).error).toMatchObject({ code: 'forbidden', field: 'python' });
+    const env = await post('/api/toolchain/setSettings', JSON.stringify({ izerEnv: { BROWSER: 'id' } }), withToken());
+    expect(env.status).toBe(400);
+    expect(JSON.parse(env.body).error).toMatchObject({ code: 'bad-request', field: 'izerEnv.BROWSER' });
   });
 });
 

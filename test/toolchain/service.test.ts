@@ -10,6 +10,8 @@ import { createRpcClient } from '../../src-main/rpc/client.ts';
 import { memoryTransport } from '../../src-main/rpc/memory-transport.ts';
 import { createToolchainService } from '../../src-main/toolchain/toolchain.service.ts';
 import type { Progress } from '../../src-main/api/contract.ts';
+import type { ToolPathChange } from '../../src-main/services.ts';
+import { writeFileSync } from 'node:fs';
 import { CONFORMANCE } from '../support/fixtures.ts';
 
 type LogEvent = { tool: string; stream: string; line: string };
@@ -17,11 +19,11 @@ type LogEvent = { tool: string; stream: string; line: string };
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
 const CONF = CONFORMANCE;
 
-function connect() {
-  const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-svc-'));
+/** `approve`: the desktop's confirmation of new program paths (absent = web mode, which refuses). */
+function connect(approve: ((changes: ToolPathChange[]) => Promise<boolean>) | null = async () => true, stateDir = mkdtempSync(join(tmpdir(), 'qatwb-svc-'))) {
   let server: ReturnType<typeof createRpcServer>;
   // Only this service: the others are built by their owners and need not load here.
-  server = createRpcServer({ toolchain: createToolchainService({ stateDir, emit: (s, e, p) => server.emit(s, e, p) }) });
+  server = createRpcServer({ toolchain: createToolchainService({ stateDir, emit: (s, e, p) => server.emit(s, e, p), ...(approve ? { approveToolPaths: approve } : {}) }) });
   return createRpcClient(memoryTransport(server));
 }
 
@@ -40,6 +42,52 @@ describe('toolchain service over RPC', () => {
     await services.toolchain.setSettings({ maximPath: '/opt/MaximSDK', buildJobs: 2 });
     expect(await services.toolchain.getSettings({})).toEqual({ maximPath: '/opt/MaximSDK', buildJobs: 2 });
     await expect(services.toolchain.setSettings({ bogus: 1 } as never)).rejects.toMatchObject({ code: 'bad-request', field: 'bogus' });
+  });
+
+  it('izerEnv accepts only the allow-listed names: PYTHON*, LD_*, BROWSER, BASH_ENV, NODE_OPTIONS are refused', async () => {
+    const { services } = connect();
+    for (const name of ['PYTHONWARNINGS', 'PYTHONSTARTUP', 'PYTHONPATH', 'LD_PRELOAD', 'BROWSER', 'BASH_ENV', 'NODE_OPTIONS', 'PATH', 'ENV']) {
+      await expect(services.toolchain.setSettings({ izerEnv: { [name]: 'x' } }), name).rejects.toMatchObject({ code: 'bad-request', field: `izerEnv.${name}` });
+    }
+    await services.toolchain.setSettings({ izerEnv: { CUDA_VISIBLE_DEVICES: '0', OMP_NUM_THREADS: '2' } });
+    expect(await services.toolchain.getSettings({})).toEqual({ izerEnv: { CUDA_VISIBLE_DEVICES: '0', OMP_NUM_THREADS: '2' } });
+  });
+
+  it('a saved settings file with refused names loses them on load, with a warning, and the file is rewritten', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-svc-'));
+    const file = join(stateDir, 'toolchain-settings.json');
+    writeFileSync(file, JSON.stringify({ buildJobs: 3, izerEnv: { PYTHONWARNINGS: 'ignore::x.y', BROWSER: 'id', OMP_NUM_THREADS: '1' } }));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const { services } = connect(null, stateDir);
+      expect(await services.toolchain.getSettings({})).toEqual({ buildJobs: 3, izerEnv: { OMP_NUM_THREADS: '1' } });
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.join('\n')).toMatch(/toolchain-settings\.json: izerEnv PYTHONWARNINGS, BROWSER dropped/);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ buildJobs: 3, izerEnv: { OMP_NUM_THREADS: '1' } });
+  });
+
+  it('program paths: refused without a confirmer (web mode), asked for and honoured with one (desktop)', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-svc-'));
+    const web = connect(null, stateDir).services;
+    await expect(web.toolchain.setSettings({ python: '/tmp/evil' })).rejects.toMatchObject({ code: 'forbidden', field: 'python' });
+    await web.toolchain.setSettings({ buildJobs: 4 }); // other settings still change
+    const asked: ToolPathChange[][] = [];
+    let answer = false;
+    const desk = connect(async (c) => { asked.push(c); return answer; }, stateDir).services;
+    await expect(desk.toolchain.setSettings({ buildJobs: 4, python: '/usr/bin/python3' })).rejects.toMatchObject({ code: 'cancelled' });
+    expect(await desk.toolchain.getSettings({})).toEqual({ buildJobs: 4 });
+    answer = true;
+    await desk.toolchain.setSettings({ buildJobs: 4, python: '/usr/bin/python3', make: '/usr/bin/make' });
+    expect(asked.at(-1)).toEqual([{ field: 'python', to: '/usr/bin/python3' }, { field: 'make', to: '/usr/bin/make' }]);
+    // Unchanged paths need no confirmation, and web mode may save the rest around them.
+    await web.toolchain.setSettings({ buildJobs: 2, python: '/usr/bin/python3', make: '/usr/bin/make' });
+    expect(asked).toHaveLength(2);
+    await expect(web.toolchain.setSettings({ buildJobs: 2 })).rejects.toMatchObject({ code: 'forbidden', field: 'python' });
   });
 
   it('doctor answers with every item', async () => {

@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import { copyFile, readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Progress } from '../../api/contract.ts';
+import { ApiError, type Progress } from '../../api/contract.ts';
+import { IZER_ENV_NAMES, izerEnvNameAllowed } from '../../api/toolchain.api.ts';
 import type { Artifacts } from '../artifacts.ts';
 import { scanWarnings } from '../error-map.ts';
 import { runProcess, type RunResult } from '../run-process.ts';
@@ -74,7 +75,7 @@ export async function runSynthesize(o: SynthesizeStepOptions): Promise<Synthesiz
     args: izerArgs(o),
     cwd: o.izerDir,
     // Unbuffered so lines (and progress) arrive as they are printed; UTF-8 for the progress bars.
-    env: { PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', ...o.extraEnv },
+    env: { PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', ...allowedEnv(o.extraEnv) },
     timeoutMs: o.timeoutMs ?? 15 * 60_000,
     signal: o.signal,
     onLine: o.onLine,
@@ -111,4 +112,13 @@ export async function runSynthesize(o: SynthesizeStepOptions): Promise<Synthesiz
   const logTxt = join(projectDir, 'log.txt');
   const resources = parseIzerResources(run.lines) ?? (existsSync(logTxt) ? parseIzerResources((await readFile(logTxt, 'utf8')).split(/\r?\n/)) : undefined);
   return { projectDir, izerExpectedNpy, run, warnings, ...(resources ? { resources } : {}) };
+}
+
+/** The last gate before the izer starts: every name must be on the allow-list (settings, CLI, API). */
+function allowedEnv(env: Record<string, string> | undefined): Record<string, string> {
+  const bad = Object.keys(env ?? {}).filter((k) => !izerEnvNameAllowed(k));
+  if (bad.length) {
+    throw new ApiError('bad-request', `izerEnv: ${bad.join(', ')} cannot be passed to the izer; allowed: ${IZER_ENV_NAMES.join(', ')}.`, 'izerEnv');
+  }
+  return { ...env };
 }
