@@ -11,6 +11,7 @@ export const rendererAliases = {
   '@contract': resolve(root, 'src-main/api/index.ts'),
   '@ir': resolve(root, 'src-main/ir'),
   '@rpc': resolve(root, 'src-main/rpc'),
+  '@fixed-point': resolve(root, 'src-main/quant/fixed-point.ts'),
 };
 
 export default defineConfig({

@@ -1,6 +1,7 @@
 // Scaling raw sample values to the accelerator's input range. The device sees int8 data; training
 // sees the same grid divided by 128 (ai8x.normalize, max78002.md §1.2), so every stored training
 // value is a multiple of 1/128 in [-1, 127/128] and converts to int8 exactly.
+import { roundHalfEven } from '../quant/fixed-point.ts';
 
 /** How raw feature values map onto [0, 1] before ai8x.normalize. */
 export type Scaling =
@@ -12,15 +13,6 @@ export type Scaling =
   | { kind: 'range'; min: number; max: number }
   /** Values are already int8 accelerator codes in [-128, 127] (e.g. sample .npy files). */
   | { kind: 'int8' };
-
-/** Round half to even, as torch.round does (ai8x.normalize uses it). */
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
 
 /** ai8x.normalize of one [0,1] value: round((x − 0.5)·256) clamped to [−128, 127]. */
 export function toInt8Code(unit: number): number {

@@ -8,6 +8,7 @@ import { FormatError } from './format-error.ts';
 import type { NdArray } from './npy.ts';
 import { readNetworkYaml, type NetworkConfig, type YamlLayer } from './network-yaml.ts';
 import { readTorchCheckpoint } from './torch-checkpoint.ts';
+import { intRange } from '../quant/fixed-point.ts';
 
 /** The parts of a training checkpoint the import reads. */
 export interface CheckpointData {
@@ -230,7 +231,7 @@ function buildLayer(
     throw new FormatError(cf, `state_dict.${parts.layer}.weight_bits`, 'a quantized checkpoint (weight_bits 1/2/4/8); this one is not quantized: run quantize.py on it (or train with QAT) first', '0');
   const bits = (y.quantization ?? ckptBits) as WeightBits;
   if (![1, 2, 4, 8].includes(bits)) throw new FormatError(cf, `state_dict.${parts.layer}.weight_bits`, '1, 2, 4 or 8', String(bits));
-  const lo = -(2 ** (bits - 1)), hi = 2 ** (bits - 1) - 1;
+  const { lo, hi } = intRange(bits);
   const weights = new Int8Array(w.data.length);
   for (let k = 0; k < w.data.length; k++) {
     const v = num(w, k);

@@ -6,6 +6,7 @@ import type { Layer, Model } from '../ir/graph.ts';
 import { FormatError } from './format-error.ts';
 import type { NdArray } from './npy.ts';
 import { writeTorchCheckpoint } from './torch-checkpoint.ts';
+import { gridScale, intRange } from '../quant/fixed-point.ts';
 
 export interface IzerCheckpointOptions {
   epoch?: number;
@@ -34,8 +35,7 @@ export function writeIzerCheckpoint(model: Model, opts: IzerCheckpointOptions = 
     sd.set(`${L}.quantize_activation`, f32([1], [1]));
     sd.set(`${L}.adjust_output_shift`, f32([1], [0]));
     sd.set(`${L}.shift_quantile`, f32([1], [1]));
-    const lo = -(2 ** (b - 1));
-    const hi = 2 ** (b - 1) - 1;
+    const { lo, hi } = intRange(b);
     for (let k = 0; k < p.weights.length; k++) {
       const w = p.weights[k]!;
       if (w < lo || w > hi) throw new FormatError(file, `${L}.op.weight[${k}]`, `a ${b}-bit weight in [${lo}, ${hi}]`, `${w}`);
@@ -46,7 +46,7 @@ export function writeIzerCheckpoint(model: Model, opts: IzerCheckpointOptions = 
         throw new FormatError(file, `${L}.op.bias`, `${layer.outChannels} bias values (hasBias)`, p.bias ? `${p.bias.length}` : 'none');
       }
       // The izer stores floor(bias_ckpt / 2^(b-1)); writing β·2^(b-1) makes that exactly β.
-      const scale = 2 ** (b - 1);
+      const scale = gridScale(b);
       sd.set(`${L}.op.bias`, f32([layer.outChannels], Array.from(p.bias, (beta) => beta * scale)));
     }
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { gridMax, quantizeAvgPool, quantizeParams, quantizeValue, quantizeWide } from './fake-quant.ts';
-import { outputShift, quantile } from './output-shift.ts';
+import { quantizeAvgPool, quantizeParams, quantizeWide } from './fake-quant.ts';
+import { gridMax, quantile, quantizeValue } from './fixed-point.ts';
+import { outputShift } from './output-shift.ts';
 import { foldBatchNorm } from './fold-batchnorm.ts';
 
 describe('quantizeValue (ai8x Quantize + Clamp)', () => {

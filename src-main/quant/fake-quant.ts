@@ -1,19 +1,7 @@
 // The ai8x fake-quantization rules as plain functions over numbers and typed arrays
 // (max78002.md §1.8, §1.9): the reference the tfjs training ops and the float predictor follow.
 import type { WeightBits } from '../ir/graph.ts';
-
-/** Largest value of a b-bit grid: (2^(b−1) − 1) / 2^(b−1); 1-bit → 0. */
-export function gridMax(bits: number): number {
-  const scale = 2 ** (bits - 1);
-  return (scale - 1) / scale;
-}
-
-/** ai8x Quantize(bits) then Clamp: floor(x·2^(b−1) + 0.5) / 2^(b−1), clamped to [−1, gridMax(b)]. */
-export function quantizeValue(x: number, bits: number): number {
-  const scale = 2 ** (bits - 1);
-  const q = Math.floor(x * scale + 0.5) / scale;
-  return Math.min(Math.max(q, -1), gridMax(bits));
-}
+import { ACTIVATION, quantizeValue, roundHalfEven, WIDE_OUTPUT } from './fixed-point.ts';
 
 /** Quantize a weight or bias array of a layer with output shift `shift` (weights scaled by 2^−shift). */
 export function quantizeParams(values: Float32Array, bits: WeightBits, shift: number): Float32Array {
@@ -30,19 +18,14 @@ export function quantizeActivation(x: number): number {
 
 /** Wide (32-bit) output in QAT: rounded to 2^−14, clamped to ±2^15. */
 export function quantizeWide(x: number): number {
-  const q = Math.floor(x * 16384 + 0.5) / 16384;
-  return Math.min(Math.max(q, -32768), 32768);
+  const q = Math.floor(x * WIDE_OUTPUT.step + 0.5) / WIDE_OUTPUT.step;
+  return Math.min(Math.max(q, WIDE_OUTPUT.lo), WIDE_OUTPUT.hi);
 }
 
 /** Average-pool result in QAT (FloorQat): floor at 1/128, then clamp [−1, 127/128]. */
 export function quantizeAvgPool(x: number, rounding = false): number {
-  const scaled = x * 128;
+  const scaled = x * ACTIVATION.step;
   // torch.round rounds half to even; avg-pool rounding mode only.
   const q = rounding ? roundHalfEven(scaled) : Math.floor(scaled);
-  return Math.min(Math.max(q / 128, -1), 127 / 128);
-}
-
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  return Math.min(Math.max(q / ACTIVATION.step, ACTIVATION.lo), ACTIVATION.hi);
 }

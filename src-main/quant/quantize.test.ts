@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { absQuantile, bitShiftFor, quantizeLayer, quantizeModel } from './quantize.ts';
+import { bitShiftFor, quantizeLayer, quantizeModel } from './quantize.ts';
+import { absQuantile } from './fixed-point.ts';
 import { postTrainingQuantize } from './ptq.ts';
 import { ecgNet } from '../ir/zoo.ts';
 import type { WeightBits } from '../ir/graph.ts';

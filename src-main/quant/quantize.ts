@@ -8,6 +8,7 @@
 // The IR stores β (the izer's bias register value); the checkpoint writer stores β·2^(b−1).
 import type { Layer, LayerParams, Model, WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
+import { absQuantile, intRange, roundHalfEven } from './fixed-point.ts';
 
 export interface QuantizeOptions {
   /** Bits per layer name; layers not listed keep `defaultBits` (or their IR weightBits). */
@@ -31,25 +32,6 @@ export interface QuantizedLayerInfo {
 
 const f32 = Math.fround;
 
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-}
-
-/** torch.quantile (linear interpolation) of |values| over the union of two arrays. */
-export function absQuantile(a: Float32Array, b: Float32Array | null, q: number): number {
-  const all = new Float32Array(a.length + (b?.length ?? 0));
-  for (let i = 0; i < a.length; i++) all[i] = Math.abs(a[i]!);
-  if (b) for (let i = 0; i < b.length; i++) all[a.length + i] = Math.abs(b[i]!);
-  if (all.length === 0) return 0;
-  if (q >= 1) return all.reduce((m, v) => (v > m ? v : m), 0);
-  all.sort();
-  const pos = q * (all.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(all.length - 1, lo + 1);
-  return f32(all[lo]! + (all[hi]! - all[lo]!) * (pos - lo));
-}
 
 /** quantize.py's bit_shift for b-bit weights whose chosen magnitude limit is `limit`. */
 export function bitShiftFor(limit: number, bits: WeightBits): number {
@@ -58,10 +40,10 @@ export function bitShiftFor(limit: number, bits: WeightBits): number {
 }
 
 export function quantizeLayer(p: FloatLayerParams, bits: WeightBits, shiftQuantile = 1): { params: LayerParams; info: QuantizedLayerInfo } {
-  const bitShift = bitShiftFor(absQuantile(p.weight, p.bias, shiftQuantile), bits);
+  // torch computes the quantile in float32.
+  const bitShift = bitShiftFor(f32(absQuantile(p.weight, p.bias, shiftQuantile)), bits);
   const scale = 2 ** (bits - 1 + bitShift);
-  const lo = -(2 ** (bits - 1));
-  const hi = 2 ** (bits - 1) - 1;
+  const { lo, hi } = intRange(bits);
   const weights = new Int8Array(p.weight.length);
   let clipped = 0;
   for (let i = 0; i < p.weight.length; i++) {

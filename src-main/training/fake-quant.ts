@@ -3,7 +3,7 @@
 // through where the rounded value lies inside the clamp range (torch.clamp: bounds inclusive).
 import * as tf from '@tensorflow/tfjs';
 import { customGrad } from './layers/custom-grad.ts';
-import { gridMax } from '../quant/fake-quant.ts';
+import { ACTIVATION, gridMax, gridScale as gridScaleOf, WIDE_OUTPUT } from '../quant/fixed-point.ts';
 
 /** 1 where lo ≤ v ≤ hi, else 0 (step() is 1 only for v > 0). */
 export function inRange(v: tf.Tensor, lo: number, hi: number): tf.Tensor {
@@ -16,7 +16,7 @@ export function inRange(v: tf.Tensor, lo: number, hi: number): tf.Tensor {
 /** Weight/bias quantizer: clamp(q_bits(w·2^−shift)); dL/dw = dy·2^−shift inside the clamp. */
 export function fakeQuantParam(w: tf.Tensor, bits: number, shift: number): tf.Tensor {
   const weightScale = 2 ** -shift;
-  const gridScale = 2 ** (bits - 1);
+  const gridScale = gridScaleOf(bits);
   const hi = gridMax(bits);
   const f = customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
     const q = tf.div(tf.floor(tf.add(tf.mul(x, weightScale * gridScale), 0.5)), gridScale);
@@ -44,9 +44,7 @@ export interface ActivationSpec {
  * dy·outScale·act'(y)·[q inside the clamp].
  */
 export function activate(y: tf.Tensor, spec: ActivationSpec): tf.Tensor {
-  const lo = spec.wide ? -32768 : -1;
-  const hi = spec.wide ? 32768 : 127 / 128;
-  const step = spec.wide ? 16384 : 128;
+  const { lo, hi, step } = spec.wide ? WIDE_OUTPUT : ACTIVATION;
   const f = customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
     const scaled = spec.outScale === 1 ? x : tf.mul(x, spec.outScale);
     const a = spec.activation === 'relu' ? tf.relu(scaled) : spec.activation === 'abs' ? tf.abs(scaled) : scaled;
@@ -69,12 +67,13 @@ export function activate(y: tf.Tensor, spec: ActivationSpec): tf.Tensor {
 /** Average-pool output in QAT (FloorQat, or RoundQat with avg-pool rounding), then clamp. */
 export function quantizeAvgPool(x: tf.Tensor, rounding: boolean): tf.Tensor {
   const f = customGrad((v: tf.Tensor, save: tf.GradSaveFunc) => {
-    const scaled = tf.mul(v, 128);
-    const q = tf.div(rounding ? tf.round(scaled) : tf.floor(scaled), 128);
+    const { step, lo, hi } = ACTIVATION;
+    const scaled = tf.mul(v, step);
+    const q = tf.div(rounding ? tf.round(scaled) : tf.floor(scaled), step);
     save([q]);
     return {
-      value: tf.clipByValue(q, -1, 127 / 128),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, inRange(saved[0]!, -1, 127 / 128))],
+      value: tf.clipByValue(q, lo, hi),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, inRange(saved[0]!, lo, hi))],
     };
   });
   return f(x);

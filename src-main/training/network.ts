@@ -10,6 +10,7 @@ import { linear } from './layers/linear.ts';
 import { pool, type PoolSpec } from './layers/pooling.ts';
 import { batchNorm, type BatchNormVars, type BatchStats } from './layers/batch-norm.ts';
 import { activate, fakeQuantParam, quantizeAvgPool } from './fake-quant.ts';
+import { ACTIVATION } from '../quant/fixed-point.ts';
 
 export interface LayerPlan {
   layer: Layer;
@@ -179,7 +180,7 @@ export function forward(plans: LayerPlan[], vars: NetworkVars, x: tf.Tensor4D, o
     const qat = opts.qat;
     if (p.pool) {
       h = pool(h as tf.Tensor4D, p.pool);
-      if (p.pool.kind === 'avg') h = qat ? quantizeAvgPool(h, opts.avgPoolRounding ?? false) : tf.clipByValue(h, -1, 127 / 128);
+      if (p.pool.kind === 'avg') h = qat ? quantizeAvgPool(h, opts.avgPoolRounding ?? false) : tf.clipByValue(h, ACTIVATION.lo, ACTIVATION.hi);
     }
     let w: tf.Tensor = vars.weights[i]!;
     let b: tf.Tensor | null = vars.biases[i] ?? null;

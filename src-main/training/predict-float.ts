@@ -4,7 +4,8 @@
 // accelerator's 32-bit result.
 import type { Layer, Model } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
-import { quantizeAvgPool, quantizeParams, quantizeWide, quantizeValue } from '../quant/fake-quant.ts';
+import { quantizeAvgPool, quantizeParams, quantizeWide } from '../quant/fake-quant.ts';
+import { ACTIVATION, quantizeValue, WIDE_OUTPUT } from '../quant/fixed-point.ts';
 
 export interface PredictOptions {
   /** Fake-quantize like QAT: per-layer output shifts and weight bits. */
@@ -90,8 +91,8 @@ function runLayer(
     let a = v[i]! * scale;
     if (layer.activation === 'relu') a = a > 0 ? a : 0;
     else if (layer.activation === 'abs') a = Math.abs(a);
-    if (wide) v[i] = qat ? quantizeWide(a) : Math.min(Math.max(a, -32768), 32768);
-    else v[i] = qat ? quantizeValue(a, 8) : Math.min(Math.max(a, -1), 127 / 128);
+    if (wide) v[i] = qat ? quantizeWide(a) : Math.min(Math.max(a, WIDE_OUTPUT.lo), WIDE_OUTPUT.hi);
+    else v[i] = qat ? quantizeValue(a, 8) : Math.min(Math.max(a, ACTIVATION.lo), ACTIVATION.hi);
   }
   return y;
 }
@@ -147,7 +148,7 @@ function pool(d: Data, layer: Layer, oneD: boolean, qat: boolean, avgRounding: b
         if (p.kind === 'avg') {
           // float32 mean like torch, then the QAT floor (or rounding) at 1/128 and the clamp.
           const mean = Math.fround(acc / (sh * sw));
-          acc = qat ? quantizeAvgPool(mean, avgRounding) : Math.min(Math.max(mean, -1), 127 / 128);
+          acc = qat ? quantizeAvgPool(mean, avgRounding) : Math.min(Math.max(mean, ACTIVATION.lo), ACTIVATION.hi);
         }
         v[(c * ho + i) * wo + j] = acc;
       }

@@ -2,7 +2,7 @@
 // shift scaling, activation ranges before the clamp, and how much each clamp cuts off.
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import type { Layer } from '../ir/graph.ts';
-import { gridMax } from '../quant/fake-quant.ts';
+import { ACTIVATION, gridMax, gridScale, WIDE_OUTPUT } from '../quant/fixed-point.ts';
 import { outputShift } from '../quant/output-shift.ts';
 import type { Histogram, LayerRangeStats } from './train-types.ts';
 
@@ -32,8 +32,7 @@ export function activationStats(values: Float32Array, wide: boolean): Activation
   let min = Infinity;
   let max = -Infinity;
   let clipped = 0;
-  const lo = wide ? -32768 : -1;
-  const hi = wide ? 32768 : 127 / 128;
+  const { lo, hi } = wide ? WIDE_OUTPUT : ACTIVATION;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (v < min) min = v;
@@ -54,7 +53,7 @@ export function layerRangeStats(
   let wMax = -Infinity;
   let clipped = 0;
   const scale = 2 ** -shift;
-  const grid = 2 ** (bits - 1);
+  const grid = gridScale(bits);
   const top = gridMax(bits);
   const scaled = new Float32Array(all.length);
   for (let i = 0; i < all.length; i++) {

@@ -3,7 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ecgNet } from '../ir/zoo.ts';
 import type { Dataset, Split } from '../data/dataset.ts';
-import { quantizeAvgPool as refAvg, quantizeValue } from '../quant/fake-quant.ts';
+import { quantizeAvgPool as refAvg } from '../quant/fake-quant.ts';
+import { quantizeValue } from '../quant/fixed-point.ts';
 import { initBackend, tf } from './backend.ts';
 import { activate, fakeQuantParam, quantizeAvgPool } from './fake-quant.ts';
 import { bitsFor, exportParams, learningRateAt, predictFloat, train, type TrainConfig } from './trainer.ts';

@@ -2,6 +2,7 @@
 // (floor for positive, ceil for negative means); with avgPoolRounding the 2-D average rounds half
 // to even as the izer's np.round does. The 1-D path always truncates (izer compute.pool1d).
 // Planar data C×H×W (1-D: C×L with W = 1); output floor((n − size)/stride) + 1 per side.
+import { roundHalfEven } from '../../quant/fixed-point.ts';
 
 export interface PoolArgs {
   kind: 'max' | 'avg';
@@ -16,14 +17,6 @@ export interface PoolArgs {
   outW: number;
   /** Round the 2-D average instead of truncating. */
   rounding: boolean;
-}
-
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 export function pool(src: Int32Array, dst: Int32Array, a: PoolArgs): void {
