@@ -60,6 +60,11 @@ export function cliContext(args: ParsedArgs, io: CommandIo, settings: ToolchainS
   };
 }
 
+/** The flag that points the CLI at a tool the app's Settings would otherwise name. */
+const FLAG_OF: Partial<Record<ToolchainError['tool'], string>> = {
+  ai8xize: '--izer PATH', python: '--python PATH', gcc: '--arm-gcc PATH', make: '--make PATH (or --maxim-path PATH)', openocd: '--openocd PATH / --openocd-scripts PATH',
+};
+
 /** Runs a command body; a ToolchainError becomes {error:{...}} (with --json) and exit code 1. */
 export async function runCli(args: ParsedArgs, io: CommandIo, body: () => Promise<number>): Promise<number> {
   try {
@@ -68,6 +73,7 @@ export async function runCli(args: ParsedArgs, io: CommandIo, body: () => Promis
     if (!(error instanceof ToolchainError)) throw error;
     if (args.options.has('json')) io.out(JSON.stringify({ error: { code: error.code, ...error.details() } }));
     io.err(error.message);
+    if (error.reason === 'not-found' && FLAG_OF[error.tool]) io.err(`  (on the command line: ${FLAG_OF[error.tool]})`);
     if (error.evidence) io.err(`  (from: ${error.evidence})`);
     return 1;
   }

@@ -52,19 +52,21 @@ function tools(ctx: FlowContext): ResolvedTools {
   return resolveTools(hostContext(ctx.settings, ctx.home ?? homedir()));
 }
 
-const FIXES: Record<keyof ResolvedTools, string> = {
-  izerDir: 'Set Settings → ai8x-synthesis to the checkout that holds ai8xize.py (qatwb synthesize --izer PATH).',
-  python: 'Set Settings → Python to the izer venv\'s python (qatwb synthesize --python PATH).',
-  maximPath: 'Set Settings → MSDK or export MAXIM_PATH (qatwb build --maxim-path PATH).',
-  armGcc: 'Install the Arm GNU toolchain or the MSDK (Tools/GNUTools/10.3/bin).',
-  make: 'Install GNU make.',
-  openocd: 'Install the MSDK\'s OpenOCD (Tools/OpenOCD) or set Settings → OpenOCD (qatwb flash --openocd PATH).',
-  openocdScripts: 'Set Settings → OpenOCD scripts to the MSDK\'s Tools/OpenOCD/scripts.',
+/** Each tool in the words of the Settings and Doctor screens, with the fix (the CLI adds its flag). */
+const MISSING: Record<keyof ResolvedTools, { name: string; fix: string }> = {
+  izerDir: { name: 'ai8x-synthesis checkout (the folder with ai8xize.py)', fix: 'Set Settings → ai8x-synthesis to that folder.' },
+  python: { name: 'Python for ai8x-synthesis', fix: 'Set Settings → Python to the python of the ai8x-synthesis virtual environment.' },
+  maximPath: { name: 'MSDK (MaximSDK folder)', fix: 'Set Settings → MSDK, or set the MAXIM_PATH environment variable.' },
+  armGcc: { name: 'Arm GNU toolchain (arm-none-eabi-gcc)', fix: 'Install the Arm GNU toolchain or the MSDK (it ships one in Tools/GNUTools), or set Settings → Arm GCC.' },
+  make: { name: 'GNU make', fix: 'Install GNU make, or set Settings → make.' },
+  openocd: { name: 'OpenOCD', fix: 'Install the MSDK\'s OpenOCD (Tools/OpenOCD), or set Settings → OpenOCD.' },
+  openocdScripts: { name: 'OpenOCD scripts folder (with target/max78002.cfg)', fix: 'Set Settings → OpenOCD scripts to the MSDK\'s Tools/OpenOCD/scripts.' },
 };
 
 function need(t: ResolvedTools, key: keyof ResolvedTools, tool: ToolName): Located {
   const v = t[key];
-  if (!v) throw new ToolchainError({ tool, reason: 'not-found', message: `No ${key} was found (settings, environment, usual folders, PATH).`, fix: `${FIXES[key]} Run Doctor for the full list.` });
+  const m = MISSING[key];
+  if (!v) throw new ToolchainError({ tool, reason: 'not-found', message: `No ${m.name} was found in Settings, the environment, the usual folders or PATH.`, fix: `${m.fix} The Toolchain list (Deploy, or qatwb doctor) shows everything that is missing.` });
   return v;
 }
 
