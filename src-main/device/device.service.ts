@@ -2,6 +2,8 @@
 // process (link.process.ts), a virtual MAX78002 in another (virtual-device.process.ts), so the
 // simulator never runs on the main thread; this file routes requests and events between them.
 import type { ChildProcess } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ApiError, type ServiceImpl } from '../api/contract.ts';
 import type { deviceApi } from '../api/device.api.ts';
 import { startDeviceProcess } from './device-process.ts';
@@ -39,6 +41,13 @@ function stopChild(c: ChildProcess): void {
   if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
 }
 
+/** What a virtual device holds: its request and the model files' identity (path, size, time). */
+async function virtualKey(req: Record<string, unknown> & { artifacts: string; sensor?: string }): Promise<string> {
+  const files = [join(req.artifacts, 'checkpoint.pth.tar'), join(req.artifacts, 'network.yaml'), ...(req.sensor && req.sensor !== 'mnist' ? [req.sensor] : [])];
+  const ids = await Promise.all(files.map((f) => stat(f).then((s) => `${f}:${s.size}:${s.mtimeMs}`, () => `${f}:missing`)));
+  return JSON.stringify([req, ids]);
+}
+
 function helloView(h: Hello) {
   return {
     protocolVersion: h.protocolVersion, deviceId: h.deviceId, firmwareId: h.firmwareId,
@@ -49,7 +58,7 @@ function helloView(h: Hello) {
 
 export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceApi> {
   let link: { proc: ChildProcess; path: string } | null = null;
-  let virtual: { proc: ChildProcess; path: string; pts: string } | null = null;
+  let virtual: { proc: ChildProcess; path: string; pts: string; key: string } | null = null;
   let checking = false;
   let lastReport: CheckReport | null = null;
 
@@ -58,6 +67,17 @@ export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceA
     if (virtual) stopChild(virtual.proc);
     virtual = null;
   });
+
+  const stopVirtual = async () => {
+    const v = virtual;
+    virtual = null;
+    if (!v) return false;
+    // The link to it would only see a dead pty: close it first.
+    if (link?.path === v.path && (await closeLink())) env.emit('device', 'status', { path: v.path, status: 'closed', message: 'The virtual MAX78002 was stopped.' });
+    await ask(v.proc, { type: 'stop' } satisfies VirtualDeviceRequest, ['stopped']).catch(() => {});
+    stopChild(v.proc);
+    return true;
+  };
 
   const closeLink = async () => {
     const l = link;
@@ -143,11 +163,15 @@ export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceA
     },
 
     async startVirtualDevice(req) {
-      if (virtual) return { path: virtual.path, pts: virtual.pts };
+      // A running one is reused only while it holds this very model and sensor; a retrained export
+      // (same folder, new files) or another project's export restarts it.
+      const key = await virtualKey(req);
+      if (virtual?.key === key) return { path: virtual.path, pts: virtual.pts };
+      if (virtual) await stopVirtual();
       const proc = startDeviceProcess(new URL('./virtual-device.process.ts', import.meta.url));
       try {
         const ready = await ask<Msg & { path: string; pts: string }>(proc, { type: 'start', ...req } satisfies VirtualDeviceRequest, ['ready']);
-        virtual = { proc, path: ready.path, pts: ready.pts };
+        virtual = { proc, path: ready.path, pts: ready.pts, key };
         return { path: ready.path, pts: ready.pts };
       } catch (error) {
         stopChild(proc);
@@ -156,12 +180,7 @@ export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceA
     },
 
     async stopVirtualDevice() {
-      const v = virtual;
-      virtual = null;
-      if (!v) return { stopped: false };
-      await ask(v.proc, { type: 'stop' } satisfies VirtualDeviceRequest, ['stopped']).catch(() => {});
-      stopChild(v.proc);
-      return { stopped: true };
+      return { stopped: await stopVirtual() };
     },
 
     async unplugVirtualDevice({ ms }) {

@@ -30,8 +30,14 @@ describe('exports', () => {
       history: [{ epoch: 0, phase: 'float', layers: [{ name: 'conv1', min: -1, max: 1 }] }],
       sample: { index: 0, label: 1, className: '1' },
     });
-    const res = await writeExports(dir, { model: q.model, floatParams: fp, sample, epoch: 1, quantization: report });
-    expect(res.files.sort()).toEqual(['checkpoint.pth.tar', 'model.json', 'model.onnx', 'network.yaml', 'quantization.json', 'sample.expected.npy', 'sample.input.npy']);
+    const windows = Int8Array.from({ length: 3 * 128 }, () => Math.floor(rng() * 256) - 128);
+    const res = await writeExports(dir, { model: q.model, floatParams: fp, sample, epoch: 1, quantization: report, testWindows: { x: windows, labels: [2, 0, 3] } });
+    expect(res.files.sort()).toEqual(['checkpoint.pth.tar', 'model.json', 'model.onnx', 'network.yaml', 'quantization.json', 'sample.expected.npy', 'sample.input.npy', 'test.labels.npy', 'test.windows.npy']);
+    // The project's own test windows, as the virtual device's sensor and the live check read them.
+    const tw = readNpy(new Uint8Array(readFileSync(join(dir, 'test.windows.npy'))));
+    expect([tw.dtype, tw.shape, Array.from(tw.data as Int8Array)]).toEqual(['int8', [3, 1, 128], Array.from(windows)]);
+    const tl = readNpy(new Uint8Array(readFileSync(join(dir, 'test.labels.npy'))));
+    expect([tl.dtype, Array.from(tl.data as BigInt64Array, Number)]).toEqual(['int64', [2, 0, 3]]);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const input = readNpy(new Uint8Array(readFileSync(join(dir, 'sample.input.npy'))));
     expect([input.dtype, input.shape]).toEqual(['int64', [1, 128]]);

@@ -110,6 +110,12 @@ export interface ExportInput {
   epoch: number;
   /** Content of quantization.json. */
   quantization: Record<string, unknown>;
+  /**
+   * The test split as planar int8 device input, back to back, with its labels: written as
+   * test.windows.npy / test.labels.npy, the project's own windows for the virtual device's sensor
+   * and the live check.
+   */
+  testWindows?: { x: Int8Array; labels: ArrayLike<number> };
 }
 
 export interface ExportResult {
@@ -152,6 +158,13 @@ export async function writeExports(dir: string, input: ExportInput): Promise<Exp
     ['quantization.json', JSON.stringify(input.quantization, null, 2) + '\n'],
     ['model.json', JSON.stringify(serializeModel(planned), null, 2) + '\n'],
   ];
+  if (input.testWindows) {
+    const { x, labels } = input.testWindows;
+    files.push(
+      ['test.windows.npy', writeNpy({ dtype: 'int8', shape: [labels.length, ...shape], data: x })],
+      ['test.labels.npy', writeNpy({ dtype: 'int64', shape: [labels.length], data: BigInt64Array.from(Array.from(labels), (v) => BigInt(v)) })],
+    );
+  }
   await mkdir(dir, { recursive: true });
   for (const [name, data] of files) await writeAtomic(dir, name, data);
   return { dir, files: files.map(([n]) => n), expected, planned };

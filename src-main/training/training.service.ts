@@ -30,6 +30,9 @@ interface RunRecord {
 
 const runs = new Map<string, RunRecord>();
 
+/** Test windows written with an export (test.windows.npy): enough for any live check's statistics. */
+const MAX_TEST_WINDOWS = 5000;
+
 /**
  * Float accuracy by (data set, parameter content): branches resumed from one float phase share the
  * same float model, and its evaluation is the slowest of the three rows.
@@ -160,10 +163,14 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
   if (dir) {
     ctx.progress({ phase: 'export', message: `writing exports to ${dir}` });
     const sampleIndex = test[0]!;
+    // The project's own windows for the virtual device and the live check; capped so a large data
+    // set does not make every export tens of megabytes.
+    const windowIndices = Array.from(test).slice(0, MAX_TEST_WINDOWS);
     const exported = await writeExports(dir, {
       model: deployed.model,
       floatParams: result.floatParams,
       sample: toInt8Batch(dataset, [sampleIndex]),
+      testWindows: { x: toInt8Batch(dataset, windowIndices), labels: Array.from(windowIndices, (i) => dataset.y[i]!) },
       epoch: run.epochsDone - 1,
       quantization: quantizationReport({
         model: deployed.model,

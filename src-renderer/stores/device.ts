@@ -9,6 +9,7 @@ import { useBusy } from '../composables/use-busy.ts';
 import { api } from '../api/client.ts';
 import { useEvent } from '../composables/use-event.ts';
 import { useJob } from '../composables/use-job.ts';
+import { useDataStore } from './data.ts';
 import { useProjectStore } from './project.ts';
 import { useTrainingStore } from './training.ts';
 
@@ -19,13 +20,15 @@ export type Report = z.infer<typeof CheckReport>;
 /** A window record; `outputs` (float scale) when the service sends the vectors. */
 export type WindowRecord = z.infer<typeof WindowEvent> & { outputs?: { device: number[]; simulator: number[]; float: number[] | null } };
 export type LinkStatus = 'disconnected' | 'connecting' | 'connected' | 'unplugged' | 'reconnecting';
-export type CheckSource = 'device' | 'mnist' | 'file';
+/** 'test': the project's own test windows, written with every export (test.windows.npy + labels). */
+export type CheckSource = 'test' | 'device' | 'mnist' | 'file';
 
 const KEEP_WINDOWS = 300;
 
 export const useDeviceStore = defineStore('device', () => {
   const project = useProjectStore();
   const training = useTrainingStore();
+  const data = useDataStore();
   const ports = shallowRef<Port[]>([]);
   const portsWarning = ref<string | null>(null);
   const selectedPath = ref('');
@@ -37,7 +40,13 @@ export const useDeviceStore = defineStore('device', () => {
   const { busy, busyLabel, error, run: guarded } = useBusy();
   const virtualPath = ref<string | null>(null);
 
-  const source = ref<CheckSource>('mnist');
+  /** The MNIST digits shipped with the app are a source only for the MNIST example project. */
+  const isMnistProject = computed(() => data.source?.kind === 'example' && data.source.name === 'mnist');
+  const exportFile = (name: string) => (training.exportDir ? `${training.exportDir.replace(/[\\/]+$/, '')}/${name}` : null);
+  const testWindows = computed(() => exportFile('test.windows.npy'));
+  const testLabels = computed(() => exportFile('test.labels.npy'));
+  const source = ref<CheckSource>('test');
+  watch(isMnistProject, (mnist) => { if (!mnist && source.value === 'mnist') source.value = 'test'; });
   const sourceFile = ref('');
   const labelsFile = ref('');
   const windowCount = ref<number | null>(200);
@@ -111,14 +120,20 @@ export const useDeviceStore = defineStore('device', () => {
     connectedPath.value = null;
   });
 
-  /** Starts the virtual MAX78002 on the latest export, then connects to it. */
+  /**
+   * Starts the virtual MAX78002 on the project's current export, its sensor fed with the project's
+   * own test windows (the MNIST digits for the MNIST example), then connects to it. The service
+   * restarts a running one that holds another model.
+   */
   async function startVirtual(): Promise<boolean> {
     const artifacts = training.exportDir;
     if (!artifacts) {
       error.value = 'The virtual MAX78002 runs the exported model: train (with export) first.';
       return false;
     }
-    const res = await guarded(() => api.device.startVirtualDevice({ artifacts, sensor: 'mnist' }), 'Starting the virtual MAX78002 (simulator behind a pty)…');
+    if (connectedPath.value && connectedPath.value === virtualPath.value) await disconnect();
+    const sensor = isMnistProject.value ? 'mnist' : testWindows.value!;
+    const res = await guarded(() => api.device.startVirtualDevice({ artifacts, sensor }), 'Starting the virtual MAX78002 on this project\'s export…');
     if (!res) return false;
     virtualPath.value = res.path;
     selectedPath.value = res.path;
@@ -149,11 +164,12 @@ export const useDeviceStore = defineStore('device', () => {
     maxAbsError.value = null;
     latencySumUs.value = 0;
     received.value = 0;
-    const src = source.value === 'file' ? sourceFile.value.trim() : source.value;
+    const src = source.value === 'file' ? sourceFile.value.trim() : source.value === 'test' ? testWindows.value! : source.value;
+    const labels = source.value === 'file' ? labelsFile.value.trim() : source.value === 'test' ? testLabels.value! : '';
     await check.start({
       artifacts,
       source: src,
-      ...(source.value === 'file' && labelsFile.value.trim() ? { labels: labelsFile.value.trim() } : {}),
+      ...(labels ? { labels } : {}),
       ...(windowCount.value ? { windows: windowCount.value } : {}),
       ...(project.pathIn('artifacts', 'disagreements') ? { saveDir: project.pathIn('artifacts', 'disagreements')! } : {}),
     });
@@ -175,7 +191,7 @@ export const useDeviceStore = defineStore('device', () => {
 
   return {
     ports, portsWarning, selectedPath, status, statusMessage, hello, connectedPath, error, busy, busyLabel, virtualPath, isConnected,
-    source, sourceFile, labelsFile, windowCount, windows, received, rolling, rollingHistory, confusion, maxAbsError, latencyMeanUs,
+    isMnistProject, source, sourceFile, labelsFile, windowCount, windows, received, rolling, rollingHistory, confusion, maxAbsError, latencyMeanUs,
     check, report, refreshPorts, connect, disconnect, startVirtual, stopVirtual, unplugVirtual, startCheck, stopCheck, exportReport,
     hydrate, dispose,
   };

@@ -64,6 +64,28 @@ describe('device service', () => {
     }
   }, 90_000);
 
+  it('restarts a running virtual device that holds another model, and reuses one that holds this one', async () => {
+    const dev = connect().services.device;
+    const ecg = join(CONFORMANCE, 'ecg1d-mixed');
+    try {
+      const first = await dev.startVirtualDevice({ artifacts: ARTIFACTS, sensor: 'mnist' });
+      const mnistHello = (await dev.connect({ path: first.path })).hello;
+      expect(mnistHello.inputShape).toEqual([1, 28, 28]);
+      // The same model again: the running device and the link to it stay.
+      await dev.startVirtualDevice({ artifacts: ARTIFACTS, sensor: 'mnist' });
+      expect((await dev.startCheck({ artifacts: ARTIFACTS, source: 'mnist', windows: 3 })).windows).toBe(3);
+      // Another export: the old device and the link to it go; the new one answers with its model.
+      const other = await dev.startVirtualDevice({ artifacts: ecg });
+      await expect(dev.startCheck({ artifacts: ARTIFACTS, source: 'mnist', windows: 3 })).rejects.toMatchObject({ code: 'not-connected' });
+      const { hello } = await dev.connect({ path: other.path });
+      expect(hello.modelHash).not.toBe(mnistHello.modelHash);
+      expect(hello.inputShape).not.toEqual([1, 28, 28]);
+    } finally {
+      await dev.disconnect({});
+      await dev.stopVirtualDevice({});
+    }
+  }, 60_000);
+
   it('explains a missing port', async () => {
     const dev = connect().services.device;
     await expect(dev.connect({ path: '/dev/ttyQATWB-missing' })).rejects.toMatchObject({ code: 'port-not-found' });
