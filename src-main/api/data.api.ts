@@ -93,7 +93,7 @@ export const dataApi = service(
       'Samples of an imported data set for display, as int8 device codes.',
       z.strictObject({
         datasetId: z.string(),
-        /** First sample index; default 0. */
+        /** Position in the preview order (one class's samples, or all classes taken in turn); default 0. */
         offset: z.number().int().min(0).optional(),
         /** Number of samples, 1..64; default 8. */
         count: z.number().int().min(1).max(64).optional(),

@@ -33,6 +33,12 @@ describe('data service over RPC', () => {
     const { samples } = await data.preview({ datasetId: s.datasetId, count: 2, classIndex: 2 });
     expect(samples.map((p) => p.label)).toEqual([2, 2]);
     expect(samples[0]!.values).toEqual([-128, 127, 0]);
+    // All classes: taken in turn, so the first page shows every class even in a label-sorted file;
+    // the next page starts where this one ended.
+    const first = (await data.preview({ datasetId: s.datasetId, count: 6 })).samples;
+    expect(first.map((p) => p.label)).toEqual([0, 1, 2, 0, 1, 2]);
+    const next = (await data.preview({ datasetId: s.datasetId, offset: 6, count: 6 })).samples;
+    expect(new Set([...first, ...next].map((p) => p.index)).size).toBe(12);
 
     writeFileSync(join(dir, 'bad.csv'), '1,2,0\n3,4\n');
     await expect(data.import({ source: { kind: 'csv', file: join(dir, 'bad.csv') } })).rejects.toMatchObject({ code: 'invalid-data', message: expect.stringMatching(/bad\.csv, row 2: found 2 columns/) });

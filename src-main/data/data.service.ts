@@ -17,6 +17,29 @@ function get(id: string): PreparedData {
   return p;
 }
 
+/**
+ * The order the preview pages through: one class's samples, or for "all classes" the classes taken
+ * in turn (sample files are often sorted by label, and a first page of only one class hides the rest).
+ */
+const previewOrders = new WeakMap<PreparedData, Map<number, Int32Array>>();
+function previewOrder(p: PreparedData, classIndex: number | undefined): Int32Array {
+  let byKey = previewOrders.get(p);
+  if (!byKey) previewOrders.set(p, (byKey = new Map()));
+  const key = classIndex ?? -1;
+  let order = byKey.get(key);
+  if (!order) {
+    const { y, count, classNames } = p.dataset;
+    const byClass: number[][] = classNames.map(() => []);
+    for (let i = 0; i < count; i++) byClass[y[i]!]?.push(i);
+    const picked: number[] = [];
+    if (classIndex !== undefined) picked.push(...(byClass[classIndex] ?? []));
+    else for (let k = 0; picked.length < count; k++) for (const c of byClass) if (k < c.length) picked.push(c[k]!);
+    order = Int32Array.from(picked);
+    byKey.set(key, order);
+  }
+  return order;
+}
+
 export function createDataService(_env: ServiceEnv): ServiceImpl<typeof dataApi> {
   return {
     async ping() {
@@ -37,9 +60,9 @@ export function createDataService(_env: ServiceEnv): ServiceImpl<typeof dataApi>
       const { dataset } = get(req.datasetId);
       const per = dataset.channels * dataset.dims.reduce((a, b) => a * b, 1);
       const count = req.count ?? 8;
+      const order = previewOrder(get(req.datasetId), req.classIndex);
       const samples = [];
-      for (let i = req.offset ?? 0; i < dataset.count && samples.length < count; i++) {
-        if (req.classIndex !== undefined && dataset.y[i] !== req.classIndex) continue;
+      for (const i of order.subarray(req.offset ?? 0, (req.offset ?? 0) + count)) {
         samples.push({
           index: i,
           label: dataset.y[i]!,
