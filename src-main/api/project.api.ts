@@ -115,6 +115,22 @@ export const projectApi = service(
       z.strictObject({ name: z.enum(['mnist']) }),
       ProjectInfo,
     ),
+    browse: call(
+      'Lists a folder for the file chooser: only inside the open project or the home folder (error forbidden elsewhere).',
+      z.strictObject({
+        /** Folder to list; default the project folder (else home). */
+        dir: z.string().min(1).optional(),
+        /** Only files ending so (e.g. [".csv"]); folders are always listed. */
+        extensions: z.array(z.string().min(1)).max(20).optional(),
+      }),
+      z.object({
+        dir: z.string(),
+        /** The folder above, or null at a root. */
+        parent: z.string().nullable(),
+        roots: z.array(z.object({ label: z.string(), path: z.string() })),
+        entries: z.array(z.object({ name: z.string(), path: z.string(), kind: z.enum(['dir', 'file']), size: z.number().int().optional() })),
+      }),
+    ),
   },
   {
     /** The current project changed (opened, closed, updated or saved). */

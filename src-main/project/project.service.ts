@@ -1,5 +1,6 @@
 // The project service: implements api/project.api.ts over project folders (Node edge; no Electron).
 // Holds the one current project of this app instance and pushes `changed` to every client.
+import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { ApiError, type ServiceImpl } from '../api/contract.ts';
 import { PROJECT_SCHEMA_VERSION, type ProjectDoc, type ProjectInfo, type projectApi } from '../api/project.api.ts';
@@ -8,10 +9,13 @@ import type { AtomicWriteHooks } from './atomic-write.ts';
 import { exampleDoc, exampleFolders } from './examples.ts';
 import { prepareNewProjectDir, projectDir, projectExists, readProject, removeStaleTemps, writeProject } from './project-folder.ts';
 import { RecentProjects } from './recent-projects.ts';
+import { browse, describeRoot } from './browse.ts';
 
 export interface ProjectServiceOptions {
   /** Test seam: hooks into the atomic write of project.json. */
   writeHooks?: AtomicWriteHooks;
+  /** The home folder the file chooser offers (default the user's). */
+  home?: string;
 }
 
 interface Current {
@@ -110,6 +114,11 @@ export function createProjectService(env: ServiceEnv, options: ProjectServiceOpt
 
     async listRecent() {
       return { projects: await recent.list() };
+    },
+
+    async browse(req) {
+      const roots = [...(current ? [describeRoot('Project', current.dir)] : []), describeRoot('Home', options.home ?? homedir())];
+      return browse(roots, req.dir, req.extensions);
     },
 
     async openExample(req) {

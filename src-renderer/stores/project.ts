@@ -69,5 +69,7 @@ export const useProjectStore = defineStore('project', () => {
     close: () => action(() => api.project.close({})),
     update: (patch: { name?: string; device?: 'MAX78000' | 'MAX78002'; data?: DataRef | null; model?: ModelRef | null; section?: { key: string; value: unknown } }) =>
       action(() => api.project.update(patch)),
+    /** One folder for the file chooser (project and home folders only); throws with the service's message. */
+    browse: (dir?: string, extensions?: string[]) => api.project.browse({ ...(dir ? { dir } : {}), ...(extensions ? { extensions } : {}) }),
   };
 });
