@@ -91,3 +91,23 @@ export function ecgNet(device: Device = 'MAX78002', length = 512, classes = 5): 
 }
 
 export const zoo = { ai85net5, ai85netextrasmall: ai85netExtraSmall, ecgnet: ecgNet } as const;
+
+/** The per-sample shape and class count of a data set, as a built-in network adapts to it. */
+export interface DataShape { channels: number; dims: readonly number[]; classes: number }
+
+/**
+ * A built-in network shaped for the data it trains on: input channels and size, output classes.
+ * Training and the Model step's plan both use this, so the plan shows the network that is trained
+ * and exported. Returns null when the network cannot take data of this rank (ecgnet is 1-D, the
+ * MNIST nets 2-D).
+ */
+export function zooForData(arch: keyof typeof zoo, device: Device, data: DataShape): Model | null {
+  const oneD = arch === 'ecgnet';
+  if (data.dims.length !== (oneD ? 1 : 2)) return null;
+  const model = oneD ? ecgNet(device, data.dims[0]!, data.classes) : zoo[arch](device);
+  model.input = { ...model.input, channels: data.channels, dims: [...data.dims] };
+  model.layers[0] = { ...model.layers[0]!, inChannels: data.channels };
+  const last = model.layers.length - 1;
+  model.layers[last] = { ...model.layers[last]!, outChannels: data.classes };
+  return model;
+}

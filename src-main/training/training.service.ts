@@ -6,7 +6,7 @@ import { ApiError, type CallContext, type Progress, type ServiceImpl } from '../
 import type { trainingApi, TrainRequest, TrainResultDto } from '../api/training.api.ts';
 import type { ServiceEnv } from '../services.ts';
 import type { Model, WeightBits } from '../ir/graph.ts';
-import { zoo } from '../ir/zoo.ts';
+import { zooForData } from '../ir/zoo.ts';
 import { datasetStore, prepareData, type PreparedData } from '../data/source.ts';
 import { classWeights } from '../data/summary.ts';
 import { quantizeModel } from '../quant/quantize.ts';
@@ -67,19 +67,10 @@ export function buildModel(req: Pick<TrainRequest, 'model' | 'device' | 'bits' |
   const { dataset } = data;
   const device = req.device ?? 'MAX78002';
   const classes = dataset.classNames.length;
-  let model: Model;
-  if (req.model === 'ecgnet') {
-    if (dataset.dims.length !== 1) throw new ApiError('invalid-data', `ecgnet takes 1-D samples (C × L); the data set has ${dataset.channels}×${dataset.dims.join('×')}.`, 'model');
-    model = zoo.ecgnet(device, dataset.dims[0]!, classes);
-    model.layers[0] = { ...model.layers[0]!, inChannels: dataset.channels };
-    model.input = { ...model.input, channels: dataset.channels };
-  } else {
-    if (dataset.dims.length !== 2) throw new ApiError('invalid-data', `${req.model} takes 2-D samples (C × H × W); the data set has ${dataset.channels}×${dataset.dims.join('×')}.`, 'model');
-    model = zoo[req.model](device);
-    model.input = { ...model.input, channels: dataset.channels, dims: [...dataset.dims] };
-    model.layers[0] = { ...model.layers[0]!, inChannels: dataset.channels };
-    const last = model.layers.length - 1;
-    model.layers[last] = { ...model.layers[last]!, outChannels: classes };
+  const model = zooForData(req.model, device, { channels: dataset.channels, dims: dataset.dims, classes });
+  if (!model) {
+    const takes = req.model === 'ecgnet' ? '1-D samples (C × L)' : '2-D samples (C × H × W)';
+    throw new ApiError('invalid-data', `${req.model} takes ${takes}; the data set has ${dataset.channels}×${dataset.dims.join('×')}.`, 'model');
   }
   model.dataset = dataset.name;
   const names = new Set(model.layers.map((l) => l.name));

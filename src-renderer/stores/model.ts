@@ -7,10 +7,11 @@ import { computed, ref, shallowRef, watch } from 'vue';
 import type { Model, WeightBits } from '@ir/graph.ts';
 import type { StoredLayer, StoredModel } from '@ir/schema.ts';
 import { serializeModel } from '@ir/schema.ts';
-import { zoo } from '@ir/zoo.ts';
+import { zoo, zooForData } from '@ir/zoo.ts';
 import type { DiagnosticDto, PlanDto } from '../../src-main/api/model.api.ts';
 import { useBusy } from '../composables/use-busy.ts';
 import { api } from '../api/client.ts';
+import { useDataStore } from './data.ts';
 import { useProjectStore } from './project.ts';
 import { useTrainingStore } from './training.ts';
 
@@ -21,13 +22,30 @@ interface TrainingSection { config?: { layerBits?: Record<string, WeightBits> } 
 
 export const useModelStore = defineStore('model', () => {
   const project = useProjectStore();
+  const data = useDataStore();
   const ref_ = computed(() => project.current?.doc.model ?? null);
-  /** The zoo network as the IR builds it (no server round trip): what the shell shows before loading. */
+  /** The imported data's per-sample shape and classes: a built-in network is planned as it trains on them. */
+  const dataShape = computed(() => {
+    const d = data.dataset;
+    return d ? { channels: d.channels, dims: d.dims, classes: d.classNames.length } : null;
+  });
+  /**
+   * The zoo network as the IR builds it (no server round trip), shaped for the imported data when
+   * there is some (as training shapes it); its own default input until then.
+   */
   const model = computed<Model | null>(() => {
     const r = ref_.value;
-    if (!r || r.kind !== 'zoo') return null;
-    const make = (zoo as Record<string, ((device?: Model['device']) => Model) | undefined>)[r.arch];
-    return make ? make(project.current?.doc.device) : null;
+    if (!r || r.kind !== 'zoo' || !(r.arch in zoo)) return null;
+    const arch = r.arch as keyof typeof zoo;
+    const device = project.current?.doc.device ?? 'MAX78002';
+    return (dataShape.value && zooForData(arch, device, dataShape.value)) || zoo[arch](device);
+  });
+  /** Whether the planned network follows the imported data: 'yes', 'no-data' (not imported yet) or 'mismatch' (wrong rank). */
+  const fitsData = computed<'yes' | 'no-data' | 'mismatch' | null>(() => {
+    const r = ref_.value;
+    if (!r || r.kind !== 'zoo' || !(r.arch in zoo)) return null;
+    if (!dataShape.value) return 'no-data';
+    return zooForData(r.arch as keyof typeof zoo, 'MAX78002', dataShape.value) ? 'yes' : 'mismatch';
   });
 
   const modelId = ref<string | null>(null);
@@ -145,9 +163,9 @@ export const useModelStore = defineStore('model', () => {
   const setAllBits = (bits: WeightBits) =>
     setBits(Object.fromEntries(layers.value.filter((l) => plan.value?.layers[layers.value.indexOf(l)]?.weightBytes).map((l) => [l.name, bits])));
 
-  // Reload when the project or its network reference or device changes.
+  // Reload when the project, its network reference, its device or the imported data's shape changes.
   watch(
-    () => [project.current?.path, JSON.stringify(ref_.value), project.current?.doc.device] as const,
+    () => [project.current?.path, JSON.stringify(ref_.value), project.current?.doc.device, JSON.stringify(dataShape.value)] as const,
     (now, before) => {
       if (!before || now.some((v, i) => v !== before[i])) void load();
     },
@@ -159,7 +177,7 @@ export const useModelStore = defineStore('model', () => {
   function dispose(): void {}
 
   return {
-    ref: ref_, model, modelId, stored, plan, diagnostics, allDiagnostics, diagnosticsByLayer, layers, busy, error, planMs, imported,
+    ref: ref_, model, fitsData, dataShape, modelId, stored, plan, diagnostics, allDiagnostics, diagnosticsByLayer, layers, busy, error, planMs, imported,
     load, setBits, setAllBits, openAi8x, hydrate, dispose,
   };
 });
