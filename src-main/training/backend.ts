@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
+import { privateDir } from '../platform/private-dir.ts';
 import { createRequire } from 'node:module';
 import { registerWasmGradients } from './gradients.ts';
 
@@ -98,11 +99,11 @@ async function setWasmWithThreads(wasm: WasmModule, cores: number): Promise<numb
   const contents = workerModule.wasmWorkerContents.replace(/\n/g, '\\n');
   if (!urlBranch.test(contents)) throw new Error('unexpected wasm worker script');
   const patched = contents.replace(urlBranch, `importScripts(${JSON.stringify(threadedJs)});`);
-  // One shared file per package version and user, written atomically (temp + rename) when absent
-  // or different, so processes reuse it and nothing piles up in the temp folder.
+  // One file per package version in this user's private folder (never a shared temp name another
+  // user could plant or swap), written atomically (temp + rename) when absent or different, so
+  // processes reuse it and nothing piles up.
   const version = (require('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  const workerFile = path.join(os.tmpdir(), `qatwb-tfjs-wasm-${version}-${uid}-pthread.cjs`);
+  const workerFile = path.join(privateDir(), `tfjs-wasm-${version}-pthread.cjs`);
   let current: string | undefined;
   try {
     current = fs.readFileSync(workerFile, 'utf8');
