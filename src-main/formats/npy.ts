@@ -93,8 +93,8 @@ export function readNpy(bytes: Uint8Array, file = 'array.npy'): NdArray {
   const header = parseHeader(text, file);
   const dtype = parseDescr(header.get('descr'), file);
   const fortran = header.get('fortran_order');
-  if (fortran !== false) {
-    throw new FormatError(file, 'header.fortran_order', 'False (C order)', describe(fortran));
+  if (fortran !== false && fortran !== true) {
+    throw new FormatError(file, 'header.fortran_order', 'True or False', describe(fortran));
   }
   const shapeV = header.get('shape');
   if (!Array.isArray(shapeV) || !shapeV.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
@@ -109,7 +109,34 @@ export function readNpy(bytes: Uint8Array, file = 'array.npy'): NdArray {
     throw new FormatError(file, 'data', `${want} data bytes for shape (${shape.join(', ')}) of ${dtype}`,
       `${have} bytes${have < want ? ', truncated' : ''}`);
   }
-  return { dtype, shape, data: fromLittleEndian(dtype, bytes.subarray(dataStart)) };
+  const data = fromLittleEndian(dtype, bytes.subarray(dataStart));
+  // ai8xize.py saves a known answer with spatial extent (C, H, W) in Fortran order; callers always
+  // get C order.
+  return { dtype, shape, data: fortran && shape.length > 1 ? fortranToC(data, shape) : data };
+}
+
+/** Reorders column-major (first index fastest) data into row-major (last index fastest). */
+function fortranToC<T extends NdArray['data']>(src: T, shape: readonly number[]): T {
+  const out = src.slice() as T;
+  const n = src.length;
+  const rank = shape.length;
+  const idx = new Array<number>(rank).fill(0);
+  // Walk C order; keep the Fortran offset of the same index alongside.
+  const fStride = new Array<number>(rank);
+  fStride[0] = 1;
+  for (let d = 1; d < rank; d++) fStride[d] = fStride[d - 1]! * shape[d - 1]!;
+  let f = 0;
+  for (let c = 0; c < n; c++) {
+    (out as unknown as number[])[c] = (src as unknown as number[])[f]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++;
+      f += fStride[d]!;
+      if (idx[d]! < shape[d]!) break;
+      f -= fStride[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+  return out;
 }
 
 function parseDescr(descr: unknown, file: string): NpyDtype {

@@ -98,9 +98,12 @@ function layerRules(model: Model, layer: Layer, ctx: OpContext, input: DataShape
     const nOps = layer.operands ?? layer.inputs?.length ?? 1;
     if (layer.eltwise && (nOps < 2 || nOps > 16))
       out.push(layerError(ctx, layer, 'eltwise-operands', `an element-wise operation needs 2 to 16 operands, not ${nOps}.`, 'List 2 to 16 inputs in in_sequences.'));
-    if (layer.eltwise && model.device === 'MAX78002' && layer.inChannels > 64 && layer.hasBias)
-      out.push(layerError(ctx, layer, 'eltwise-multipass-bias', `an in-flight element-wise operation on ${layer.inChannels} (multi-pass) input channels cannot be combined with a bias on the MAX78002.`,
-        'Remove the bias, or use a separate element-wise layer.'));
+    // The operands of an in-flight element-wise op are read as passes; ai8xize.py refuses any such
+    // layer with a bias on the MAX78002 ("multi-pass element-wise operations must be in a separate
+    // layer from convolutions with bias"), whatever the channel count.
+    if (layer.eltwise && model.device === 'MAX78002' && layer.hasBias)
+      out.push(layerError(ctx, layer, 'eltwise-multipass-bias', 'an in-flight element-wise operation cannot be combined with a bias on the MAX78002 (ai8x-synthesis refuses it).',
+        'Remove the bias, or put the element-wise operation in a separate layer before the convolution.'));
   }
   void pooled;
   return out;

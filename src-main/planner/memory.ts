@@ -1,6 +1,7 @@
 // Memory the toolchain counts (max78002.md §3.3, §6): data bytes per memory instance, weight
 // (kernel) bytes and bias bytes, matching the izer's own totals.
-//  - weights: Σ over layers of ceil(weight count × bits / 8) (izer checkpoint.py `w_size`);
+//  - weights: Σ over layers of floor(stored weight count × bits / 8) (izer stats.py `kmem_used`),
+//    where a dilated Conv1d stores its kernel stretched with zeros (see storedWeightCount);
 //  - bias: one byte per output channel of each layer with a bias that is not all zero (a zero
 //    bias is not loaded; reproduces conformance ecg1d-mixed, 117 bytes);
 //  - data: H·W·passes·operands words per instance (HWC: 4 channels share a word; CHW: 4
@@ -9,7 +10,20 @@ import type { DataShape, Layer } from '../ir/graph.ts';
 import { processorNeed } from './processors.ts';
 
 export function weightBytes(weightCount: number, bits: number): number {
-  return Math.ceil((weightCount * bits) / 8);
+  return Math.floor((weightCount * bits) / 8);
+}
+
+/**
+ * Weights the izer stores for a layer with `weightCount` weights: a dilated Conv1d's k taps become
+ * a (k−1)·d+1 tap kernel with zeros between them while that fits 9 taps, else a 3x3 Conv2d kernel
+ * (izer backend, "Stretch existing kernel" / "Using Conv2d hardware for dilated Conv1d").
+ */
+export function storedWeightCount(layer: Layer, weightCount: number): number {
+  const d = layer.dilation ?? 1;
+  const k = layer.kernel[0];
+  if (layer.op !== 'conv1d' || d <= 1 || k <= 1) return weightCount;
+  const stretched = (k - 1) * d < 9 ? (k - 1) * d + 1 : 9;
+  return (weightCount / k) * stretched;
 }
 
 export function biasBytes(layer: Layer): number {
@@ -40,7 +54,7 @@ export function outputBytesPerInstance(output: DataShape, wide: boolean): number
  */
 export function kernelWordsPerProcessor(layer: Layer, pooled: DataShape): number {
   if (!layer.params && !['conv1d', 'conv2d', 'convtranspose2d', 'linear'].includes(layer.op)) return 0;
-  const elements = layer.op === 'linear' ? (layer.flatten ? spatial(pooled) : 1) : layer.kernel[0] * layer.kernel[1];
+  const elements = layer.op === 'linear' ? (layer.flatten ? spatial(pooled) : 1) : storedWeightCount(layer, layer.kernel[0] * layer.kernel[1]);
   const { passes } = processorNeed(layer.inChannels);
   const perKernelWords = elements * layer.weightBits <= 72 ? 0 : Math.ceil((elements * layer.weightBits) / 72);
   return perKernelWords > 0

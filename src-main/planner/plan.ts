@@ -7,7 +7,7 @@ import { DEVICE_LIMITS } from '../ir/limits.ts';
 import { opSpec } from '../ir/ops/registry.ts';
 import { layerError, layerWarning, type OpContext } from '../ir/ops/op-spec.ts';
 import { inferLayerShapes, validateModel } from '../ir/validate.ts';
-import { biasBytes, inputBytesPerInstance, kernelWordsPerProcessor, outputBytesPerInstance, weightBytes } from './memory.ts';
+import { biasBytes, inputBytesPerInstance, kernelWordsPerProcessor, outputBytesPerInstance, storedWeightCount, weightBytes } from './memory.ts';
 import { defaultMask, maskHex, parseMask, popcount, processorNeed, sharedInstances } from './processors.ts';
 
 export interface LayerPlan {
@@ -111,7 +111,7 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
     layers.push({
       index: i, name: layer.name, op: layer.op, inChannels: readChannels, outChannels: layer.outChannels,
       inputShape: sh.input, outputShape: sh.output, passes: need.passes, processorsNeeded: need.perPass, placement,
-      inBytesPerInstance: inBytes, outBytesPerInstance: outBytes, weightBytes: weightBytes(wCount, layer.weightBits), biasBytes: bBytes, kernelWords: kWords,
+      inBytesPerInstance: inBytes, outBytesPerInstance: outBytes, weightBytes: weightBytes(storedWeightCount(layer, wCount), layer.weightBits), biasBytes: bBytes, kernelWords: kWords,
     });
   });
   diagnostics.push(...flowRules(model, layers, shapes.map((x) => x.sources), outMasks));

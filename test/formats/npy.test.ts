@@ -33,6 +33,29 @@ print(json.dumps(out))`, fixtures);
   });
 });
 
+describe('readNpy on Fortran-order files (ai8xize.py saves a (C, H, W) known answer that way)', () => {
+  it.skipIf(!hasNumpy)('gives the same C-order values as numpy for ranks 2 to 4', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qatwb-npy-f-'));
+    const shapes = [[2, 3], [4, 26, 1], [3, 2, 5], [2, 3, 2, 2]];
+    const ref = runPython(`
+import sys, json, numpy as np
+out = []
+for i, s in enumerate(json.loads(sys.argv[2])):
+    a = np.asfortranarray(np.arange(np.prod(s), dtype=np.int64).reshape(s) * 7 - 40)
+    p = f'{sys.argv[1]}/f{i}.npy'
+    np.save(p, a)
+    out.append({'path': p, 'values': a.ravel(order='C').tolist(), 'fortran': bool(a.flags['F_CONTIGUOUS'])})
+print(json.dumps(out))`, [dir, JSON.stringify(shapes)]);
+    shapes.forEach((shape, i) => {
+      const bytes = readFileSync(ref[i].path);
+      expect(new TextDecoder().decode(bytes.subarray(10, 80))).toMatch(/'fortran_order': True/);
+      const a = readNpy(bytes, 'f.npy');
+      expect(a.shape).toEqual(shape);
+      expect(Array.from(toNumbers(a))).toEqual(ref[i].values);
+    });
+  });
+});
+
 const samples: Record<NpyDtype, number[] | bigint[]> = {
   int8: [-128, -1, 0, 1, 127, 5],
   uint8: [0, 1, 128, 255, 7, 9],
@@ -140,7 +163,7 @@ function rawNpy(header: string, data: Uint8Array = new Uint8Array(0)): Uint8Arra
 describe('readNpy refuses malformed files with a FormatError naming file and field', () => {
   const cases: [string, Uint8Array, string, RegExp][] = [
     ['bad magic', new TextEncoder().encode('PK\x03\x04 not numpy at all'), 'magic', /NumPy magic/],
-    ['fortran order', rawNpy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", new Uint8Array(16)), 'header.fortran_order', /C order/],
+    ['fortran order not a bool', rawNpy("{'descr': '<f4', 'fortran_order': 1, 'shape': (2, 2), }", new Uint8Array(16)), 'header.fortran_order', /True or False/],
     ['object dtype', rawNpy("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(16)), 'header.descr', /object/],
     ['big-endian', rawNpy("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(8)), 'header.descr', /big-endian/],
     ['data too short', rawNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 28, 28), }", new Uint8Array(100)), 'data', /truncated/],

@@ -27,6 +27,8 @@ export interface ExportOptions {
   bits?: WeightBits | Record<string, WeightBits>;
   /** Fold a random BatchNorm into every conv layer first (as QAT start does). */
   batchNorm?: boolean;
+  /** Write the artifacts even when the planner finds errors (to see whether the izer refuses too). */
+  despitePlanErrors?: boolean;
 }
 
 export interface Exported {
@@ -79,7 +81,7 @@ export async function exportNetwork(model0: Model, opts: ExportOptions = {}): Pr
   const plan = planModel(model);
   const unsupportedByOnnx = model.layers.some((l) => l.op === 'convtranspose2d' || l.eltwise || ['add', 'sub', 'or', 'xor'].includes(l.op) || (l.inputs && l.inputs.length > 0));
   let expected: Int32Array;
-  if (!unsupportedByOnnx) {
+  if (!unsupportedByOnnx && !opts.despitePlanErrors) {
     const r = await writeExports(exportDir, { model, floatParams, sample, epoch: 1, quantization: {} });
     expected = r.expected;
   } else {
@@ -111,7 +113,7 @@ export async function exportNetwork(model0: Model, opts: ExportOptions = {}): Pr
 
 /** Runs the real ai8xize.py on an export (project in `<dir>/izer/<prefix>`). */
 export async function runRealIzer(e: Exported, prefix = 'net'): Promise<SynthesizeStepResult & { izerOutput: number[] }> {
-  const r = await runSynthesize({ python: PYTHON, izerDir: izerDir(), artifacts: e.artifacts, testDir: join(e.dir, 'izer'), prefix, timeoutMs: 120_000 });
+  const r = await runSynthesize({ python: PYTHON, izerDir: izerDir(), artifacts: e.artifacts, testDir: join(e.dir, 'izer'), prefix, device: e.plan.device, timeoutMs: 120_000 });
   const npy = readNpy(readFileSync(r.izerExpectedNpy), r.izerExpectedNpy);
   return { ...r, izerOutput: Array.from(toNumbers(npy, r.izerExpectedNpy) as ArrayLike<number>, Number) };
 }

@@ -4,7 +4,7 @@
 // planner computes. Each case takes the izer about 1.5–4 s.
 import { describe, expect, it } from 'vitest';
 import { ai85net5, ai85netExtraSmall, ecgNet } from '../../src-main/ir/zoo.ts';
-import type { Model } from '../../src-main/ir/graph.ts';
+import type { Layer, Model, Pool } from '../../src-main/ir/graph.ts';
 import { crossCheck } from '../../src-main/toolchain/steps/cross-check.ts';
 import { missing, need, skipNote } from '../support/fixtures.ts';
 import { exportNetwork, runRealIzer, type ExportOptions } from './izer-harness.ts';
@@ -15,10 +15,127 @@ interface Case {
   opts?: ExportOptions;
 }
 
+type Spec = Partial<Layer> & Pick<Layer, 'name' | 'op' | 'inChannels' | 'outChannels'>;
+
+/** A layer with the builder's defaults (3x3 / k=3 kernels, ReLU, 8-bit, bias) overridden by `s`. */
+function L(s: Spec): Layer {
+  const weightless = ['passthrough', 'add', 'sub', 'or', 'xor'].includes(s.op);
+  const k = s.op === 'linear' || weightless ? 1 : 3;
+  return {
+    kernel: s.op === 'conv1d' ? [k, 1] : [k, k], pad: 0, stride: s.op === 'convtranspose2d' ? 2 : 1, flatten: false,
+    activation: weightless ? 'none' : 'relu', weightBits: 8, outputShift: 0, outputWidth: 8, hasBias: !weightless, ...s,
+  };
+}
+
+const pool = (kind: Pool['kind'], size: [number, number], stride: [number, number] = size): Pool => ({ kind, size, stride });
+
+function net(arch: string, input: Model['input'], layers: Layer[]): Model {
+  return { arch, dataset: 'test', device: 'MAX78002', input, layers };
+}
+
 const cases: Case[] = [
   { name: 'ai85net5 (zoo, 2-D CHW, max/avg pool, flatten, wide output)', model: () => ai85net5() },
   { name: 'ai85netextrasmall (zoo)', model: () => ai85netExtraSmall(), opts: { seed: 2 } },
+  { name: 'ai85netextrasmall on the MAX78000', model: () => ai85netExtraSmall('MAX78000'), opts: { seed: 4 } },
   { name: 'ecgnet (zoo, 1-D HWC, mixed 8/4/2-bit)', model: () => ecgNet(), opts: { seed: 3, bits: { conv1: 8, conv2: 4, conv3: 2, conv4: 4, fc: 8 } } },
+  {
+    name: '2-D HWC, 1x1 and 3x3 kernels, pad 0/1/2, Abs and no activation, avg pool with stride ≠ size, 8-bit output layer',
+    model: () => net('t2dhwc', { channels: 3, dims: [12, 12], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv2d', inChannels: 3, outChannels: 8, kernel: [1, 1], activation: 'abs' }),
+      L({ name: 'c2', op: 'conv2d', inChannels: 8, outChannels: 12, pad: 2, pool: pool('avg', [3, 3], [2, 2]) }),
+      L({ name: 'c3', op: 'conv2d', inChannels: 12, outChannels: 6, pad: 1, activation: 'none', hasBias: false }),
+    ]),
+    opts: { seed: 11 },
+  },
+  {
+    name: '4-, 2- and 1-bit weights, max pool 2x2 stride 1, BatchNorm folded, Linear with flatten and wide output',
+    model: () => net('tbits', { channels: 2, dims: [10, 10], format: 'CHW' }, [
+      L({ name: 'c1', op: 'conv2d', inChannels: 2, outChannels: 16, pad: 1 }),
+      L({ name: 'c2', op: 'conv2d', inChannels: 16, outChannels: 16, pad: 1, pool: pool('max', [2, 2], [1, 1]) }),
+      L({ name: 'c3', op: 'conv2d', inChannels: 16, outChannels: 8, pad: 1, pool: pool('max', [3, 3]) }),
+      L({ name: 'fc', op: 'linear', inChannels: 8, outChannels: 4, flatten: true, activation: 'none', outputWidth: 32 }),
+    ]),
+    opts: { seed: 12, batchNorm: true, bits: { c1: 4, c2: 2, c3: 1, fc: 8 } },
+  },
+  {
+    name: 'weight counts that are not whole bytes at 1 and 2 bits (the izer rounds each layer down)',
+    model: () => net('todd', { channels: 3, dims: [6, 6], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv2d', inChannels: 3, outChannels: 5, kernel: [1, 1] }),
+      L({ name: 'c2', op: 'conv2d', inChannels: 5, outChannels: 3, kernel: [1, 1] }),
+      L({ name: 'c3', op: 'conv2d', inChannels: 3, outChannels: 7, kernel: [1, 1], activation: 'none' }),
+    ]),
+    opts: { seed: 22, bits: { c1: 1, c2: 2, c3: 4 } },
+  },
+  {
+    name: 'pooling-only (passthrough) layer, then Linear without flatten on 1x1 data, 8-bit output',
+    model: () => net('tpass', { channels: 4, dims: [8, 8], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv2d', inChannels: 4, outChannels: 16, pad: 1 }),
+      L({ name: 'p1', op: 'passthrough', inChannels: 16, outChannels: 16, pool: pool('max', [8, 8]) }),
+      L({ name: 'fc1', op: 'linear', inChannels: 16, outChannels: 12 }),
+      L({ name: 'fc2', op: 'linear', inChannels: 12, outChannels: 5, activation: 'none', hasBias: false }),
+    ]),
+    opts: { seed: 13 },
+  },
+  {
+    name: 'more than 64 channels (multi-pass), avg pool, wide output',
+    model: () => net('twide', { channels: 3, dims: [8, 8], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv2d', inChannels: 3, outChannels: 100, pad: 1 }),
+      L({ name: 'c2', op: 'conv2d', inChannels: 100, outChannels: 80, pad: 1, pool: pool('avg', [2, 2]) }),
+      L({ name: 'c3', op: 'conv2d', inChannels: 80, outChannels: 10, kernel: [1, 1], pool: pool('max', [4, 4]), activation: 'none', outputWidth: 32 }),
+    ]),
+    opts: { seed: 14 },
+  },
+  {
+    name: '1-D: kernels 1, 5 and 9, pad 0/2, avg and max pools with stride ≠ size, 1/2/4-bit, BatchNorm folded, wide Linear',
+    model: () => net('t1d', { channels: 2, dims: [96], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv1d', inChannels: 2, outChannels: 16, kernel: [9, 1], pad: 2 }),
+      L({ name: 'c2', op: 'conv1d', inChannels: 16, outChannels: 16, kernel: [1, 1], pool: pool('avg', [3, 1], [2, 1]) }),
+      L({ name: 'c3', op: 'conv1d', inChannels: 16, outChannels: 24, kernel: [5, 1], pad: 2, pool: pool('max', [4, 1]), activation: 'abs' }),
+      L({ name: 'fc', op: 'linear', inChannels: 24, outChannels: 6, flatten: true, activation: 'none', outputWidth: 32 }),
+    ]),
+    opts: { seed: 15, batchNorm: true, bits: { c1: 8, c2: 1, c3: 2, fc: 4 } },
+  },
+  {
+    name: '1-D CHW input, 1-D passthrough pool, dilated Conv1d, 8-bit Conv1d output',
+    model: () => net('t1dchw', { channels: 1, dims: [64], format: 'CHW' }, [
+      L({ name: 'c1', op: 'conv1d', inChannels: 1, outChannels: 8, kernel: [3, 1], pad: 1 }),
+      L({ name: 'p', op: 'passthrough', inChannels: 8, outChannels: 8, pool: pool('avg', [2, 1]) }),
+      L({ name: 'c2', op: 'conv1d', inChannels: 8, outChannels: 8, kernel: [3, 1], pad: 1, dilation: 2 }),
+      L({ name: 'c3', op: 'conv1d', inChannels: 8, outChannels: 4, kernel: [7, 1], activation: 'none' }),
+    ]),
+    opts: { seed: 16 },
+  },
+  {
+    name: 'residual: stand-alone Add of two layers (in_sequences), Sub, then Conv with a fused element-wise Add',
+    model: () => net('telt', { channels: 4, dims: [8, 8], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv2d', inChannels: 4, outChannels: 8, pad: 1 }),
+      L({ name: 'c2', op: 'conv2d', inChannels: 8, outChannels: 8, pad: 1 }),
+      L({ name: 'a', op: 'add', inChannels: 8, outChannels: 8, inputs: [0, 1], operands: 2 }),
+      L({ name: 's', op: 'sub', inChannels: 8, outChannels: 8, inputs: [2, 0], operands: 2 }),
+      L({ name: 'c3', op: 'conv2d', inChannels: 8, outChannels: 6, pad: 1, eltwise: 'add', operands: 2, inputs: [3, 1], activation: 'none', hasBias: false }),
+    ]),
+    opts: { seed: 17 },
+  },
+  {
+    name: 'Or/Xor layers, element-wise with pooling combined first (pool_first: false)',
+    model: () => net('tbit', { channels: 4, dims: [8, 8], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv2d', inChannels: 4, outChannels: 8, pad: 1 }),
+      L({ name: 'c2', op: 'conv2d', inChannels: 8, outChannels: 8, pad: 1 }),
+      L({ name: 'o', op: 'or', inChannels: 8, outChannels: 8, inputs: [0, 1], operands: 2 }),
+      L({ name: 'x', op: 'xor', inChannels: 8, outChannels: 8, inputs: [2, 1], operands: 2, pool: pool('max', [2, 2]), poolFirst: false }),
+      L({ name: 'c3', op: 'conv2d', inChannels: 8, outChannels: 4, kernel: [1, 1], activation: 'none' }),
+    ]),
+    opts: { seed: 18 },
+  },
+  {
+    name: 'ConvTranspose2d (stride 2), 1-bit',
+    model: () => net('tup', { channels: 4, dims: [6, 6], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv2d', inChannels: 4, outChannels: 8, pad: 1 }),
+      L({ name: 'up', op: 'convtranspose2d', inChannels: 8, outChannels: 8, pad: 1 }),
+      L({ name: 'c2', op: 'conv2d', inChannels: 8, outChannels: 4, pad: 1, activation: 'none' }),
+    ]),
+    opts: { seed: 19, bits: { c1: 8, up: 1, c2: 8 } },
+  },
 ];
 
 async function judge(c: Case): Promise<void> {
@@ -36,4 +153,36 @@ async function judge(c: Case): Promise<void> {
 
 describe.skipIf(missing(need.izer()))(`every export is accepted by the real ai8x-synthesis${skipNote(need.izer())}`, () => {
   for (const c of cases) it(c.name, () => judge(c), 120_000);
+});
+
+// What the planner refuses, the real izer refuses too (each rule here was found by this suite).
+const refusals: (Case & { rule: string; izer: RegExp })[] = [
+  {
+    name: 'an in-flight element-wise Add fused into a Conv2d with a bias',
+    rule: 'eltwise-multipass-bias',
+    izer: /multi-pass element-wise operations must be in a separate layer from convolutions with bias/,
+    model: () => net('tfusedbias', { channels: 4, dims: [8, 8], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv2d', inChannels: 4, outChannels: 8, pad: 1 }),
+      L({ name: 'c2', op: 'conv2d', inChannels: 8, outChannels: 8, pad: 1 }),
+      L({ name: 'c3', op: 'conv2d', inChannels: 8, outChannels: 6, pad: 1, eltwise: 'add', operands: 2, inputs: [0, 1], activation: 'none' }),
+    ]),
+  },
+  {
+    name: 'a dilated Conv2d',
+    rule: 'conv2d-dilation',
+    izer: /`dilation` > 1 is supported for Conv1d only/,
+    model: () => net('tdil', { channels: 4, dims: [8, 8], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv2d', inChannels: 4, outChannels: 8, pad: 2, dilation: 2, activation: 'none' }),
+    ]),
+  },
+];
+
+describe.skipIf(missing(need.izer()))(`the planner refuses what the real ai8x-synthesis refuses${skipNote(need.izer())}`, () => {
+  for (const c of refusals) {
+    it(c.name, async () => {
+      const e = await exportNetwork(c.model(), { seed: 21, despitePlanErrors: true });
+      expect(e.plan.diagnostics.filter((d) => d.severity === 'error').map((d) => d.rule)).toEqual([c.rule]);
+      await expect(runRealIzer(e)).rejects.toThrow(c.izer);
+    }, 120_000);
+  }
 });

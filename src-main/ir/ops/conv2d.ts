@@ -1,4 +1,5 @@
-// Conv2d: 1x1 or 3x3 kernel, zero padding 0..2, stride 1, dilation 1 (MAX78002: 1..16).
+// Conv2d: 1x1 or 3x3 kernel, zero padding 0..2, stride 1, dilation 1 (the MAX78002 hardware could
+// dilate, but ai8x-synthesis allows `dilation` > 1 for Conv1d only, so a Conv2d could not be deployed).
 // Attributes: kernel [kh, kw], pad, stride, dilation; weights [out][in][kh][kw].
 // Output H' = H + 2·pad − dilation·(kh − 1), likewise W.
 import type { DataShape, Diagnostic, Layer } from '../graph.ts';
@@ -27,10 +28,9 @@ export const conv2d: OpSpec = {
       out.push(layerError(ctx, layer, 'conv-stride', `Conv2d stride ${layer.stride} is not supported; stride must be 1.`,
         'Use stride 1 and downsample with pooling (pool_stride) instead.'));
     const d = layer.dilation ?? 1;
-    const maxDil = ctx.device === 'MAX78002' ? 16 : 1;
-    if (!Number.isInteger(d) || d < 1 || d > maxDil)
-      out.push(layerError(ctx, layer, 'conv2d-dilation', `Conv2d dilation ${d} is not supported on ${ctx.device} (1..${maxDil}).`,
-        maxDil === 1 ? 'Use dilation 1, or target the MAX78002.' : `Use a dilation between 1 and ${maxDil}.`));
+    if (d !== 1)
+      out.push(layerError(ctx, layer, 'conv2d-dilation', `Conv2d dilation ${d} is not supported (ai8x-synthesis dilates Conv1d only).`,
+        'Use dilation 1 (stack 3x3 layers or pool for a wider view), or Conv1d on 1-D data.'));
     if (pooled.dims.length !== 2)
       out.push(layerError(ctx, layer, 'conv2d-dims', `Conv2d needs 2-D data but gets ${pooled.dims.length}-D data.`,
         'Use Conv1d for 1-D data, or set in_dim to reshape the data.'));
