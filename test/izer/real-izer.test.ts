@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ai85net5, ai85netExtraSmall, ecgNet } from '../../src-main/ir/zoo.ts';
 import type { Layer, Model, Pool } from '../../src-main/ir/graph.ts';
 import { crossCheck } from '../../src-main/toolchain/steps/cross-check.ts';
-import { missing, need, skipNote } from '../support/fixtures.ts';
+import { gate, need } from '../support/fixtures.ts';
 import { exportNetwork, runRealIzer, type ExportOptions } from './izer-harness.ts';
 
 interface Case {
@@ -151,7 +151,9 @@ async function judge(c: Case): Promise<void> {
   expect({ weight: r.resources!.weightBytes, bias: r.resources!.biasBytes }).toEqual({ weight: e.plan.weightMemoryBytes, bias: e.plan.biasMemoryBytes });
 }
 
-describe.skipIf(missing(need.izer()))(`every export is accepted by the real ai8x-synthesis${skipNote(need.izer())}`, () => {
+const izer = gate(need.izer());
+
+describe.skipIf(izer.skip)(`every export is accepted by the real ai8x-synthesis${izer.note}`, () => {
   for (const c of cases) it(c.name, () => judge(c), 120_000);
 });
 
@@ -177,7 +179,7 @@ const refusals: (Case & { rule: string; izer: RegExp })[] = [
   },
 ];
 
-describe.skipIf(missing(need.izer()))(`the planner refuses what the real ai8x-synthesis refuses${skipNote(need.izer())}`, () => {
+describe.skipIf(izer.skip)(`the planner refuses what the real ai8x-synthesis refuses${izer.note}`, () => {
   for (const c of refusals) {
     it(c.name, async () => {
       const e = await exportNetwork(c.model(), { seed: 21, despitePlanErrors: true });
