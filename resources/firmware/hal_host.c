@@ -1,6 +1,8 @@
-/* Host HAL shim: runs the protocol core on a PC over a pty/serial path (argv[1]) or stdin/stdout,
- * with a stand-in "CNN" (a fixed integer function of the window), so the workbench's tests can
- * talk to the C firmware core through a real pty. Build: cc -std=c99 qatwb_frame.c qatwb_device.c hal_host.c */
+/* Host HAL shim: runs the protocol core on a PC over a pty/serial path or stdin/stdout, with a
+ * stand-in "CNN" of four integer layers, so the workbench's tests can talk to the C firmware core
+ * through a real pty. Usage: qw_host [--bug-layer N] [PATH]. --bug-layer flips the lowest bit of
+ * every value of layer N before the next layer reads it (a deployment bug, as the virtual device
+ * injects it). Build: cc -std=c99 qatwb_frame.c qatwb_device.c hal_host.c */
 #define _DEFAULT_SOURCE
 #include "qatwb_hal.h"
 #include "qatwb_proto.h"
@@ -10,16 +12,29 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 static int fd_in = 0, fd_out = 1;
-static int32_t last_out[10];
 static volatile sig_atomic_t stop;
+static int bug_layer = -1;
+
+/* The stand-in network (test/device/stand-in-runtime.ts computes the same): 784 inputs →
+ * expand (4×784 int8) → pool (pooling only, 4×392 int8) → wide (12×1568 int8, larger than one
+ * LAYER_DUMP) → fc (10 int32 accumulators, the output). */
+#define N_IN 784u
+#define N_EXPAND (4u * N_IN)
+#define N_POOL (N_EXPAND / 2u)
+#define N_WIDE (12u * N_POOL)
+#define N_OUT 10u
+static int32_t expand[N_EXPAND], pooled[N_POOL], wide[N_WIDE], fc[N_OUT];
+static int32_t *const layers[4] = { expand, pooled, wide, fc };
+static const uint32_t layer_size[4] = { N_EXPAND, N_POOL, N_WIDE, N_OUT };
 
 static const qw_model_info info = {
-  "host-shim", "qatwb-fw host shim 1", 0x00005EEDu, 3, {1, 28, 28}, 10, 32, 8, 1,
+  "host-shim", "qatwb-fw host shim 2", 0x00005EEDu, 3, {1, 28, 28}, N_OUT, 32, 8, 4,
 };
 
 void hal_uart_write(const uint8_t *p, size_t n) {
@@ -51,24 +66,37 @@ uint32_t hal_micros(void) {
 
 const qw_model_info *hal_model_info(void) { return &info; }
 
-/* Stand-in CNN: out[i mod 10] += w[i] * ((i mod 13) - 6), the same function as the TypeScript
- * test's stand-in model, so the host can check every result. */
+static int32_t sat8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127 : v; }
+
+static void after_layer(int l) {
+  if (l != bug_layer) return;
+  for (uint32_t i = 0; i < layer_size[l]; i++) layers[l][i] ^= 1;
+}
+
 int hal_cnn_infer(const int8_t *w, size_t n, int32_t *out, uint32_t *time_us) {
   uint32_t t0 = hal_micros();
-  for (int k = 0; k < 10; k++) out[k] = 0;
-  for (size_t i = 0; i < n; i++) out[i % 10] += (int32_t)w[i] * (int32_t)((int)(i % 13) - 6);
-  for (int k = 0; k < 10; k++) last_out[k] = out[k];
+  if (n != N_IN) return -1;
+  for (uint32_t i = 0; i < N_EXPAND; i++) expand[i] = sat8((int32_t)w[i % N_IN] * (int32_t)(i / N_IN + 1) / 2);
+  after_layer(0);
+  for (uint32_t i = 0; i < N_POOL; i++) pooled[i] = expand[2 * i] > expand[2 * i + 1] ? expand[2 * i] : expand[2 * i + 1];
+  after_layer(1);
+  for (uint32_t i = 0; i < N_WIDE; i++) wide[i] = sat8(pooled[i % N_POOL] + 3 * (int32_t)(i / N_POOL) - 17);
+  after_layer(2);
+  for (uint32_t k = 0; k < N_OUT; k++) fc[k] = 0;
+  for (uint32_t i = 0; i < N_WIDE; i++) fc[i % N_OUT] += wide[i] * ((int32_t)(i % 13) - 6);
+  after_layer(3);
+  for (uint32_t k = 0; k < N_OUT; k++) out[k] = fc[k];
   *time_us = hal_micros() - t0;
   return 0;
 }
 
 int hal_layer_output(uint16_t layer, uint32_t offset, uint32_t max, int32_t *out, uint32_t *count,
                      uint32_t *total, uint8_t *elem_bytes) {
-  if (layer != 0) return -1;
-  *total = 10;
-  *elem_bytes = 4;
+  if (layer >= 4) return -1;
+  *total = layer_size[layer];
+  *elem_bytes = layer == 3 ? 4 : 1;
   uint32_t c = 0;
-  for (uint32_t i = offset; i < 10 && c < max; i++) out[c++] = last_out[i];
+  for (uint32_t i = offset; i < layer_size[layer] && c < max; i++) out[c++] = layers[layer][i];
   *count = c;
   return 0;
 }
@@ -83,9 +111,14 @@ int hal_sensor_capture(int8_t *w, size_t n) {
 static void on_signal(int s) { (void)s; stop = 1; }
 
 int main(int argc, char **argv) {
-  if (argc > 1) {
-    int fd = open(argv[1], O_RDWR | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) { perror(argv[1]); return 1; }
+  const char *path = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--bug-layer") == 0 && i + 1 < argc) bug_layer = atoi(argv[++i]);
+    else path = argv[i];
+  }
+  if (path) {
+    int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) { perror(path); return 1; }
     struct termios t;
     if (tcgetattr(fd, &t) == 0) { cfmakeraw(&t); tcsetattr(fd, TCSANOW, &t); }
     fd_in = fd_out = fd;

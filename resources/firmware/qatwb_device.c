@@ -100,6 +100,16 @@ static void on_input(const qw_frame *f) {
   send(QW_RESULT, f->seq, (uint16_t)(8 + 4 * m->output_count), 1);
 }
 
+/* Encodes count layer values as LAYER_DUMP carries them (int8, or int32 little-endian). */
+static size_t put_values(uint8_t *p, const int32_t *v, uint32_t count, uint8_t elem) {
+  size_t o = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (elem == 4) { qw_put32(p + o, (uint32_t)v[i]); o += 4; }
+    else p[o++] = (uint8_t)v[i];
+  }
+  return o;
+}
+
 static void on_layer_req(const qw_frame *f) {
   if (f->len != 12) { send_error(f->seq, QW_E_BAD_LENGTH, "LAYER_REQ payload is 12 bytes"); return; }
   uint16_t window = qw_get16(f->payload), layer = qw_get16(f->payload + 2);
@@ -116,19 +126,54 @@ static void on_layer_req(const qw_frame *f) {
     send_error(f->seq, layer < hal_model_info()->layer_count ? QW_E_UNSUPPORTED : QW_E_NO_SUCH_LAYER, "layer output not available");
     return;
   }
-  if (elem == 1 && count > room) count = room;
-  if (elem == 4 && count > room) count = room;
+  if (count > room) count = room;
   uint8_t *p = tx + QW_HEADER_BYTES;
   qw_put16(p, window); qw_put16(p + 2, layer); qw_put16(p + 4, hal_model_info()->layer_count);
   p[6] = elem;
   qw_put32(p + 7, total); qw_put32(p + 11, offset);
-  size_t o = 15;
-  for (uint32_t i = 0; i < count; i++) {
-    if (elem == 4) { qw_put32(p + o, (uint32_t)layer_buf[i]); o += 4; }
-    else p[o++] = (uint8_t)layer_buf[i];
-  }
+  size_t o = 15 + put_values(p + 15, layer_buf, count, elem);
   send(QW_LAYER_DUMP, f->seq, (uint16_t)o, 1);
 }
+
+#ifndef QW_NO_LAYER_CRC
+/* LAYER_CRCS: size, element width and CRC-32 of every layer of the last window, read through
+ * hal_layer_output in chunks, so the host finds the first divergent layer with one request.
+ * Build with -DQW_NO_LAYER_CRC to leave it out (the host then dumps the layers in order). */
+static void on_layer_crc_req(const qw_frame *f) {
+  if (f->len != 2) { send_error(f->seq, QW_E_BAD_LENGTH, "LAYER_CRC_REQ payload is 2 bytes"); return; }
+  uint16_t window = qw_get16(f->payload);
+  uint16_t layers = hal_model_info()->layer_count;
+  if (!have_window || window != last_window_seq) {
+    send_error(f->seq, QW_E_STALE_WINDOW, "only the last window's layers are kept");
+    return;
+  }
+  if (4u + 9u * layers > QW_MAX_PAYLOAD) { send_error(f->seq, QW_E_UNSUPPORTED, "too many layers for one LAYER_CRCS"); return; }
+  uint32_t room = (uint32_t)(sizeof layer_buf / sizeof layer_buf[0]);
+  uint8_t *p = tx + QW_HEADER_BYTES;
+  uint8_t *scratch = (uint8_t *)layer_buf; /* each chunk is encoded over itself, never ahead of a value still unread */
+  qw_put16(p, window);
+  qw_put16(p + 2, layers);
+  for (uint16_t l = 0; l < layers; l++) {
+    uint32_t offset = 0, total = 0, crc = 0;
+    uint8_t elem = 1;
+    do {
+      uint32_t count = 0;
+      if (hal_layer_output(l, offset, room, layer_buf, &count, &total, &elem) != 0 || (count == 0 && offset < total)) {
+        send_error(f->seq, QW_E_UNSUPPORTED, "layer output not available");
+        return;
+      }
+      size_t n = put_values(scratch, layer_buf, count, elem);
+      crc = qw_crc32(scratch, n, crc);
+      offset += count;
+    } while (offset < total);
+    uint8_t *e = p + 4 + 9u * l;
+    qw_put32(e, total);
+    e[4] = elem;
+    qw_put32(e + 5, crc);
+  }
+  send(QW_LAYER_CRCS, f->seq, (uint16_t)(4u + 9u * layers), 1);
+}
+#endif
 
 static void on_frame(void *ctx, const qw_frame *f) {
   (void)ctx;
@@ -136,6 +181,9 @@ static void on_frame(void *ctx, const qw_frame *f) {
     case QW_HELLO_REQ: on_hello(f->seq); break;
     case QW_INPUT: on_input(f); break;
     case QW_LAYER_REQ: on_layer_req(f); break;
+#ifndef QW_NO_LAYER_CRC
+    case QW_LAYER_CRC_REQ: on_layer_crc_req(f); break;
+#endif
     case QW_NAK:
       if (last_reply_len && last_reply_seq == f->seq) hal_uart_write(last_reply, last_reply_len);
       break;
@@ -173,6 +221,7 @@ static void sensor_poll(void) {
   size_t n = input_length();
   if (n > QW_MAX_INPUT || hal_sensor_capture(sensor_window, n) != 0) return;
   uint32_t time_us = 0;
+  have_window = 0; /* the CNN now holds this capture's layers, not the last INPUT's */
   if (hal_cnn_infer(sensor_window, n, outputs, &time_us) != 0) return;
   uint8_t *p = tx + QW_HEADER_BYTES;
   qw_put32(p, time_us);

@@ -109,9 +109,16 @@ export const CheckReport = z.object({
   hostMsPerWindow: z.number(),
   wallMsPerWindow: z.number(),
   link: z.record(z.string(), z.number()),
+  /** First-divergent-layer searches, one per searched window (a failed search says why in `note`). */
   divergences: z.array(z.object({
-    window: z.number().int(), seq: z.number().int(), layer: z.number().int().nullable(), layerName: z.string().nullable(),
+    window: z.number().int(), seq: z.number().int(),
+    status: z.enum(['found', 'equal', 'unsupported', 'failed']),
+    layer: z.number().int().nullable(), name: z.string().nullable(),
     mismatches: z.number().int(), firstIndex: z.number().int().nullable(), note: z.string(),
+    search: z.object({
+      method: z.enum(['layer-crcs', 'layer-dumps', 'none']), seq: z.number().int().nullable(), resent: z.boolean(),
+      requests: z.number().int(), layersCompared: z.number().int(), bytesDumped: z.number().int(), bytesReceived: z.number().int(), ms: z.number(),
+    }),
   })),
   disagreements: z.object({ count: z.number().int(), xPath: z.string().optional(), yPath: z.string().optional() }),
 });

@@ -7,9 +7,12 @@ import { join } from 'node:path';
 import { ApiError } from '../api/contract.ts';
 import { writeNpy } from '../formats/npy.ts';
 import type { FloatModel } from './float-model.ts';
+import { findDivergence, type Divergence } from './layer-search.ts';
 import { Comparison, LabelAccuracy, LatencyStats, argmax, type ComparisonSummary } from './metrics.ts';
 import { outputScaleExp, type ModelRuntime } from './model-runtime.ts';
 import type { DeviceSession, SessionStats } from './session.ts';
+
+export type { Divergence };
 
 export type CheckSource =
   /** Live mode: the device captures windows with its own sensor and sends SENSOR frames. */
@@ -31,7 +34,7 @@ export interface CheckOptions {
   saveDir?: string;
   /** Live mode: fail when no window arrives for this long, ms (default 5000). */
   sensorStallMs?: number;
-  /** How many device≠simulator windows get a layer-by-layer search (default 3). */
+  /** How many device≠simulator windows get a first-divergent-layer search (default 3). */
   divergenceChecks?: number;
   signal?: AbortSignal;
   onWindow?(w: WindowRecord, rolling: RollingFigures): void;
@@ -53,17 +56,6 @@ export interface WindowRecord {
   hostMs: number;
   /** Saved to the disagreement dataset. */
   disagrees: boolean;
-}
-
-export interface Divergence {
-  window: number;
-  seq: number;
-  /** First layer whose device output differs from the simulator's; null: all dumped layers equal. */
-  layer: number | null;
-  layerName: string | null;
-  mismatches: number;
-  firstIndex: number | null;
-  note: string;
 }
 
 export interface RollingFigures {
@@ -131,8 +123,35 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
   let hostMs = 0;
   let divergenceSlots = 0;
   const t0 = performance.now();
+  const live = o.source.kind === 'device';
+  const rate = o.source.kind === 'device' ? o.source.rateHz ?? 0 : 0;
+  // Layer searches run one at a time with the link to themselves: no new window is sent (host
+  // mode) or captured (live mode) meanwhile, so a device that keeps only its last window still
+  // holds it, and no reply waits behind other traffic.
+  let searches: Promise<unknown> = Promise.resolve();
+  let hold: Promise<void> | null = null;
+  let searching = false;
+  const searchLayers = (index: number, seq: number, window: Int8Array, outputs: Int32Array): Promise<Divergence> => {
+    const run = searches.then(async () => {
+      let release = () => {};
+      hold = new Promise((r) => (release = r));
+      searching = true;
+      try {
+        if (live) await session.sensor(false).catch(() => {});
+        await session.whenIdle();
+        return await findDivergence(session, rt, { index, seq, inputSeq: live ? null : seq, window, outputs });
+      } finally {
+        searching = false;
+        hold = null;
+        release();
+        if (live && !o.signal?.aborted) await session.sensor(true, rate).catch(() => {});
+      }
+    });
+    searches = run.catch(() => {});
+    return run;
+  };
 
-  const process1 = async (index: number, seq: number, window: Int8Array, outputs: Int32Array, timeUs: number, fromInput: boolean) => {
+  const process1 = async (index: number, seq: number, window: Int8Array, outputs: Int32Array, timeUs: number) => {
     const h0 = performance.now();
     const sim = rt.run(window);
     const exact = sim.length === outputs.length && sim.every((v, i) => v === outputs[i]);
@@ -165,9 +184,9 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
       deviceTimeUs: timeUs, hostMs: ms, disagrees,
     };
     perWindow.push(rec);
-    if (!exact && fromInput && divergenceSlots < (o.divergenceChecks ?? 3)) {
-      divergenceSlots++; // taken before the await: windows in flight check concurrently
-      divergences.push(await findDivergence(session, rt, index, seq, window));
+    if (!exact && divergenceSlots < (o.divergenceChecks ?? 3)) {
+      divergenceSlots++; // taken before the await: windows in flight are processed concurrently
+      divergences.push(await searchLayers(index, seq, window, outputs));
     }
     const f = vsFloat?.summary();
     // The three output vectors (float scale) go to the live view only, not into the stored rows.
@@ -184,6 +203,8 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
     let next = 0;
     const worker = async () => {
       while (next < total && !o.signal?.aborted) {
+        while (hold) await hold;
+        if (next >= total || o.signal?.aborted) break;
         const i = next++;
         const window = src[i]!;
         const r = await session.infer(window).catch((e: Error) => e);
@@ -191,7 +212,7 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
           if (!(r instanceof ApiError) || r.code !== 'device-timeout') throw r;
           continue; // lost after every retry: counted by the session
         }
-        await process1(i, r.seq, window, r.outputs, r.timeUs, true);
+        await process1(i, r.seq, window, r.outputs, r.timeUs);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, o.pipeline ?? 2) }, worker));
@@ -212,14 +233,17 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
       // A live device that stops sending (unplugged for good, crashed) must not hang the check.
       const arm = () => {
         if (watchdog) clearTimeout(watchdog);
-        watchdog = setTimeout(() => finish(new ApiError('device-timeout', `The device sent no window for ${stallMs} ms (after ${perWindow.length} windows); is it still running in live mode?`)), stallMs);
+        watchdog = setTimeout(() => {
+          if (searching) arm(); // the sensor is paused for a layer search
+          else finish(new ApiError('device-timeout', `The device sent no window for ${stallMs} ms (after ${perWindow.length} windows); is it still running in live mode?`));
+        }, stallMs);
       };
       o.signal?.addEventListener('abort', () => finish(), { once: true });
       const offSensor = session.onSensor((s) => {
         arm();
         if (index >= total) return;
         const i = index++;
-        chain = chain.then(() => process1(i, s.seq, s.window, s.outputs, s.timeUs, false)).then(() => {
+        chain = chain.then(() => process1(i, s.seq, s.window, s.outputs, s.timeUs)).then(() => {
           if (perWindow.length >= total) finish();
         }, finish);
       });
@@ -231,10 +255,10 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
         offSensor();
         offStatus();
       };
-      const rate = o.source.kind === 'device' ? o.source.rateHz ?? 0 : 0;
       arm();
       session.sensor(true, rate).catch(finish);
     });
+    await searches; // a search still running re-enables the sensor when it ends
     await session.sensor(false).catch(() => {});
   }
 
@@ -294,50 +318,6 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
 
 function pick(s: { windows: number; accuracy: number | null }): { windows: number; accuracy: number | null } {
   return { windows: s.windows, accuracy: s.accuracy };
-}
-
-/** Dumps the device's layers in order and names the first that differs from the simulator's. */
-export async function findDivergence(session: DeviceSession, rt: ModelRuntime, index: number, seq: number, window: Int8Array): Promise<Divergence> {
-  if (session.hello.layerCount === 0) {
-    return { window: index, seq, layer: null, layerName: null, mismatches: 0, firstIndex: null, note: 'The firmware cannot dump layers (built without layer dump support).' };
-  }
-  const sim = rt.runLayers(window).layers;
-  const count = Math.min(session.hello.layerCount, sim.length);
-  for (let l = 0; l < count; l++) {
-    const d = await session.layerDump(seq, l, sim[l]!.data.length);
-    const ref = sim[l]!.data;
-    let mismatches = 0;
-    let first: number | null = null;
-    const n = Math.max(ref.length, d.data.length);
-    for (let i = 0; i < n; i++) {
-      if (ref[i] !== d.data[i]) {
-        mismatches++;
-        first ??= i;
-      }
-    }
-    if (mismatches > 0) {
-      return {
-        window: index, seq, layer: l, layerName: rt.layerNames[l] ?? null, mismatches, firstIndex: first,
-        note: `Layer ${l} (${rt.layerNames[l] ?? '?'}) is the first whose device output differs from the simulator (${mismatches} of ${n} values, first at ${first}). ${likelyCause(rt, l, mismatches, n)}`,
-      };
-    }
-  }
-  return { window: index, seq, layer: null, layerName: null, mismatches: 0, firstIndex: null, note: 'Every dumped layer equals the simulator; the difference arises after the last layer (unload or output scaling).' };
-}
-
-/** Plain-words guess at why a layer differs, from how much of it differs and how it is placed. */
-function likelyCause(rt: ModelRuntime, l: number, mismatches: number, n: number): string {
-  const layer = rt.model.layers[l];
-  if (!layer) return '';
-  const p = layer.placement;
-  const where = p
-    ? `processors ${p.processors}, in_offset 0x${p.inOffset.toString(16)}, out_offset 0x${p.outOffset.toString(16)}`
-    : 'its placement';
-  const shift = `output shift ${layer.outputShift + (layer.extraShift ?? 0)} (+${8 - layer.weightBits} for ${layer.weightBits}-bit weights)`;
-  if (mismatches === n || mismatches > n / 2) {
-    return `Most values differ: likely the ${shift}, the weights loaded for this layer, or an input read from the wrong offset (${where}).`;
-  }
-  return `Only part of it differs: likely overlapping data memory or a processor map that misses channels (${where}); also check the ${shift}.`;
 }
 
 /** Per-window records as CSV (one header line). */

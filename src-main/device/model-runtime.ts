@@ -8,7 +8,7 @@ import { ApiError } from '../api/contract.ts';
 import type { Model } from '../ir/graph.ts';
 import { importAi8x } from '../formats/import-ai8x.ts';
 import { readNpy } from '../formats/npy.ts';
-import { prepare, run as runSim, toInt32Input } from '../sim/simulate.ts';
+import { prepare, run as runSim, toInt32Input, type LayerHook } from '../sim/simulate.ts';
 import { crc32 } from './framing.ts';
 import { readInputFile, readInputJson } from '../platform/read-input.ts';
 
@@ -34,10 +34,13 @@ export interface ModelRuntime {
   outputWeightBits: number;
   outputBits: 8 | 32;
   layerNames: string[];
-  /** Final output of the bit-exact simulator. */
-  run(window: Int8Array): Int32Array;
+  /**
+   * Final output of the bit-exact simulator. `afterLayer` may alter a layer's output before the
+   * next layers read it (the virtual device's deployment-bug injection).
+   */
+  run(window: Int8Array, afterLayer?: LayerHook): Int32Array;
   /** Final output plus every layer's output. */
-  runLayers(window: Int8Array): { outputs: Int32Array; layers: LayerOutput[] };
+  runLayers(window: Int8Array, afterLayer?: LayerHook): { outputs: Int32Array; layers: LayerOutput[] };
   /** The artifacts' sample input, when present. */
   sample?: Int8Array;
   /** model.onnx in the artifacts folder, when present (float reference). */
@@ -96,9 +99,9 @@ export async function loadRuntime(dir: string): Promise<ModelRuntime> {
   const sample = sampleArray ? int8Window(sampleArray.data as ArrayLike<number | bigint>, samplePath) : undefined;
   // Compiled once; each window reuses the program's buffers (copied out before returning).
   const prog = prepare(model); // WebAssembly SIMD accumulate where available, JS otherwise
-  const runProg = (w: Int8Array) => runSim(prog, toInt32Input(w));
-  const run = (w: Int8Array) => {
-    runProg(w);
+  const runProg = (w: Int8Array, afterLayer?: LayerHook) => runSim(prog, toInt32Input(w), afterLayer);
+  const run = (w: Int8Array, afterLayer?: LayerHook) => {
+    runProg(w, afterLayer);
     return prog.layers[prog.layers.length - 1]!.out.slice();
   };
   const probe = run(sample ?? new Int8Array(inputLength));
@@ -116,8 +119,8 @@ export async function loadRuntime(dir: string): Promise<ModelRuntime> {
     outputBits: last.outputWidth,
     layerNames: model.layers.map((l) => l.name),
     run,
-    runLayers(w) {
-      runProg(w);
+    runLayers(w, afterLayer) {
+      runProg(w, afterLayer);
       const layers = prog.layers.map((c, i) => ({
         name: c.layer.name,
         data: c.out.slice(),

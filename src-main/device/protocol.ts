@@ -1,6 +1,6 @@
 // Message codecs of the device protocol (docs/protocol.md): typed messages ⇄ frame payloads.
 // Pure. Integers are little-endian; strings are u8 length + UTF-8 bytes.
-import type { Frame } from './framing.ts';
+import { crc32, type Frame } from './framing.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -9,10 +9,12 @@ export const MsgType = {
   INPUT: 0x02,
   SENSOR_CTRL: 0x03,
   LAYER_REQ: 0x04,
+  LAYER_CRC_REQ: 0x05,
   HELLO: 0x81,
   RESULT: 0x82,
   SENSOR: 0x83,
   LAYER_DUMP: 0x84,
+  LAYER_CRCS: 0x85,
   ACK: 0x06,
   NAK: 0x15,
   ERROR: 0x7f,
@@ -89,6 +91,21 @@ export interface LayerDump {
   total: number;
   offset: number;
   data: Int32Array;
+}
+
+/** One layer's entry in LAYER_CRCS. */
+export interface LayerCrc {
+  /** Elements in the layer output. */
+  total: number;
+  /** 1: int8 elements, 4: int32 elements. */
+  elemBytes: number;
+  /** CRC-32 of the elements as LAYER_DUMP would send them (int8 bytes, or int32 little-endian). */
+  crc: number;
+}
+
+export interface LayerCrcs {
+  window: number;
+  layers: LayerCrc[];
 }
 
 export interface DeviceError {
@@ -267,6 +284,51 @@ export function decodeLayerDump(p: Uint8Array): LayerDump {
   if (r.rest % elemBytes !== 0) throw new ProtocolError(`LAYER_DUMP data of ${r.rest} bytes is not whole ${elemBytes}-byte elements.`);
   const data = elemBytes === 4 ? r.i32s(r.rest / 4) : r.i8s(r.rest);
   return { window, layer, layerCount, elemBytes, total, offset, data };
+}
+
+export function encodeLayerCrcReq(window: number): Uint8Array {
+  return new Writer(2).u16(window).done();
+}
+
+export function decodeLayerCrcReq(p: Uint8Array): number {
+  const r = new Reader(p, 'LAYER_CRC_REQ');
+  const window = r.u16();
+  r.end();
+  return window;
+}
+
+/** Bytes of one layer's entry in a LAYER_CRCS payload (after the 4-byte head). */
+export const LAYER_CRC_ENTRY_BYTES = 9;
+
+export function encodeLayerCrcs(c: LayerCrcs): Uint8Array {
+  const w = new Writer(4 + LAYER_CRC_ENTRY_BYTES * c.layers.length).u16(c.window).u16(c.layers.length);
+  for (const l of c.layers) w.u32(l.total).u8(l.elemBytes).u32(l.crc);
+  return w.done();
+}
+
+export function decodeLayerCrcs(p: Uint8Array): LayerCrcs {
+  const r = new Reader(p, 'LAYER_CRCS');
+  const window = r.u16();
+  const count = r.u16();
+  const layers: LayerCrc[] = [];
+  for (let i = 0; i < count; i++) {
+    const total = r.u32();
+    const elemBytes = r.u8();
+    if (elemBytes !== 1 && elemBytes !== 4) throw new ProtocolError(`LAYER_CRCS layer ${i}: element size ${elemBytes} is not 1 or 4.`);
+    layers.push({ total, elemBytes, crc: r.u32() });
+  }
+  r.end();
+  return { window, layers };
+}
+
+/** CRC-32 of layer values as LAYER_DUMP carries them: int8 bytes, or int32 little-endian. */
+export function layerCrc(data: Int32Array, elemBytes: number): number {
+  const bytes = new Uint8Array(data.length * elemBytes);
+  if (elemBytes === 4) {
+    const v = new DataView(bytes.buffer);
+    for (let i = 0; i < data.length; i++) v.setInt32(4 * i, data[i]!, true);
+  } else for (let i = 0; i < data.length; i++) bytes[i] = data[i]! & 0xff;
+  return crc32(bytes);
 }
 
 export function encodeError(e: DeviceError): Uint8Array {

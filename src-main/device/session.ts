@@ -2,10 +2,17 @@
 // sequence numbers (a result is matched by seq AND by the CRC of the window it was computed on),
 // NAK / timeout resends, unplug detection and automatic reconnect to the same path.
 import { ApiError } from '../api/contract.ts';
-import { FrameDecoder, crc32, encodeFrame, type Frame } from './framing.ts';
+import { FRAME_OVERHEAD, FrameDecoder, MAX_PAYLOAD, crc32, encodeFrame, type Frame } from './framing.ts';
 import { LINE_BITS_PER_BYTE } from './line-pacer.ts';
 import * as P from './protocol.ts';
 import { openPort, type SerialLink } from './serial-port.ts';
+
+/** LAYER_DUMP payload before its elements: window, layer, layerCount, elemBytes, total, offset. */
+const LAYER_DUMP_HEAD_BYTES = 15;
+/** Layer data per LAYER_DUMP: as much as one frame carries, rounded down to whole int32s. */
+export const LAYER_CHUNK_BYTES = Math.floor((MAX_PAYLOAD - LAYER_DUMP_HEAD_BYTES) / 4) * 4;
+/** HELLO carries two strings of up to 255 bytes. */
+const HELLO_REPLY_BYTES = FRAME_OVERHEAD + 32 + 2 * 255;
 
 export interface SessionOptions {
   path: string;
@@ -49,6 +56,8 @@ interface Pending {
   type: number;
   expect: number;
   bytes: Uint8Array;
+  /** Frame bytes of the expected reply: its line time counts towards every timeout behind it. */
+  replyBytes: number;
   tries: number;
   timer: NodeJS.Timeout | null;
   resolve(f: Frame): void;
@@ -57,6 +66,13 @@ interface Pending {
   inputCrc?: number;
   /** (Re)starts the reply timer. */
   arm?: () => void;
+}
+
+/** The device answered ERROR; `deviceCode` is its code (protocol.ts ErrorCode). */
+export class DeviceRefusal extends ApiError {
+  constructor(readonly deviceCode: number, message: string) {
+    super('device', message);
+  }
 }
 
 export interface InferResult {
@@ -89,6 +105,9 @@ export class DeviceSession {
   private unpluggedAt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private closedByUser = false;
+  /** Bytes received so far: replies queued behind other traffic get its line time. */
+  private rxBytes = 0;
+  private idleWaiters: (() => void)[] = [];
 
   private constructor(private readonly opts: SessionOptions) {
     this.baud = opts.baud ?? 921600;
@@ -134,43 +153,73 @@ export class DeviceSession {
     const payload = P.encodeInput(window);
     const inputCrc = crc32(payload);
     const seq = this.takeSeq();
-    const p = this.request(P.MsgType.INPUT, seq, payload, P.MsgType.RESULT, inputCrc);
-    const { frame, resends } = await p;
+    const replyBytes = FRAME_OVERHEAD + 8 + 4 * (this.hello?.outputCount ?? 0);
+    const { frame, resends } = await this.request(P.MsgType.INPUT, seq, payload, P.MsgType.RESULT, { inputCrc, replyBytes });
     const r = P.decodeResult(frame.payload);
     return { seq, outputs: r.outputs, timeUs: r.timeUs, resends };
   }
 
+  /** CRC-32, size and element width of every layer output the device holds for a window. */
+  async layerCrcs(window: number): Promise<P.LayerCrcs> {
+    const replyBytes = FRAME_OVERHEAD + 4 + P.LAYER_CRC_ENTRY_BYTES * this.hello.layerCount;
+    const { frame } = await this.request(P.MsgType.LAYER_CRC_REQ, this.takeSeq(), P.encodeLayerCrcReq(window), P.MsgType.LAYER_CRCS, { replyBytes });
+    const c = P.decodeLayerCrcs(frame.payload);
+    if (c.window !== window) throw new ApiError('device', `LAYER_CRCS is for window ${c.window}, not the requested ${window}; the firmware does not follow the protocol.`);
+    return c;
+  }
+
   /**
-   * Every element of one layer's output for a window the device still holds. The device's `total`
-   * and `offset` are checked against `expectedTotal` (the simulator's layer size) before anything
-   * is allocated or asked again: a confused or hostile device cannot make us allocate gigabytes or
-   * loop for hundreds of thousands of requests.
+   * Every element of one layer's output for a window the device still holds, in chunks of at most
+   * `chunkBytes`. The device's `total`, `offset` and element width are checked against `expect`
+   * (the simulator's layer, or LAYER_CRCS) before anything is allocated or asked again, and
+   * without `expect` against an absolute ceiling: a confused or hostile device cannot make us
+   * allocate gigabytes or loop for hundreds of thousands of requests. `onChunk` sees each reply.
    */
-  async layerDump(window: number, layer: number, expectedTotal?: number): Promise<P.LayerDump> {
-    let offset = 0;
-    let whole: P.LayerDump | null = null;
+  async layerDump(
+    window: number, layer: number, expect?: { total: number; elemBytes?: number },
+    opts: { chunkBytes?: number; onChunk?: (d: P.LayerDump) => void } = {},
+  ): Promise<P.LayerDump> {
     const bad = (what: string) => new ApiError('device', `LAYER_DUMP of layer ${layer}: ${what}; the firmware does not match this model.`);
-    for (;;) {
-      const seq = this.takeSeq();
-      const { frame } = await this.request(P.MsgType.LAYER_REQ, seq, P.encodeLayerReq({ window, layer, offset, maxCount: 16000 }), P.MsgType.LAYER_DUMP);
+    const chunkBytes = Math.min(opts.chunkBytes ?? LAYER_CHUNK_BYTES, LAYER_CHUNK_BYTES);
+    let total = expect?.total;
+    let elemBytes = expect?.elemBytes;
+    let data: Int32Array | null = null;
+    let offset = 0;
+    let layerCount = this.hello.layerCount;
+    while (total === undefined || offset < total) {
+      const room = Math.max(1, Math.floor(chunkBytes / (elemBytes ?? 4)));
+      const maxCount = total === undefined ? room : Math.min(room, total - offset);
+      const replyBytes = FRAME_OVERHEAD + LAYER_DUMP_HEAD_BYTES + maxCount * (elemBytes ?? 4);
+      const { frame } = await this.request(P.MsgType.LAYER_REQ, this.takeSeq(), P.encodeLayerReq({ window, layer, offset, maxCount }), P.MsgType.LAYER_DUMP, { replyBytes });
       const d = P.decodeLayerDump(frame.payload);
-      const limit = expectedTotal ?? MAX_LAYER_ELEMENTS;
-      if (expectedTotal !== undefined ? d.total !== expectedTotal : d.total > limit) {
-        throw bad(`the device reports ${d.total} elements, expected ${expectedTotal !== undefined ? limit : `at most ${limit}`}`);
+      opts.onChunk?.(d);
+      if (d.window !== window || d.layer !== layer) throw bad(`the reply is for layer ${d.layer} of window ${d.window}, not window ${window}`);
+      const limit = expect?.total ?? MAX_LAYER_ELEMENTS;
+      if (expect ? d.total !== limit : d.total > limit) throw bad(`the device reports ${d.total} elements, expected ${expect ? limit : `at most ${limit}`}`);
+      if (total !== undefined && d.total !== total) throw bad(`the element count changed from ${total} to ${d.total}`);
+      if (elemBytes !== undefined && d.elemBytes !== elemBytes) throw bad(`the device sends ${d.elemBytes}-byte elements, expected ${elemBytes}`);
+      total = d.total;
+      elemBytes = d.elemBytes;
+      layerCount = d.layerCount;
+      if (total === 0) break;
+      if (d.offset !== offset || d.data.length === 0 || d.data.length > maxCount || offset + d.data.length > total) {
+        throw bad(`a chunk at offset ${d.offset} of ${d.data.length} elements when up to ${maxCount} at offset ${offset} of ${total} were asked`);
       }
-      if (whole && d.total !== whole.total) throw bad(`the element count changed from ${whole.total} to ${d.total}`);
-      if (d.offset !== offset || d.offset + d.data.length > d.total) {
-        throw bad(`a chunk at offset ${d.offset} of ${d.data.length} elements when offset ${offset} of ${d.total} was asked`);
-      }
-      whole ??= { ...d, offset: 0, data: new Int32Array(d.total) };
-      whole.data.set(d.data, d.offset);
-      offset = d.offset + d.data.length;
-      if (offset >= d.total || d.data.length === 0) return whole;
+      data ??= new Int32Array(total);
+      data.set(d.data, offset);
+      offset += d.data.length;
     }
+    return { window, layer, layerCount, elemBytes: elemBytes ?? 1, total, offset: 0, data: data ?? new Int32Array(0) };
+  }
+
+  /** Resolves once no request is waiting for its reply. */
+  whenIdle(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   async sensor(enable: boolean, rateHz = 0): Promise<void> {
-    await this.request(P.MsgType.SENSOR_CTRL, this.takeSeq(), P.encodeSensorCtrl({ enable, rateHz }), P.MsgType.ACK);
+    await this.request(P.MsgType.SENSOR_CTRL, this.takeSeq(), P.encodeSensorCtrl({ enable, rateHz }), P.MsgType.ACK, { replyBytes: FRAME_OVERHEAD });
   }
 
   async close(): Promise<void> {
@@ -198,7 +247,7 @@ export class DeviceSession {
   private async requestHello(timeoutMs: number): Promise<P.Hello> {
     const seq = this.takeSeq();
     try {
-      const { frame } = await this.request(P.MsgType.HELLO_REQ, seq, new Uint8Array(0), P.MsgType.HELLO, undefined, timeoutMs, 1);
+      const { frame } = await this.request(P.MsgType.HELLO_REQ, seq, new Uint8Array(0), P.MsgType.HELLO, { replyBytes: HELLO_REPLY_BYTES, timeoutMs, tries: 1 });
       const h = P.decodeHello(frame.payload);
       if (h.protocolVersion !== P.PROTOCOL_VERSION) {
         throw new ApiError('device', `The device speaks protocol version ${h.protocolVersion}; this workbench speaks ${P.PROTOCOL_VERSION}. Reflash the firmware from this workbench.`);
@@ -212,11 +261,15 @@ export class DeviceSession {
     }
   }
 
-  private request(type: number, seq: number, payload: Uint8Array, expect: number, inputCrc?: number, timeoutMs?: number, tries?: number): Promise<{ frame: Frame; resends: number }> {
+  private request(
+    type: number, seq: number, payload: Uint8Array, expect: number,
+    o: { replyBytes: number; inputCrc?: number; timeoutMs?: number; tries?: number },
+  ): Promise<{ frame: Frame; resends: number }> {
+    const { inputCrc, timeoutMs, tries } = o;
     const bytes = encodeFrame(P.frame(type, seq, payload));
     return new Promise((resolve, reject) => {
       const p: Pending = {
-        seq, type, expect, bytes, tries: 0, timer: null,
+        seq, type, expect, bytes, replyBytes: o.replyBytes, tries: 0, timer: null,
         resolve: (f) => {
           if (p.tries > 0) this.stats.framesRecovered++;
           resolve({ frame: f, resends: p.tries });
@@ -228,14 +281,24 @@ export class DeviceSession {
       const arm = () => {
         if (p.timer) clearTimeout(p.timer);
         if (this.status !== 'connected') return;
-        // Everything ahead of this request must cross the line first.
+        // Everything ahead of this request, and the replies to it, must cross the line first.
         let ahead = 0;
-        for (const q of this.pending.values()) ahead += q.bytes.length;
-        const ms = (timeoutMs ?? this.replyTimeoutMs) + 2 * this.lineMs(ahead + 2 * bytes.length);
-        p.timer = setTimeout(() => {
+        for (const q of this.pending.values()) if (q !== p) ahead += q.bytes.length + q.replyBytes;
+        const ms = (timeoutMs ?? this.replyTimeoutMs) + 2 * this.lineMs(ahead + bytes.length + p.replyBytes);
+        const rx0 = this.rxBytes;
+        let granted = 0;
+        const expire = () => {
+          // Bytes that arrived meanwhile (sensor windows, other replies) held the line: our
+          // reply may be queued behind them, so their line time is added before giving up.
+          const owed = this.lineMs(this.rxBytes - rx0) - granted;
+          if (owed >= 1) {
+            granted += owed;
+            p.timer = setTimeout(expire, owed);
+            return;
+          }
           this.stats.timeouts++;
           if (p.tries + 1 >= maxTries) {
-            this.pending.delete(seq);
+            this.forget(seq);
             if (type === P.MsgType.INPUT) this.stats.windowsLost++;
             reject(new ApiError('device-timeout', `No ${P.typeName(expect)} for ${P.typeName(type)} #${seq} after ${p.tries + 1} attempt(s).`));
             return;
@@ -243,7 +306,8 @@ export class DeviceSession {
           p.tries++;
           this.write(p.bytes);
           arm();
-        }, ms);
+        };
+        p.timer = setTimeout(expire, ms);
       };
       p.arm = arm;
       this.pending.set(seq, p);
@@ -276,7 +340,7 @@ export class DeviceSession {
     if (f.type === P.MsgType.ERROR) {
       const e = P.decodeError(f.payload);
       this.settle(p);
-      p.reject(new ApiError('device', `The device refused ${P.typeName(p.type)} #${p.seq}: ${e.message} (device error ${e.code}).`));
+      p.reject(new DeviceRefusal(e.code, `The device refused ${P.typeName(p.type)} #${p.seq}: ${e.message} (device error ${e.code}).`));
       return;
     }
     if (f.type !== p.expect) return;
@@ -293,7 +357,15 @@ export class DeviceSession {
 
   private settle(p: Pending): void {
     if (p.timer) clearTimeout(p.timer);
-    this.pending.delete(p.seq);
+    this.forget(p.seq);
+  }
+
+  private forget(seq: number): void {
+    this.pending.delete(seq);
+    if (this.pending.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   private write(bytes: Uint8Array): void {
@@ -306,6 +378,7 @@ export class DeviceSession {
     this.link = await openPort(this.opts.path, this.baud);
     this.decoder.reset();
     this.link.onData((chunk) => {
+      this.rxBytes += chunk.length;
       const before = this.decoder.stats;
       const c0 = before.corruptFrames;
       const r0 = before.resyncs;
@@ -374,6 +447,7 @@ export class DeviceSession {
       p.reject(e);
     }
     this.pending.clear();
+    this.forget(-1);
   }
 
   private setStatus(s: LinkStatus, message?: string): void {

@@ -1,9 +1,9 @@
 // A virtual MAX78002 behind a socat pty pair: speaks the device protocol (docs/protocol.md) at
 // line rate, answers with the bit-exact simulator, streams sensor windows, and injects faults
 // (corrupt / drop / delay / garbage bytes, unplug) so the host side can be tested on real ptys.
-import { FrameDecoder, crc32, encodeFrame, type Frame } from './framing.ts';
+import { FrameDecoder, MAX_PAYLOAD, crc32, encodeFrame, type Frame } from './framing.ts';
 import { LinePacer } from './line-pacer.ts';
-import type { ModelRuntime } from './model-runtime.ts';
+import type { LayerOutput, ModelRuntime } from './model-runtime.ts';
 import * as P from './protocol.ts';
 import { createPtyPair, type PtyPair } from './pty-pair.ts';
 import { openPort, type SerialLink } from './serial-port.ts';
@@ -21,12 +21,15 @@ export interface VirtualDeviceOptions {
   sensorAutostart?: boolean;
   seed?: number;
   /**
-   * Deployment-bug injection: this layer's output is off by one in its first element (as a wrong
-   * offset or shift would make it), and so are the layers after it and the final output.
+   * Deployment-bug injection: every value of this layer comes out with its lowest bit flipped (as
+   * a wrong rounding or bias would make it), for host windows and sensor windows alike. The later
+   * layers compute from the wrong values, so the error propagates as it would on a board.
    */
   bugLayer?: number;
   /** Hostile-device injection: every LAYER_DUMP claims this many elements in the layer. */
   layerTotal?: number;
+  /** Leave LAYER_CRC_REQ and LAYER_REQ unanswered (a firmware whose layer readout hangs). */
+  ignoreLayerRequests?: boolean;
 }
 
 export interface VirtualDeviceStats {
@@ -65,7 +68,8 @@ export class VirtualDevice {
   private replies = new Map<number, Uint8Array>();
   /** Recent inputs by seq, for LAYER_REQ. */
   private inputs = new Map<number, Int8Array>();
-  private layerCache: { seq: number; layers: ReturnType<ModelRuntime['runLayers']>['layers'] } | null = null;
+  private layerCache: { seq: number; layers: LayerOutput[] } | null = null;
+  private readonly bug: ((layer: number, out: Int32Array) => void) | undefined;
   private sensorTimer: NodeJS.Timeout | null = null;
   private sensorSeq = 0;
   private sensorIndex = 0;
@@ -76,6 +80,12 @@ export class VirtualDevice {
     this.faultRate = opts.faultRate ?? 0;
     let s = (opts.seed ?? 12345) >>> 0;
     this.rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const bugLayer = opts.bugLayer;
+    if (bugLayer !== undefined) {
+      this.bug = (layer, out) => {
+        if (layer === bugLayer) for (let i = 0; i < out.length; i++) out[i]! ^= 1;
+      };
+    }
     this.out = new LinePacer(this.baud, (b) => this.link?.write(b));
     this.inp = new LinePacer(this.baud, (b) => this.receive(b));
     this.decoder = new FrameDecoder(({ type, seq }) => {
@@ -180,11 +190,11 @@ export class VirtualDevice {
         }
         const window = P.decodeInput(f.payload);
         const t0 = performance.now();
-        const outputs = rt.run(window);
-        if (this.opts.bugLayer !== undefined) outputs[0]! += 1;
+        const outputs = rt.run(window, this.bug);
         const timeUs = Math.round((performance.now() - t0) * 1000);
         this.stats.inferences++;
         this.remember(this.inputs, f.seq, window);
+        if (this.layerCache?.seq === f.seq) this.layerCache = null; // the seq came round again
         const reply = this.send(P.frame(P.MsgType.RESULT, f.seq, P.encodeResult({ inputCrc: crc32(f.payload), timeUs, outputs })));
         this.remember(this.replies, f.seq, reply);
         return;
@@ -208,28 +218,30 @@ export class VirtualDevice {
         this.send(P.frame(P.MsgType.ACK, f.seq));
         return;
       }
+      case P.MsgType.LAYER_CRC_REQ: {
+        if (this.opts.ignoreLayerRequests) return;
+        const window = P.decodeLayerCrcReq(f.payload);
+        const layers = this.layersOf(window, f.seq);
+        if (!layers) return;
+        this.send(P.frame(P.MsgType.LAYER_CRCS, f.seq, P.encodeLayerCrcs({
+          window, layers: layers.map((l) => ({ total: l.data.length, elemBytes: l.elemBytes, crc: P.layerCrc(l.data, l.elemBytes) })),
+        })));
+        return;
+      }
       case P.MsgType.LAYER_REQ: {
+        if (this.opts.ignoreLayerRequests) return;
         const q = P.decodeLayerReq(f.payload);
-        const window = this.inputs.get(q.window);
-        if (!window) {
-          this.send(P.frame(P.MsgType.ERROR, f.seq, P.encodeError({ code: P.ErrorCode.STALE_WINDOW, message: `Window ${q.window} is no longer kept on the device.` })));
-          return;
-        }
-        if (this.layerCache?.seq !== q.window) {
-          const layers = rt.runLayers(window).layers;
-          const bug = this.opts.bugLayer;
-          if (bug !== undefined) for (let l = bug; l < layers.length; l++) layers[l]!.data[0]! += 1;
-          this.layerCache = { seq: q.window, layers };
-        }
-        const layer = this.layerCache.layers[q.layer];
+        const layers = this.layersOf(q.window, f.seq);
+        if (!layers) return;
+        const layer = layers[q.layer];
         if (!layer) {
-          this.send(P.frame(P.MsgType.ERROR, f.seq, P.encodeError({ code: P.ErrorCode.NO_SUCH_LAYER, message: `The model has ${this.layerCache.layers.length} layers; layer ${q.layer} does not exist.` })));
+          this.send(P.frame(P.MsgType.ERROR, f.seq, P.encodeError({ code: P.ErrorCode.NO_SUCH_LAYER, message: `The model has ${layers.length} layers; layer ${q.layer} does not exist.` })));
           return;
         }
-        const room = Math.floor(16000 / layer.elemBytes);
+        const room = Math.floor((MAX_PAYLOAD - 15) / layer.elemBytes);
         const count = Math.max(0, Math.min(q.maxCount, room, layer.data.length - q.offset));
         this.send(P.frame(P.MsgType.LAYER_DUMP, f.seq, P.encodeLayerDump({
-          window: q.window, layer: q.layer, layerCount: this.layerCache.layers.length, elemBytes: layer.elemBytes,
+          window: q.window, layer: q.layer, layerCount: layers.length, elemBytes: layer.elemBytes,
           total: this.opts.layerTotal ?? layer.data.length, offset: q.offset, data: layer.data.subarray(q.offset, q.offset + count),
         })));
         return;
@@ -241,6 +253,18 @@ export class VirtualDevice {
     }
   }
 
+  /** Every layer's output for a window still kept (recomputed once, then cached); else ERROR. */
+  private layersOf(window: number, replySeq: number): LayerOutput[] | null {
+    if (this.layerCache?.seq === window) return this.layerCache.layers;
+    const input = this.inputs.get(window);
+    if (!input) {
+      this.send(P.frame(P.MsgType.ERROR, replySeq, P.encodeError({ code: P.ErrorCode.STALE_WINDOW, message: `Window ${window} is no longer kept on the device.` })));
+      return null;
+    }
+    this.layerCache = { seq: window, layers: this.opts.runtime.runLayers(input, this.bug).layers };
+    return this.layerCache.layers;
+  }
+
   private startSensor(rateHz: number): void {
     this.stopSensor();
     const windows = this.opts.sensorWindows ?? [];
@@ -249,7 +273,7 @@ export class VirtualDevice {
       if (!this.link || windows.length === 0) return;
       const window = windows[this.sensorIndex++ % windows.length]!;
       const t0 = performance.now();
-      const outputs = rt.run(window);
+      const outputs = rt.run(window, this.bug);
       const timeUs = Math.round((performance.now() - t0) * 1000);
       this.stats.sensorWindows++;
       this.send(P.frame(P.MsgType.SENSOR, this.sensorSeq++, P.encodeSensor({ timeUs, window, outputs })));

@@ -124,8 +124,14 @@ export function compile(model: Model): Program {
   return { model, inputShape, inputSize: size(inputShape), layers };
 }
 
+/**
+ * Called with each layer's finished output before later layers read it; may change it in place
+ * (the virtual device injects deployment bugs this way, so they propagate as on a board).
+ */
+export type LayerHook = (index: number, out: Int32Array) => void;
+
 /** Runs one input (planar C×dims int8 values); layer outputs stay in the program's buffers. */
-export function run(prog: Program, input: Int32Array): void {
+export function run(prog: Program, input: Int32Array, afterLayer?: LayerHook): void {
   if (input.length !== prog.inputSize)
     throw new SimError(-1, `The input has ${input.length} values; the model expects ${prog.inputSize} (${[prog.inputShape.channels, ...prog.inputShape.dims].join('x')}).`);
   const outOf = (s: number): Int32Array => (s === -1 ? input : prog.layers[s]!.out);
@@ -167,17 +173,19 @@ export function run(prog: Program, input: Int32Array): void {
 
     if (l.op === 'passthrough' || (isElt && !c.conv2d && !c.conv1d && !c.linear && !c.convT)) {
       passthrough(data, c.out);
-      continue;
+    } else {
+      const fast = prog.accelerate ? prog.accelerate(l, i, data, c.acc, c.out) : false;
+      if (fast !== 'out') {
+        if (!fast) {
+          if (c.conv2d) conv2d(data, c.acc, c.scratch, c.conv2d);
+          else if (c.conv1d) conv1d(data, c.acc, c.scratch, c.conv1d);
+          else if (c.linear) linear(data, c.acc, c.linear);
+          else if (c.convT) convTranspose2d(data, c.acc, c.stretched, c.scratch, c.convT.args, c.convT.prep);
+        }
+        if (l.outputWidth === 32) c.out.set(c.acc);
+        else requantize(c.acc, c.out, c.out.length, c.shift, l.activation);
+      }
     }
-    const fast = prog.accelerate ? prog.accelerate(l, i, data, c.acc, c.out) : false;
-    if (fast === 'out') continue;
-    if (!fast) {
-      if (c.conv2d) conv2d(data, c.acc, c.scratch, c.conv2d);
-      else if (c.conv1d) conv1d(data, c.acc, c.scratch, c.conv1d);
-      else if (c.linear) linear(data, c.acc, c.linear);
-      else if (c.convT) convTranspose2d(data, c.acc, c.stretched, c.scratch, c.convT.args, c.convT.prep);
-    }
-    if (l.outputWidth === 32) c.out.set(c.acc);
-    else requantize(c.acc, c.out, c.out.length, c.shift, l.activation);
+    afterLayer?.(i, c.out);
   }
 }

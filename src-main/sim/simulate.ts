@@ -2,11 +2,11 @@
 // Inputs are planar C×dims int8 values (as Int8Array or Int32Array); outputs are Int32Array
 // (8-bit layers hold int8 values, a 32-bit last layer holds raw accumulators).
 import type { DataShape, Model } from '../ir/graph.ts';
-import { compile, run, SimError, type AccumulateHook, type Program } from './machine.ts';
+import { compile, run, SimError, type AccumulateHook, type LayerHook, type Program } from './machine.ts';
 import { createWasmAccelerator } from './wasm-accelerate.ts';
 
 export { SimError, compile, run };
-export type { Program, AccumulateHook };
+export type { Program, AccumulateHook, LayerHook };
 
 export interface SimOptions {
   /** Also return every layer's output (to find the first divergent layer). */

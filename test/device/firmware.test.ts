@@ -1,6 +1,7 @@
 // The C firmware core (resources/firmware) against the TypeScript codec: shared test vectors both
 // ways through gcc-built tools, the host build of the firmware answering DeviceSession over a real
-// pty, and a compile check of the MSDK-facing file with arm-none-eabi-gcc against MSDK stubs.
+// pty (every layer of its stand-in network, with and without an injected deployment bug, in host
+// and live mode), and a compile check of the MSDK-facing file with arm-none-eabi-gcc against MSDK stubs.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,9 @@ import { FIRMWARE_DIR, FIRMWARE_FILES, firmwareModelHeader } from '../../src-mai
 import { FrameDecoder, encodeFrame, type Frame } from '../../src-main/device/framing.ts';
 import { loadRuntime } from '../../src-main/device/model-runtime.ts';
 import { createPtyPair } from '../../src-main/device/pty-pair.ts';
+import { runLiveCheck } from '../../src-main/device/live-check.ts';
+import type { ModelRuntime } from '../../src-main/device/model-runtime.ts';
+import * as P from '../../src-main/device/protocol.ts';
 import { DeviceSession } from '../../src-main/device/session.ts';
 import { standInRuntime } from './stand-in-runtime.ts';
 import { CONFORMANCE } from '../support/fixtures.ts';
@@ -20,12 +24,17 @@ const STUB = fileURLToPath(new URL('./msdk-stub/', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'qatwb-fw-'));
 const vec = join(out, 'qw_vectors');
 const shim = join(out, 'qw_host');
+/** The same firmware built without LAYER_CRC_REQ (the host falls back to dumping layers in order). */
+const shimNoCrc = join(out, 'qw_host_nocrc');
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const CFLAGS = ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror'];
+/** Values per LAYER_DUMP from the C core: its int32 layer buffer fills one frame. */
+const C_CHUNK_VALUES = Math.floor((16384 - 16) / 4);
 
 beforeAll(() => {
   execFileSync('gcc', [...CFLAGS, join(FW, 'qatwb_frame.c'), join(FW, 'qw_vectors.c'), '-o', vec]);
   execFileSync('gcc', [...CFLAGS, join(FW, 'qatwb_frame.c'), join(FW, 'qatwb_device.c'), join(FW, 'hal_host.c'), '-o', shim]);
+  execFileSync('gcc', [...CFLAGS, '-DQW_NO_LAYER_CRC', join(FW, 'qatwb_frame.c'), join(FW, 'qatwb_device.c'), join(FW, 'hal_host.c'), '-o', shimNoCrc]);
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -86,28 +95,50 @@ describe('C framing vs TypeScript framing', () => {
   });
 });
 
+/** The host build of the firmware on a fresh pty pair; `args` go to qw_host (e.g. --bug-layer 2). */
+async function withFirmware<T>(args: string[], body: (s: DeviceSession) => Promise<T>, bin = shim): Promise<T> {
+  const pair = await createPtyPair();
+  const fw = spawn(bin, [...args, pair.devicePath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve) => fw.stderr!.once('data', () => resolve()));
+  const s = await DeviceSession.open({ path: pair.hostPath });
+  try {
+    return await body(s);
+  } finally {
+    await s.close();
+    fw.kill('SIGTERM');
+    await pair.close();
+  }
+}
+
+const randomWindows = (n: number, seed: number) => {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => new Int8Array(784).map(() => Math.floor(r() * 256) - 128));
+};
+
 describe('firmware core (host build) over a real pty', () => {
-  it('answers HELLO, INPUT, LAYER_REQ and streams SENSOR windows; the host checks every value', async () => {
+  it('answers HELLO, INPUT, LAYER_CRC_REQ, LAYER_REQ and streams SENSOR windows; the host checks every value', async () => {
     const rt = standInRuntime();
-    const pair = await createPtyPair();
-    const fw = spawn(shim, [pair.devicePath], { stdio: ['ignore', 'ignore', 'pipe'] });
-    await new Promise<void>((resolve) => fw.stderr!.once('data', () => resolve()));
-    try {
-      const s = await DeviceSession.open({ path: pair.hostPath });
-      expect(s.hello).toMatchObject({ deviceId: 'host-shim', modelHash: 0x5eed, inputShape: [1, 28, 28], outputCount: 10, outputBits: 32, layerCount: 1 });
-      const r = rng(5);
+    await withFirmware([], async (s) => {
+      expect(s.hello).toMatchObject({ deviceId: 'host-shim', modelHash: 0x5eed, inputShape: [1, 28, 28], outputCount: 10, outputBits: 32, layerCount: 4 });
+      const windows = randomWindows(300, 5);
       let last = 0;
-      for (let i = 0; i < 300; i++) {
-        const w = new Int8Array(784).map(() => Math.floor(r() * 256) - 128);
+      for (const w of windows) {
         const res = await s.infer(w);
         expect(Array.from(res.outputs)).toEqual(Array.from(rt.run(w)));
         last = res.seq;
-        if (i === 299) {
-          const dump = await s.layerDump(last, 0);
-          expect(Array.from(dump.data)).toEqual(Array.from(rt.run(w)));
-          expect(dump.elemBytes).toBe(4);
-        }
       }
+      // Every layer of the last window: CRC table, and the dump (the wide one in several chunks).
+      const ref = rt.runLayers(windows[299]!).layers;
+      const crcs = await s.layerCrcs(last);
+      expect(crcs.layers).toEqual(ref.map((l) => ({ total: l.data.length, elemBytes: l.elemBytes, crc: P.layerCrc(l.data, l.elemBytes) })));
+      for (const [l, layer] of ref.entries()) {
+        let chunks = 0;
+        const dump = await s.layerDump(last, l, { total: layer.data.length, elemBytes: layer.elemBytes }, { onChunk: () => chunks++ });
+        expect(Array.from(dump.data)).toEqual(Array.from(layer.data));
+        expect(chunks).toBe(Math.ceil(layer.data.length / C_CHUNK_VALUES));
+      }
+      // Only the last window's layers are kept: an older one is refused as stale, not answered wrongly.
+      await expect(s.layerCrcs(last - 1)).rejects.toThrow(/only the last window's layers are kept \(device error 6\)/);
       const seen: { window: Int8Array; outputs: Int32Array }[] = [];
       s.onSensor((x) => seen.push(x));
       await s.sensor(true, 500);
@@ -115,14 +146,57 @@ describe('firmware core (host build) over a real pty', () => {
       await s.sensor(false);
       expect(seen.length).toBeGreaterThan(3);
       for (const x of seen) expect(Array.from(x.outputs)).toEqual(Array.from(rt.run(x.window)));
+      // A capture replaces the CNN's layers: the last INPUT's are no longer offered.
+      await expect(s.layerCrcs(last)).rejects.toThrow(/device error 6/);
       // A wrong-sized window gets a clear device error, not silence.
       await expect(s.infer(new Int8Array(10))).rejects.toThrow(/INPUT length does not match/);
       expect(s.stats.windowsLost).toBe(0);
-      await s.close();
-    } finally {
-      fw.kill('SIGTERM');
-      await pair.close();
-    }
+    });
+  }, 30_000);
+
+  // The firmware keeps only its last window, and the host keeps two in flight: the search finds
+  // the window gone, sends it again alone and reads that resend's layers.
+  const bound = (rt: ModelRuntime, l: number) => {
+    const layer = rt.runLayers(new Int8Array(784)).layers[l]!;
+    return 2 + Math.ceil(layer.data.length / C_CHUNK_VALUES);
+  };
+  for (const mode of ['host windows', 'live windows'] as const) {
+    it.each([0, 1, 2, 3])(`${mode}: a bug injected at layer %i is reported at that layer`, async (bug) => {
+      const rt = standInRuntime();
+      const windows = randomWindows(6, 40 + bug);
+      const report = await withFirmware(['--bug-layer', String(bug)], (session) => runLiveCheck({
+        session, runtime: rt, windows: 6, divergenceChecks: 2,
+        source: mode === 'host windows' ? { kind: 'windows', windows, name: 'random' } : { kind: 'device', rateHz: 200 },
+      }));
+      expect(report.windows).toBe(6);
+      expect(report.bitExactRate).toBe(0);
+      expect(report.divergences.length).toBe(2);
+      for (const d of report.divergences) {
+        expect(d.status, d.note).toBe('found');
+        expect(d.layer).toBe(bug);
+        expect(d.name).toBe(rt.layerNames[bug]);
+        expect(d.mismatches).toBe(rt.runLayers(windows[0]!).layers[bug]!.data.length); // every value's low bit flipped
+        expect(d.firstIndex).toBe(0);
+        expect(d.search.method).toBe('layer-crcs');
+        expect(d.search.requests).toBeLessThanOrEqual(bound(rt, bug));
+        if (mode === 'live windows') expect(d.search.resent).toBe(true);
+      }
+      expect(report.link.windowsLost).toBe(0);
+    }, 30_000);
+  }
+
+  it('without LAYER_CRC_REQ the host dumps the layers in order and still names the layer', async () => {
+    const rt = standInRuntime();
+    const report = await withFirmware(['--bug-layer', '2'], (session) => runLiveCheck({
+      session, runtime: rt, windows: 3, divergenceChecks: 1, source: { kind: 'windows', windows: randomWindows(3, 9), name: 'random' },
+    }), shimNoCrc);
+    const [d] = report.divergences;
+    expect(d!.status).toBe('found');
+    expect(d!.layer).toBe(2);
+    expect(d!.search.method).toBe('layer-dumps');
+    const sizes = rt.runLayers(new Int8Array(784)).layers.map((l) => l.data.length * l.elemBytes);
+    expect(d!.search.bytesDumped).toBe(sizes[0]! + sizes[1]! + sizes[2]!);
+    expect(d!.note).toMatch(/3 layer\(s\) dumped in order/);
   }, 30_000);
 });
 

@@ -1,7 +1,7 @@
 // `qatwb virtual-device`: a virtual MAX78002 on a pty pair (socat), answering the device protocol
 // with the bit-exact simulator. Prints one line with the port path, then runs until Ctrl-C.
 // SIGUSR1 simulates unplugging the cable for half a second.
-import { optInt, optNumber, optString, reqString } from '../args.ts';
+import { optInt, optNumber, optString, reqString, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { loadRuntime } from '../../device/model-runtime.ts';
 import { loadWindowSource } from '../../device/sensor-source.ts';
@@ -10,17 +10,20 @@ import { VirtualDevice } from '../../device/virtual-device.ts';
 export const command: Command = {
   name: 'virtual-device',
   summary: 'Start a virtual MAX78002 on a pseudo-terminal.',
-  usage: `qatwb virtual-device --artifacts DIR [--sensor mnist|FILE.npy] [--rate HZ] [--fault-rate R] [--baud 921600] [--json]
+  usage: `qatwb virtual-device --artifacts DIR [--sensor mnist|FILE.npy] [--rate HZ] [--fault-rate R] [--baud 921600]
+                              [--bug-layer N] [--ignore-layer-requests] [--json]
   --artifacts DIR   folder with checkpoint.pth.tar + network.yaml (the model the device runs)
   --sensor SRC      live mode source: "mnist" (built-in digits) or an int8 .npy of windows
   --rate HZ         sensor windows per second (default 10)
   --sensor-autostart  stream at once, without waiting for the host to ask
   --fault-rate R    probability per frame of an injected fault (corrupt/drop/delay/garbage), 0..1
   --baud B          line rate the device paces its bytes at (default 921600; a pty ignores baud)
-  --bug-layer N     inject a deployment bug: layer N's output (and the final output) off by one
+  --bug-layer N     inject a deployment bug: every value of layer N off in its lowest bit; later layers
+                    and the output compute from it (host and sensor windows alike)
+  --ignore-layer-requests  never answer layer requests (to see a first-divergent-layer search fail)
 Prints one line with the port path to open. SIGUSR1: unplug for 0.5 s and replug. Ctrl-C: stop.`,
   options: ['artifacts', 'sensor', 'rate', 'fault-rate', 'baud', 'bug-layer'],
-  booleans: ['sensor-autostart'],
+  booleans: ['sensor-autostart', 'ignore-layer-requests'],
   async run(args, io) {
     const dir = reqString(args, 'artifacts');
     const baud = optInt(args, 'baud', { min: 300 }) ?? 921600;
@@ -28,6 +31,9 @@ Prints one line with the port path to open. SIGUSR1: unplug for 0.5 s and replug
     const rateHz = optNumber(args, 'rate', { gt: 0 }) ?? 10;
     const bugLayer = optInt(args, 'bug-layer', { min: 0 });
     const runtime = await loadRuntime(dir);
+    if (bugLayer !== undefined && bugLayer >= runtime.layerNames.length) {
+      throw new UsageError(`--bug-layer expects a layer index 0..${runtime.layerNames.length - 1} of ${runtime.name}, got ${bugLayer}.`);
+    }
     const sensorSpec = optString(args, 'sensor');
     const sensor = sensorSpec ? await loadWindowSource(sensorSpec, runtime.inputLength) : undefined;
     const vd = new VirtualDevice({
@@ -35,6 +41,7 @@ Prints one line with the port path to open. SIGUSR1: unplug for 0.5 s and replug
       ...(sensor ? { sensorWindows: sensor.windows } : {}),
       sensorAutostart: args.options.get('sensor-autostart') === true,
       ...(bugLayer !== undefined ? { bugLayer } : {}),
+      ignoreLayerRequests: args.options.get('ignore-layer-requests') === true,
     });
     const path = await vd.start();
     const ready = { path, pts: vd.hostPts, model: runtime.name, baud, faultRate, sensor: sensor?.name ?? null, pid: process.pid };
