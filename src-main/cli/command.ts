@@ -4,6 +4,12 @@ import type { ParsedArgs } from './args.ts';
 export interface CommandIo {
   out(line: string): void;
   err(line: string): void;
+  /**
+   * Aborted on Ctrl-C, SIGTERM or SIGHUP when the CLI runs as a process. A command that starts
+   * child processes passes it on, so they (and their children) end with it; a command that never
+   * reads it is simply ended by the signal.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Command {
@@ -15,6 +21,8 @@ export interface Command {
   options: readonly string[];
   /** Options that take no value (besides --json and --help, which every command accepts). */
   booleans?: readonly string[];
+  /** The command installs its own signal handlers (a server that shuts down in order). */
+  ownsSignals?: boolean;
   /** Returns the process exit code. With `--json`, print one JSON document on stdout. */
   run(args: ParsedArgs, io: CommandIo): Promise<number>;
 }

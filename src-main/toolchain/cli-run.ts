@@ -47,6 +47,7 @@ export function cliContext(args: ParsedArgs, io: CommandIo, settings: ToolchainS
   let lastFraction = -1;
   return {
     settings,
+    ...(io.signal ? { signal: io.signal } : {}),
     onLine: quiet ? undefined : (tool, line) => io.err(`[${tool}] ${line}`),
     onProgress: quiet || args.options.has('json')
       ? undefined

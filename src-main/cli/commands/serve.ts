@@ -7,6 +7,7 @@ import { flag, optChoice, optInt, optString, UsageError } from '../args.ts';
 
 export const command: Command = {
   name: 'serve',
+  ownsSignals: true,
   summary: 'Serve the app to a browser on 127.0.0.1 (web mode).',
   usage: [
     '  qatwb serve [--port N] [--open] [--example mnist] [--state-dir DIR] [--renderer-dir DIR] [--json]',

@@ -114,14 +114,12 @@ export const command: Command = {
   async run(args, io) {
     const req = trainRequest(args);
     const json = args.options.has('json');
-    const controller = new AbortController();
-    const onSignal = () => controller.abort();
-    process.once('SIGINT', onSignal);
+    const signal = io.signal ?? new AbortController().signal;
     let lastLine = '';
-    try {
+    {
       const service = createTrainingService({ stateDir: tmpdir(), emit() {} });
       const result = await service.train(req, {
-        signal: controller.signal,
+        signal,
         progress(p) {
           const line = `[${p.phase}] ${p.message ?? ''}`;
           if (line !== lastLine) io.err(line);
@@ -136,8 +134,6 @@ export const command: Command = {
         if (result.outDir) io.out(`exports in ${result.outDir}: ${result.files?.join(', ')}`);
       }
       return 0;
-    } finally {
-      process.off('SIGINT', onSignal);
     }
   },
 };

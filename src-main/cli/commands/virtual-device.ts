@@ -9,6 +9,7 @@ import { VirtualDevice } from '../../device/virtual-device.ts';
 
 export const command: Command = {
   name: 'virtual-device',
+  ownsSignals: true,
   summary: 'Start a virtual MAX78002 on a pseudo-terminal.',
   usage: `qatwb virtual-device --artifacts DIR [--sensor mnist|FILE.npy] [--rate HZ] [--fault-rate R] [--baud 921600]
                               [--bug-layer N] [--ignore-layer-requests] [--json]
