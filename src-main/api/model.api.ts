@@ -3,6 +3,7 @@
 // Models live in the service's memory, addressed by `modelId`. Requests are path-based.
 import { z } from 'zod';
 import { call, job, service } from './contract.ts';
+import type { StoredModel } from '../ir/schema.ts';
 
 export const DeviceName = z.enum(['MAX78000', 'MAX78002']);
 
@@ -22,8 +23,8 @@ export type DiagnosticDto = z.infer<typeof DiagnosticDto>;
 
 const Shape = z.object({ channels: z.number().int(), dims: z.array(z.number().int()) });
 
-/** The IR Model in its versioned JSON form (ir/schema.ts); parameters as base64. */
-export const StoredModelDto = z.looseObject({
+/** The envelope of a stored model; ir/schema.ts's deserializeModel checks every layer field. */
+const StoredModelEnvelope = z.looseObject({
   schema: z.literal('qatwb.model'),
   version: z.number().int(),
   arch: z.string(),
@@ -33,7 +34,10 @@ export const StoredModelDto = z.looseObject({
   layers: z.array(z.looseObject({ name: z.string(), op: z.string() })),
 });
 
-export type StoredModelJson = z.infer<typeof StoredModelDto>;
+/** The IR Model in its versioned JSON form (ir/schema.ts StoredModel); parameters as base64. */
+export const StoredModelDto = z.custom<StoredModel>((v) => StoredModelEnvelope.safeParse(v).success, {
+  message: 'a qatwb.model document (schema, version, arch, dataset, device, input, layers with name and op)',
+});
 
 const ModelRef = {
   /** Id returned by `importAi8x` or `load`. */

@@ -129,7 +129,7 @@ export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceA
       try {
         const { report } = await ask<Msg & { report: CheckReport }>(link.proc, { type: 'check', req } satisfies LinkRequest, ['report'], (m) => {
           if (m.type !== 'window') return;
-          const { record, rolling } = m as unknown as { record: Record<string, unknown>; rolling: { windows: number } & Record<string, unknown> };
+          const { record, rolling } = m as Msg & { record: Record<string, unknown>; rolling: { windows: number } & Record<string, unknown> };
           env.emit('device', 'window', { record, rolling });
           const total = req.windows;
           ctx.progress({

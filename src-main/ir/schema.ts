@@ -12,11 +12,12 @@ export interface StoredParams {
 
 export type StoredLayer = Omit<Layer, 'params'> & { params?: StoredParams };
 
-export interface StoredModel extends Omit<Model, 'layers'> {
+// A type alias, not an interface: the contract's JSON schema (api/model.api.ts) accepts it as is.
+export type StoredModel = Omit<Model, 'layers'> & {
   schema: 'qatwb.model';
   version: number;
   layers: StoredLayer[];
-}
+};
 
 export class SchemaError extends Error {
   override name = 'SchemaError';

@@ -2,7 +2,7 @@
 // no Electron). Opened models live in memory by id; a batch simulation runs in a worker.
 import { randomUUID } from 'node:crypto';
 import { ApiError, type ServiceImpl } from '../api/contract.ts';
-import type { modelApi, StoredModelJson } from '../api/model.api.ts';
+import type { modelApi } from '../api/model.api.ts';
 import type { ServiceEnv } from '../services.ts';
 import type { Model } from '../ir/graph.ts';
 import { validateModel } from '../ir/validate.ts';
@@ -69,10 +69,10 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       const { model, warnings } = await openAi8xModel(req);
       const modelId = randomUUID();
       models.set(modelId, model);
-      return { modelId, model: serializeModel(model) as unknown as StoredModelJson, warnings, diagnostics: validateModel(model) };
+      return { modelId, model: serializeModel(model), warnings, diagnostics: validateModel(model) };
     },
     async get(req) {
-      return { model: serializeModel(get(req.modelId)) as unknown as StoredModelJson };
+      return { model: serializeModel(get(req.modelId)) };
     },
     async validate(req) {
       return { diagnostics: validateModel(get(req.modelId)) };
@@ -135,7 +135,7 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       }
       const modelId = randomUUID();
       models.set(modelId, model);
-      return { modelId, model: serializeModel(model) as unknown as StoredModelJson, diagnostics: validateModel(model) };
+      return { modelId, model: serializeModel(model), diagnostics: validateModel(model) };
     },
     async setLayerBits(req) {
       const model = get(req.modelId);
@@ -145,7 +145,7 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       }
       const next: Model = { ...model, layers: model.layers.map((l) => (req.bits[l.name] ? { ...l, weightBits: req.bits[l.name]! } : l)) };
       models.set(req.modelId, next);
-      return { model: serializeModel(next) as unknown as StoredModelJson, plan: planDto(planModel(next)) };
+      return { model: serializeModel(next), plan: planDto(planModel(next)) };
     },
     async exportYaml(req) {
       const plan = planModel(get(req.modelId), req.device ? { device: req.device } : {});

@@ -96,7 +96,7 @@ export const useModelStore = defineStore('model', () => {
       let opened: Awaited<ReturnType<typeof api.model.load>>;
       if (r.kind === 'zoo') {
         if (!model.value) throw new Error(`The built-in network "${r.arch}" does not exist; choose ai85net5, ai85netextrasmall or ecgnet.`);
-        opened = await api.model.load({ model: serializeModel(model.value) as unknown as Parameters<typeof api.model.load>[0]['model'] });
+        opened = await api.model.load({ model: serializeModel(model.value) });
       } else {
         const path = /^([a-zA-Z]:)?[\\/]/.test(r.path) ? r.path : `${project.current!.path.replace(/[\\/]+$/, '')}/${r.path}`;
         opened = await api.model.load({ path });
@@ -107,10 +107,10 @@ export const useModelStore = defineStore('model', () => {
       const bits = Object.fromEntries(Object.entries(savedBits()).filter(([n]) => names.has(n)));
       if (Object.keys(bits).length) {
         const res = await api.model.setLayerBits({ modelId: opened.modelId, bits });
-        stored.value = res.model as unknown as StoredModel;
+        stored.value = res.model;
         plan.value = res.plan;
       } else {
-        stored.value = opened.model as unknown as StoredModel;
+        stored.value = opened.model;
         plan.value = await api.model.plan({ modelId: opened.modelId });
       }
       planMs.value = performance.now() - t0;
@@ -124,7 +124,7 @@ export const useModelStore = defineStore('model', () => {
     await run(async () => {
       const t0 = performance.now();
       const res = await api.model.setLayerBits({ modelId: id, bits });
-      stored.value = res.model as unknown as StoredModel;
+      stored.value = res.model;
       plan.value = res.plan;
       diagnostics.value = (await api.model.validate({ modelId: id })).diagnostics;
       planMs.value = performance.now() - t0;
@@ -133,8 +133,7 @@ export const useModelStore = defineStore('model', () => {
         const layerBits = { ...(section.config?.layerBits ?? {}), ...bits };
         await api.project.update({ section: { key: 'training', value: { ...section, config: { ...(section.config ?? {}), layerBits } } } });
         // The Train step's form holds its own copy of the config; keep it in step.
-        const training = useTrainingStore() as unknown as { config?: { layerBits?: Record<string, WeightBits> } };
-        if (training.config?.layerBits) Object.assign(training.config.layerBits, bits);
+        Object.assign(useTrainingStore().config.layerBits, bits);
       }
     });
   }
@@ -150,7 +149,7 @@ export const useModelStore = defineStore('model', () => {
       const planned = await api.model.plan({ modelId: opened.modelId });
       imported.value = { ...paths };
       modelId.value = opened.modelId;
-      stored.value = opened.model as unknown as StoredModel;
+      stored.value = opened.model;
       diagnostics.value = [...opened.warnings, ...opened.diagnostics];
       plan.value = planned;
       planMs.value = performance.now() - t0;

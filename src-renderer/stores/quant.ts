@@ -82,7 +82,7 @@ export const useQuantStore = defineStore('quant', () => {
   }
 
   // A run that finishes in the Train step, or another project, brings its ranges here.
-  const training = useTrainingStore() as unknown as { result?: { runId?: string } | null };
+  const training = useTrainingStore();
   watch(() => training.result?.runId, (id) => { if (id && id !== result.value?.runId) void load(id); });
   watch(() => project.current?.path, (now, before) => { if (now !== before) void load(); });
 

@@ -4,22 +4,22 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, shallowRef, watch } from 'vue';
 import type { CallOptions, Progress } from '@contract';
+import type { WeightBits } from '@ir/graph.ts';
 import type { TrainRequest, TrainResultDto } from '../../src-main/api/training.api.ts';
 import { api } from '../api/client.ts';
 import { useJob } from '../composables/use-job.ts';
 import { useDataStore } from './data.ts';
 import { useProjectStore } from './project.ts';
 
-export type Bits = 1 | 2 | 4 | 8;
 export type Arch = TrainRequest['model'];
 
 export interface TrainConfig {
   epochs: number;
   /** 0-based epoch at which BN is folded and QAT starts. */
   qatStart: number;
-  bits: Bits;
+  bits: WeightBits;
   /** Per-layer overrides by layer name. */
-  layerBits: Record<string, Bits>;
+  layerBits: Record<string, WeightBits>;
   /** null: the engine's default. */
   learningRate: number | null;
   batchSize: number | null;
