@@ -1,8 +1,10 @@
-// Writes a trained run into a folder, each file atomically (temp file + rename, so a crash never
-// leaves a half-written file): the izer-ready checkpoint, the planned network YAML, the sample
+// Writes a trained run into a folder, replaced as a whole (staging folder + rename, so a crash never
+// leaves a half-written export or new files beside old ones): the izer-ready checkpoint, the planned network YAML, the sample
 // input and its expected simulator output, the float ONNX model, quantization.json and model.json.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Model } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { writeNpy } from '../formats/npy.ts';
@@ -127,18 +129,97 @@ export interface ExportResult {
   planned: Model;
 }
 
-async function writeAtomic(dir: string, name: string, data: Uint8Array | string): Promise<void> {
-  const tmp = join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
+/** Written last into every export folder: marks it as ours (so a later export may replace it whole). */
+export const EXPORT_MANIFEST = 'export.json';
+
+/** A seam for tests: called before each file is written into the staging folder; may throw. */
+export interface ExportHooks {
+  beforeFile?(name: string): void | Promise<void>;
+}
+
+/**
+ * Writes `files` into a fresh staging folder beside `dir`, fsyncs every file and the folder, then
+ * swaps it in for `dir` as a whole: a failure (or kill -9) at any point leaves the previous export
+ * complete, never a mix of new and old files. Leftovers of an interrupted export are cleaned (and a
+ * previous export set aside at the moment of the crash is put back) before a new one starts.
+ */
+async function replaceFolder(dir: string, files: [string, Uint8Array | string][], hooks: ExportHooks = {}): Promise<void> {
+  const parent = dirname(dir);
+  const base = basename(dir);
+  await mkdir(parent, { recursive: true });
+  await cleanLeftovers(parent, base);
+  if (existsSync(dir) && !(await isReplaceable(dir))) {
+    throw new ApiError('io', `${dir}: holds files that are not a QAT Workbench export; choose an empty or new folder for the exports.`, 'outDir');
+  }
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const staging = join(parent, `.${base}.staging-${tag}`);
+  const aside = join(parent, `.${base}.replaced-${tag}`);
   try {
-    await writeFile(tmp, data);
-    await rename(tmp, join(dir, name));
+    await mkdir(staging);
+    const manifest = { format: 'qatwb.export', version: 1, files: [] as { name: string; bytes: number }[] };
+    for (const [name, data] of files) {
+      await hooks.beforeFile?.(name);
+      await writeSynced(join(staging, name), data);
+      manifest.files.push({ name, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength });
+    }
+    await writeSynced(join(staging, EXPORT_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+    await syncFolder(staging);
+    const had = existsSync(dir);
+    if (had) await rename(dir, aside);
+    await rename(staging, dir);
+    await syncFolder(parent);
+    if (had) await rm(aside, { recursive: true, force: true });
   } catch (error) {
-    await rm(tmp, { force: true });
-    throw new ApiError('io', `${join(dir, name)}: cannot write (${(error as Error).message}).`, name);
+    await rm(staging, { recursive: true, force: true });
+    if (existsSync(aside) && !existsSync(dir)) await rename(aside, dir).catch(() => undefined);
+    throw error instanceof ApiError ? error : new ApiError('io', `${dir}: cannot write the exports (${(error as Error).message}).`, 'outDir');
   }
 }
 
-export async function writeExports(dir: string, input: ExportInput): Promise<ExportResult> {
+async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
+  const h = await open(path, 'wx', 0o644);
+  try {
+    await h.writeFile(data);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+async function syncFolder(dir: string): Promise<void> {
+  try {
+    const h = await open(dir, 'r');
+    try { await h.sync(); } finally { await h.close(); }
+  } catch {
+    // Some platforms cannot fsync a folder; the renames are still atomic.
+  }
+}
+
+/** Files an export holds (an export from before the manifest is recognised by these alone). */
+const EXPORT_FILES = new Set(['checkpoint.pth.tar', 'network.yaml', 'sample.input.npy', 'sample.expected.npy', 'model.onnx',
+  'quantization.json', 'model.json', 'test.windows.npy', 'test.labels.npy', EXPORT_MANIFEST]);
+
+/** An export folder we may replace: empty, holding our manifest, or only export files. */
+async function isReplaceable(dir: string): Promise<boolean> {
+  const names = await readdir(dir);
+  return names.includes(EXPORT_MANIFEST) || names.every((n) => EXPORT_FILES.has(n) || /^\..+\.tmp$/.test(n));
+}
+
+async function cleanLeftovers(parent: string, base: string): Promise<void> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  const dir = join(parent, base);
+  for (const n of names) {
+    if (!n.startsWith(`.${base}.`)) continue;
+    const p = join(parent, n);
+    // A crash between the two renames: the previous export is set aside and the new one absent.
+    if (n.startsWith(`.${base}.replaced-`) && !existsSync(dir)) await rename(p, dir).catch(() => undefined);
+    else if (n.startsWith(`.${base}.replaced-`) || n.startsWith(`.${base}.staging-`)) await rm(p, { recursive: true, force: true });
+  }
+  // Temp files the earlier file-by-file export could leave inside the folder.
+  for (const n of await readdir(dir).catch(() => [] as string[])) if (/^\..+\.tmp$/.test(n)) await rm(join(dir, n), { force: true });
+}
+
+export async function writeExports(dir: string, input: ExportInput, hooks?: ExportHooks): Promise<ExportResult> {
   const { model } = input;
   const plan = planModel(model);
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
@@ -165,7 +246,6 @@ export async function writeExports(dir: string, input: ExportInput): Promise<Exp
       ['test.labels.npy', writeNpy({ dtype: 'int64', shape: [labels.length], data: BigInt64Array.from(Array.from(labels), (v) => BigInt(v)) })],
     );
   }
-  await mkdir(dir, { recursive: true });
-  for (const [name, data] of files) await writeAtomic(dir, name, data);
+  await replaceFolder(resolve(dir), files, hooks);
   return { dir, files: files.map(([n]) => n), expected, planned };
 }
