@@ -102,7 +102,7 @@ export const CheckReport = z.object({
   float: z.object({ present: z.boolean(), note: z.string().optional() }),
   vsFloat: Comparison.nullable(),
   vsSimulator: Comparison,
-  /** device vs labels, float vs labels, device vs float; null without labels. */
+  /** device vs labels, float twin vs labels, device vs float twin; null without labels. */
   rows: z.array(z.object({ name: z.string(), windows: z.number().int(), accuracy: nullableNumber })).nullable(),
   confusionDeviceVsLabels: z.array(z.array(z.number().int())).nullable(),
   latency: z.object({ meanUs: nullableNumber, p50Us: nullableNumber, p95Us: nullableNumber, maxUs: nullableNumber }),
@@ -120,7 +120,13 @@ export const CheckReport = z.object({
       requests: z.number().int(), layersCompared: z.number().int(), bytesDumped: z.number().int(), bytesReceived: z.number().int(), ms: z.number(),
     }),
   })),
-  disagreements: z.object({ count: z.number().int(), xPath: z.string().optional(), yPath: z.string().optional() }),
+  /** Windows saved for retraining; `against`: how many differ from each reference (a window may count in several). */
+  disagreements: z.object({
+    count: z.number().int(),
+    against: z.object({ simulator: z.number().int(), floatTwin: z.number().int(), labels: z.number().int() }),
+    xPath: z.string().optional(),
+    yPath: z.string().optional(),
+  }),
 });
 
 export const deviceApi = service(

@@ -88,7 +88,7 @@ export interface CheckReport {
   float: { present: boolean; note?: string };
   vsFloat: ComparisonSummary | null;
   vsSimulator: ComparisonSummary;
-  /** The three rows (device vs labels, float vs labels, device vs float); null without labels. */
+  /** The three rows (device vs labels, float twin vs labels, device vs float twin); null without labels. */
   rows: { name: string; windows: number; accuracy: number | null }[] | null;
   confusionDeviceVsLabels: number[][] | null;
   latency: ReturnType<LatencyStats['summary']>;
@@ -96,7 +96,11 @@ export interface CheckReport {
   wallMsPerWindow: number;
   link: SessionStats;
   divergences: Divergence[];
-  disagreements: { count: number; xPath?: string; yPath?: string };
+  /**
+   * Windows saved for retraining: those where the device differs from the simulator, the float twin
+   * of QAT or the label; `against` counts each reason.
+   */
+  disagreements: { count: number; against: { simulator: number; floatTwin: number; labels: number }; xPath?: string; yPath?: string };
   perWindow: WindowRecord[];
 }
 
@@ -119,6 +123,8 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
   const perWindow: WindowRecord[] = [];
   const divergences: Divergence[] = [];
   const bad: { x: Int8Array; y: number }[] = [];
+  /** Why windows were saved: the device's class against each reference (a window may count twice). */
+  const against = { simulator: 0, floatTwin: 0, labels: 0 };
   let bitExact = 0;
   let hostMs = 0;
   let divergenceSlots = 0;
@@ -175,7 +181,12 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
     if (devAcc && label !== null) devAcc.add(label, deviceClass);
     if (floatAcc && label !== null && floatClass !== null) floatAcc.add(label, floatClass);
     latency.add(timeUs);
-    const disagrees = !exact || (floatClass !== null && floatClass !== deviceClass) || (label !== null && label !== deviceClass);
+    const vsFloatTwin = floatClass !== null && floatClass !== deviceClass;
+    const vsLabel = label !== null && label !== deviceClass;
+    if (!exact) against.simulator++;
+    if (vsFloatTwin) against.floatTwin++;
+    if (vsLabel) against.labels++;
+    const disagrees = !exact || vsFloatTwin || vsLabel;
     if (disagrees) bad.push({ x: window, y: label ?? floatClass ?? argmax(sim) });
     const ms = performance.now() - h0;
     hostMs += ms;
@@ -265,7 +276,7 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
   const n = perWindow.length;
   const fs1 = vsFloat?.summary() ?? null;
   const ss = vsSim.summary();
-  const disagreements: CheckReport['disagreements'] = { count: bad.length };
+  const disagreements: CheckReport['disagreements'] = { count: bad.length, against };
   if (o.saveDir && bad.length > 0) {
     await fs.mkdir(o.saveDir, { recursive: true });
     const x = new Int8Array(bad.length * rt.inputLength);
@@ -278,8 +289,8 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
   const rows = devAcc
     ? [
         { name: 'device vs labels', ...pick(devAcc.summary()) },
-        { name: 'float vs labels', ...(floatAcc ? pick(floatAcc.summary()) : { windows: 0, accuracy: null }) },
-        { name: 'device vs float', windows: fs1?.windows ?? 0, accuracy: fs1?.top1Agreement ?? null },
+        { name: 'float twin vs labels', ...(floatAcc ? pick(floatAcc.summary()) : { windows: 0, accuracy: null }) },
+        { name: 'device vs float twin', windows: fs1?.windows ?? 0, accuracy: fs1?.top1Agreement ?? null },
       ]
     : null;
   const hello = session.hello;

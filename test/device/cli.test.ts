@@ -56,7 +56,7 @@ describe('qatwb check --json against qatwb virtual-device', () => {
         expect(r.cosineMean).toBeGreaterThan(0.98);
         expect(r.sqnrDb).toBeGreaterThan(15);
         expect(r.l2r).toBeLessThan(0.2);
-        expect(r.rows.map((x) => x.name)).toEqual(['device vs labels', 'float vs labels', 'device vs float']);
+        expect(r.rows.map((x) => x.name)).toEqual(['device vs labels', 'float twin vs labels', 'device vs float twin']);
       } finally {
         await vd.stop();
       }

@@ -55,11 +55,13 @@ describe('live check', () => {
     expect(report.float.present).toBe(false);
     expect(report.top1AgreementFloat).toBeNull();
     const rows = report.rows!;
-    expect(rows.map((r) => r.name)).toEqual(['device vs labels', 'float vs labels', 'device vs float']);
+    expect(rows.map((r) => r.name)).toEqual(['device vs labels', 'float twin vs labels', 'device vs float twin']);
     expect(rows[0]!.accuracy!).toBeGreaterThan(0.85);
     // The saved dataset is exactly the windows whose device class differs from the label.
     const wrong = report.perWindow.filter((w) => w.deviceClass !== w.label);
     expect(report.disagreements.count).toBe(wrong.length);
+    // No float twin here, and the device is the simulator: every saved window disagrees with its label.
+    expect(report.disagreements.against).toEqual({ simulator: 0, floatTwin: 0, labels: wrong.length });
     const x = readNpy(readFileSync(report.disagreements.xPath!));
     const y = readNpy(readFileSync(report.disagreements.yPath!));
     expect(x.shape).toEqual([wrong.length, 1, 28, 28]);

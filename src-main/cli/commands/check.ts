@@ -53,12 +53,15 @@ export const command: Command = {
     io.out(`  windows ${report.windows}, lost ${report.windowsLost}; frames corrupted ${report.framesCorrupted}, recovered ${report.framesRecovered}`);
     io.out(`  bit-exact vs simulator ${pct(report.bitExactRate)}`);
     if (report.float.present) {
-      io.out(`  device vs float: top-1 agreement ${pct(report.top1AgreementFloat)}, cosine ${num(report.cosineMean)}, SQNR ${num(report.sqnrDb, 2)} dB, L2R ${num(report.l2r)}, max |e| ${num(report.maxAbsError)}`);
+      io.out(`  device vs float twin of QAT: top-1 agreement ${pct(report.top1AgreementFloat)}, cosine ${num(report.cosineMean)}, SQNR ${num(report.sqnrDb, 2)} dB, L2R ${num(report.l2r)}, max |e| ${num(report.maxAbsError)}`);
     } else io.out(`  ${report.float.note}`);
     if (report.rows) for (const r of report.rows) io.out(`  ${r.name.padEnd(18)} ${pct(r.accuracy)} (${r.windows} windows)`);
     io.out(`  device latency mean ${num(report.latency.meanUs, 0)} µs; host ${report.hostMsPerWindow.toFixed(3)} ms/window`);
     for (const d of report.divergences) io.out(`  window ${d.window}: ${d.note}`);
-    if (report.disagreements.xPath) io.out(`  ${report.disagreements.count} disagreeing windows saved to ${report.disagreements.xPath}`);
+    if (report.disagreements.xPath) {
+      const a = report.disagreements.against;
+      io.out(`  ${report.disagreements.count} windows saved to ${report.disagreements.xPath} (device differs from: labels ${a.labels}, float twin ${a.floatTwin}, simulator ${a.simulator})`);
+    }
     return 0;
   },
 };
