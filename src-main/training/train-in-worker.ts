@@ -1,20 +1,21 @@
 // Runs train() in a worker_threads worker (training never blocks the caller's event loop).
-// Protocol — to the worker: {type:'start', model, data, config} once, then {type:'cancel'};
-// from the worker: 'progress' (throttled), 'epoch', then one 'result' (buffers transferred) or 'error'.
+// Protocol — to the worker: {type:'start', model, data, config, checkpoints} once, then {type:'cancel'};
+// from the worker: 'progress' (throttled), 'epoch', 'checkpoint' (when asked), then one 'result' (buffers transferred) or 'error'.
 import type { Worker } from 'node:worker_threads';
 import type { Model } from '../ir/graph.ts';
 import type { Dataset, Split } from '../data/dataset.ts';
 import { startWorker } from '../platform/worker.ts';
-import type { EpochRecord, TrainConfig, TrainProgress, TrainResult } from './train-types.ts';
+import type { EpochRecord, TrainConfig, TrainProgress, TrainResult, TrainState } from './train-types.ts';
 import type { TrainHooks } from './trainer.ts';
 
 export type ToWorker =
-  | { type: 'start'; model: Model; data: { dataset: Dataset; split: Split }; config: TrainConfig }
+  | { type: 'start'; model: Model; data: { dataset: Dataset; split: Split }; config: TrainConfig; checkpoints: boolean }
   | { type: 'cancel' };
 
 export type FromWorker =
   | { type: 'progress'; progress: TrainProgress }
   | { type: 'epoch'; record: EpochRecord }
+  | { type: 'checkpoint'; state: TrainState }
   | { type: 'result'; result: TrainResult }
   | { type: 'error'; message: string; stack?: string | undefined };
 
@@ -29,8 +30,8 @@ export function resultTransferables(r: TrainResult): ArrayBuffer[] {
     add(p.bias);
   }
   for (const v of r.state.variables) add(v.data);
-  add(r.state.optimizer.m);
-  add(r.state.optimizer.v);
+  add(r.state.optimizer?.m);
+  add(r.state.optimizer?.v);
   return [...seen];
 }
 
@@ -60,6 +61,7 @@ export function runTrainingInWorker(
     worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'progress') hooks.onProgress?.(msg.progress);
       else if (msg.type === 'epoch') hooks.onEpoch?.(msg.record);
+      else if (msg.type === 'checkpoint') hooks.onCheckpoint?.(msg.state);
       else if (msg.type === 'result') finish(() => resolve(msg.result));
       else if (msg.type === 'error') {
         finish(() => reject(Object.assign(new Error(msg.message), msg.stack ? { stack: msg.stack } : {})));
@@ -67,7 +69,7 @@ export function runTrainingInWorker(
     });
     worker.on('error', (e) => finish(() => reject(e)));
     worker.on('exit', (code) => finish(() => reject(new Error(`training worker exited with code ${code} before a result`))));
-    worker.postMessage({ type: 'start', model, data, config } satisfies ToWorker);
+    worker.postMessage({ type: 'start', model, data, config, checkpoints: !!hooks.onCheckpoint } satisfies ToWorker);
     if (hooks.signal?.aborted) onAbort();
   });
 }

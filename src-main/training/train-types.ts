@@ -4,27 +4,67 @@
 import type { WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 
+/**
+ * Learning-rate schedule of one phase (or one width of a bits schedule). Epochs count from the
+ * phase's first epoch; the phase's length is the planned one.
+ */
 export type LrSchedule =
-  /** lr × gamma at each milestone epoch (or every `stepSize` epochs). */
+  /** Constant. */
+  | { kind: 'none' }
+  /** lr × gamma (default 0.1) at each milestone (default 50 % and 75 % of the phase), or every `stepSize` epochs. */
   | { kind: 'step'; milestones?: number[]; stepSize?: number; gamma?: number }
-  /** Cosine annealing from learningRate to minLr (default 0) over all epochs. */
-  | { kind: 'cosine'; minLr?: number };
+  /** Cosine annealing from the phase's learning rate to minLr (default 0) over the phase. */
+  | { kind: 'cosine'; minLr?: number }
+  /** Reduce on plateau: lr × factor (default 0.5) after `patience` (default 3) epochs without a better monitored metric. */
+  | { kind: 'plateau'; factor?: number; patience?: number; minLr?: number };
+
+/** Early stopping of one phase. */
+export interface EarlyStopping {
+  /** Epochs without improvement of the monitored metric before the phase ends. */
+  patience: number;
+  /** Default valLoss (lower is better); valAccuracy: higher is better. */
+  monitor?: 'valLoss' | 'valAccuracy';
+  /** At the phase's end, go back to the weights of its best epoch (default true). */
+  restoreBest?: boolean;
+}
+
+/** What the QAT phase (or one width of a bits schedule) does differently from the float phase. */
+export interface PhaseSettings {
+  learningRate?: number;
+  lrSchedule?: LrSchedule;
+  batchSize?: number;
+  earlyStopping?: EarlyStopping;
+}
+
+export interface BitsStep {
+  /** First epoch of this width, counted from the QAT start. */
+  epoch: number;
+  bits: WeightBits;
+  /** Learning rate of this width; default the QAT phase's. */
+  learningRate?: number;
+}
 
 export interface TrainConfig {
-  /** Total epochs, float phase + QAT phase. */
+  /** Planned epochs, float phase + QAT phase. An early-stopped float phase moves the QAT phase earlier, keeping its length. */
   epochs: number;
   /** First QAT epoch (ai8x `start_epoch`): BN is folded and fake quantization starts here; ≥ epochs = no QAT. */
   qatStartEpoch: number;
+  /** Batch size of the float phase (and of QAT unless `qat.batchSize`). */
   batchSize: number;
-  /** Adam learning rate. */
+  /** Adam learning rate of the float phase (and of QAT unless `qat.learningRate`). */
   learningRate: number;
+  /** Schedule of the float phase (and of QAT unless `qat.lrSchedule`). */
   lrSchedule?: LrSchedule;
+  /** Early stopping of the float phase: ends it and starts QAT. */
+  earlyStopping?: EarlyStopping;
+  /** The QAT phase's own settings. */
+  qat?: PhaseSettings;
   /** Default weight (and bias) bits in QAT (policy `weight_bits`). */
   weightBits: WeightBits;
   /** Per-layer overrides by layer name (policy `overrides`). */
   layerBits?: Record<string, WeightBits>;
-  /** Progressive default bits: from `epoch` on, the default is `bits` (overrides still win). */
-  bitsSchedule?: { epoch: number; bits: WeightBits }[];
+  /** Progressive default bits within the QAT phase (overrides still win); each width ends with a snapshot. */
+  bitsSchedule?: BitsStep[];
   /** Quantile of |w ∪ b| that sets the output shift (policy `shift_quantile`, default 1). */
   shiftQuantile?: number;
   /** Conv layers get BatchNorm (γ/β) in the float phase, folded at QAT start (ai8x Fused*BN*). */
@@ -33,7 +73,7 @@ export interface TrainConfig {
   layerBatchNorm?: Record<string, boolean>;
   /** Weight per class in the cross-entropy. */
   classWeights?: number[];
-  /** Stop after this many epochs without a lower validation loss (float phase: start QAT instead). */
+  /** Shorthand: the same validation-loss patience in both phases (no restore), unless earlyStopping / qat.earlyStopping are set. */
   earlyStopPatience?: number;
   /** Seed for initialisation and shuffling (default 1). */
   seed?: number;
@@ -88,6 +128,8 @@ export interface EpochRecord {
   valLoss: number;
   valAccuracy: number;
   lr: number;
+  /** Default weight bits of the epoch (QAT: the width of the bits schedule then). */
+  bits?: number;
   ranges: LayerRangeStats[];
 }
 
@@ -98,7 +140,8 @@ export interface TrainState {
   bnFolded: boolean;
   /** Variables by name (tfjs layout), including BN γ/β/running stats while unfolded. */
   variables: { name: string; shape: number[]; data: Float32Array }[];
-  optimizer: { m: Float32Array; v: Float32Array; step: number };
+  /** Adam's moments; absent: a fresh optimizer (a run continued from another one at a new width). */
+  optimizer?: { m: Float32Array; v: Float32Array; step: number };
   history: EpochRecord[];
   bestValLoss: number;
   epochsWithoutImprovement: number;
@@ -106,6 +149,33 @@ export interface TrainState {
   floatModelParams?: FloatLayerParams[];
   /** Seed state of the shuffler. */
   seed: number;
+  /** Where the run is: the stage (float, then one per QAT width) and the epoch it began. */
+  stage?: number;
+  stageStart?: number;
+  /** Actual first QAT epoch (earlier than planned after an early-stopped float phase). */
+  qatStart?: number;
+  /** Best monitored value of the stage, its epoch, and the weights then (for restore-best). */
+  best?: { value: number; epoch: number; variables?: { name: string; shape: number[]; data: Float32Array }[] };
+  /** Reduce-on-plateau multiplier of the stage and its epochs without improvement. */
+  lrScale?: number;
+  plateauStale?: number;
+  stopped?: { float: boolean; qat: boolean };
+  bestEpochs?: { float?: number; qat?: number };
+  segments?: WidthSegment[];
+}
+
+/** The weights at the end of one width of the QAT phase (one row of the comparison each). */
+export interface WidthSegment {
+  /** Default bits of the segment and the per-layer bits. */
+  bits: number;
+  layerBits: number[];
+  fromEpoch: number;
+  /** Last epoch trained at this width. */
+  toEpoch: number;
+  /** The epoch whose weights these are (the best one with restore-best). */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  params: FloatLayerParams[];
 }
 
 export interface TrainResult {
@@ -124,4 +194,11 @@ export interface TrainResult {
   cancelled?: boolean;
   /** Where a cancelled run stopped: 0-based epoch and the number of batches of it trained. */
   stoppedAt?: { epoch: number; batch: number };
+  /** Actual first QAT epoch. */
+  qatStart: number;
+  /** Which phase ended on its early-stopping patience, and the epoch whose weights each phase kept. */
+  stoppedEarly: { float: boolean; qat: boolean };
+  bestEpoch: { float?: number; qat?: number };
+  /** One per width the QAT phase trained (one for a fixed width), in order. */
+  segments: WidthSegment[];
 }

@@ -1,7 +1,7 @@
 // Worker adapter for the training engine: messages discriminated on `type` (see
 // train-in-worker.ts for the protocol); cancel aborts train() between batches.
 import { parentPort } from 'node:worker_threads';
-import { train } from './trainer.ts';
+import { train, type TrainState } from './trainer.ts';
 import { resultTransferables, type FromWorker, type ToWorker } from './train-in-worker.ts';
 
 const port = parentPort;
@@ -19,6 +19,7 @@ port.on('message', (msg: ToWorker) => {
     signal: controller.signal,
     onProgress: (progress) => post({ type: 'progress', progress }),
     onEpoch: (record) => post({ type: 'epoch', record }),
+    ...(msg.checkpoints ? { onCheckpoint: (state: TrainState) => post({ type: 'checkpoint', state }) } : {}),
   }).then(
     (result) => post({ type: 'result', result }, resultTransferables(result)),
     (e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined }),

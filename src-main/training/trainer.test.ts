@@ -7,7 +7,7 @@ import { quantizeAvgPool as refAvg } from '../quant/fake-quant.ts';
 import { quantizeValue } from '../quant/fixed-point.ts';
 import { initBackend, tf } from './backend.ts';
 import { activate, fakeQuantParam, quantizeAvgPool } from './fake-quant.ts';
-import { bitsFor, exportParams, learningRateAt, predictFloat, train, type TrainConfig } from './trainer.ts';
+import { bitsFor, exportParams, planStages, predictFloat, stageLearningRate, train, type Stage, type TrainConfig } from './trainer.ts';
 import { createVars, forward, gatherBatch, planNetwork, varsFromParams, disposeVars } from './network.ts';
 import { seededRng as makeRng } from '../data/random.ts';
 
@@ -147,17 +147,83 @@ describe('tfjs fake quantizers = the ai8x rule', () => {
 
 describe('schedules', () => {
   const plans = planNetwork(model, () => false);
-  it('progressive bits 8→4→2 with per-layer overrides winning', () => {
-    const c: TrainConfig = { ...base, weightBits: 8, bitsSchedule: [{ epoch: 4, bits: 2 }, { epoch: 2, bits: 4 }], layerBits: { conv1: 8 } };
-    expect(bitsFor(plans, c, 1)).toEqual([8, 8, 8, 8, 8]);
-    expect(bitsFor(plans, c, 2)).toEqual([8, 4, 4, 4, 4]);
-    expect(bitsFor(plans, c, 9)).toEqual([8, 2, 2, 2, 2]);
+  it('per-layer overrides win over the stage width', () => {
+    expect(bitsFor(plans, { layerBits: { conv1: 8 } }, 2)).toEqual([8, 2, 2, 2, 2]);
   });
-  it('step and cosine learning-rate schedules', () => {
-    const step: TrainConfig = { ...base, learningRate: 1, lrSchedule: { kind: 'step', milestones: [2, 3], gamma: 0.5 } };
-    expect([0, 1, 2, 3, 4].map((e) => learningRateAt(step, e))).toEqual([1, 1, 0.5, 0.25, 0.25]);
-    const cos: TrainConfig = { ...base, epochs: 4, learningRate: 1, lrSchedule: { kind: 'cosine', minLr: 0 } };
-    expect(learningRateAt(cos, 0)).toBe(1);
-    expect(learningRateAt(cos, 2)).toBeCloseTo(0.5, 12);
+
+  it('a progressive bits schedule is one QAT stage per width, counted from the QAT start, each with its lr', () => {
+    const c: TrainConfig = {
+      ...base, epochs: 10, qatStartEpoch: 4, learningRate: 1e-3, qat: { learningRate: 1e-4 },
+      bitsSchedule: [{ epoch: 4, bits: 2, learningRate: 5e-5 }, { epoch: 2, bits: 4 }, { epoch: 0, bits: 8 }],
+    };
+    expect(planStages(c).map((s) => [s.phase, s.length, s.bits, s.learningRate])).toEqual([
+      ['float', 4, 8, 1e-3], ['qat', 2, 8, 1e-4], ['qat', 2, 4, 1e-4], ['qat', 2, 2, 5e-5],
+    ]);
+  });
+
+  const stage = (lrSchedule: Stage['lrSchedule'], length = 8): Stage => ({ phase: 'float', length, bits: 8, learningRate: 1, lrSchedule, batchSize: 8 });
+  const curve = (st: Stage) => Array.from({ length: st.length }, (_, k) => stageLearningRate(st, k));
+  it('none: constant', () => {
+    expect(curve(stage({ kind: 'none' }))).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+  });
+  it('step: × 0.1 at 50 % and 75 % of the phase by default; or given milestones / step size', () => {
+    expect(curve(stage({ kind: 'step' }))).toEqual([1, 1, 1, 1, 0.1, 0.1, 0.1 ** 2, 0.1 ** 2]);
+    expect(curve(stage({ kind: 'step', milestones: [2, 3], gamma: 0.5 }, 5))).toEqual([1, 1, 0.5, 0.25, 0.25]);
+    expect(curve(stage({ kind: 'step', stepSize: 2, gamma: 0.5 }, 5))).toEqual([1, 1, 0.5, 0.5, 0.25]);
+  });
+  it('cosine: from the phase lr down to minLr over the phase', () => {
+    const c = curve(stage({ kind: 'cosine', minLr: 0 }, 4));
+    expect(c[0]).toBe(1);
+    expect(c[2]).toBeCloseTo(0.5, 12);
+    expect(c[3]).toBeCloseTo((1 + Math.cos((3 * Math.PI) / 4)) / 2, 12);
+    for (let k = 1; k < c.length; k++) expect(c[k]!).toBeLessThan(c[k - 1]!);
+  });
+  it('reduce-on-plateau: × factor after `patience` epochs without a lower validation loss (in a real run)', async () => {
+    // lr 1e-30 leaves the weights unchanged, so the validation loss never improves after epoch 0.
+    const r = await train(model, data, { ...base, batchNorm: false, epochs: 6, qatStartEpoch: 6, learningRate: 1e-30, lrSchedule: { kind: 'plateau', patience: 2, factor: 0.5 } });
+    expect(r.history.map((h) => h.lr / 1e-30)).toEqual([1, 1, 1, 0.5, 0.5, 0.25].map((v) => expect.closeTo(v, 9)));
+  });
+});
+
+describe('early stopping per phase', () => {
+  it('stops the QAT phase on its patience and restores the best epoch\'s weights', async () => {
+    // A large QAT lr makes the validation loss jump about; with restore-best the final weights are
+    // those of the best QAT epoch, not the last one.
+    const config: TrainConfig = {
+      ...base, batchNorm: false, epochs: 14, qatStartEpoch: 2, learningRate: 3e-3,
+      qat: { learningRate: 0.3, earlyStopping: { patience: 2, monitor: 'valLoss', restoreBest: true } },
+    };
+    const r = await train(model, data, config);
+    const qat = r.history.filter((h) => h.phase === 'qat');
+    const bestLoss = Math.min(...qat.map((h) => h.valLoss));
+    const best = qat.find((h) => h.valLoss === bestLoss)!;
+    expect(r.stoppedEarly).toEqual({ float: false, qat: true });
+    expect(r.bestEpoch.qat).toBe(best.epoch);
+    // Stopped `patience` epochs after the best one, well before the planned 12 QAT epochs.
+    expect(qat[qat.length - 1]!.epoch).toBe(best.epoch + 2);
+    expect(r.history.length).toBeLessThan(14);
+    expect(best.epoch).toBeLessThan(qat[qat.length - 1]!.epoch);
+    // The returned weights are the best epoch's: same per-layer weight range as recorded then.
+    const range = (p: (typeof r.floatParams)[number]) => {
+      const all = [...p.weight, ...(p.bias ?? [])];
+      return [Math.min(...all), Math.max(...all)];
+    };
+    r.floatParams.forEach((p, i) => expect(range(p)).toEqual([best.ranges[i]!.weightMin, best.ranges[i]!.weightMax]));
+    const last = qat[qat.length - 1]!;
+    expect(r.floatParams.some((p, i) => range(p)[1] !== last.ranges[i]!.weightMax)).toBe(true);
+    expect(r.segments).toHaveLength(1);
+    expect(r.segments[0]!.bestEpoch).toBe(best.epoch);
+  });
+
+  it('an early-stopped float phase starts QAT at once and QAT keeps its planned length', async () => {
+    const r = await train(model, data, {
+      ...base, batchNorm: false, epochs: 12, qatStartEpoch: 9, learningRate: 1e-30,
+      earlyStopping: { patience: 1 }, qat: { learningRate: 1e-3 },
+    });
+    // float: epoch 0 best, epoch 1 no better → QAT from epoch 2, for the planned 3 epochs.
+    expect(r.history.map((h) => h.phase)).toEqual(['float', 'float', 'qat', 'qat', 'qat']);
+    expect(r.qatStart).toBe(2);
+    expect(r.stoppedEarly.float).toBe(true);
+    expect(r.history[2]!.lr).toBe(1e-3);
   });
 });

@@ -15,7 +15,7 @@ import {
   trainableVars, varsFromParams, type LayerPlan, type NetworkVars, type QatSettings,
 } from './network.ts';
 import { activationStats, layerRangeStats, type ActivationSample } from './range-stats.ts';
-import type { EpochRecord, TrainConfig, TrainProgress, TrainResult, TrainState } from './train-types.ts';
+import type { EarlyStopping, EpochRecord, LrSchedule, TrainConfig, TrainProgress, TrainResult, TrainState } from './train-types.ts';
 
 export type * from './train-types.ts';
 
@@ -23,10 +23,53 @@ export interface TrainHooks {
   signal?: AbortSignal;
   onProgress?(p: TrainProgress): void;
   onEpoch?(r: EpochRecord): void;
+  /** After each finished epoch: the whole state, so a run can be written down and resumed after a crash. */
+  onCheckpoint?(state: TrainState): void;
 }
 
 const PROGRESS_INTERVAL_MS = 100;
 const STATS_SAMPLES = 64;
+
+/**
+ * One stretch of training with its own settings: the float phase, then the QAT phase, which a
+ * bits schedule splits into one stage per width. An early stop ends the stage and moves the
+ * later ones earlier, keeping their lengths.
+ */
+export interface Stage {
+  phase: 'float' | 'qat';
+  /** Planned epochs. */
+  length: number;
+  /** Default weight bits (QAT stages). */
+  bits: WeightBits;
+  learningRate: number;
+  lrSchedule: LrSchedule;
+  batchSize: number;
+  earlyStopping?: EarlyStopping;
+}
+
+/** The stages of a config; `qatStart` (the actual one) sets the float phase's length. */
+export function planStages(config: TrainConfig, qatStart = config.qatStartEpoch): Stage[] {
+  const none: LrSchedule = { kind: 'none' };
+  const legacy: EarlyStopping | undefined = config.earlyStopPatience !== undefined
+    ? { patience: config.earlyStopPatience, monitor: 'valLoss', restoreBest: false }
+    : undefined;
+  const float: Stage = {
+    phase: 'float', length: Math.min(qatStart, config.epochs), bits: config.weightBits, learningRate: config.learningRate,
+    lrSchedule: config.lrSchedule ?? none, batchSize: config.batchSize, ...((config.earlyStopping ?? legacy) ? { earlyStopping: config.earlyStopping ?? legacy } : {}),
+  };
+  const q = config.qat ?? {};
+  const qatLength = Math.max(0, config.epochs - config.qatStartEpoch);
+  const qatEs = q.earlyStopping ?? legacy;
+  const steps = [...(config.bitsSchedule ?? [])].filter((s) => s.epoch < qatLength).sort((a, b) => a.epoch - b.epoch);
+  if (!steps.length || steps[0]!.epoch > 0) steps.unshift({ epoch: 0, bits: config.weightBits });
+  const qat: Stage[] = steps.map((step, i) => ({
+    phase: 'qat', length: (steps[i + 1]?.epoch ?? qatLength) - step.epoch, bits: step.bits,
+    learningRate: step.learningRate ?? q.learningRate ?? config.learningRate,
+    lrSchedule: q.lrSchedule ?? config.lrSchedule ?? none, batchSize: q.batchSize ?? config.batchSize,
+    ...(qatEs ? { earlyStopping: qatEs } : {}),
+  }));
+  return [float, ...qat].filter((s) => s.length > 0);
+}
 
 export async function train(
   model: Model,
@@ -45,26 +88,76 @@ export async function train(
   if (classes !== dataset.classNames.length) {
     throw new Error(`training: the model outputs ${classes} values but dataset '${dataset.name}' has ${dataset.classNames.length} classes`);
   }
-  let vars = inTidy(() => (resume ? varsFromState(plans, resume) : createVars(plans, seededRng(config.seed ?? 1))));
+  let vars = inTidy(() => (resume ? varsFromState(plans, resume.variables) : createVars(plans, seededRng(config.seed ?? 1))));
   let adam = new Adam(trainableVars(vars), 0.9, 0.999, 1e-8, resume?.optimizer);
   const history: EpochRecord[] = [...(resume?.history ?? [])];
   let floatModelParams = resume?.floatModelParams;
-  let bestValLoss = resume?.bestValLoss ?? Infinity;
-  let stale = resume?.epochsWithoutImprovement ?? 0;
-  let qatStart = config.qatStartEpoch;
+  let qatStart = resume?.qatStart ?? config.qatStartEpoch;
+  const stages = planStages(config, qatStart);
   const shuffleSeed = resume?.seed ?? (config.seed ?? 1) * 7919 + 17;
   const inShape = plans[0]!.inShape;
-  const batches = Math.ceil(split.train.length / config.batchSize);
   let trainedSamples = 0;
   let trainSeconds = 0;
   let cancelled = false;
   let stoppedAt = { epoch: 0, batch: 0 };
   let epoch = resume?.epoch ?? 0;
-  let bits = bitsFor(plans, config, epoch);
+  // Where the run stands: the saved stage if it fits this plan, else the stage holding `epoch`.
+  let stage: number;
+  let stageStart: number;
+  const fits = resume?.stage !== undefined && resume.stageStart !== undefined && resume.stage <= stages.length;
+  if (fits) {
+    stage = resume!.stage!;
+    stageStart = resume!.stageStart!;
+  } else {
+    stage = 0;
+    stageStart = 0;
+    while (stage < stages.length && epoch >= stageStart + stages[stage]!.length) stageStart += stages[stage++]!.length;
+  }
+  let best = fits ? resume!.best : undefined;
+  let lrScale = fits ? resume!.lrScale ?? 1 : 1;
+  let plateauStale = fits ? resume!.plateauStale ?? 0 : 0;
+  let stale = fits ? resume!.epochsWithoutImprovement : 0;
+  const stopped = { float: false, qat: false, ...resume?.stopped };
+  const bestEpochs: { float?: number; qat?: number } = { ...resume?.bestEpochs };
+  const segments = [...(resume?.segments ?? [])];
+  let bits = bitsFor(plans, config, stages[Math.min(stage, stages.length - 1)]?.bits ?? config.weightBits);
+
+  const snapshot = () => namedVars(plans, vars).map(({ name, v }) => ({ name, shape: v.shape, data: v.dataSync().slice() as Float32Array }));
+  const state = (): TrainState => ({
+    epoch, bnFolded, variables: snapshot(), optimizer: adam.state(), history: [...history],
+    bestValLoss: best?.value ?? Infinity, epochsWithoutImprovement: stale, seed: shuffleSeed,
+    stage, stageStart, qatStart, lrScale, plateauStale, stopped: { ...stopped }, bestEpochs: { ...bestEpochs }, segments: [...segments],
+    ...(best ? { best } : {}),
+    ...(floatModelParams ? { floatModelParams } : {}),
+  });
+  /** Ends the current stage at `end` (its first epoch not trained): restore best, snapshot a QAT width. */
+  const endStage = (end: number, early: boolean) => {
+    const st = stages[stage]!;
+    const restore = st.earlyStopping && (st.earlyStopping.restoreBest ?? true) && best?.variables;
+    if (restore && best!.epoch !== end - 1) assignVars(plans, vars, best!.variables!);
+    const kept = restore ? best!.epoch : end - 1;
+    if (early) stopped[st.phase] = true;
+    bestEpochs[st.phase] = kept;
+    if (st.phase === 'qat') {
+      segments.push({
+        bits: st.bits, layerBits: bitsFor(plans, config, st.bits), fromEpoch: stageStart, toEpoch: end - 1,
+        bestEpoch: kept, stoppedEarly: early, params: exportParams(plans, vars),
+      });
+    }
+    stage++;
+    stageStart = end;
+    best = undefined;
+    stale = 0;
+    lrScale = 1;
+    plateauStale = 0;
+  };
 
   try {
-    for (; epoch < config.epochs; epoch++) {
-      const isQat = epoch >= qatStart;
+    for (;;) {
+      while (stage < stages.length && epoch >= stageStart + stages[stage]!.length) endStage(epoch, false);
+      if (stage >= stages.length) break;
+      const st = stages[stage]!;
+      const isQat = st.phase === 'qat';
       if (isQat && !bnFolded) {
         // ai8x at start_epoch: fuse BN, new optimizer, then initiate_qat.
         const folded = exportParams(plans, vars);
@@ -77,24 +170,25 @@ export async function train(
         vars = next;
         adam = new Adam(trainableVars(vars));
         bnFolded = true;
-        bestValLoss = Infinity;
-        stale = 0;
+        qatStart = epoch;
       }
-      bits = bitsFor(plans, config, epoch);
-      const lr = learningRateAt(config, epoch);
+      bits = bitsFor(plans, config, st.bits);
+      const lr = stageLearningRate(st, epoch - stageStart, lrScale);
+      const batches = Math.ceil(split.train.length / st.batchSize);
       const order = shuffleInPlace(split.train.slice(), seededRng(shuffleSeed + epoch * 1013));
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
       let lastReport = 0;
       const epochStart = performance.now();
+      const remainingEpochs = stages.slice(stage).reduce((a, s) => a + s.length, 0) - (epoch - stageStart) - 1;
       for (let b = 0; b < batches; b++) {
         if (hooks.signal?.aborted) {
           cancelled = true;
           stoppedAt = { epoch, batch: b };
           break;
         }
-        const idx = order.subarray(b * config.batchSize, Math.min((b + 1) * config.batchSize, order.length));
+        const idx = order.subarray(b * st.batchSize, Math.min((b + 1) * st.batchSize, order.length));
         const qat = isQat ? { shifts: currentShifts(vars, config.shiftQuantile ?? 1), bits } : undefined;
         const metrics = trainStep(plans, vars, adam, dataset, idx, inShape, classes, lr, qat, config, model.avgPoolRounding);
         lossSum += metrics.loss * idx.length;
@@ -105,9 +199,9 @@ export async function train(
           lastReport = now;
           const elapsed = (now - epochStart) / 1000;
           const rate = seen / Math.max(elapsed, 1e-9);
-          const remainingSamples = (batches - b - 1) * config.batchSize + (config.epochs - epoch - 1) * split.train.length;
+          const remainingSamples = (batches - b - 1) * st.batchSize + remainingEpochs * split.train.length;
           hooks.onProgress({
-            phase: isQat ? 'qat' : 'float', epoch, epochs: config.epochs, batch: b + 1, batches,
+            phase: st.phase, epoch, epochs: epoch + remainingEpochs + 1, batch: b + 1, batches,
             loss: lossSum / seen, accuracy: correct / seen, samplesPerSecond: rate, etaSeconds: remainingSamples / rate,
           });
         }
@@ -121,43 +215,47 @@ export async function train(
       const val = evaluate(plans, vars, dataset, split.validation, inShape, classes, config, qat, model.avgPoolRounding);
       const params = exportParams(plans, vars);
       const record: EpochRecord = {
-        epoch, phase: isQat ? 'qat' : 'float', trainLoss: lossSum / Math.max(seen, 1), trainAccuracy: correct / Math.max(seen, 1),
-        valLoss: val.loss, valAccuracy: val.accuracy, lr,
+        epoch, phase: st.phase, trainLoss: lossSum / Math.max(seen, 1), trainAccuracy: correct / Math.max(seen, 1),
+        valLoss: val.loss, valAccuracy: val.accuracy, lr, bits: st.bits,
         ranges: plans.map((p, i) => layerRangeStats(p.layer, params[i]!, bits[i]!, config.shiftQuantile ?? 1, val.activations[i])),
       };
       history.push(record);
       hooks.onEpoch?.(record);
-      if (config.earlyStopPatience !== undefined && Number.isFinite(val.loss)) {
-        if (val.loss < bestValLoss) {
-          bestValLoss = val.loss;
+      epoch++;
+      const es = st.earlyStopping;
+      const plateau = st.lrSchedule.kind === 'plateau' ? st.lrSchedule : undefined;
+      const monitor = es?.monitor ?? 'valLoss';
+      const value = monitor === 'valLoss' ? val.loss : val.accuracy;
+      let stopNow = false;
+      if ((es || plateau) && Number.isFinite(value)) {
+        if (!best || (monitor === 'valLoss' ? value < best.value : value > best.value)) {
+          const keep = es && (es.restoreBest ?? true);
+          best = { value, epoch: record.epoch, ...(keep ? { variables: snapshot() } : {}) };
           stale = 0;
-        } else if (++stale >= config.earlyStopPatience) {
-          if (!isQat && qatStart < config.epochs) {
-            qatStart = epoch + 1; // the float phase has converged: start QAT now
-            stale = 0;
-          } else {
-            epoch++;
-            break;
+          plateauStale = 0;
+        } else {
+          stale++;
+          if (plateau && ++plateauStale >= (plateau.patience ?? 3)) {
+            lrScale *= plateau.factor ?? 0.5;
+            plateauStale = 0;
           }
+          stopNow = !!es && stale >= es.patience;
         }
       }
+      if (stopNow) endStage(epoch, true);
+      hooks.onCheckpoint?.(state());
     }
     const finalParams = exportParams(plans, vars);
-    const state: TrainState = {
-      epoch, bnFolded,
-      variables: namedVars(plans, vars).map(({ name, v }) => ({ name, shape: v.shape, data: v.dataSync().slice() as Float32Array })),
-      optimizer: adam.state(), history, bestValLoss, epochsWithoutImprovement: stale, seed: shuffleSeed,
-      ...(floatModelParams ? { floatModelParams } : {}),
-    };
     return {
       floatParams: finalParams,
       outputShifts: finalParams.map((p) => outputShift(p.weight, p.bias, config.shiftQuantile ?? 1)),
       layerBits: bits,
-      history, state,
+      history, state: state(),
       ...(floatModelParams ? { floatModelParams } : {}),
       backend: backend.description,
       samplesPerSecond: trainedSamples / Math.max(trainSeconds, 1e-9),
       ...(cancelled ? { cancelled, stoppedAt } : {}),
+      qatStart, stoppedEarly: { ...stopped }, bestEpoch: { ...bestEpochs }, segments: [...segments],
     };
   } finally {
     adam.dispose();
@@ -277,27 +375,49 @@ function currentShifts(vars: NetworkVars, shiftQuantile: number): number[] {
   return vars.weights.map((w, i) => outputShift(w.dataSync() as Float32Array, vars.biases[i]?.dataSync() as Float32Array | null ?? null, shiftQuantile));
 }
 
-export function bitsFor(plans: LayerPlan[], config: TrainConfig, epoch: number): number[] {
-  let base: WeightBits = config.weightBits;
-  for (const s of [...(config.bitsSchedule ?? [])].sort((a, b) => a.epoch - b.epoch)) if (s.epoch <= epoch) base = s.bits;
-  return plans.map((p) => config.layerBits?.[p.layer.name] ?? base);
+/** Per-layer bits: the layer's override, else the stage's default width. */
+export function bitsFor(plans: LayerPlan[], config: Pick<TrainConfig, 'layerBits'>, stageBits: WeightBits): number[] {
+  return plans.map((p) => config.layerBits?.[p.layer.name] ?? stageBits);
 }
 
-export function learningRateAt(config: TrainConfig, epoch: number): number {
-  const s = config.lrSchedule;
-  const lr = config.learningRate;
-  if (!s) return lr;
-  if (s.kind === 'cosine') {
-    const min = s.minLr ?? 0;
-    return min + ((lr - min) * (1 + Math.cos((Math.PI * epoch) / Math.max(config.epochs, 1)))) / 2;
+/** Learning rate in epoch `k` of a stage (0-based); `scale` is reduce-on-plateau's running factor. */
+export function stageLearningRate(stage: Pick<Stage, 'learningRate' | 'lrSchedule' | 'length'>, k: number, scale = 1): number {
+  const s = stage.lrSchedule;
+  const lr = stage.learningRate;
+  switch (s.kind) {
+    case 'none':
+      return lr;
+    case 'plateau':
+      return Math.max(s.minLr ?? 0, lr * scale);
+    case 'cosine': {
+      const min = s.minLr ?? 0;
+      return min + ((lr - min) * (1 + Math.cos((Math.PI * k) / Math.max(stage.length, 1)))) / 2;
+    }
+    case 'step': {
+      const gamma = s.gamma ?? 0.1;
+      const milestones = s.milestones ?? (s.stepSize ? [] : defaultMilestones(stage.length));
+      const drops = s.stepSize && !s.milestones ? Math.floor(k / s.stepSize) : milestones.filter((m) => m <= k).length;
+      return lr * gamma ** drops;
+    }
   }
-  const gamma = s.gamma ?? 0.1;
-  const drops = s.milestones ? s.milestones.filter((m) => m <= epoch).length : s.stepSize ? Math.floor(epoch / s.stepSize) : 0;
-  return lr * gamma ** drops;
 }
 
-function varsFromState(plans: LayerPlan[], state: TrainState): NetworkVars {
-  const byName = new Map(state.variables.map((v) => [v.name, v]));
+/** Step schedule default: × gamma at 50 % and 75 % of the stage (no drop in a 1-epoch stage). */
+export function defaultMilestones(length: number): number[] {
+  return [...new Set([Math.ceil(length * 0.5), Math.ceil(length * 0.75)])].filter((m) => m > 0 && m < length);
+}
+
+function assignVars(plans: LayerPlan[], vars: NetworkVars, saved: { name: string; data: Float32Array }[]): void {
+  const byName = new Map(saved.map((v) => [v.name, v.data]));
+  for (const { name, v } of namedVars(plans, vars)) {
+    const data = byName.get(name);
+    if (!data) throw new Error(`training: restore-best: no saved '${name}'`);
+    tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
+  }
+}
+
+function varsFromState(plans: LayerPlan[], variables: TrainState['variables']): NetworkVars {
+  const byName = new Map(variables.map((v) => [v.name, v]));
   const take = (name: string, shape: number[]) => {
     const v = byName.get(name);
     const size = shape.reduce((a, b) => a * b, 1);
@@ -338,7 +458,16 @@ function validateConfig(model: Model, data: { dataset: Dataset; split: Split }, 
     if (!model.layers.some((l) => l.name === name)) bad(`layerBits.${name}`, 'a layer name of the model', name);
     if (!bitsOk(b)) bad(`layerBits.${name}`, '1, 2, 4 or 8', b);
   }
-  for (const s of c.bitsSchedule ?? []) if (!bitsOk(s.bits)) bad('bitsSchedule[].bits', '1, 2, 4 or 8', s.bits);
+  for (const s of c.bitsSchedule ?? []) {
+    if (!bitsOk(s.bits)) bad('bitsSchedule[].bits', '1, 2, 4 or 8', s.bits);
+    if (!Number.isInteger(s.epoch) || s.epoch < 0) bad('bitsSchedule[].epoch', 'an integer ≥ 0 (counted from the QAT start)', s.epoch);
+    if (s.learningRate !== undefined && !(s.learningRate > 0)) bad('bitsSchedule[].learningRate', '> 0', s.learningRate);
+  }
+  if (c.qat?.learningRate !== undefined && !(c.qat.learningRate > 0)) bad('qat.learningRate', '> 0', c.qat.learningRate);
+  if (c.qat?.batchSize !== undefined && !(Number.isInteger(c.qat.batchSize) && c.qat.batchSize >= 1)) bad('qat.batchSize', 'an integer ≥ 1', c.qat.batchSize);
+  for (const [field, es] of [['earlyStopping', c.earlyStopping], ['qat.earlyStopping', c.qat?.earlyStopping]] as const) {
+    if (es && !(Number.isInteger(es.patience) && es.patience >= 1)) bad(`${field}.patience`, 'an integer ≥ 1', es.patience);
+  }
   if (c.shiftQuantile !== undefined && !(c.shiftQuantile > 0 && c.shiftQuantile <= 1)) bad('shiftQuantile', 'in (0, 1]', c.shiftQuantile);
   const classes = data.dataset.classNames.length;
   if (c.classWeights && (c.classWeights.length !== classes || c.classWeights.some((w) => !(w >= 0)))) {
