@@ -26,6 +26,59 @@ export const TrainData = z.union([
   }),
 ]);
 
+/** Learning-rate schedule of a phase; epochs count from the phase's first epoch (see TRAIN_DEFAULTS for the numbers used when a field is left out). */
+export const LrScheduleDto = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('none') }),
+  z.strictObject({ kind: z.literal('step'), milestones: z.array(z.number().int().min(1)).optional(), stepSize: z.number().int().min(1).optional(), gamma: z.number().gt(0).max(1).optional() }),
+  z.strictObject({ kind: z.literal('cosine'), minLr: z.number().min(0).optional() }),
+  z.strictObject({ kind: z.literal('plateau'), factor: z.number().gt(0).lt(1).optional(), patience: z.number().int().min(1).optional(), minLr: z.number().min(0).optional() }),
+]);
+export type LrScheduleDto = z.infer<typeof LrScheduleDto>;
+
+export const EarlyStoppingDto = z.strictObject({
+  /** Epochs without improvement of the monitored metric before the phase ends. */
+  patience: z.number().int().min(1).max(1000),
+  /** valLoss (lower is better, default) or valAccuracy. */
+  monitor: z.enum(['valLoss', 'valAccuracy']).optional(),
+  /** Go back to the best epoch's weights at the phase's end; default true. */
+  restoreBest: z.boolean().optional(),
+});
+export type EarlyStoppingDto = z.infer<typeof EarlyStoppingDto>;
+
+/** The QAT phase's own settings; a field left out takes TRAIN_DEFAULTS' QAT value. */
+export const QatPhaseDto = z.strictObject({
+  learningRate: z.number().positive().optional(),
+  lrSchedule: LrScheduleDto.optional(),
+  batchSize: z.number().int().min(1).max(4096).optional(),
+  earlyStopping: EarlyStoppingDto.optional(),
+});
+
+/** One width of a progressive bits schedule: from this QAT epoch on (0 = the QAT start), these bits, this lr. */
+export const BitsStepDto = z.strictObject({
+  epoch: z.number().int().min(0),
+  bits: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]),
+  learningRate: z.number().positive().optional(),
+});
+
+/** The numbers used where a request leaves a setting out (shown as numbers in the UI and CLI help). */
+export const TRAIN_DEFAULTS = {
+  batchSize: 64,
+  learningRate: 1e-3,
+  /** QAT learning rate = this × the float learning rate, unless given (ai8x: keep the lr low in QAT). */
+  qatLearningRateFactor: 0.3,
+  lrSchedule: 'none',
+  stepGamma: 0.1,
+  /** Step schedule milestones: at 50 % and 75 % of the phase. */
+  stepMilestones: [0.5, 0.75],
+  cosineMinLr: 0,
+  plateauFactor: 0.5,
+  plateauPatience: 3,
+  monitor: 'valLoss',
+  restoreBest: true,
+  weightBits: 8,
+  shiftQuantile: 1,
+} as const;
+
 export const TrainRequest = z.strictObject({
   data: TrainData,
   /** Built-in network: ai85net5 / ai85netextrasmall (2-D, e.g. MNIST) or ecgnet (1-D; length and classes from the data). */
@@ -42,14 +95,22 @@ export const TrainRequest = z.strictObject({
   layerBits: z.record(z.string(), WeightBits).optional(),
   /** Quantile of |w ∪ b| that sets each layer's output shift (policy shift_quantile); default 1.0. */
   shiftQuantile: z.number().gt(0).max(1).optional(),
-  /** Mini-batch size; default chosen by the engine. */
+  /** Mini-batch size of the float phase (and QAT unless qat.batchSize); default TRAIN_DEFAULTS.batchSize. */
   batchSize: z.number().int().min(1).max(4096).optional(),
-  /** Learning rate of the float phase; default chosen by the engine. */
+  /** Learning rate of the float phase; default TRAIN_DEFAULTS.learningRate. */
   learningRate: z.number().positive().optional(),
+  /** Schedule of the float phase (and QAT unless qat.lrSchedule); default none. */
+  lrSchedule: LrScheduleDto.optional(),
+  /** Early stopping of the float phase: it ends and QAT starts (keeping its planned length). */
+  earlyStopping: EarlyStoppingDto.optional(),
+  /** The QAT phase's own learning rate, schedule, batch size and early stopping. */
+  qat: QatPhaseDto.optional(),
+  /** Progressive widths within the QAT phase (per-layer `layerBits` still win); one comparison row per width. */
+  bitsSchedule: z.array(BitsStepDto).max(8).optional(),
   /** Conv layers with a bias get BatchNorm in the float phase, folded at QAT start (ai8x Fused*BN*); default false. */
   batchNorm: z.boolean().optional(),
-  /** Weight the loss by inverse class frequency (imbalanced data); default false. */
-  classWeights: z.boolean().optional(),
+  /** Weight the loss per class: true = inverse class frequency of the training split, or one weight per class; default none. */
+  classWeights: z.union([z.boolean(), z.array(z.number().min(0)).min(2)]).optional(),
   /** Seed for initialisation and shuffling; default 1. */
   seed: z.number().int().optional(),
   /** Folder to write the exports into (checkpoint, YAML, sample, ONNX, quantization.json, model.json). */
@@ -78,6 +139,39 @@ export const LayerQuant = z.object({
   clippedShare: z.number(),
 });
 
+/** One row of the comparison: the float model, PTQ, or QAT at one width, all on the same test windows. */
+export const ComparisonRowDto = z.object({
+  /** Names the real width: "float (end of float phase)", "PTQ 8-bit", "QAT 2-bit" ("… mixed" with per-layer overrides). */
+  name: z.string(),
+  kind: z.enum(['float', 'ptq', 'qat']),
+  /** Default weight bits of the row (32 for the float model). */
+  bits: z.number().int(),
+  /** Weight bits per layer, in layer order. */
+  layerBits: z.array(z.number().int()),
+  accuracy: z.number(),
+  perClass: z.array(z.object({ label: z.string(), precision: z.number(), recall: z.number(), f1: z.number(), support: z.number().int() })),
+  macroF1: z.number(),
+  /** confusion[true class][predicted class]. */
+  confusion: z.array(z.array(z.number().int())),
+  /** Weight memory on the target in bytes, as the planner counts it (float row: float32 weights and biases). */
+  weightBytes: z.number().int(),
+  /** Output logits against the float model's on the same windows (float units); sqnrDb null for the float row. */
+  mae: z.number(),
+  mse: z.number(),
+  sqnrDb: z.number().nullable(),
+  via: z.enum(['float-forward', 'simulator']),
+  /** QAT rows: the epochs trained at this width and the epoch whose weights the row uses. */
+  epochs: z.object({ from: z.number().int(), to: z.number().int(), best: z.number().int() }).optional(),
+  /** The run the row was measured in (rows carried over from the run a chain continued). */
+  runId: z.string(),
+  /** Loss stuck at ln(classes) for 3 epochs, or one class predicted for everything. */
+  collapsed: z.boolean(),
+});
+export type ComparisonRowDto = z.infer<typeof ComparisonRowDto>;
+
+/** The feature scaling the data was trained with: raw [min, max] maps to [0, 1] (int8: device codes as they are). */
+export const ScalingDto = z.object({ kind: z.enum(['unit', 'minmax', 'range', 'int8']), min: z.number(), max: z.number() });
+
 export const TrainResultDto = z.object({
   runId: z.string(),
   /** Float accuracy on the test split (fraction). */
@@ -96,6 +190,22 @@ export const TrainResultDto = z.object({
   epochsDone: z.number().int(),
   /** Wall time of the job, seconds. */
   seconds: z.number(),
+  /** The comparison: float, PTQ, then one QAT row per width (rows of the run it continued first). */
+  rows: z.array(ComparisonRowDto),
+  /** Some phase ended on its early-stopping patience. */
+  stoppedEarly: z.boolean(),
+  /** The epoch whose weights the deployed model has (0-based); null without any epoch. */
+  bestEpoch: z.number().int().nullable(),
+  phases: z.object({
+    float: z.object({ epochs: z.number().int(), stoppedEarly: z.boolean(), bestEpoch: z.number().int().nullable() }),
+    qat: z.object({ epochs: z.number().int(), stoppedEarly: z.boolean(), bestEpoch: z.number().int().nullable() }),
+  }),
+  /** First QAT epoch as it happened (earlier than planned after an early-stopped float phase). */
+  qatStart: z.number().int(),
+  /** Some row collapsed; `collapseWarnings` says which and why. */
+  collapsed: z.boolean(),
+  collapseWarnings: z.array(z.string()),
+  scaling: ScalingDto.nullable(),
   /** Export folder and the files written there, when outDir was given. */
   outDir: z.string().optional(),
   files: z.array(z.string()).optional(),

@@ -14,6 +14,8 @@ export interface ParsedArgs {
 export interface OptionSpec {
   values: readonly string[];
   flags: readonly string[];
+  /** Options that work bare (a flag) or with an inline value: `--class-weights` or `--class-weights=1,5`. */
+  optionalValues?: readonly string[];
 }
 
 /** Options every command accepts. */
@@ -30,7 +32,7 @@ function editDistance(a: string, b: string): number {
 }
 
 function unknownOption(key: string, spec: OptionSpec): UsageError {
-  const known = [...spec.values, ...spec.flags];
+  const known = [...spec.values, ...spec.flags, ...(spec.optionalValues ?? [])];
   const near = known
     .map((k) => ({ k, d: editDistance(key, k) }))
     .filter(({ k, d }) => d <= Math.max(1, Math.floor(k.length / 3)))
@@ -59,6 +61,10 @@ export function parseArgs(argv: string[], spec?: OptionSpec): ParsedArgs {
       if (inline !== undefined) options.set(key, inline);
       else if (i + 1 >= argv.length || argv[i + 1]!.startsWith('--')) options.set(key, true);
       else options.set(key, argv[++i]!);
+      continue;
+    }
+    if (spec.optionalValues?.includes(key)) {
+      options.set(key, inline ?? true);
       continue;
     }
     if (spec.flags.includes(key)) {

@@ -23,6 +23,8 @@ export interface Command {
   booleans?: readonly string[];
   /** The command installs its own signal handlers (a server that shuts down in order). */
   ownsSignals?: boolean;
+  /** Options that work bare or with an inline value (`--name` or `--name=value`). */
+  optionalValues?: readonly string[];
   /** Returns the process exit code. With `--json`, print one JSON document on stdout. */
   run(args: ParsedArgs, io: CommandIo): Promise<number>;
 }

@@ -119,7 +119,8 @@ export function parseCsv(text: string, options: CsvOptions): CsvDataset {
     rawLabels[count++] = lab;
   }
   const { y, classNames } = encodeLabels(rawLabels.slice(0, count), file);
-  const scaledRange = scaleToTrainingRange(x.subarray(0, count * features), options.scaling ?? { kind: 'minmax' });
+  const scalingKind = options.scaling ?? { kind: 'minmax' as const };
+  const scaledRange = scaleToTrainingRange(x.subarray(0, count * features), scalingKind);
   return {
     name: file.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, ''),
     count,
@@ -129,6 +130,7 @@ export function parseCsv(text: string, options: CsvOptions): CsvDataset {
     y,
     classNames,
     scaledRange,
+    scaling: { kind: scalingKind.kind, ...scaledRange },
   };
 }
 

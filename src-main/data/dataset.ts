@@ -13,6 +13,8 @@ export interface Dataset {
   /** count labels in [0, classNames.length). */
   y: Int32Array;
   classNames: string[];
+  /** How raw feature values became the training range: raw [min, max] → [0, 1] (int8: codes as they are). */
+  scaling?: { kind: 'unit' | 'minmax' | 'range' | 'int8'; min: number; max: number };
 }
 
 /** Index lists of a train / validation / test split. */

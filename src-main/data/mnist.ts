@@ -42,5 +42,7 @@ export async function loadMnistExample(dir = mnistDigitsDir()): Promise<Dataset>
     x,
     y: Int32Array.from(labels),
     classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+    // The npm digits are already in [0, 1] (pixel / 255).
+    scaling: { kind: 'unit', min: 0, max: 1 },
   };
 }

@@ -70,6 +70,6 @@ export function parseNpyPair(xBytes: Uint8Array, yBytes: Uint8Array, options: Np
     scaling = integer && lo >= -128 && hi <= 127 ? { kind: 'int8' } : lo >= 0 && hi <= 1 ? { kind: 'unit' } : { kind: 'minmax' };
   }
   const x = Float32Array.from(raw);
-  scaleToTrainingRange(x, scaling);
-  return { name: xFile.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, ''), count: n, channels, dims, x, y, classNames };
+  const range = scaleToTrainingRange(x, scaling);
+  return { name: xFile.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, ''), count: n, channels, dims, x, y, classNames, scaling: { kind: scaling.kind, ...range } };
 }

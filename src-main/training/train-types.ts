@@ -152,6 +152,8 @@ export interface TrainState {
   /** Where the run is: the stage (float, then one per QAT width) and the epoch it began. */
   stage?: number;
   stageStart?: number;
+  /** The stage plan `stage` indexes (a state resumed under another plan is placed by its epoch). */
+  planKey?: string;
   /** Actual first QAT epoch (earlier than planned after an early-stopped float phase). */
   qatStart?: number;
   /** Best monitored value of the stage, its epoch, and the weights then (for restore-best). */

@@ -92,8 +92,10 @@ export async function train(
   let adam = new Adam(trainableVars(vars), 0.9, 0.999, 1e-8, resume?.optimizer);
   const history: EpochRecord[] = [...(resume?.history ?? [])];
   let floatModelParams = resume?.floatModelParams;
-  let qatStart = resume?.qatStart ?? config.qatStartEpoch;
+  // The saved QAT start holds once QAT began (it may have come early); before, this config's rules.
+  let qatStart = resume?.bnFolded ? resume.qatStart ?? config.qatStartEpoch : config.qatStartEpoch;
   const stages = planStages(config, qatStart);
+  const planKey = JSON.stringify(stages);
   const shuffleSeed = resume?.seed ?? (config.seed ?? 1) * 7919 + 17;
   const inShape = plans[0]!.inShape;
   let trainedSamples = 0;
@@ -104,7 +106,7 @@ export async function train(
   // Where the run stands: the saved stage if it fits this plan, else the stage holding `epoch`.
   let stage: number;
   let stageStart: number;
-  const fits = resume?.stage !== undefined && resume.stageStart !== undefined && resume.stage <= stages.length;
+  const fits = resume?.stage !== undefined && resume.stageStart !== undefined && resume.planKey === planKey;
   if (fits) {
     stage = resume!.stage!;
     stageStart = resume!.stageStart!;
@@ -126,7 +128,7 @@ export async function train(
   const state = (): TrainState => ({
     epoch, bnFolded, variables: snapshot(), optimizer: adam.state(), history: [...history],
     bestValLoss: best?.value ?? Infinity, epochsWithoutImprovement: stale, seed: shuffleSeed,
-    stage, stageStart, qatStart, lrScale, plateauStale, stopped: { ...stopped }, bestEpochs: { ...bestEpochs }, segments: [...segments],
+    stage, stageStart, planKey, qatStart, lrScale, plateauStale, stopped: { ...stopped }, bestEpochs: { ...bestEpochs }, segments: [...segments],
     ...(best ? { best } : {}),
     ...(floatModelParams ? { floatModelParams } : {}),
   });

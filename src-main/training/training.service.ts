@@ -3,7 +3,10 @@
 // INT8 accuracy on the same test samples and writes the exports (Node edge; no Electron).
 import { randomUUID } from 'node:crypto';
 import { ApiError, type CallContext, type Progress, type ServiceImpl } from '../api/contract.ts';
-import type { trainingApi, TrainRequest, TrainResultDto } from '../api/training.api.ts';
+import { TRAIN_DEFAULTS, type ComparisonRowDto, type trainingApi, type TrainRequest, type TrainResultDto } from '../api/training.api.ts';
+import { join } from 'node:path';
+import { planModel } from '../planner/plan.ts';
+import { classReport, collapseReasons, deviceToLogits, floatWeightBytes, logitError } from './comparison.ts';
 import type { ServiceEnv } from '../services.ts';
 import type { Model, WeightBits } from '../ir/graph.ts';
 import { zooForData } from '../ir/zoo.ts';
@@ -26,6 +29,10 @@ interface RunRecord {
   result?: TrainResult;
   dto?: TrainResultDto;
   epochsDone: number;
+  /** Width snapshots the source run had already made (their rows are the source's). */
+  segmentsBefore?: number;
+  /** Comparison rows of the run this one continued (a chain keeps every width's row). */
+  carriedRows?: ComparisonRowDto[];
 }
 
 const runs = new Map<string, RunRecord>();
@@ -37,7 +44,8 @@ const MAX_TEST_WINDOWS = 5000;
  * Float accuracy by (data set, parameter content): branches resumed from one float phase share the
  * same float model, and its evaluation is the slowest of the three rows.
  */
-const floatEvalCache = new Map<string, Promise<Accuracy>>();
+const floatEvalCache = new Map<string, Promise<FloatAccuracy>>();
+type FloatAccuracy = Accuracy & { outputs: Float32Array };
 
 function paramsHash(params: readonly FloatLayerParams[]): string {
   let h = 0x811c9dc5;
@@ -51,7 +59,7 @@ function paramsHash(params: readonly FloatLayerParams[]): string {
   return (h >>> 0).toString(16);
 }
 
-function cachedFloatAccuracy(data: PreparedData, model: Model, params: readonly FloatLayerParams[], run: () => Promise<Accuracy>): Promise<Accuracy> {
+function cachedFloatAccuracy(data: PreparedData, model: Model, params: readonly FloatLayerParams[], run: () => Promise<FloatAccuracy>): Promise<FloatAccuracy> {
   const key = `${data.id}|${model.arch}|${paramsHash(params)}`;
   let hit = floatEvalCache.get(key);
   if (!hit) {
@@ -93,62 +101,145 @@ async function resolveData(req: TrainRequest): Promise<PreparedData> {
   });
 }
 
-/** Defaults for the engine: Adam at 1e-3 with batch 64 (fastest tfjs-wasm batch, training-speed.md), lr × 0.3 at QAT start (ai8x README: keep the lr low in QAT). */
+/** The engine's config for a request; defaults from TRAIN_DEFAULTS (batch 64: fastest tfjs-wasm batch, training-speed.md). */
 export function engineConfig(req: TrainRequest, data: PreparedData, epochs: number): TrainConfig {
+  const lr = req.learningRate ?? TRAIN_DEFAULTS.learningRate;
+  const classes = data.dataset.classNames.length;
+  if (Array.isArray(req.classWeights) && req.classWeights.length !== classes) {
+    throw new ApiError('bad-request', `classWeights: ${req.classWeights.length} weights given, the data set has ${classes} classes (${data.dataset.classNames.join(', ')}).`, 'classWeights');
+  }
+  const qatLength = epochs - req.qatStart;
+  for (const [i, s] of (req.bitsSchedule ?? []).entries()) {
+    if (s.epoch >= qatLength) throw new ApiError('bad-request', `bitsSchedule[${i}]: ${s.bits}-bit from QAT epoch ${s.epoch}, but the QAT phase has ${qatLength} epochs.`, `bitsSchedule.${i}.epoch`);
+  }
   return {
     epochs,
     qatStartEpoch: req.qatStart,
-    batchSize: req.batchSize ?? 64,
-    learningRate: req.learningRate ?? 1e-3,
-    lrSchedule: { kind: 'step', milestones: [req.qatStart], gamma: 0.3 },
+    batchSize: req.batchSize ?? TRAIN_DEFAULTS.batchSize,
+    learningRate: lr,
+    ...(req.lrSchedule ? { lrSchedule: req.lrSchedule } : {}),
+    ...(req.earlyStopping ? { earlyStopping: req.earlyStopping } : {}),
+    qat: { ...req.qat, learningRate: req.qat?.learningRate ?? lr * TRAIN_DEFAULTS.qatLearningRateFactor },
     weightBits: req.bits ?? 8,
+    ...(req.bitsSchedule?.length ? { bitsSchedule: req.bitsSchedule } : {}),
     ...(req.layerBits ? { layerBits: req.layerBits } : {}),
     ...(req.shiftQuantile !== undefined ? { shiftQuantile: req.shiftQuantile } : {}),
     ...(req.batchNorm ? { batchNorm: true } : {}),
     ...(req.seed !== undefined ? { seed: req.seed } : {}),
-    ...(req.classWeights ? { classWeights: classWeights(data.dataset.y, data.dataset.classNames.length, data.split.train) } : {}),
+    ...(Array.isArray(req.classWeights) ? { classWeights: req.classWeights } : {}),
+    ...(req.classWeights === true ? { classWeights: classWeights(data.dataset.y, classes, data.split.train) } : {}),
   };
+}
+
+const rowName = (kind: 'ptq' | 'qat', bits: number, layerBits: readonly number[]): string =>
+  `${kind === 'ptq' ? 'PTQ' : 'QAT'} ${bits}-bit${layerBits.some((b) => b !== bits) ? ' mixed' : ''}`;
+
+/** Runs async jobs at most `n` at a time (evaluation workers on a small machine). */
+async function pooled<T>(jobs: (() => Promise<T>)[], n: number): Promise<T[]> {
+  const out: T[] = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      out[i] = await jobs[i]!();
+    }
+  }));
+  return out;
 }
 
 async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, started: number): Promise<TrainResultDto> {
   const { request: req, data, model } = run;
   const { dataset, split } = data;
   const test = split.test;
+  const labels = Int32Array.from(test, (i) => dataset.y[i]!);
+  const layerBitsOf = (m: Model) => m.layers.filter((l) => l.params).map((l) => l.weightBits as number);
   const opts = { defaultBits: (req.bits ?? 8) as WeightBits, ...(req.layerBits ? { layerBits: req.layerBits } : {}) };
-  const qatRan = run.epochsDone > req.qatStart;
-  const qat = quantizeModel(model, result.floatParams, { ...opts, shiftQuantile: req.shiftQuantile ?? 1 });
+  const shiftQuantile = req.shiftQuantile ?? 1;
+  // Widths trained in this run (segments carried from a continued run's state are rows of that run).
+  const ownSegments = result.segments.slice(run.segmentsBefore ?? 0);
+  const qatRan = result.segments.length > 0;
+  const quantized = ownSegments.map((seg) => ({
+    seg,
+    q: quantizeModel(model, seg.params, { defaultBits: seg.bits as WeightBits, ...(req.layerBits ? { layerBits: req.layerBits } : {}), shiftQuantile }),
+  }));
+  const qat = quantized.length ? quantized[quantized.length - 1]!.q : qatRan ? quantizeModel(model, result.floatParams, { ...opts, shiftQuantile }) : undefined;
   const floatPhase = result.floatModelParams ?? (qatRan ? undefined : result.floatParams);
   const ptq = floatPhase ? postTrainingQuantize(model, floatPhase, opts) : undefined;
-  // The model that is exported and deployed: the QAT model, or PTQ when no QAT epoch ran.
-  const deployed = qatRan || !ptq ? qat : ptq;
+  // The model that is exported and deployed: the last QAT width, or PTQ when no QAT epoch ran.
+  const deployed = qat ?? ptq!;
 
-  ctx.progress({ phase: 'evaluate', fraction: 0, message: `float, PTQ and QAT accuracy on ${test.length} test samples` });
-  const rows: AccuracyRow[] = [];
+  ctx.progress({ phase: 'evaluate', fraction: 0, message: `float, PTQ and ${quantized.length} QAT row(s) on ${test.length} test samples` });
   const floatParams = floatPhase ?? result.floatParams;
   const progress = (name: string) => (done: number, total: number) =>
     ctx.progress({ phase: 'evaluate', fraction: done / total, message: `${name}: ${done}/${total} samples` });
-  // Three workers at once: the float model (predictFloat) and the two integer models (simulator).
-  const [f, p, q] = await Promise.all([
-    cachedFloatAccuracy(data, model, floatParams, () =>
+  const sim = (name: string, m: Model) => () => simulatedAccuracyInWorker(m, dataset, test, { signal: ctx.signal, onProgress: progress(name) });
+  const [f, p, ...qs] = await pooled<Accuracy & { outputs: Float32Array | Int32Array }>([
+    () => cachedFloatAccuracy(data, model, floatParams, () =>
       floatAccuracyInWorker(model, floatParams, dataset, test, { signal: ctx.signal, onProgress: progress('float') })),
-    ptq ? simulatedAccuracyInWorker(ptq.model, dataset, test, { signal: ctx.signal, onProgress: progress('PTQ INT8') }) : undefined,
-    qatRan ? simulatedAccuracyInWorker(qat.model, dataset, test, { signal: ctx.signal, onProgress: progress('QAT INT8') }) : undefined,
-  ]);
-  rows.push({ name: 'float', accuracy: f.accuracy, correct: f.correct, total: f.total, via: 'float-forward' });
-  if (p) rows.push({ name: 'ptq', accuracy: p.accuracy, correct: p.correct, total: p.total, via: 'simulator' });
-  if (q) rows.push({ name: 'qat', accuracy: q.accuracy, correct: q.correct, total: q.total, via: 'simulator' });
+    ...(ptq ? [sim('PTQ', ptq.model)] : []),
+    ...quantized.map(({ seg, q }) => sim(rowName('qat', seg.bits, layerBitsOf(q.model)), q.model)),
+  ], 3);
+  const pAcc = ptq ? p! : undefined;
+  const qAccs = ptq ? qs : [p!, ...qs].slice(0, quantized.length);
+  const floatLogits = f!.outputs as Float32Array;
+  const classes = dataset.classNames.length;
+  const lossCurve = result.history.map((h) => ({ epoch: h.epoch, loss: h.trainLoss }));
+  const warnings: string[] = [];
+  const row = (
+    kind: ComparisonRowDto['kind'], name: string, bits: number, layerBits: number[], acc: Accuracy, logits: ArrayLike<number>,
+    weightBytes: number, losses: { epoch: number; loss: number }[], extra: Partial<ComparisonRowDto> = {},
+  ): ComparisonRowDto => {
+    const report = classReport(acc.predictions, labels, dataset.classNames);
+    const err = logitError(floatLogits, logits);
+    const reasons = collapseReasons(losses, classes, acc.predictions);
+    for (const r of reasons) warnings.push(`${name}: ${r}`);
+    return {
+      name, kind, bits, layerBits, accuracy: acc.accuracy, perClass: report.perClass, macroF1: report.macroF1, confusion: report.confusion,
+      weightBytes, mae: err.mae, mse: err.mse, sqnrDb: kind === 'float' ? null : err.sqnrDb, via: kind === 'float' ? 'float-forward' : 'simulator',
+      runId: run.id, collapsed: reasons.length > 0, ...extra,
+    };
+  };
+  const floatLosses = lossCurve.filter((_, i) => result.history[i]!.phase === 'float');
+  const rows: ComparisonRowDto[] = [...(run.carriedRows ?? [])];
+  if (!run.carriedRows?.length) {
+    rows.push(row('float', 'float (end of float phase)', 32, floatParams.map(() => 32), f!, floatLogits, floatWeightBytes(floatParams), floatLosses));
+    if (ptq && pAcc) rows.push(row('ptq', rowName('ptq', opts.defaultBits, layerBitsOf(ptq.model)), opts.defaultBits, layerBitsOf(ptq.model), pAcc, deviceToLogits(ptq.model, pAcc.outputs as Int32Array), planModel(ptq.model).weightMemoryBytes, []));
+  }
+  quantized.forEach(({ seg, q }, i) => {
+    const acc = qAccs[i]!;
+    const losses = lossCurve.filter((l) => l.epoch >= seg.fromEpoch && l.epoch <= seg.toEpoch);
+    rows.push(row('qat', rowName('qat', seg.bits, layerBitsOf(q.model)), seg.bits, layerBitsOf(q.model), acc, deviceToLogits(q.model, acc.outputs as Int32Array),
+      planModel(q.model).weightMemoryBytes, losses, { epochs: { from: seg.fromEpoch, to: seg.toEpoch, best: seg.bestEpoch } }));
+  });
 
+  const table: AccuracyRow[] = [{ name: 'float', accuracy: f!.accuracy, correct: f!.correct, total: f!.total, via: 'float-forward' }];
+  if (pAcc) table.push({ name: 'ptq', accuracy: pAcc.accuracy, correct: pAcc.correct, total: pAcc.total, via: 'simulator' });
+  const lastQ = qAccs[qAccs.length - 1];
+  if (lastQ) table.push({ name: 'qat', accuracy: lastQ.accuracy, correct: lastQ.correct, total: lastQ.total, via: 'simulator' });
+  const floatEpochs = result.history.filter((h) => h.phase === 'float').length;
+  const qatEpochs = result.history.length - floatEpochs;
   const dto: TrainResultDto = {
     runId: run.id,
-    floatAccuracy: f.accuracy,
-    ptqAccuracy: p?.accuracy ?? null,
-    qatAccuracy: q?.accuracy ?? null,
-    table: rows,
+    floatAccuracy: f!.accuracy,
+    ptqAccuracy: pAcc?.accuracy ?? null,
+    qatAccuracy: lastQ?.accuracy ?? null,
+    table,
     layers: deployed.layers.map((l) => ({ name: l.name, bits: l.bits, outputShift: l.outputShift, clippedShare: l.clippedShare })),
     samplesPerSecond: result.samplesPerSecond,
     backend: result.backend,
     epochsDone: run.epochsDone,
     seconds: (Date.now() - started) / 1000,
+    rows,
+    stoppedEarly: result.stoppedEarly.float || result.stoppedEarly.qat,
+    bestEpoch: (qatRan ? result.bestEpoch.qat : result.bestEpoch.float) ?? (result.history.length ? result.history[result.history.length - 1]!.epoch : null),
+    phases: {
+      float: { epochs: floatEpochs, stoppedEarly: result.stoppedEarly.float, bestEpoch: result.bestEpoch.float ?? null },
+      qat: { epochs: qatEpochs, stoppedEarly: result.stoppedEarly.qat, bestEpoch: result.bestEpoch.qat ?? null },
+    },
+    qatStart: result.qatStart,
+    collapsed: rows.some((r) => r.collapsed),
+    collapseWarnings: warnings,
+    scaling: dataset.scaling ?? null,
   };
   const dir = req.outDir;
   if (dir) {
@@ -167,24 +258,48 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
         model: deployed.model,
         policy: {
           epochs: run.epochsDone,
-          qatStart: req.qatStart,
+          qatStart: result.qatStart,
           bits: req.bits ?? 8,
           ...(req.layerBits ? { layerBits: req.layerBits } : {}),
-          shiftQuantile: req.shiftQuantile ?? 1,
+          shiftQuantile,
         },
-        accuracy: { float: dto.floatAccuracy, ptq: dto.ptqAccuracy, qat: dto.qatAccuracy, table: rows, testSamples: test.length },
+        accuracy: { float: dto.floatAccuracy, ptq: dto.ptqAccuracy, qat: dto.qatAccuracy, table, testSamples: test.length },
         layers: deployed.layers,
         ...(ptq ? { ptqLayers: ptq.layers } : {}),
         history: result.history.map(({ ranges, ...figures }) => ({ ...figures, layers: ranges })),
         sample: { index: sampleIndex, label: dataset.y[sampleIndex]!, className: dataset.classNames[dataset.y[sampleIndex]!]! },
       }),
     });
+    const extra = await writeComparison(dir, dto);
     dto.outDir = exported.dir;
-    dto.files = exported.files;
+    dto.files = [...exported.files, ...extra];
   }
   run.result = result;
   run.dto = dto;
   return dto;
+}
+
+/** comparison.json (the rows and the summary) and comparison.csv (one line per row and class). */
+async function writeComparison(dir: string, dto: TrainResultDto): Promise<string[]> {
+  const { writeFileAtomic } = await import('../project/atomic-write.ts');
+  const summary = {
+    runId: dto.runId, rows: dto.rows, stoppedEarly: dto.stoppedEarly, bestEpoch: dto.bestEpoch, phases: dto.phases,
+    collapsed: dto.collapsed, collapseWarnings: dto.collapseWarnings, scaling: dto.scaling,
+  };
+  await writeFileAtomic(join(dir, 'comparison.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeFileAtomic(join(dir, 'comparison.csv'), comparisonCsv(dto.rows));
+  return ['comparison.json', 'comparison.csv'];
+}
+
+export function comparisonCsv(rows: readonly ComparisonRowDto[]): string {
+  const q = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const lines = ['row,bits,accuracy,macro_f1,weight_bytes,mae,mse,sqnr_db,class,precision,recall,f1,support'];
+  for (const r of rows) {
+    for (const c of r.perClass) {
+      lines.push([q(r.name), r.bits, r.accuracy, r.macroF1, r.weightBytes, r.mae, r.mse, r.sqnrDb ?? '', q(c.label), c.precision, c.recall, c.f1, c.support].join(','));
+    }
+  }
+  return lines.join('\n') + '\n';
 }
 
 /**
@@ -279,16 +394,16 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
       // The run id comes first, so a client can resume a run it cancels.
       ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id}`, data: { runId: run.id } });
       const result = await train(run, engineConfig(req, data, req.epochs), ctx);
-      run.epochsDone = req.epochs;
+      run.epochsDone = result.state.epoch;
       return finish(run, result, ctx, started);
     },
     async resume(req, ctx) {
       const started = Date.now();
       const source = runs.get(req.runId);
       if (!source?.result) throw new ApiError('not-found', `No finished run ${req.runId} in this session.`, 'runId');
-      const done = source.epochsDone;
-      const qatStarted = source.result.state.bnFolded || done > source.request.qatStart;
-      const qatStart = qatStarted ? source.request.qatStart : (req.qatStart ?? Math.max(done, source.request.qatStart));
+      const done = source.result.state.epoch;
+      const qatStarted = source.result.state.bnFolded;
+      const qatStart = qatStarted ? source.result.qatStart : (req.qatStart ?? Math.max(done, source.request.qatStart));
       if (!qatStarted && qatStart < done) throw new ApiError('bad-request', `qatStart ${qatStart} is before the next epoch (${done}).`, 'qatStart');
       const total = done + req.epochs;
       const { outDir: _ignored, ...rest } = source.request;
@@ -301,11 +416,15 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
         ...(req.outDir ? { outDir: req.outDir } : {}),
       };
       const model = buildModel(request, source.data);
-      const run: RunRecord = { id: randomUUID(), request, data: source.data, model, epochsDone: done };
+      const run: RunRecord = { id: randomUUID(), request, data: source.data, model, epochsDone: done, segmentsBefore: source.result.segments.length };
       runs.set(run.id, run);
       ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id} from ${source.id}`, data: { runId: run.id } });
-      const result = await train(run, { ...engineConfig(request, run.data, total), resumeFrom: source.result.state }, ctx);
-      run.epochsDone = total;
+      // A finished run's stage plan ended; the new plan places the run by its epoch. A cancelled one goes on where it stood
+      // when the plan is the same (the engine checks).
+      const { stage: _s, stageStart: _ss, ...placed } = source.result.state;
+      const resumeFrom = source.result.cancelled ? source.result.state : placed;
+      const result = await train(run, { ...engineConfig(request, run.data, total), resumeFrom }, ctx);
+      run.epochsDone = result.state.epoch;
       return finish(run, result, ctx, started);
     },
     async getRun(req) {

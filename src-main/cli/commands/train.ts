@@ -5,18 +5,43 @@ import { resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { optChoice, optInt, optNumber, optString, UsageError, type ParsedArgs } from '../args.ts';
 import type { Command } from '../command.ts';
-import type { TrainRequest } from '../../api/training.api.ts';
+import { TRAIN_DEFAULTS, type TrainRequest, type TrainResultDto } from '../../api/training.api.ts';
 import type { DataSource, Scaling } from '../../api/data.api.ts';
 import { createTrainingService } from '../../training/training.service.ts';
 
 const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column N|NAME] | --data X.npy --labels Y.npy)
-              --epochs N --qat-start E [--bits 8|4|2|1] [--layer-bits name=b,...] [--shift-quantile Q]
-              [--model ai85net5|ai85netextrasmall|ecgnet] [--limit N] [--test F] [--validation F] [--seed S]
-              [--scale unit|minmax|int8|MIN:MAX]   (CSV/NPY feature scaling to [0,1] before ai8x.normalize)
-              [--batch-size B] [--lr R] [--class-weights] [--device MAX78002|MAX78000] [--out DIR] [--json]
-  Prints floatAccuracy, ptqAccuracy, qatAccuracy (fractions), samplesPerSecond and backend; with --out
-  writes checkpoint.pth.tar, network.yaml, sample.input.npy, sample.expected.npy, model.onnx,
-  quantization.json and model.json into DIR.`;
+              [--float-epochs N] [--qat-epochs M]      (or the shorthands --epochs TOTAL --qat-start E)
+              [--lr R] [--qat-lr R] [--lr-schedule S] [--qat-lr-schedule S] [--batch-size B] [--qat-batch-size B]
+              [--patience P] [--qat-patience Q] [--monitor loss|accuracy] [--no-restore-best]
+              [--class-weights[=W0,W1,...]] [--bits 8|4|2|1] [--layer-bits name=b,...] [--bits-schedule 8@0,4@30,2@60]
+              [--shift-quantile Q] [--model ai85net5|ai85netextrasmall|ecgnet] [--limit N] [--test F] [--validation F]
+              [--seed S] [--scale unit|minmax|int8|MIN:MAX] [--device MAX78002|MAX78000] [--out DIR] [--json]
+
+  Two phases, each with its own settings (defaults in brackets):
+    --float-epochs N     float epochs [1]; --qat-epochs M: QAT epochs after them [1]
+    --lr R               float learning rate (Adam) [${TRAIN_DEFAULTS.learningRate}]
+    --qat-lr R           QAT learning rate [${TRAIN_DEFAULTS.qatLearningRateFactor} × --lr = ${TRAIN_DEFAULTS.qatLearningRateFactor * TRAIN_DEFAULTS.learningRate}]
+    --lr-schedule S      none | step (× ${TRAIN_DEFAULTS.stepGamma} at 50 % and 75 % of the phase) | cosine (to ${TRAIN_DEFAULTS.cosineMinLr})
+                         | plateau (× ${TRAIN_DEFAULTS.plateauFactor} after ${TRAIN_DEFAULTS.plateauPatience} epochs without a better validation loss)
+                         [${TRAIN_DEFAULTS.lrSchedule}]; per phase, restarting at the QAT start; --qat-lr-schedule for QAT alone
+    --batch-size B       [${TRAIN_DEFAULTS.batchSize}]; --qat-batch-size for QAT alone
+    --patience P         float early stopping: end the phase after P epochs without a better validation loss,
+                         go back to the best epoch's weights, start QAT [off]; --qat-patience Q: the same in QAT
+    --monitor M          what early stopping watches: loss (validation loss) or accuracy [loss]
+    --class-weights      weight the loss by inverse class frequency; =W0,W1,... gives one weight per class
+    --bits-schedule      progressive widths in the QAT phase: BITS@EPOCH[:LR],... counted from the QAT start,
+                         e.g. 8@0,4@30:1e-4,2@60:5e-5 (one comparison row per width)
+  Quantization on the MAX78002/MAX78000 (what the usual QAT words mean here):
+    weight bits   8/4/2/1 per layer (--bits, --layer-bits); activations are always 8-bit
+    scales        symmetric, a power of two per layer (the output shift): no per-channel or asymmetric
+                  scales, because the accelerator has one shift per layer and no zero point
+    calibrate     --shift-quantile Q: the quantile of |w| that sets each layer's shift [${TRAIN_DEFAULTS.shiftQuantile}]
+    convert       the export (--out): izer-ready checkpoint, network YAML, sample, ONNX
+    BatchNorm     folded into the conv weights at the QAT start
+  Prints the comparison (float / PTQ / QAT per width: accuracy, per-class recall, macro-F1, weight bytes,
+  logit error vs float); --json prints the summary with rows[], stoppedEarly, bestEpoch, collapsed, scaling.
+  With --out writes checkpoint.pth.tar, network.yaml, sample.input.npy, sample.expected.npy, model.onnx,
+  quantization.json, model.json, comparison.json and comparison.csv into DIR.`;
 
 const BITS = [1, 2, 4, 8] as const;
 type Bits = (typeof BITS)[number];
@@ -60,10 +85,56 @@ function dataSource(args: ParsedArgs): DataSource {
   };
 }
 
-export function trainRequest(args: ParsedArgs): TrainRequest {
-  const source = dataSource(args);
+function lrSchedule(args: ParsedArgs, key: string): { kind: 'none' | 'step' | 'cosine' | 'plateau' } | undefined {
+  const kind = optChoice(args, key, ['none', 'step', 'cosine', 'plateau'] as const);
+  return kind ? { kind } : undefined;
+}
+
+/** `8@0,4@30:1e-4,2@60` → bits steps counted from the QAT start, each with an optional lr. */
+export function parseBitsSchedule(v: string, qatEpochs: number): NonNullable<TrainRequest['bitsSchedule']> {
+  const steps = v.split(',').filter(Boolean).map((item) => {
+    const m = /^(\d+)@(\d+)(?::([\d.eE+-]+))?$/.exec(item.trim());
+    if (!m) throw new UsageError(`--bits-schedule expects BITS@EPOCH[:LR],..., e.g. 8@0,4@30,2@60; got "${item}".`);
+    const bits = parseBits(m[1]!, `--bits-schedule ${item}: bits`);
+    const epoch = Number(m[2]);
+    const lr = m[3] !== undefined ? Number(m[3]) : undefined;
+    if (lr !== undefined && !(lr > 0)) throw new UsageError(`--bits-schedule ${item}: the learning rate must be > 0, got "${m[3]}".`);
+    if (epoch >= qatEpochs) throw new UsageError(`--bits-schedule ${item}: QAT epoch ${epoch} is past the QAT phase (${qatEpochs} epochs; epochs count from the QAT start).`);
+    return { epoch, bits, ...(lr !== undefined ? { learningRate: lr } : {}) };
+  });
+  const epochs = steps.map((s) => s.epoch);
+  if (new Set(epochs).size !== epochs.length || epochs.some((e, i) => i > 0 && e < epochs[i - 1]!)) {
+    throw new UsageError(`--bits-schedule: the epochs must increase, got "${v}".`);
+  }
+  return steps;
+}
+
+function phaseEpochs(args: ParsedArgs): { epochs: number; qatStart: number } {
+  const phased = args.options.has('float-epochs') || args.options.has('qat-epochs');
+  if (phased) {
+    for (const k of ['epochs', 'qat-start']) if (args.options.has(k)) throw new UsageError(`--${k} is a shorthand for --float-epochs/--qat-epochs; give one or the other.`);
+    const floatEpochs = optInt(args, 'float-epochs', { min: 0, max: 1000 }) ?? 1;
+    const qatEpochs = optInt(args, 'qat-epochs', { min: 0, max: 1000 }) ?? 1;
+    if (floatEpochs + qatEpochs < 1) throw new UsageError('--float-epochs plus --qat-epochs must be at least 1.');
+    return { epochs: floatEpochs + qatEpochs, qatStart: floatEpochs };
+  }
   const epochs = optInt(args, 'epochs', { min: 1, max: 1000 }) ?? 2;
   const qatStart = optInt(args, 'qat-start', { min: 0, max: epochs }) ?? Math.floor(epochs / 2);
+  return { epochs, qatStart };
+}
+
+function classWeightsOption(args: ParsedArgs): TrainRequest['classWeights'] {
+  const v = args.options.get('class-weights');
+  if (v === undefined) return undefined;
+  if (v === true) return true;
+  const w = v.split(',').map((x) => Number(x.trim()));
+  if (w.length < 2 || w.some((x) => !Number.isFinite(x) || x < 0)) throw new UsageError(`--class-weights expects no value (inverse frequency) or one weight ≥ 0 per class like 1,5; got "${v}".`);
+  return w;
+}
+
+export function trainRequest(args: ParsedArgs): TrainRequest {
+  const source = dataSource(args);
+  const { epochs, qatStart } = phaseEpochs(args);
   const layerBits: Record<string, Bits> = {};
   for (const item of (optString(args, 'layer-bits') ?? '').split(',').filter(Boolean)) {
     const [name, b] = item.split('=');
@@ -79,12 +150,34 @@ export function trainRequest(args: ParsedArgs): TrainRequest {
   const bits = optString(args, 'bits');
   const sq = optNumber(args, 'shift-quantile', { gt: 0, max: 1 });
   const bs = optInt(args, 'batch-size', { min: 1, max: 4096 });
+  const qbs = optInt(args, 'qat-batch-size', { min: 1, max: 4096 });
   const lr = optNumber(args, 'lr', { gt: 0, max: 10 });
+  const qlr = optNumber(args, 'qat-lr', { gt: 0, max: 10 });
+  const schedule = lrSchedule(args, 'lr-schedule');
+  const qatSchedule = lrSchedule(args, 'qat-lr-schedule') ?? schedule;
+  const monitor = optChoice(args, 'monitor', ['loss', 'accuracy'] as const);
+  const restoreBest = !args.options.has('no-restore-best');
+  const stopping = (key: string) => {
+    const patience = optInt(args, key, { min: 1, max: 1000 });
+    return patience === undefined ? undefined : { patience, monitor: monitor === 'accuracy' ? 'valAccuracy' as const : 'valLoss' as const, restoreBest };
+  };
+  const floatStop = stopping('patience');
+  const qatStop = stopping('qat-patience');
+  if (monitor && !floatStop && !qatStop) throw new UsageError('--monitor needs --patience or --qat-patience.');
+  const scheduleSpec = optString(args, 'bits-schedule');
+  const bitsSchedule = scheduleSpec !== undefined ? parseBitsSchedule(scheduleSpec, epochs - qatStart) : undefined;
+  const classWeights = classWeightsOption(args);
   const out = optString(args, 'out');
   const split = {
     ...(test !== undefined ? { test } : {}),
     ...(validation !== undefined ? { validation } : {}),
     ...(seed !== undefined ? { seed } : {}),
+  };
+  const qat = {
+    ...(qlr !== undefined ? { learningRate: qlr } : {}),
+    ...(qatSchedule ? { lrSchedule: qatSchedule } : {}),
+    ...(qbs !== undefined ? { batchSize: qbs } : {}),
+    ...(qatStop ? { earlyStopping: qatStop } : {}),
   };
   return {
     data: { source, ...(limit !== undefined ? { limit } : {}), ...(Object.keys(split).length ? { split } : {}) },
@@ -94,10 +187,14 @@ export function trainRequest(args: ParsedArgs): TrainRequest {
     qatStart,
     ...(bits !== undefined ? { bits: parseBits(bits, '--bits') } : {}),
     ...(Object.keys(layerBits).length ? { layerBits } : {}),
+    ...(bitsSchedule ? { bitsSchedule } : {}),
     ...(sq !== undefined ? { shiftQuantile: sq } : {}),
     ...(bs !== undefined ? { batchSize: bs } : {}),
     ...(lr !== undefined ? { learningRate: lr } : {}),
-    ...(args.options.has('class-weights') ? { classWeights: true } : {}),
+    ...(schedule ? { lrSchedule: schedule } : {}),
+    ...(floatStop ? { earlyStopping: floatStop } : {}),
+    ...(Object.keys(qat).length ? { qat } : {}),
+    ...(classWeights !== undefined ? { classWeights } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(out ? { outDir: resolve(out) } : {}),
   };
@@ -105,12 +202,28 @@ export function trainRequest(args: ParsedArgs): TrainRequest {
 
 const pct = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(2)} %`);
 
+/** The comparison as text: one line per row, per-class recall, and the early-stopping facts. */
+export function comparisonLines(r: TrainResultDto): string[] {
+  const lines = [`${'row'.padEnd(28)}${'accuracy'.padStart(10)}${'macro-F1'.padStart(10)}${'weights B'.padStart(11)}${'MAE'.padStart(9)}${'SQNR dB'.padStart(9)}  recall per class`];
+  for (const row of r.rows) {
+    lines.push(`${row.name.padEnd(28)}${pct(row.accuracy).padStart(10)}${row.macroF1.toFixed(3).padStart(10)}${String(row.weightBytes).padStart(11)}${row.mae.toFixed(4).padStart(9)}${(row.sqnrDb === null ? '—' : row.sqnrDb.toFixed(1)).padStart(9)}  ${row.perClass.map((c) => `${c.label} ${pct(c.recall)}`).join(', ')}${row.collapsed ? '  COLLAPSED' : ''}`);
+  }
+  const ph = r.phases;
+  lines.push(`float phase ${ph.float.epochs} epoch(s)${ph.float.stoppedEarly ? ', stopped early' : ''}${ph.float.bestEpoch !== null ? `, best epoch ${ph.float.bestEpoch + 1}` : ''}; QAT ${ph.qat.epochs} epoch(s) from epoch ${r.qatStart + 1}${ph.qat.stoppedEarly ? ', stopped early' : ''}${ph.qat.bestEpoch !== null ? `, best epoch ${ph.qat.bestEpoch + 1}` : ''}`);
+  return lines;
+}
+
 export const command: Command = {
   name: 'train',
   summary: 'Train float then QAT, and export the izer-ready files.',
   usage: USAGE,
-  options: ['example', 'data', 'label-column', 'labels', 'scale', 'epochs', 'qat-start', 'bits', 'layer-bits', 'shift-quantile', 'model', 'limit', 'test', 'validation', 'seed', 'batch-size', 'lr', 'device', 'out'],
-  booleans: ['class-weights'],
+  options: [
+    'example', 'data', 'label-column', 'labels', 'scale', 'epochs', 'qat-start', 'float-epochs', 'qat-epochs', 'bits', 'layer-bits', 'bits-schedule',
+    'shift-quantile', 'model', 'limit', 'test', 'validation', 'seed', 'batch-size', 'qat-batch-size', 'lr', 'qat-lr', 'lr-schedule', 'qat-lr-schedule',
+    'patience', 'qat-patience', 'monitor', 'device', 'out',
+  ],
+  optionalValues: ['class-weights'],
+  booleans: ['no-restore-best'],
   async run(args, io) {
     const req = trainRequest(args);
     const json = args.options.has('json');
@@ -129,10 +242,11 @@ export const command: Command = {
       if (json) {
         io.out(JSON.stringify(result));
       } else {
-        io.out(`float ${pct(result.floatAccuracy)}   PTQ INT8 ${pct(result.ptqAccuracy)}   QAT INT8 ${pct(result.qatAccuracy)}`);
+        for (const line of comparisonLines(result)) io.out(line);
         io.out(`${result.samplesPerSecond.toFixed(0)} samples/s on ${result.backend}, ${result.seconds.toFixed(1)} s`);
         if (result.outDir) io.out(`exports in ${result.outDir}: ${result.files?.join(', ')}`);
       }
+      for (const w of result.collapseWarnings) io.err(`warning: collapsed: ${w}`);
       return 0;
     }
   },
