@@ -229,25 +229,23 @@ export const command: Command = {
     const json = args.options.has('json');
     const signal = io.signal ?? new AbortController().signal;
     let lastLine = '';
-    {
-      const service = createTrainingService({ stateDir: tmpdir(), emit() {} });
-      const result = await service.train(req, {
-        signal,
-        progress(p) {
-          const line = `[${p.phase}] ${p.message ?? ''}`;
-          if (line !== lastLine) io.err(line);
-          lastLine = line;
-        },
-      });
-      if (json) {
-        io.out(JSON.stringify(result));
-      } else {
-        for (const line of comparisonLines(result)) io.out(line);
-        io.out(`${result.samplesPerSecond.toFixed(0)} samples/s on ${result.backend}, ${result.seconds.toFixed(1)} s`);
-        if (result.outDir) io.out(`exports in ${result.outDir}: ${result.files?.join(', ')}`);
-      }
-      for (const w of result.collapseWarnings) io.err(`warning: collapsed: ${w}`);
-      return 0;
+    const service = createTrainingService({ stateDir: tmpdir(), emit() {} });
+    const result = await service.train(req, {
+      signal,
+      progress(p) {
+        const line = `[${p.phase}] ${p.message ?? ''}`;
+        if (line !== lastLine) io.err(line);
+        lastLine = line;
+      },
+    });
+    if (json) {
+      io.out(JSON.stringify(result));
+    } else {
+      for (const line of comparisonLines(result)) io.out(line);
+      io.out(`${result.samplesPerSecond.toFixed(0)} samples/s on ${result.backend}, ${result.seconds.toFixed(1)} s`);
+      if (result.outDir) io.out(`exports in ${result.outDir}: ${result.files?.join(', ')}`);
     }
+    for (const w of result.collapseWarnings) io.err(`warning: collapsed: ${w}`);
+    return 0;
   },
 };
