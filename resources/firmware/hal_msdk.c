@@ -16,6 +16,9 @@
 #include "lp.h"
 #include "nvic_table.h"
 #include "uart.h"
+/* The generated cnn.h declares cnn_boost_enable(mxc_gpio_regs_t *, ...) without including the GPIO
+ * header; the MSDK umbrella (as the generated main.c includes it) must come first. */
+#include "mxc.h"
 #include "cnn.h"
 
 #include "qatwb_hal.h"

@@ -104,6 +104,9 @@ const SynthesizeResult = z.object({
   warnings: z.array(z.string()),
   bundleDir: z.string().optional(),
   durationMs: z.number(),
+  /** Weight (kernel) and bias memory bytes as ai8xize.py reported them; absent if its log had none. */
+  weightBytes: z.number().optional(),
+  biasBytes: z.number().optional(),
 });
 
 const ToolRun = z.object({ exitCode: z.number(), durationMs: z.number(), command: z.array(z.string()) });

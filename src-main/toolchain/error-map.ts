@@ -15,7 +15,8 @@ interface Diagnosis {
 interface Rule {
   tools: readonly ToolName[];
   pattern: RegExp;
-  diagnose(m: RegExpMatchArray): Diagnosis;
+  /** `after` holds the output lines that follow the matching one (for multi-line messages). */
+  diagnose(m: RegExpMatchArray, after: readonly string[]): Diagnosis;
 }
 
 const IZER: readonly ToolName[] = ['ai8xize', 'python'];
@@ -85,6 +86,62 @@ const RULES: Rule[] = [
       reason: 'flatten-limit',
       message: `The flatten layer's input is too large for the accelerator${m[1] ? ` (${m[1]})` : ''}: at most 256 positions (H·W) and 16,384 values (C·H·W).`,
       fix: 'Pool down to 256 positions or fewer before the first Linear layer, and keep it at 1,024 features or fewer.',
+    }),
+  },
+  {
+    tools: IZER,
+    pattern: /^(?:ERROR: )?(?:Layer (\d+)\b.*?: )?Kernel memory exhausted at processor (\d+)/,
+    diagnose: (m) => ({
+      reason: 'weight-memory-overflow',
+      message: `${m[1] ? `Layer ${m[1]}'s weights do not fit` : 'The weights do not fit'}: kernel memory is full at processor ${m[2]}.`,
+      fix: 'Make the network smaller (fewer channels, 1x1 instead of 3x3 kernels) or quantize large layers to 4, 2 or 1 bits; the Model step shows the weight memory each layer needs.',
+    }),
+  },
+  {
+    tools: IZER,
+    pattern: /^yaml\.(?:parser|scanner|composer|constructor)\.\w+Error: (.*)$/,
+    diagnose: (m, after) => {
+      // PyYAML prints the context, then `in "<file>", line L, column C` marks and the problem.
+      const marks = after.slice(0, 6).map((l) => l.match(/^\s*in "(.+)", line (\d+), column (\d+)/)).filter((x) => x !== null);
+      const last = marks.at(-1);
+      const problem = after.slice(0, 6).find((l) => l.trim() && !/^\s*in "/.test(l))?.trim();
+      return {
+        reason: 'yaml-syntax',
+        message: `The network YAML is not valid YAML${last ? ` at line ${last[2]}, column ${last[3]}` : ''}: ${m[1]}${problem ? `; ${problem}` : ''}.`,
+        fix: 'Correct the file at that line, or export the YAML again from the workbench.',
+        ...(last ? { file: last[1], line: Number(last[2]), column: Number(last[3]) } : {}),
+      };
+    },
+  },
+  {
+    tools: IZER,
+    pattern: /Number of layers in the YAML configuration file \((\d+)\) does not match the checkpoint file \((\d+)\)/,
+    diagnose: (m) => ({
+      reason: 'layer-count',
+      message: `The network YAML has ${m[1]} layers with weights but the checkpoint has ${m[2]}.`,
+      fix: 'Use the YAML exported together with this checkpoint (export both again from the same trained model).',
+    }),
+  },
+  {
+    tools: IZER,
+    pattern: /Configuration file (\S+) contains unknown key\(s\)(?: for `(\w+)`)?: \{(.*)\}/,
+    diagnose: (m) => {
+      const keys = m[3]!.replace(/'/g, '');
+      return {
+        reason: 'yaml-config',
+        message: `The network YAML has a key ai8xize.py does not know: ${keys}${m[2] ? ` (in ${m[2]})` : ''}.`,
+        fix: 'Remove or rename it (the ai8x-synthesis README, "Network Loader Configuration Language", lists the keys), or export the YAML again.',
+        file: m[1],
+      };
+    },
+  },
+  {
+    tools: IZER,
+    pattern: /^(?:ERROR: )?(.*?) \(found in layer sequence (\d+) in YAML configuration\)/,
+    diagnose: (m) => ({
+      reason: 'yaml-config',
+      message: `The network YAML is refused at layer ${m[2]}: ${m[1]}.`,
+      fix: 'Correct that layer in the YAML (the ai8x-synthesis README, "Network Loader Configuration Language", lists the allowed values), or export the YAML again.',
     }),
   },
   {
@@ -224,9 +281,9 @@ const GENERIC_ERROR_LINE = /^(?:ERROR|Error|error)\b[: ]|^\w*(?:Error|Exception)
 export function diagnoseFailure(tool: ToolName, lines: readonly string[], exitCode: number | null): ToolchainErrorInit {
   for (const rule of RULES) {
     if (!rule.tools.includes(tool)) continue;
-    for (const line of lines) {
-      const m = line.match(rule.pattern);
-      if (m) return { tool, exitCode, evidence: line.trim(), tail: tail(lines), ...rule.diagnose(m) };
+    for (let i = 0; i < lines.length; i++) {
+      const m = lines[i]!.match(rule.pattern);
+      if (m) return { tool, exitCode, evidence: lines[i]!.trim(), tail: tail(lines), ...rule.diagnose(m, lines.slice(i + 1)) };
     }
   }
   const last = [...lines].reverse().find((l) => GENERIC_ERROR_LINE.test(l.trim()));

@@ -15,6 +15,7 @@ import { crossCheckInWorker } from './steps/cross-check.ts';
 import { runFlash } from './steps/flash.ts';
 import { addHarness, defaultHarnessDir, type HarnessResult } from './steps/harness.ts';
 import { readSynthesisRecord, writeSynthesisRecord } from './steps/synthesis-record.ts';
+import { checkLayerCount } from './steps/preflight.ts';
 import { runSynthesize } from './steps/synthesize.ts';
 import { ToolchainError, type ToolName } from './toolchain-error.ts';
 import { gitCommit, toolVersion } from './versions.ts';
@@ -46,6 +47,9 @@ export interface SynthesizeFlowResult {
   warnings: string[];
   bundleDir?: string;
   durationMs: number;
+  /** Weight and bias memory bytes as the izer reported them. */
+  weightBytes?: number;
+  biasBytes?: number;
 }
 
 function tools(ctx: FlowContext): ResolvedTools {
@@ -122,6 +126,7 @@ export async function synthesizeFlow(ctx: FlowContext, req: SynthesizeFlowReques
   const artifacts = artifactsIn ?? resolveArtifacts(req.artifactsDir);
   const prefix = req.prefix ?? (await defaultPrefix(artifacts.yaml));
   const log: string[] = [];
+  await checkLayerCount(artifacts);
   const synth = await runSynthesize({
     python: python.path, izerDir: izerDir.path, artifacts, testDir: resolve(req.outDir), prefix,
     extraArgs: req.izerExtraArgs, extraEnv: { ...ctx.settings.izerEnv, ...ctx.izerEnv }, timeoutMs: ctx.settings.synthesizeTimeoutMs,
@@ -150,7 +155,8 @@ export async function synthesizeFlow(ctx: FlowContext, req: SynthesizeFlowReques
   const warnings = [...synth.warnings];
   if (cc.status === 'unavailable') warnings.push(`Cross-check not done: ${cc.reason}`);
   if (harness.note) warnings.push(harness.note);
-  return { projectDir: synth.projectDir, crossCheck: cc, harness, warnings, ...(bundleDir ? { bundleDir } : {}), durationMs: Date.now() - started };
+  const resources = synth.resources ? { weightBytes: synth.resources.weightBytes, biasBytes: synth.resources.biasBytes } : {};
+  return { projectDir: synth.projectDir, crossCheck: cc, harness, warnings, ...(bundleDir ? { bundleDir } : {}), durationMs: Date.now() - started, ...resources };
 }
 
 export interface ReplayResult extends SynthesizeFlowResult {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { diagnoseFailure, scanWarnings } from '../../src-main/toolchain/error-map.ts';
 import type { ToolName } from '../../src-main/toolchain/toolchain-error.ts';
+import { FAILURES } from '../izer/izer-failures.ts';
 
 const OUT = resolve(import.meta.dirname, '../fixtures/toolchain/outputs');
 const lines = (name: string) => readFileSync(resolve(OUT, name), 'utf8').split('\n').filter(Boolean);
@@ -18,7 +19,7 @@ const CASES: [string, ToolName, string, RegExp, RegExp][] = [
   ['izer-arch-mismatch.txt', 'ai8xize', 'arch-mismatch', /YAML says arch "ai87net".*"ai85net5"/, /YAML exported with this checkpoint/],
   ['izer-flatten.txt', 'ai8xize', 'flatten-limit', /512 \* 1 > 256/, /256 positions/],
   ['izer-module-missing.txt', 'ai8xize', 'python-module-missing', /cannot import "numpy"/, /virtual environment/],
-  ['izer-other.txt', 'ai8xize', 'izer-error', /Unsupported value `5x5` for `kernel_size`/, /Doctor/],
+  ['izer-other.txt', 'ai8xize', 'yaml-config', /refused at layer 1: .*Unsupported value `5x5` for `kernel_size`/, /Correct that layer/],
   ['openocd-idr.txt', 'openocd', 'cannot-read-idr', /does not answer on SWD/, /RSTN.*2-second boot window/],
   ['openocd-not-examined.txt', 'openocd', 'cannot-read-idr', /cannot read IDR/, /boot window/],
   ['openocd-busy.txt', 'openocd', 'adapter-busy', /in use by another program/, /Close other debuggers/],
@@ -41,9 +42,25 @@ describe('diagnoseFailure on recorded outputs', () => {
     expect(diagnoseFailure('make', lines('izer-bn-unfused.txt'), 2).reason).toBe('make-error');
   });
 
+  it('an izer error no rule knows is given in the tool\'s own words', () => {
+    const d = diagnoseFailure('ai8xize', ['Configuring device: MAX78002', 'ERROR: Something new went wrong.'], 1);
+    expect(d.reason).toBe('izer-error');
+    expect(d.message).toMatch(/ai8xize failed: ERROR: Something new went wrong/);
+  });
+
   it('a failure with no error line still says the exit code', () => {
     const d = diagnoseFailure('openocd', ['Open On-Chip Debugger 0.12.0'], 3);
     expect(d.message).toMatch(/exit code 3/);
+  });
+});
+
+// Outputs of the real ai8x-synthesis (recorded by test/izer/record-izer-failures.ts).
+describe('diagnoseFailure on recorded real ai8xize.py outputs', () => {
+  it.each(FAILURES.map((c) => [c.name, c] as const))('izer-real-%s.txt', (name, c) => {
+    const d = diagnoseFailure('ai8xize', lines(`izer-real-${name}.txt`), 1);
+    expect(d.reason).toBe(c.reason);
+    expect(d.message).toMatch(c.message);
+    expect(d.evidence).toBeTruthy();
   });
 });
 

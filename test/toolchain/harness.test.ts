@@ -1,5 +1,5 @@
-// The real live-check harness (resources/firmware, H4's) injected into a stand-in izer project:
-// every source compiles with the real arm-none-eabi-gcc against H4's MSDK header stubs
+// The real live-check harness (resources/firmware) injected into the project the real ai8xize.py
+// generates: every source compiles with the real arm-none-eabi-gcc against our MSDK header stubs
 // (test/device/msdk-stub), and a partial link proves one main(), one cnn_time, the KAT kept as
 // qatwb_kat_main and the harness's main() reached as qatwb_harness_main. Not linked against the
 // MSDK (not installable here), so not run.
@@ -12,21 +12,19 @@ import { addHarness, defaultHarnessDir } from '../../src-main/toolchain/steps/ha
 import { resolveArtifacts } from '../../src-main/toolchain/artifacts.ts';
 import { runProcess } from '../../src-main/toolchain/run-process.ts';
 import { crc32 } from '../../src-main/device/framing.ts';
-import { CONFORMANCE, gate, need } from '../support/fixtures.ts';
+import { CONFORMANCE, gate, izerDir, need, PYTHON } from '../support/fixtures.ts';
 
-const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
 const CONF = CONFORMANCE;
 const STUB = resolve(import.meta.dirname, '../device/msdk-stub');
 const HARNESS = defaultHarnessDir();
 
-const gcc = gate(need.command('arm-none-eabi-gcc', 'gcc-arm-none-eabi libnewlib-arm-none-eabi'));
-describe.skipIf(gcc.skip)('the real firmware harness in a generated project' + gcc.note, () => {
+const gcc = gate(need.command('arm-none-eabi-gcc', 'gcc-arm-none-eabi libnewlib-arm-none-eabi'), need.izer());
+describe.skipIf(gcc.skip)('the real firmware harness in the project ai8xize.py generates' + gcc.note, () => {
   it('compiles for the Cortex-M4 and links into one program with the KAT first', async () => {
     const art = mkdtempSync(join(tmpdir(), 'qatwb-h-art-'));
     for (const f of ['checkpoint.pth.tar', 'network.yaml', 'sample.input.npy']) copyFileSync(join(CONF, 'mnist-qat8', f), join(art, f));
     const r = await runSynthesize({
-      python: '/usr/bin/python3', izerDir: join(FIX, 'fake-izer'), artifacts: resolveArtifacts(art), testDir: mkdtempSync(join(tmpdir(), 'qatwb-h-out-')), prefix: 'kat',
-      extraEnv: { FAKE_IZER_EXPECTED: join(CONF, 'mnist-qat8/sample.expected.npy') }, timeoutMs: 60_000,
+      python: PYTHON, izerDir: izerDir(), artifacts: resolveArtifacts(art), testDir: mkdtempSync(join(tmpdir(), 'qatwb-h-out-')), prefix: 'kat', timeoutMs: 120_000,
     });
     const h = await addHarness({
       projectDir: r.projectDir, harnessDir: HARNESS, checkpoint: join(art, 'checkpoint.pth.tar'), yaml: join(art, 'network.yaml'),

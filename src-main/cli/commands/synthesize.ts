@@ -62,6 +62,8 @@ Exit code 1 when the cross-check finds a mismatch (the flow stops: build/flash r
         projectDir: result.projectDir,
         crossCheck: result.crossCheck.status,
         crossCheckDetail: result.crossCheck,
+        weightBytes: result.weightBytes ?? null,
+        biasBytes: result.biasBytes ?? null,
         harness: result.harness,
         warnings: result.warnings,
         ...(result.bundleDir ? { bundleDir: result.bundleDir } : {}),
@@ -71,6 +73,7 @@ Exit code 1 when the cross-check finds a mismatch (the flow stops: build/flash r
       if (args.options.has('json')) io.out(JSON.stringify(doc));
       else {
         io.out(`Project: ${result.projectDir}`);
+        if (result.weightBytes !== undefined) io.out(`Weight memory: ${result.weightBytes} bytes; bias memory: ${result.biasBytes} bytes (as ai8xize.py reports them)`);
         for (const l of formatCrossCheck(result.crossCheck)) io.out(l);
         for (const w of result.warnings) io.out(`warning: ${w}`);
         if (result.bundleDir) io.out(`Bundle: ${result.bundleDir}`);
