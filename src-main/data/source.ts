@@ -59,13 +59,21 @@ export async function prepareDataInWorker(
   signal?: AbortSignal,
 ): Promise<PreparedData> {
   const { startWorker } = await import('../platform/worker.ts');
-  const worker = startWorker(new URL('./import.worker.ts', import.meta.url), { workerData: { source, options } });
+  const { PARSE_BUDGET } = await import('../platform/budgeted-worker.ts');
+  const worker = startWorker(new URL('./import.worker.ts', import.meta.url), {
+    workerData: { source, options },
+    // A data set that needs more heap than this ends only its worker, with the file named.
+    resourceLimits: { maxOldGenerationSizeMb: PARSE_BUDGET.heapMb },
+  });
+  const what = source.kind === 'csv' ? source.file : source.kind === 'npy' ? source.xFile : 'the example';
   try {
     return await new Promise<PreparedData>((resolve, reject) => {
       signal?.addEventListener('abort', () => reject(new ApiError('cancelled', 'Cancelled.')), { once: true });
       worker.once('message', (m: { ok: boolean; prepared?: PreparedData; error?: { code: string; message: string; field?: string } }) =>
         m.ok ? resolve(m.prepared!) : reject(new ApiError(m.error!.code, m.error!.message, m.error!.field)));
-      worker.once('error', reject);
+      worker.once('error', (e: Error & { code?: string }) => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? new ApiError('invalid-data', `${what}: reading needs more than ${PARSE_BUDGET.heapMb} MB of memory; the file is too large or malformed.`, 'source')
+        : e));
       worker.once('exit', (code) => reject(new Error(`data import worker exited (${code}).`)));
     });
   } finally {

@@ -325,6 +325,13 @@ export function readPickle(bytes: Uint8Array, file = 'data.pkl', opts: PickleOpt
  */
 const MAX_DEPTH = 64;
 
+function isContainer(v: unknown): boolean {
+  return Array.isArray(v) || v instanceof Map || v instanceof Set;
+}
+function isEmpty(v: unknown): boolean {
+  return Array.isArray(v) ? v.length === 0 : (v as Map<unknown, unknown> | Set<unknown>).size === 0;
+}
+
 function children(v: unknown): Iterable<unknown> | undefined {
   if (Array.isArray(v)) return v;
   if (v instanceof Map) return (function* () { for (const [k, x] of v) { yield k; yield x; } })();
@@ -355,10 +362,10 @@ function nesting(root: unknown, limit: number): number | 'cycle' {
       continue;
     }
     const c = next.value;
-    if (!children(c)) continue;
-    if (onPath.has(c)) return 'cycle';
-    const known = height.get(c);
-    if (known !== undefined) { f.h = Math.max(f.h, known + 1); }
+    if (!isContainer(c)) continue;
+    const known = isEmpty(c) ? 1 : height.get(c);
+    if (known !== undefined) f.h = Math.max(f.h, known + 1);
+    else if (onPath.has(c)) return 'cycle';
     else if (frames.length >= limit) return limit + 1;
     else enter(c);
     if (f.h + frames.length - 1 > limit) return limit + 1;

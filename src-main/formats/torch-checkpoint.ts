@@ -39,6 +39,12 @@ export function readTorchCheckpoint(bytes: Uint8Array, file = 'checkpoint.pth.ta
   if (!pklName) {
     throw new FormatError(file, 'data.pkl', 'a torch.save archive containing <archive>/data.pkl', `entries ${describe([...zip.keys()].slice(0, 5))}`);
   }
+  // Tensors live in data/ entries; the pickle itself is kilobytes. Capped because every two bytes of
+  // pickle can create a JS object (tens of bytes of heap each).
+  const pklBytes = zip.get(pklName)!.length;
+  if (pklBytes > MAX_PICKLE_BYTES) {
+    throw new FormatError(file, pklName, `a pickle of at most ${MAX_PICKLE_BYTES >> 20} MB (tensors are stored beside it)`, `${pklBytes} bytes`);
+  }
   const prefix = pklName.slice(0, -'data.pkl'.length);
   const storages = new Map<string, Storage>();
 
@@ -112,6 +118,8 @@ export function readTorchCheckpoint(bytes: Uint8Array, file = 'checkpoint.pth.ta
 export function isNdArray(v: unknown): v is NdArray {
   return v !== null && typeof v === 'object' && 'dtype' in v && 'shape' in v && 'data' in v && ArrayBuffer.isView((v as NdArray).data);
 }
+
+const MAX_PICKLE_BYTES = 8 << 20;
 
 /** Elements all tensors of a checkpoint may materialise: this many per byte of the file, plus a floor. */
 const ELEMENTS_PER_FILE_BYTE = 4;

@@ -14,7 +14,7 @@ import type { SimWorkerInput, SimWorkerMessage } from '../sim/sim.worker.ts';
 import { startWorker } from '../platform/worker.ts';
 import { writeFileAtomic } from '../project/atomic-write.ts';
 import { planModel, type Plan } from '../planner/plan.ts';
-import { inputsFromNpy, izerShape, openAi8xModel, readInputNpy, writeOutputNpy } from './open-model.ts';
+import { inputsFromNpy, izerShape, openAi8xModelInWorker, readInputNpyInWorker, writeOutputNpy } from './open-model.ts';
 
 export function planDto(plan: Plan) {
   return {
@@ -66,7 +66,7 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       return { ok: true as const };
     },
     async importAi8x(req) {
-      const { model, warnings } = await openAi8xModel(req);
+      const { model, warnings } = await openAi8xModelInWorker(req);
       const modelId = randomUUID();
       models.set(modelId, model);
       return { modelId, model: serializeModel(model), warnings, diagnostics: validateModel(model) };
@@ -83,7 +83,7 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
     async simulate(req, ctx) {
       const opened = get(req.modelId);
       const model = req.avgPoolRounding === undefined ? opened : { ...opened, avgPoolRounding: req.avgPoolRounding };
-      const arr = await readInputNpy(req.inputPath);
+      const arr = await readInputNpyInWorker(req.inputPath, 'inputPath', ctx.signal);
       const { data, count } = inputsFromNpy(arr, model, req.inputPath);
       const batch = arr.shape.length === model.input.dims.length + 2;
       const t0 = performance.now();

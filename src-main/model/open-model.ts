@@ -10,6 +10,7 @@ import { readNetworkYaml } from '../formats/network-yaml.ts';
 import { readNpy, writeNpy, type NdArray } from '../formats/npy.ts';
 import { writeFileAtomic } from '../project/atomic-write.ts';
 import { readInputFile } from '../platform/read-input.ts';
+import { runBudgeted, type WorkerBudget } from '../platform/budgeted-worker.ts';
 
 export interface OpenModelRequest {
   checkpointPath: string;
@@ -51,6 +52,20 @@ export async function openAi8xModel(req: OpenModelRequest): Promise<{ model: Mod
   } catch (e) {
     return formatToApi(e, 'invalid-model');
   }
+}
+
+/**
+ * openAi8xModel in a worker with a time and memory budget: what the app's services use, so a
+ * hostile checkpoint cannot freeze the event loop (web mode's ping, Electron's main process).
+ */
+export async function openAi8xModelInWorker(req: OpenModelRequest, signal?: AbortSignal, budget?: Partial<WorkerBudget>): Promise<{ model: Model; warnings: Diagnostic[] }> {
+  return runBudgeted(new URL('./open-model.worker.ts', import.meta.url), { kind: 'import', req }, basename(req.checkpointPath),
+    { ...(signal ? { signal } : {}), ...(budget ? { budget } : {}) });
+}
+
+/** readInputNpy in a budgeted worker. */
+export async function readInputNpyInWorker(path: string, field: string, signal?: AbortSignal): Promise<NdArray> {
+  return runBudgeted(new URL('./open-model.worker.ts', import.meta.url), { kind: 'npy', path, field }, basename(path), signal ? { signal } : {});
 }
 
 /** Input .npy values → planar int32, with the number of samples (a leading N is a batch). */

@@ -30,3 +30,16 @@ export function selfListPickle(): Uint8Array {
 function u32(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 }
+
+/** A pickle of one list holding `n` empty lists: 2 bytes of file per JS object. */
+export function manyListsPickle(n: number): Uint8Array {
+  const b = new Uint8Array(4 + 2 * n + 1);
+  b.set([0x80, 2, 0x5d, 0x28]); // PROTO 2, EMPTY_LIST, MARK
+  for (let i = 0; i < n; i++) b[4 + i] = 0x5d; // EMPTY_LIST × n
+  // APPENDS once at the end (so the stack holds them all, as a careless reader would build).
+  const out = new Uint8Array(4 + n + 2);
+  out.set(b.subarray(0, 4 + n));
+  out[4 + n] = 0x65; // APPENDS
+  out[5 + n] = 0x2e; // STOP
+  return out;
+}
