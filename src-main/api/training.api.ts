@@ -9,8 +9,10 @@
 import { z } from 'zod';
 import { call, job, service } from './contract.ts';
 import { DataSource, SplitSpec } from './data.api.ts';
+import { WEIGHT_BITS } from '../ir/graph.ts';
 
-export const WeightBits = z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]);
+/** The IR's WeightBits (ir/graph.ts), the one type of a layer's weight bits, as a schema. */
+export const WeightBits = z.literal(WEIGHT_BITS);
 
 /** Where the training data comes from: an imported data set, or a source loaded for this run. */
 export const TrainData = z.union([
@@ -232,7 +234,7 @@ export const LayerRangeDto = z.object({
   /** Share of scaled weights outside the b-bit grid (0..1). */
   weightClippedShare: z.number(),
   outputShift: z.number(),
-  weightBits: z.number(),
+  weightBits: WeightBits,
 });
 export type LayerRangeDto = z.infer<typeof LayerRangeDto>;
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Model } from '../ir/graph.ts';
+import type { Model, WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { writeNpy } from '../formats/npy.ts';
 import { writeNetworkYaml } from '../formats/network-yaml.ts';
@@ -35,11 +35,11 @@ export interface ReportInput {
   /** The integer QAT model (bits and shifts set). */
   model: Model;
   /** Training policy of the run. */
-  policy: { epochs: number; qatStart: number; bits: number; layerBits?: Record<string, number>; shiftQuantile?: number };
+  policy: { epochs: number; qatStart: number; bits: WeightBits; layerBits?: Record<string, WeightBits>; shiftQuantile?: number };
   /** Accuracy rows (float / PTQ / QAT) on the same test samples. */
   accuracy: { float: number; ptq: number | null; qat: number | null; table: unknown[]; testSamples: number };
   /** Per-layer quantization of the QAT model and of PTQ. */
-  layers: { name: string; bits: number; outputShift: number; clippedShare: number }[];
+  layers: { name: string; bits: WeightBits; outputShift: number; clippedShare: number }[];
   ptqLayers?: { name: string; outputShift: number; clippedShare: number }[];
   /** Per-epoch history of the engine; each entry's `layers` holds that epoch's per-layer statistics. */
   history: readonly { epoch: number; phase: string; layers?: readonly unknown[]; [figure: string]: unknown }[];

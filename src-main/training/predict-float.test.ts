@@ -3,7 +3,7 @@
 // accelerator's 32-bit outputs exactly as float × 2^14, for 8-bit and mixed 8/4/2-bit networks.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { Model } from '../ir/graph.ts';
+import type { Model, WeightBits } from '../ir/graph.ts';
 import { ai85net5, ecgNet } from '../ir/zoo.ts';
 import { predictFloat } from './predict-float.ts';
 
@@ -28,7 +28,7 @@ print(json.dumps({'layers': layers, 'cases': cases}))
 import { CONFORMANCE, PYTHON, gate, need } from '../../test/support/fixtures.ts';
 
 interface Fixture {
-  layers: { name: string; weight: number[]; bias: number[] | null; shift: number; bits: number }[];
+  layers: { name: string; weight: number[]; bias: number[] | null; shift: number; bits: WeightBits }[];
   cases: Record<string, { input: number[]; expected: number[] }>;
 }
 

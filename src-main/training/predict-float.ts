@@ -2,14 +2,14 @@
 // channel-first like PyTorch: ai8x float mode, or with `qat` exactly what the QAT forward computes
 // (max78002.md §1.3, §1.8, §1.9), so that for 8-bit weights the wide output × 2^14 is the
 // accelerator's 32-bit result.
-import type { Layer, Model } from '../ir/graph.ts';
+import type { Layer, Model, WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { quantizeAvgPool, quantizeParams, quantizeWide } from '../quant/fake-quant.ts';
 import { ACTIVATION, quantizeValue, WIDE_OUTPUT } from '../quant/fixed-point.ts';
 
 export interface PredictOptions {
   /** Fake-quantize like QAT: per-layer output shifts and weight bits. */
-  qat?: { shifts: number[]; bits: number[] };
+  qat?: { shifts: number[]; bits: WeightBits[] };
 }
 
 interface Data {
@@ -38,7 +38,7 @@ export function predictFloat(
     if (!p) throw new Error(`predictFloat: params: no entry for layer '${layer.name}'`);
     const qat = options.qat;
     if (!qat) return { layer, weight: p.weight, bias: p.bias, shift: 0 };
-    const bits = qat.bits[i] as 1 | 2 | 4 | 8;
+    const bits = qat.bits[i]!;
     const shift = qat.shifts[i]!;
     return {
       layer,

@@ -1,7 +1,7 @@
 // Layer-wise quantization range statistics for the epoch records: weight ranges after the output
 // shift scaling, activation ranges before the clamp, and how much each clamp cuts off.
 import type { FloatLayerParams } from '../ir/float-params.ts';
-import type { Layer } from '../ir/graph.ts';
+import type { Layer, WeightBits } from '../ir/graph.ts';
 import { ACTIVATION, gridMax, gridScale, WIDE_OUTPUT } from '../quant/fixed-point.ts';
 import { outputShift } from '../quant/output-shift.ts';
 import type { Histogram, LayerRangeStats } from './train-types.ts';
@@ -45,7 +45,7 @@ export function activationStats(values: Float32Array, wide: boolean): Activation
 }
 
 export function layerRangeStats(
-  layer: Layer, params: FloatLayerParams, bits: number, shiftQuantile: number, activation: ActivationSample | undefined,
+  layer: Layer, params: FloatLayerParams, bits: WeightBits, shiftQuantile: number, activation: ActivationSample | undefined,
 ): LayerRangeStats {
   const shift = outputShift(params.weight, params.bias, shiftQuantile);
   const all = params.bias ? [...params.weight, ...params.bias] : [...params.weight];

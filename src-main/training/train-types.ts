@@ -117,7 +117,7 @@ export interface LayerRangeStats {
   /** Share of scaled weights outside the b-bit grid range [−1, (2^(b−1)−1)/2^(b−1)]. */
   weightClippedShare: number;
   outputShift: number;
-  weightBits: number;
+  weightBits: WeightBits;
 }
 
 export interface EpochRecord {
@@ -185,7 +185,7 @@ export interface TrainResult {
   floatParams: FloatLayerParams[];
   /** Per layer, from the quantile rule on the final weights. */
   outputShifts: number[];
-  layerBits: number[];
+  layerBits: WeightBits[];
   history: EpochRecord[];
   state: TrainState;
   /** Snapshot at the end of the float phase (BN folded), for the PTQ comparison. */

@@ -378,7 +378,7 @@ function currentShifts(vars: NetworkVars, shiftQuantile: number): number[] {
 }
 
 /** Per-layer bits: the layer's override, else the stage's default width. */
-export function bitsFor(plans: LayerPlan[], config: Pick<TrainConfig, 'layerBits'>, stageBits: WeightBits): number[] {
+export function bitsFor(plans: LayerPlan[], config: Pick<TrainConfig, 'layerBits'>, stageBits: WeightBits): WeightBits[] {
   return plans.map((p) => config.layerBits?.[p.layer.name] ?? stageBits);
 }
 

@@ -7,6 +7,7 @@ import { optChoice, optInt, optNumber, optString, UsageError, type ParsedArgs } 
 import type { Command } from '../command.ts';
 import { TRAIN_DEFAULTS, type TrainRequest, type TrainResultDto } from '../../api/training.api.ts';
 import type { DataSource, Scaling } from '../../api/data.api.ts';
+import { WEIGHT_BITS, type WeightBits } from '../../ir/graph.ts';
 import { createTrainingService } from '../../training/training.service.ts';
 
 const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column N|NAME] | --data X.npy --labels Y.npy)
@@ -43,13 +44,10 @@ const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column 
   With --out writes checkpoint.pth.tar, network.yaml, sample.input.npy, sample.expected.npy, model.onnx,
   quantization.json, model.json, comparison.json and comparison.csv into DIR.`;
 
-const BITS = [1, 2, 4, 8] as const;
-type Bits = (typeof BITS)[number];
-
-function parseBits(v: number | string, what: string): Bits {
+function parseBits(v: number | string, what: string): WeightBits {
   const n = Number(v);
-  if (!BITS.includes(n as Bits)) throw new UsageError(`${what} expects 1, 2, 4 or 8, got "${v}".`);
-  return n as Bits;
+  if (!WEIGHT_BITS.includes(n as WeightBits)) throw new UsageError(`${what} expects 1, 2, 4 or 8, got "${v}".`);
+  return n as WeightBits;
 }
 
 function scaling(args: ParsedArgs): { scaling?: Scaling } {
@@ -135,7 +133,7 @@ function classWeightsOption(args: ParsedArgs): TrainRequest['classWeights'] {
 export function trainRequest(args: ParsedArgs): TrainRequest {
   const source = dataSource(args);
   const { epochs, qatStart } = phaseEpochs(args);
-  const layerBits: Record<string, Bits> = {};
+  const layerBits: Record<string, WeightBits> = {};
   for (const item of (optString(args, 'layer-bits') ?? '').split(',').filter(Boolean)) {
     const [name, b] = item.split('=');
     if (!name || b === undefined) throw new UsageError(`--layer-bits expects name=bits,..., got "${item}".`);
