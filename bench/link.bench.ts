@@ -3,22 +3,29 @@
 // process running the mnist-extrasmall conformance model) that paces its bytes at line rate.
 // Baseline measured in the same run: the same bytes pushed raw (no framing, no replies) through
 // the same paced pty. Goals: protocol efficiency ≥ 95 % of the line, host time < 1 ms per window.
+// Then the first-divergent-layer search: for every layer of mnist-qat8, and for synthetic networks
+// of N layers × S bytes (how it scales with layer count and layer size), against the baseline of
+// dumping every layer in order up to the divergent one, measured on the same virtual device.
 // Run: npm run bench:link   (BENCH_WINDOWS=500, BENCH_TRIALS=3, BENCH_PIPELINE=2 by default)
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { inputScaleFrom, loadFloatModel } from '../src-main/device/float-model.ts';
 import { FRAME_OVERHEAD } from '../src-main/device/framing.ts';
+import { findDivergence } from '../src-main/device/layer-search.ts';
 import { LINE_BITS_PER_BYTE, LinePacer } from '../src-main/device/line-pacer.ts';
 import { runLiveCheck } from '../src-main/device/live-check.ts';
-import { loadRuntime } from '../src-main/device/model-runtime.ts';
+import { loadRuntime, type LayerOutput, type ModelRuntime } from '../src-main/device/model-runtime.ts';
 import { createPtyPair } from '../src-main/device/pty-pair.ts';
 import { mnistWindows } from '../src-main/device/sensor-source.ts';
 import { openPort } from '../src-main/device/serial-port.ts';
-import { DeviceSession } from '../src-main/device/session.ts';
+import { DeviceSession, LAYER_CHUNK_BYTES } from '../src-main/device/session.ts';
+import { VirtualDevice } from '../src-main/device/virtual-device.ts';
+import type { LayerHook } from '../src-main/sim/simulate.ts';
 
 const BAUD = 921600;
 const N = Number(process.env.BENCH_WINDOWS ?? 500);
-const ARTIFACTS = process.env.QATWB_ARTIFACTS ?? '/work/shared/conformance/mnist-extrasmall';
+const CONFORMANCE = fileURLToPath(new URL('../test/fixtures/conformance/', import.meta.url));
+const ARTIFACTS = process.env.QATWB_ARTIFACTS ?? `${CONFORMANCE}mnist-extrasmall`;
 const GOAL_EFFICIENCY = 0.95;
 const GOAL_HOST_MS = 1;
 const lineBytesPerS = BAUD / LINE_BITS_PER_BYTE;
@@ -111,7 +118,88 @@ console.log(`  (data bits / line bits incl. start+stop bits: ${pct((efficiency *
 console.log(`  host time per window, link    ${linkHostMs.toFixed(3)} ms CPU, median of trials (goal < ${GOAL_HOST_MS} ms: ratio ${(linkHostMs / GOAL_HOST_MS).toFixed(3)})`);
 console.log(`  host time per window, check   ${checkHostMs.toFixed(3)} ms CPU (link + simulator${float ? ' + float (ONNX Runtime)' : ''} + metrics; ratio ${(checkHostMs / GOAL_HOST_MS).toFixed(3)}), bit-exact ${pct(report.bitExactRate)}`);
 console.log(`  device-reported latency       mean ${report.latency.meanUs?.toFixed(0)} µs (virtual: simulator time)`);
+
+// 3. First divergent layer. Per search: requests, layer bytes received, wall time at 921,600 baud;
+// baseline: the layers dumped in order up to the divergent one (the host's method before LAYER_CRCS).
+interface SearchFigures { requests: number; bytes: number; ms: number }
+async function searchCost(runtime: ModelRuntime, bug: number, window: Int8Array, baselineBudgetBytes: number): Promise<{ crc: SearchFigures; baseline: SearchFigures & { estimated: boolean } }> {
+  const vd = new VirtualDevice({ runtime, baud: BAUD, bugLayer: bug });
+  const s = await DeviceSession.open({ path: await vd.start(), baud: BAUD });
+  try {
+    const r = await s.infer(window);
+    const d = await findDivergence(s, runtime, { index: 0, seq: r.seq, inputSeq: r.seq, window, outputs: r.outputs });
+    if (d.layer !== bug) throw new Error(`search found layer ${d.layer} (${d.status}: ${d.note}); the bug is at ${bug}`);
+    const crc = { requests: d.search.requests, bytes: d.search.bytesReceived, ms: d.search.ms };
+    const layers = runtime.runLayers(window).layers.slice(0, bug + 1);
+    const bytes = layers.reduce((a, l) => a + l.data.length * l.elemBytes, 0);
+    const requests = layers.reduce((a, l) => a + Math.ceil((l.data.length * l.elemBytes) / LAYER_CHUNK_BYTES), 0);
+    if (bytes > baselineBudgetBytes) {
+      // Too long to wait for on a shared machine: the line time of those bytes and frames, a lower bound.
+      return { crc, baseline: { requests, bytes, ms: (((bytes + requests * (12 + 15 + 24)) * LINE_BITS_PER_BYTE) / BAUD) * 1000, estimated: true } };
+    }
+    const t0 = performance.now();
+    for (const [l, layer] of layers.entries()) await s.layerDump(r.seq, l, { total: layer.data.length, elemBytes: layer.elemBytes });
+    return { crc, baseline: { requests, bytes, ms: performance.now() - t0, estimated: false } };
+  } finally {
+    await s.close();
+    await vd.stop();
+  }
+}
+
+/** N int8 layers of S values each, every one computed from the one before (so a bug propagates). */
+function syntheticRuntime(layerCount: number, size: number): ModelRuntime {
+  const runLayers = (w: Int8Array, after?: LayerHook) => {
+    const layers: LayerOutput[] = [];
+    let prev: ArrayLike<number> = w;
+    for (let l = 0; l < layerCount; l++) {
+      const data = new Int32Array(size);
+      for (let i = 0; i < size; i++) data[i] = ((prev[i % prev.length]! + 31 * l + i) & 0xff) - 128;
+      after?.(l, data);
+      layers.push({ name: `layer${l}`, data, elemBytes: 1 });
+      prev = data;
+    }
+    const out = new Int32Array(10);
+    for (let i = 0; i < prev.length; i++) out[i % 10]! += prev[i]! * ((i % 13) - 6);
+    return { outputs: out, layers };
+  };
+  return {
+    name: `synthetic ${layerCount}×${size}`, model: { arch: 'synthetic', dataset: 'none', device: 'MAX78002', input: { channels: 1, dims: [28, 28], format: 'CHW' }, layers: [] },
+    modelHash: 0x5eed, inputShape: [1, 28, 28], inputLength: 784, outputCount: 10, outputWeightBits: 8, outputBits: 32,
+    layerNames: Array.from({ length: layerCount }, (_, l) => `layer${l}`),
+    run: (w, after) => runLayers(w, after).outputs,
+    runLayers,
+  };
+}
+
+const qat8 = await loadRuntime(`${CONFORMANCE}mnist-qat8`);
+const perLayer: { layer: string; bytes: number; crc: SearchFigures; baseline: SearchFigures }[] = [];
+for (let l = 0; l < qat8.layerNames.length; l++) {
+  const { crc, baseline } = await searchCost(qat8, l, windows[0]!, Infinity);
+  const ref = qat8.runLayers(windows[0]!).layers[l]!;
+  perLayer.push({ layer: `${l} ${qat8.layerNames[l]}`, bytes: ref.data.length * ref.elemBytes, crc, baseline });
+}
+const grid: { layers: number; size: number; crc: SearchFigures; baseline: SearchFigures & { estimated: boolean } }[] = [];
+for (const layers of [4, 16, 64, 128]) {
+  for (const size of [1024, 16384, 65536]) {
+    grid.push({ layers, size, ...(await searchCost(syntheticRuntime(layers, size), layers - 1, windows[0]!, 600_000)) });
+  }
+}
+
+const kb = (b: number) => `${(b / 1000).toFixed(1)} kB`;
+console.log(`First divergent layer — mnist-qat8, a bug injected at each layer, ${BAUD} baud:`);
+console.log('  layer            size    | CRC search: requests, received, ms | baseline (dump in order): requests, received, ms | ratio');
+for (const p of perLayer) {
+  console.log(`  ${p.layer.padEnd(14)} ${kb(p.bytes).padStart(9)} | ${String(p.crc.requests).padStart(3)} ${kb(p.crc.bytes).padStart(9)} ${p.crc.ms.toFixed(0).padStart(6)} | ${String(p.baseline.requests).padStart(3)} ${kb(p.baseline.bytes).padStart(9)} ${p.baseline.ms.toFixed(0).padStart(6)} | ${(p.baseline.ms / p.crc.ms).toFixed(1)}×`);
+}
+console.log('Scaling — N layers × S bytes each, bug in the last layer (the baseline\'s worst case):');
+console.log('  N     S       | CRC search: requests, received, ms | baseline: requests, received, ms');
+for (const g of grid) {
+  console.log(`  ${String(g.layers).padEnd(5)} ${kb(g.size).padStart(8)} | ${String(g.crc.requests).padStart(3)} ${kb(g.crc.bytes).padStart(9)} ${g.crc.ms.toFixed(0).padStart(6)} | ${String(g.baseline.requests).padStart(4)} ${kb(g.baseline.bytes).padStart(10)} ${g.baseline.ms.toFixed(0).padStart(7)}${g.baseline.estimated ? ' (line time, not run)' : ''}`);
+}
+console.log(`  CRC search: 1 + ⌈S/${LAYER_CHUNK_BYTES}⌉ requests and 9·N + S bytes, whatever the layer's position; baseline: Σ ⌈S/${LAYER_CHUNK_BYTES}⌉ requests and N·S bytes.`);
+
 console.log(JSON.stringify({
   baud: BAUD, windows: N, trials: TRIALS, pipeline: DEPTH, framingInput, framingRoundTrip, baselineBytesPerS, payloadBytesPerS, efficiency,
   efficiencyVsGoal: efficiency / GOAL_EFFICIENCY, linkHostMs, checkHostMs, hostVsGoal: checkHostMs / GOAL_HOST_MS,
+  layerSearch: { perLayer, grid },
 }));

@@ -184,6 +184,10 @@ export const deviceApi = service(
         /** Probability per frame of an injected fault, 0..1. */
         faultRate: z.number().min(0).max(1).optional(),
         baud: z.number().int().positive().optional(),
+        /** Deployment-bug injection: every value of this layer off in its lowest bit (to try the layer search). */
+        bugLayer: z.number().int().min(0).optional(),
+        /** Never answer layer requests (to see a layer search fail). */
+        ignoreLayerRequests: z.boolean().optional(),
       }),
       z.object({ path: z.string(), pts: z.string() }),
     ),

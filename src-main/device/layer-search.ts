@@ -141,12 +141,23 @@ export async function findDivergence(session: DeviceSession, rt: ModelRuntime, t
     }
     return done(allEqual(count, session.hello.layerCount, sim.length, t, search, resendNote));
   } catch (error) {
-    const why = error instanceof ApiError || error instanceof P.ProtocolError ? error.message : String((error as Error)?.message ?? error);
     return done({
       status: 'failed', layer: null, name: null, mismatches: 0, firstIndex: null,
-      note: `The layer search for window #${t.index} failed after ${search.requests} layer request(s): ${why} The windows already compared are kept in this report.`,
+      note: `The layer search for window #${t.index} failed after ${search.requests} layer request(s): ${failure(error)}. The windows already compared are kept in this report.`,
     });
   }
+}
+
+/** Why a search broke off, in plain words, then the exact message. */
+function failure(error: unknown): string {
+  const message = String((error as Error)?.message ?? error).replace(/\.$/, '');
+  const code = error instanceof ApiError ? error.code : '';
+  const plain = error instanceof DeviceRefusal ? 'the device refused a layer request'
+    : code === 'device-timeout' ? 'the device stopped answering layer requests'
+    : code === 'device-unplugged' || code === 'cancelled' ? 'the link to the device closed'
+    : code === 'device' || error instanceof P.ProtocolError ? "the device's layer data does not fit the model"
+    : 'an unexpected error';
+  return `${plain} (${message})`;
 }
 
 /** How the search went, in words: which window, how many requests and bytes. */

@@ -1,5 +1,5 @@
 // Child-process adapter for the virtual MAX78002 (its simulator runs per window, so keep it off main).
-// Messages: start {artifacts, sensor?, rateHz?, faultRate?, baud?} → ready {path, pts};
+// Messages: start {artifacts, sensor?, rateHz?, faultRate?, baud?, bugLayer?, ignoreLayerRequests?} → ready {path, pts};
 // unplug {ms} → unplugged; stop → stopped {stats}. Errors → error {code, message}.
 import { ApiError } from '../api/contract.ts';
 import { parentChannel } from './device-process.ts';
@@ -8,7 +8,7 @@ import { loadWindowSource } from './sensor-source.ts';
 import { VirtualDevice } from './virtual-device.ts';
 
 export type VirtualDeviceRequest =
-  | { type: 'start'; artifacts: string; sensor?: string; rateHz?: number; faultRate?: number; baud?: number }
+  | { type: 'start'; artifacts: string; sensor?: string; rateHz?: number; faultRate?: number; baud?: number; bugLayer?: number; ignoreLayerRequests?: boolean }
   | { type: 'unplug'; ms: number }
   | { type: 'stop' };
 
@@ -27,6 +27,8 @@ parentChannel.onMessage(async (m: VirtualDeviceRequest) => {
         ...(m.faultRate ? { faultRate: m.faultRate } : {}),
         ...(sensor ? { sensorWindows: sensor.windows } : {}),
         ...(m.rateHz ? { sensorRateHz: m.rateHz } : {}),
+        ...(m.bugLayer !== undefined ? { bugLayer: m.bugLayer } : {}),
+        ...(m.ignoreLayerRequests ? { ignoreLayerRequests: true } : {}),
       });
       const path = await vd.start();
       post({ type: 'ready', path, pts: vd.hostPts });

@@ -1,6 +1,7 @@
 // A virtual MAX78002 behind a socat pty pair: speaks the device protocol (docs/protocol.md) at
 // line rate, answers with the bit-exact simulator, streams sensor windows, and injects faults
 // (corrupt / drop / delay / garbage bytes, unplug) so the host side can be tested on real ptys.
+import { ApiError } from '../api/contract.ts';
 import { FrameDecoder, MAX_PAYLOAD, crc32, encodeFrame, type Frame } from './framing.ts';
 import { LinePacer } from './line-pacer.ts';
 import type { LayerOutput, ModelRuntime } from './model-runtime.ts';
@@ -81,6 +82,10 @@ export class VirtualDevice {
     let s = (opts.seed ?? 12345) >>> 0;
     this.rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
     const bugLayer = opts.bugLayer;
+    const layers = opts.runtime.layerNames.length;
+    if (bugLayer !== undefined && !(Number.isInteger(bugLayer) && bugLayer >= 0 && bugLayer < layers)) {
+      throw new ApiError('bad-request', `bugLayer is ${bugLayer}; ${opts.runtime.name} has layers 0..${layers - 1}.`, 'bugLayer');
+    }
     if (bugLayer !== undefined) {
       this.bug = (layer, out) => {
         if (layer === bugLayer) for (let i = 0; i < out.length; i++) out[i]! ^= 1;

@@ -64,6 +64,33 @@ describe('device service', () => {
     }
   }, 90_000);
 
+  it('a device with a deployment bug: the first divergent layer, and a failed layer search, reach the client whole', async () => {
+    const dev = connect().services.device;
+    try {
+      const vd = await dev.startVirtualDevice({ artifacts: ARTIFACTS, bugLayer: 1 });
+      await dev.connect({ path: vd.path });
+      const found = await dev.startCheck({ artifacts: ARTIFACTS, source: 'mnist', windows: 6 });
+      expect(found.windows).toBe(6);
+      expect(found.divergences.length).toBe(3);
+      expect(found.divergences[0]).toMatchObject({ status: 'found', layer: 1, name: 'conv2', mismatches: 2048, firstIndex: 0, search: { method: 'layer-crcs', requests: 2, bytesDumped: 2048 } });
+      await dev.disconnect({});
+      // Another option set restarts the device: this one never answers layer requests.
+      const silent = await dev.startVirtualDevice({ artifacts: ARTIFACTS, bugLayer: 1, ignoreLayerRequests: true });
+      await dev.connect({ path: silent.path });
+      const failed = await dev.startCheck({ artifacts: ARTIFACTS, source: 'mnist', windows: 6 });
+      expect(failed.windows).toBe(6);
+      expect(failed.bitExactRate).toBe(0);
+      expect(failed.divergences.map((d) => d.status)).toEqual(['failed', 'failed', 'failed']);
+      expect(failed.divergences[0]!.note).toMatch(/failed after 1 layer request\(s\): the device stopped answering layer requests \(No LAYER_CRCS for LAYER_CRC_REQ #\d+ after 6 attempt\(s\)\)\. The windows already compared are kept/);
+      const csv = await dev.getReport({ format: 'csv' });
+      expect(csv.text.trim().split('\n').length).toBe(7);
+      await expect(dev.startVirtualDevice({ artifacts: ARTIFACTS, bugLayer: 9 })).rejects.toMatchObject({ message: expect.stringMatching(/bugLayer is 9; .* has layers 0\.\.3/) });
+    } finally {
+      await dev.disconnect({});
+      await dev.stopVirtualDevice({});
+    }
+  }, 90_000);
+
   it('restarts a running virtual device that holds another model, and reuses one that holds this one', async () => {
     const dev = connect().services.device;
     const ecg = join(CONFORMANCE, 'ecg1d-mixed');

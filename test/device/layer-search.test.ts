@@ -122,9 +122,18 @@ describe('a search that fails', () => {
     for (const d of report.divergences) {
       expect(d.status).toBe('failed');
       expect(d.layer).toBeNull();
-      expect(d.note).toMatch(/^The layer search for window #\d+ failed after 1 layer request\(s\): No LAYER_CRCS for LAYER_CRC_REQ #\d+ after 2 attempt\(s\)\. The windows already compared are kept in this report\.$/);
+      expect(d.note).toMatch(/^The layer search for window #\d+ failed after 1 layer request\(s\): the device stopped answering layer requests \(No LAYER_CRCS for LAYER_CRC_REQ #\d+ after 2 attempt\(s\)\)\. The windows already compared are kept in this report\.$/);
     }
     // The link itself lost nothing: only the layer requests went unanswered.
     expect(report.link.windowsLost).toBe(0);
+  }, 30_000);
+
+  it('a device whose LAYER_DUMP claims another layer size: refused at the first chunk, the report stays', async () => {
+    const report = await check(nets[0]!, 'host', { bugLayer: 1, layerTotal: 0xffffffff });
+    expect(report.windows).toBe(4);
+    for (const d of report.divergences) {
+      expect(d.status).toBe('failed');
+      expect(d.note).toMatch(/failed after 2 layer request\(s\): the device's layer data does not fit the model \(LAYER_DUMP of layer 1: the device reports 4294967295 elements, expected 15360;/);
+    }
   }, 30_000);
 });
