@@ -8,6 +8,7 @@ import { register } from 'tsx/esm/api';
 import type { AppRuntime } from './runtime.ts';
 import { installIpcTransport } from './ipc-transport.ts';
 import { buildMenu } from './menu.ts';
+import { isAllowedExternalUrl } from './external-url.ts';
 import { confirmToolPaths } from './tool-path-dialog.ts';
 import { createMainWindow, isRendererUrl } from './windows.ts';
 
@@ -33,7 +34,7 @@ if (!app.requestSingleInstanceLock()) {
       if (!isRendererUrl(url)) event.preventDefault();
     });
     contents.setWindowOpenHandler(({ url }) => {
-      if (/^https:\/\//.test(url)) void shell.openExternal(url);
+      if (isAllowedExternalUrl(url)) void shell.openExternal(url);
       return { action: 'deny' };
     });
     contents.on('will-attach-webview', (event) => event.preventDefault());

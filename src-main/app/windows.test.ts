@@ -3,7 +3,9 @@
 import { describe, expect, it, vi } from 'vitest';
 
 const created: { options: Record<string, unknown>; url?: string }[] = [];
+const app = { isPackaged: true };
 vi.mock('electron', () => ({
+  app,
   nativeTheme: { shouldUseDarkColors: false },
   BrowserWindow: class {
     private entry: { options: Record<string, unknown>; url?: string };
@@ -20,6 +22,7 @@ vi.mock('electron', () => ({
 }));
 
 const { createMainWindow, isRendererUrl, rendererUrl } = await import('./windows.ts');
+const externalUrl = await import('./external-url.ts');
 
 describe('main window', () => {
   it('is sandboxed, isolated, without Node, with our CJS preload only', () => {
@@ -35,5 +38,30 @@ describe('main window', () => {
     expect(isRendererUrl(`${rendererUrl()}#/deploy`)).toBe(true);
     expect(isRendererUrl('https://example.com/')).toBe(false);
     expect(isRendererUrl('file:///etc/passwd')).toBe(false);
+  });
+
+  it('honours ELECTRON_RENDERER_URL only unpackaged, only on loopback, by exact origin', () => {
+    const { isAllowedExternalUrl } = externalUrl;
+    process.env.ELECTRON_RENDERER_URL = 'http://localhost:5173/';
+    try {
+      app.isPackaged = true;
+      expect(rendererUrl()).toMatch(/^file:/);
+      expect(isRendererUrl('http://localhost:5173/')).toBe(false);
+      app.isPackaged = false;
+      expect(rendererUrl()).toBe('http://localhost:5173/');
+      expect(isRendererUrl('http://localhost:5173/#/deploy')).toBe(true);
+      expect(isRendererUrl('http://localhost:5173.evil.example/')).toBe(false);
+      expect(isRendererUrl('http://localhost:51730/')).toBe(false);
+      process.env.ELECTRON_RENDERER_URL = 'https://evil.example/';
+      expect(rendererUrl()).toMatch(/^file:/);
+    } finally {
+      delete process.env.ELECTRON_RENDERER_URL;
+      app.isPackaged = true;
+    }
+    expect(isAllowedExternalUrl('https://www.analog.com/en/products/max78002.html')).toBe(true);
+    expect(isAllowedExternalUrl('https://github.com/analogdevicesinc/ai8x-synthesis')).toBe(true);
+    for (const bad of ['https://evil.example/', 'http://www.analog.com/', 'https://www.analog.com.evil.example/', 'https://user@github.com/', 'file:///etc/passwd', 'javascript:alert(1)', 'not a url']) {
+      expect(isAllowedExternalUrl(bad), bad).toBe(false);
+    }
   });
 });

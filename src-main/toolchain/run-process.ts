@@ -9,6 +9,9 @@ import { endGroup, isGroupAlive, signalGroup } from './process-tree.ts';
 import type { ProgressParser } from './tools/progress-parser.ts';
 import { ToolchainError, type ToolName } from './toolchain-error.ts';
 
+/** Longest line kept as one: longer output without a line end is cut into lines of this size. */
+export const MAX_LINE_CHARS = 64 * 1024;
+
 export interface RunOptions {
   tool: ToolName;
   /** Executable path (or a bare name looked up on the PATH given in `env`). */
@@ -125,7 +128,13 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
         // \r counts as a line end: progress bars redraw in place with it.
         const parts = partial.split(/\r\n|\n|\r/);
         partial = parts.pop() ?? '';
-        for (const part of parts) if (part.length > 0) push(part, name);
+        for (const part of parts) for (let k = 0; k < part.length; k += MAX_LINE_CHARS) push(part.slice(k, k + MAX_LINE_CHARS), name);
+        // A tool that prints without line ends (a binary dump, a runaway progress bar) must not
+        // grow this buffer, or the rescans of it, without bound: long runs become lines of a cap.
+        while (partial.length > MAX_LINE_CHARS) {
+          push(partial.slice(0, MAX_LINE_CHARS), name);
+          partial = partial.slice(MAX_LINE_CHARS);
+        }
       });
       stream.on('end', () => {
         partial += decoder.end();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runProcess } from '../../src-main/toolchain/run-process.ts';
+import { MAX_LINE_CHARS, runProcess } from '../../src-main/toolchain/run-process.ts';
 import { isGroupAlive } from '../../src-main/toolchain/process-tree.ts';
 import { createMakeProgress } from '../../src-main/toolchain/tools/make.ts';
 import { createOpenocdProgress } from '../../src-main/toolchain/tools/openocd.ts';
@@ -64,6 +64,15 @@ describe('runProcess with real make and gcc', () => {
     const e = await failure(runProcess({ tool: 'make', file: '/nonexistent/bin/make', args: [], cwd: tmpdir() }));
     expect(e.reason).toBe('not-found');
     expect(e.fix).toMatch(/Settings/);
+  });
+
+  it('a tool printing megabytes without a line end gives lines of at most MAX_LINE_CHARS, nothing lost', async () => {
+    const seen: string[] = [];
+    const r = await runProcess({ tool: 'other', file: 'sh', args: ['-c', "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo done"], cwd: tmpdir(), onLine: (l) => seen.push(l) });
+    expect(Math.max(...seen.map((l) => l.length))).toBe(MAX_LINE_CHARS);
+    expect(seen.slice(0, -1).join('').length).toBe(3_000_000);
+    expect(seen.at(-1)).toBe('done');
+    expect(r.exitCode).toBe(0);
   });
 
   it('passes only the minimal environment plus what the tool needs', async () => {
