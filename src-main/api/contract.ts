@@ -89,7 +89,11 @@ export interface CallOptions {
 /** What a service implementation receives besides the validated request. */
 export interface CallContext {
   signal: AbortSignal;
-  progress(p: Progress): void;
+  /**
+   * Reports progress, rate-limited to ~20 a second; `mustDeliver` (a record the UI keeps, like an
+   * epoch's figures) is never dropped. A fraction of 1 always arrives too.
+   */
+  progress(p: Progress, options?: { mustDeliver?: boolean }): void;
 }
 
 type Methods<S extends ServiceSpec> = S['methods'];

@@ -2,6 +2,7 @@
 // per window, so this stays off the main thread). Messages: connect {path, baud?} → hello;
 // check {req} → window events … report; stop → (the check ends early); close → closed.
 import { ApiError } from '../api/contract.ts';
+import { createThrottle } from '../platform/throttle.ts';
 import { parentChannel } from './device-process.ts';
 import { inputScaleFrom, loadFloatModel, type FloatModel } from './float-model.ts';
 import { runLiveCheck, type CheckSource } from './live-check.ts';
@@ -41,7 +42,8 @@ async function check(req: CheckRequest): Promise<void> {
   let float: FloatModel | undefined;
   if (runtime.floatModelPath) float = await loadFloatModel(runtime.floatModelPath, runtime.inputShape, inputScaleFrom(runtime.quantization));
   abort = new AbortController();
-  let last = 0;
+  // At most ~20 windows a second reach the UI; the report carries them all.
+  const pass = createThrottle(50);
   try {
     const report = await runLiveCheck({
       session, runtime, source, signal: abort.signal,
@@ -49,10 +51,7 @@ async function check(req: CheckRequest): Promise<void> {
       ...(req.windows ? { windows: req.windows } : {}),
       ...(req.saveDir ? { saveDir: req.saveDir } : {}),
       onWindow: (record, rolling) => {
-        // At most ~20 events a second reach the UI; the last window always does.
-        const now = Date.now();
-        if (now - last < 50) return;
-        last = now;
+        if (!pass()) return;
         post({ type: 'window', record, rolling: { ...rolling, sqnrDb: Number.isFinite(rolling.sqnrDb) ? rolling.sqnrDb : null } });
       },
     });

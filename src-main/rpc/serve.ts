@@ -2,7 +2,8 @@
 // malformed request is refused with the offending field named), runs the service with an
 // AbortSignal and a progress reporter, and validates what the service returns.
 import type { z } from 'zod';
-import { ApiError, type Progress } from '../api/contract.ts';
+import { ApiError, type CallContext } from '../api/contract.ts';
+import { createThrottle } from '../platform/throttle.ts';
 import { contract, type ServiceImpls } from '../api/index.ts';
 import type { ClientMessage, ServerMessage, WireError } from './protocol.ts';
 
@@ -54,15 +55,12 @@ export function createRpcServer(impls: Partial<ServiceImpls>): RpcServer {
     if (!parsed.success) throw validationError(parsed.error, `${message.service}.${message.method} request`);
     const controller = new AbortController();
     running.set(key, controller);
-    let lastProgress = 0;
-    const ctx = {
+    // ~20 a second, so a tight training loop cannot flood the transport.
+    const pass = createThrottle(50);
+    const ctx: CallContext = {
       signal: controller.signal,
-      progress(progress: Progress) {
-        // Throttle to ~20/s so a tight training loop cannot flood the transport.
-        const now = Date.now();
-        if (now - lastProgress < 50 && progress.fraction !== 1) return;
-        lastProgress = now;
-        reply({ kind: 'progress', id: message.id, progress });
+      progress(progress, options) {
+        if (pass(options?.mustDeliver || progress.fraction === 1)) reply({ kind: 'progress', id: message.id, progress });
       },
     };
     const result = await impl(parsed.data, ctx);

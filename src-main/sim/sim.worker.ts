@@ -2,6 +2,7 @@
 // inputs, runs the pure core, posts throttled progress and the outputs (transferred, not copied).
 import { parentPort, workerData } from 'node:worker_threads';
 import { workerInput } from '../platform/worker.ts';
+import { createThrottle } from '../platform/throttle.ts';
 import { deserializeModel, type StoredModel } from '../ir/schema.ts';
 import { simulateBatch } from './simulate.ts';
 
@@ -21,12 +22,11 @@ try {
   const m = deserializeModel(model);
   const per = m.input.channels * m.input.dims.reduce((a, b) => a * b, 1);
   const total = inputs.length / per;
-  let last = 0;
+  const pass = createThrottle(100);
   const res = simulateBatch(m, inputs, {
     progressEvery: 10,
     onProgress: (done) => {
-      const now = Date.now();
-      if (now - last > 100) { last = now; post({ type: 'progress', done, total }); }
+      if (pass()) post({ type: 'progress', done, total });
     },
   });
   post({ type: 'result', outputs: res.outputs, count: res.count, outputSize: res.outputSize }, [res.outputs.buffer as ArrayBuffer]);

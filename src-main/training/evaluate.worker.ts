@@ -3,6 +3,7 @@
 // a minute on MNIST; running PTQ and QAT in two workers uses both cores.
 import { parentPort, workerData } from 'node:worker_threads';
 import { workerInput } from '../platform/worker.ts';
+import { createThrottle } from '../platform/throttle.ts';
 import type { Model } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { simulateBatch } from '../sim/simulate.ts';
@@ -13,10 +14,9 @@ type Input =
   | { kind: 'float'; model: Model; params: FloatLayerParams[]; x: Float32Array; n: number; classes: number };
 
 const input = workerInput<Input>(workerData);
-let lastPost = 0;
+const pass = createThrottle(200);
 const progress = (done: number) => {
-  const now = Date.now();
-  if (now - lastPost > 200) (lastPost = now), parentPort!.postMessage({ type: 'progress', done });
+  if (pass()) parentPort!.postMessage({ type: 'progress', done });
 };
 if (input.kind === 'simulate') {
   const { outputs, count, outputSize } = simulateBatch(input.model, input.batch, { progressEvery: 10, onProgress: progress });

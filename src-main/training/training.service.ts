@@ -2,7 +2,7 @@
 // progress through ctx.progress, then quantizes (QAT and PTQ), measures float / PTQ INT8 / QAT
 // INT8 accuracy on the same test samples and writes the exports (Node edge; no Electron).
 import { randomUUID } from 'node:crypto';
-import { ApiError, type CallContext, type Progress, type ServiceImpl } from '../api/contract.ts';
+import { ApiError, type CallContext, type ServiceImpl } from '../api/contract.ts';
 import { TRAIN_DEFAULTS, type ComparisonRowDto, type trainingApi, type TrainRequest, type TrainResultDto } from '../api/training.api.ts';
 import { join } from 'node:path';
 import { planModel } from '../planner/plan.ts';
@@ -302,49 +302,12 @@ export function comparisonCsv(rows: readonly ComparisonRowDto[]): string {
   return lines.join('\n') + '\n';
 }
 
-/**
- * Progress pacing: the RPC layer drops progress closer than ~50 ms to the previous one, so an
- * epoch-end record (which the UI charts) is queued and sent ≥ 60 ms after the last message, and
- * batch progress waits while one is queued. `drain()` sends what is left.
- */
-function pacedProgress(ctx: CallContext) {
-  let last = 0;
-  const queue: Progress[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let drained: (() => void) | undefined;
-  const send = (p: Progress) => {
-    ctx.progress(p);
-    last = Date.now();
-  };
-  const flush = () => {
-    timer = undefined;
-    const p = queue.shift();
-    if (p) send(p);
-    if (queue.length) timer = setTimeout(flush, 60);
-    else drained?.();
-  };
-  return {
-    batch(p: Progress) {
-      if (queue.length || Date.now() - last < 50) return;
-      send(p);
-    },
-    important(p: Progress) {
-      queue.push(p);
-      timer ??= setTimeout(flush, Math.max(0, 60 - (Date.now() - last)));
-    },
-    drain(): Promise<void> {
-      return queue.length ? new Promise((resolve) => (drained = resolve)) : Promise.resolve();
-    },
-  };
-}
-
 async function train(run: RunRecord, config: TrainConfig, ctx: CallContext): Promise<TrainResult> {
   const t0 = Date.now();
-  const paced = pacedProgress(ctx);
   const result = await runTrainingInWorker(run.model, { dataset: run.data.dataset, split: run.data.split }, config, {
     signal: ctx.signal,
     onProgress(p: TrainProgress) {
-      paced.batch({
+      ctx.progress({
         phase: p.phase,
         fraction: Math.min(1, (p.epoch + p.batch / Math.max(1, p.batches)) / Math.max(1, p.epochs)),
         message: `epoch ${p.epoch + 1}/${p.epochs} (${p.phase}) batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`,
@@ -352,7 +315,8 @@ async function train(run: RunRecord, config: TrainConfig, ctx: CallContext): Pro
       });
     },
     onEpoch(e: EpochRecord) {
-      paced.important({
+      // The UI charts every epoch: never dropped by the progress rate limit.
+      ctx.progress({
         phase: e.phase,
         fraction: Math.min(1, (e.epoch + 1) / Math.max(1, config.epochs)),
         message: `epoch ${e.epoch + 1}/${config.epochs} (${e.phase}) done: loss ${e.trainLoss.toFixed(4)}, val acc ${finite(e.valAccuracy)?.toFixed(4) ?? '—'}`,
@@ -364,10 +328,9 @@ async function train(run: RunRecord, config: TrainConfig, ctx: CallContext): Pro
           ...(finite(e.valLoss) !== undefined ? { validationLoss: e.valLoss } : {}),
           lr: e.lr,
         },
-      });
+      }, { mustDeliver: true });
     },
   });
-  await paced.drain();
   if (result.cancelled || ctx.signal.aborted) {
     // Keep the state reached, so the run can be resumed.
     run.result = result;
