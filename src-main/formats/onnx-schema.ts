@@ -1,7 +1,7 @@
 // The vendored ONNX schema subset (field numbers from onnx/onnx.proto), as text for protobufjs
 // `parse`. Kept in a .ts module so the pure formats core needs no file system and a bundle carries it.
 export const ONNX_PROTO = `// Vendored subset of the ONNX schema (onnx/onnx.proto, ONNX IR version 8), with the upstream field
-// numbers: only the messages a float model export writes. Loaded at run time by formats/onnx.ts
+// numbers: only the messages a float model export writes and the import reads. Loaded at run time by formats/onnx.ts
 // with protobufjs 'parse'. Do not renumber fields: ONNX Runtime decodes by number.
 syntax = "proto2";
 
@@ -31,6 +31,7 @@ message AttributeProto {
   repeated float floats = 7;
   repeated int64 ints = 8;
   repeated bytes strings = 9;
+  repeated TensorProto tensors = 10;
 }
 
 message ValueInfoProto {
@@ -84,11 +85,15 @@ message TensorProto {
     INT8 = 3;
     INT32 = 6;
     INT64 = 7;
+    DOUBLE = 11;
   }
   repeated int64 dims = 1;
   optional int32 data_type = 2;
   repeated float float_data = 4 [packed = true];
+  repeated int32 int32_data = 5 [packed = true];
   repeated int64 int64_data = 7 [packed = true];
+  repeated double double_data = 10 [packed = true];
+  optional int32 data_location = 14;
   optional string name = 8;
   optional bytes raw_data = 9;
   optional string doc_string = 12;

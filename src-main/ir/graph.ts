@@ -125,6 +125,28 @@ export interface Layer {
   placement?: Placement;
   /** Integer parameters; absent until trained/quantized or imported. */
   params?: LayerParams;
+  /**
+   * BatchNorm after the op during the float phase (ai8x Fused*BN*, conv layers with a bias only);
+   * folded into the weights and bias when QAT starts.
+   */
+  batchNorm?: boolean;
+  /** Float starting weights (an import, or a builder model saved after training); absent: random init. */
+  init?: FloatInit;
+}
+
+/** Float starting point of a layer, PyTorch layout as LayerParams, ai8x float scale. */
+export interface FloatInit {
+  weight: Float32Array;
+  bias: Float32Array | null;
+  /** Float-phase BatchNorm state (ai8x BN: output divided by 4), when the layer has `batchNorm`. */
+  bn?: FloatBatchNorm;
+}
+
+export interface FloatBatchNorm {
+  gamma: Float32Array;
+  beta: Float32Array;
+  runningMean: Float32Array;
+  runningVar: Float32Array;
 }
 
 export interface ModelInput {

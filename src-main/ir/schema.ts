@@ -1,7 +1,8 @@
-// Versioned JSON form of a Model for project files. Integer parameters are stored as base64 of the
-// raw little-endian bytes (Int8 weights, Int32 bias); reading also accepts plain number arrays.
+// Versioned JSON form of a Model for project files (docs/model-json.md). Integer parameters are
+// stored as base64 of the raw little-endian bytes (Int8 weights, Int32 bias), float starting weights
+// (`init`) as base64 of little-endian float32; reading also accepts plain number arrays.
 // Bump SCHEMA_VERSION and add a migration in `migrate` when the stored shape changes.
-import type { Layer, LayerParams, Model } from './graph.ts';
+import type { FloatBatchNorm, FloatInit, Layer, LayerParams, Model } from './graph.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -10,7 +11,15 @@ export interface StoredParams {
   bias: string | number[] | null;
 }
 
-export type StoredLayer = Omit<Layer, 'params'> & { params?: StoredParams };
+type StoredFloats = string | number[];
+
+export interface StoredInit {
+  weight: StoredFloats;
+  bias: StoredFloats | null;
+  bn?: Record<keyof FloatBatchNorm, StoredFloats>;
+}
+
+export type StoredLayer = Omit<Layer, 'params' | 'init'> & { params?: StoredParams; init?: StoredInit };
 
 // A type alias, not an interface: the contract's JSON schema (api/model.api.ts) accepts it as is.
 export type StoredModel = Omit<Model, 'layers'> & {
@@ -55,12 +64,51 @@ export function fromBase64(s: string, field: string): Uint8Array {
   return out.subarray(0, j);
 }
 
-function littleEndianBytes(a: Int8Array | Int32Array): Uint8Array {
+function littleEndianBytes(a: Int8Array | Int32Array | Float32Array): Uint8Array {
   const view = new Uint8Array(a.length * a.BYTES_PER_ELEMENT);
   const dv = new DataView(view.buffer);
   if (a instanceof Int8Array) view.set(new Uint8Array(a.buffer, a.byteOffset, a.length));
+  else if (a instanceof Float32Array) a.forEach((v, i) => dv.setFloat32(i * 4, v, true));
   else a.forEach((v, i) => dv.setInt32(i * 4, v, true));
   return view;
+}
+
+const BN_KEYS: readonly (keyof FloatBatchNorm)[] = ['gamma', 'beta', 'runningMean', 'runningVar'];
+
+function storeInit(init: FloatInit): StoredInit {
+  const f = (a: Float32Array) => toBase64(littleEndianBytes(a));
+  return {
+    weight: f(init.weight),
+    bias: init.bias ? f(init.bias) : null,
+    ...(init.bn ? { bn: Object.fromEntries(BN_KEYS.map((k) => [k, f(init.bn![k])])) as Record<keyof FloatBatchNorm, string> } : {}),
+  };
+}
+
+function readFloats(v: unknown, field: string): Float32Array {
+  if (Array.isArray(v)) {
+    if (!v.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new SchemaError(field, 'finite numbers');
+    return Float32Array.from(v as number[]);
+  }
+  if (typeof v !== 'string') throw new SchemaError(field, 'base64 text or a number array');
+  const bytes = fromBase64(v, field);
+  if (bytes.length % 4) throw new SchemaError(field, 'a multiple of 4 bytes (float32)');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const out = new Float32Array(bytes.length / 4).map((_, i) => dv.getFloat32(i * 4, true));
+  if (!out.every(Number.isFinite)) throw new SchemaError(field, 'finite float32 values');
+  return out;
+}
+
+function readInit(s: StoredInit, field: string): FloatInit {
+  if (!s || typeof s !== 'object') throw new SchemaError(field, 'an object with weight and bias');
+  const init: FloatInit = {
+    weight: readFloats(s.weight, `${field}.weight`),
+    bias: s.bias === null || s.bias === undefined ? null : readFloats(s.bias, `${field}.bias`),
+  };
+  if (s.bn !== undefined) {
+    if (!s.bn || typeof s.bn !== 'object') throw new SchemaError(`${field}.bn`, 'an object with gamma, beta, runningMean, runningVar');
+    init.bn = Object.fromEntries(BN_KEYS.map((k) => [k, readFloats(s.bn![k], `${field}.bn.${k}`)])) as unknown as FloatBatchNorm;
+  }
+  return init;
 }
 
 export function serializeModel(model: Model): StoredModel {
@@ -69,10 +117,12 @@ export function serializeModel(model: Model): StoredModel {
     schema: 'qatwb.model',
     version: SCHEMA_VERSION,
     layers: model.layers.map((l) => {
-      const { params, ...rest } = l;
-      return params
-        ? { ...rest, params: { weights: toBase64(littleEndianBytes(params.weights)), bias: params.bias ? toBase64(littleEndianBytes(params.bias)) : null } }
-        : rest;
+      const { params, init, ...rest } = l;
+      return {
+        ...rest,
+        ...(params ? { params: { weights: toBase64(littleEndianBytes(params.weights)), bias: params.bias ? toBase64(littleEndianBytes(params.bias)) : null } } : {}),
+        ...(init ? { init: storeInit(init) } : {}),
+      };
     }),
   };
 }
@@ -109,8 +159,12 @@ export function deserializeModel(json: unknown): Model {
   return {
     ...rest,
     layers: layers.map((l, i) => {
-      const { params, ...base } = l;
-      return params ? { ...base, params: readParams(params, `layers.${i}.params`) } : (base as Layer);
+      const { params, init, ...base } = l;
+      return {
+        ...base,
+        ...(params ? { params: readParams(params, `layers.${i}.params`) } : {}),
+        ...(init !== undefined ? { init: readInit(init, `layers.${i}.init`) } : {}),
+      } as Layer;
     }),
   } as Model;
 }
