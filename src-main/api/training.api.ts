@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { call, job, service } from './contract.ts';
 import { DataSource, SplitSpec } from './data.api.ts';
 import { WEIGHT_BITS } from '../ir/graph.ts';
+import { StoredModelDto } from './model.api.ts';
 
 /** The IR's WeightBits (ir/graph.ts), the one type of a layer's weight bits, as a schema. */
 export const WeightBits = z.literal(WEIGHT_BITS);
@@ -83,8 +84,17 @@ export const TRAIN_DEFAULTS = {
 
 export const TrainRequest = z.strictObject({
   data: TrainData,
-  /** Built-in network: ai85net5 / ai85netextrasmall (2-D, e.g. MNIST) or ecgnet (1-D; length and classes from the data). */
-  model: z.enum(['ai85net5', 'ai85netextrasmall', 'ecgnet']),
+  /**
+   * The network: a built-in one (ai85net5 / ai85netextrasmall for 2-D data, ecgnet for 1-D; input
+   * size and classes from the data), a path to an ONNX file, a model.json or an ai8x network YAML
+   * (with `checkpoint`), or a model in its JSON form (the network builder's). A file's or builder's
+   * network must take the data's shape and output one value per class.
+   */
+  model: z.union([z.string().min(1), StoredModelDto]),
+  /** ai8x checkpoint (quantized -q.pth.tar or float/QAT) for a network YAML. */
+  checkpoint: z.string().optional(),
+  /** Input shape [C, L] or [C, H, W] for an ONNX file with dynamic sizes. */
+  inputShape: z.array(z.number().int().positive()).min(2).max(3).optional(),
   /** Target device; default MAX78002. */
   device: z.enum(['MAX78000', 'MAX78002']).optional(),
   /** Total epochs (float + QAT). */
@@ -130,6 +140,17 @@ export const AccuracyRow = z.object({
   /** float-forward: the float model (predictFloat, ai8x float mode); simulator: the integer model in the bit-exact simulator. */
   via: z.enum(['float-forward', 'simulator']),
 });
+
+/** Checkpoint verification of the export (read back from the written checkpoint). */
+export const VerificationDto = z.object({
+  /** BatchNorm entries left in the checkpoint (must be 0: folded at the QAT start). */
+  batchNormLeft: z.number().int(),
+  /** Layers with weights that carry weight_bits, bias_bits, output_shift, quantize_activation and adjust_output_shift. */
+  qatParameters: z.number().int(),
+  /** Every weight and bias is on its layer's b-bit grid. */
+  onGrid: z.boolean(),
+});
+export type VerificationDto = z.infer<typeof VerificationDto>;
 
 /** Per-layer quantization result of the QAT model. */
 export const LayerQuant = z.object({
@@ -208,6 +229,10 @@ export const TrainResultDto = z.object({
   collapsed: z.boolean(),
   collapseWarnings: z.array(z.string()),
   scaling: ScalingDto.nullable(),
+  /** The network trained: its name, where it came from, and its layers. */
+  network: z.object({ arch: z.string(), source: z.string(), layers: z.number().int(), batchNormLayers: z.number().int() }).optional(),
+  /** Checkpoint verification of the deployed model (always computed; an export that fails it is not written). */
+  verification: VerificationDto.optional(),
   /** Export folder and the files written there, when outDir was given. */
   outDir: z.string().optional(),
   files: z.array(z.string()).optional(),

@@ -33,7 +33,6 @@ export const OPSET_RANGE = [11, 17] as const;
 /** ai8x training keeps BatchNorm eps at 1e-5 (training/layers/batch-norm.ts BN_EPS). */
 const AI8X_BN_EPS = 1e-5;
 
-interface Tensor { dims: number[]; data: Float32Array | number[] }
 interface Attr { name: string; type?: number; i?: number; f?: number; s?: Uint8Array; ints?: number[]; floats?: number[]; t?: TensorObj }
 interface TensorObj {
   name?: string; dims?: number[]; data_type?: number; raw_data?: Uint8Array; float_data?: number[]; int32_data?: number[];

@@ -15,6 +15,7 @@ import { serializeModel } from '../ir/schema.ts';
 import { planModel } from '../planner/plan.ts';
 import { simulate } from '../sim/simulate.ts';
 import { ApiError } from '../api/contract.ts';
+import { verifyCheckpoint, type Verification } from '../formats/checkpoint-verify.ts';
 
 /**
  * The float parameters the exported float model uses: the trained ones, except that a wide
@@ -127,6 +128,13 @@ export interface ExportResult {
   expected: Int32Array;
   /** The model with the planner's placement, as written to network.yaml and model.json. */
   planned: Model;
+  /** Checkpoint verification of the written checkpoint (it passed, or nothing was written). */
+  verification: Verification;
+}
+
+/** The three lines an export must pass, judged on the checkpoint bytes; `ok` false lists why. */
+export function checkpointVerification(model: Model): Verification {
+  return verifyCheckpoint(writeIzerCheckpoint(model));
 }
 
 /** Written last into every export folder: marks it as ours (so a later export may replace it whole). */
@@ -230,13 +238,19 @@ export async function writeExports(dir: string, input: ExportInput, hooks?: Expo
   // Everything is built in memory first, so a failure here writes nothing.
   const shape = [model.input.channels, ...model.input.dims];
   const expected = simulate(planned, input.sample).output;
+  const checkpoint = writeIzerCheckpoint(planned, { epoch: input.epoch });
+  const verification = verifyCheckpoint(checkpoint);
+  if (!verification.ok) {
+    throw new ApiError('verification-failed', `The checkpoint fails its verification, so nothing was exported: ${verification.problems.join(' ')}`);
+  }
+  const { batchNormLeft, qatParameters, onGrid } = verification;
   const files: [string, Uint8Array | string][] = [
-    ['checkpoint.pth.tar', writeIzerCheckpoint(planned, { epoch: input.epoch })],
+    ['checkpoint.pth.tar', checkpoint],
     ['network.yaml', writeNetworkYaml(planned)],
     ['sample.input.npy', writeNpy({ dtype: 'int64', shape, data: BigInt64Array.from(input.sample, (v) => BigInt(v)) })],
     ['sample.expected.npy', writeNpy({ dtype: 'int64', shape: [expected.length, 1, 1], data: BigInt64Array.from(expected, (v) => BigInt(v)) })],
     ['model.onnx', writeOnnx(model, exportFloatParams(model, input.floatParams))],
-    ['quantization.json', JSON.stringify(input.quantization, null, 2) + '\n'],
+    ['quantization.json', JSON.stringify({ ...input.quantization, verification: { batchNormLeft, qatParameters, onGrid } }, null, 2) + '\n'],
     ['model.json', JSON.stringify(serializeModel(planned), null, 2) + '\n'],
   ];
   if (input.testWindows) {
@@ -247,5 +261,5 @@ export async function writeExports(dir: string, input: ExportInput, hooks?: Expo
     );
   }
   await replaceFolder(resolve(dir), files, hooks);
-  return { dir, files: files.map(([n]) => n), expected, planned };
+  return { dir, files: files.map(([n]) => n), expected, planned, verification };
 }

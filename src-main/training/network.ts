@@ -8,7 +8,8 @@ import { conv2d } from './layers/conv2d.ts';
 import { conv1d } from './layers/conv1d.ts';
 import { linear } from './layers/linear.ts';
 import { pool, type PoolSpec } from './layers/pooling.ts';
-import { batchNorm, type BatchNormVars, type BatchStats } from './layers/batch-norm.ts';
+import { batchNorm, BN_EPS, BN_SETTLED, type BatchNormVars, type BatchStats } from './layers/batch-norm.ts';
+import { foldBatchNorm } from '../quant/fold-batchnorm.ts';
 import { activate, fakeQuantParam, quantizeAvgPool } from './fake-quant.ts';
 import { ACTIVATION } from '../quant/fixed-point.ts';
 
@@ -21,14 +22,17 @@ export interface LayerPlan {
   pooledShape: [number, number, number];
   outShape: [number, number, number];
   pool?: PoolSpec;
-  /** Variable shape of the weight: conv [kh,kw,in,out] (conv1d [1,k,in,out]), linear [in, out]. */
+  /** Variable shape of the weight: conv [kh,kw,in,out] (conv1d [1,k,in,out]), linear [in, out]; [] for a pooling-only layer. */
   weightShape: number[];
+  /** False for a pooling-only (passthrough) layer. */
+  hasWeights: boolean;
   isWide: boolean;
   hasBatchNorm: boolean;
 }
 
 export interface NetworkVars {
-  weights: tf.Variable[];
+  /** null for a pooling-only layer. */
+  weights: (tf.Variable | null)[];
   biases: (tf.Variable | null)[];
   bn: (BatchNormVars | null)[];
 }
@@ -48,8 +52,8 @@ export function planNetwork(model: Model, batchNormLayers: (name: string) => boo
     : [model.input.dims[0]!, model.input.dims[1]!, model.input.channels];
   return model.layers.map((layer, index) => {
     const where = `model.layers[${index}] (${layer.name})`;
-    if (layer.op !== 'conv1d' && layer.op !== 'conv2d' && layer.op !== 'linear') {
-      throw new Error(`training: ${where}: op '${layer.op}' is not trainable yet (conv1d, conv2d, linear are)`);
+    if (layer.op !== 'conv1d' && layer.op !== 'conv2d' && layer.op !== 'linear' && layer.op !== 'passthrough') {
+      throw new Error(`training: ${where}: op '${layer.op}' is not trainable yet (conv1d, conv2d, linear and pooling-only layers are)`);
     }
     if (layer.inputs && !(layer.inputs.length === 1 && layer.inputs[0] === index - 1)) {
       throw new Error(`training: ${where}: inputs ${JSON.stringify(layer.inputs)}: only sequential models are trainable`);
@@ -73,6 +77,9 @@ export function planNetwork(model: Model, batchNormLayers: (name: string) => boo
       ];
     }
     const pooledShape = shape;
+    if (layer.op === 'passthrough') {
+      return { layer, index, inShape, pooledShape, outShape: shape, ...(poolSpec ? { pool: poolSpec } : {}), weightShape: [], hasWeights: false, isWide: false, hasBatchNorm: false };
+    }
     if (pooledShape[2] !== layer.inChannels && layer.op !== 'linear') {
       throw new Error(`training: ${where}: inChannels ${layer.inChannels} but the data has ${pooledShape[2]} channels`);
     }
@@ -101,7 +108,7 @@ export function planNetwork(model: Model, batchNormLayers: (name: string) => boo
       // ai8x asserts bias=True for BN layers; the folded bias needs a home.
       throw new Error(`training: ${where}: batchNorm needs hasBias: true (ai8x asserts bias with BatchNorm)`);
     }
-    return { layer, index, inShape, pooledShape, outShape: shape, ...(poolSpec ? { pool: poolSpec } : {}), weightShape, isWide, hasBatchNorm };
+    return { layer, index, inShape, pooledShape, outShape: shape, ...(poolSpec ? { pool: poolSpec } : {}), weightShape, hasWeights: true, isWide, hasBatchNorm };
   });
 }
 
@@ -110,6 +117,7 @@ export function namedVars(plans: LayerPlan[], vars: NetworkVars): { name: string
   const out: { name: string; v: tf.Variable }[] = [];
   plans.forEach((p, i) => {
     const n = p.layer.name;
+    if (!vars.weights[i]) return;
     out.push({ name: `${n}.weight`, v: vars.weights[i]! });
     const b = vars.biases[i];
     if (b) out.push({ name: `${n}.bias`, v: b });
@@ -117,29 +125,52 @@ export function namedVars(plans: LayerPlan[], vars: NetworkVars): { name: string
     if (bn) {
       out.push({ name: `${n}.bn.weight`, v: bn.gamma }, { name: `${n}.bn.bias`, v: bn.beta });
       out.push({ name: `${n}.bn.running_mean`, v: bn.runningMean }, { name: `${n}.bn.running_var`, v: bn.runningVar });
+      out.push({ name: `${n}.bn.num_batches_tracked`, v: bn.tracked });
     }
   });
   return out;
 }
 
-/** PyTorch's default init: U(−1/√fan_in, 1/√fan_in) for weights and biases. */
+/**
+ * The layer's starting weights: its imported float init (Layer.init, PyTorch layout) when present,
+ * else PyTorch's default U(−1/√fan_in, 1/√fan_in) for weights and biases. An init that carries
+ * BatchNorm for a layer that trains without it is folded first, so the function stays the same.
+ */
 export function createVars(plans: LayerPlan[], rng: () => number): NetworkVars {
-  const weights: tf.Variable[] = [];
+  const weights: (tf.Variable | null)[] = [];
   const biases: (tf.Variable | null)[] = [];
   const bn: (BatchNormVars | null)[] = [];
   for (const p of plans) {
-    const fanIn = p.layer.op === 'linear' ? p.weightShape[0]! : p.weightShape[0]! * p.weightShape[1]! * p.weightShape[2]!;
-    const bound = 1 / Math.sqrt(fanIn);
-    const size = p.weightShape.reduce((a, b) => a * b, 1);
-    const w = new Float32Array(size).map(() => (rng() * 2 - 1) * bound);
-    weights.push(tf.variable(tf.tensor(w, p.weightShape), true));
+    if (!p.hasWeights) {
+      weights.push(null), biases.push(null), bn.push(null);
+      continue;
+    }
     const c = p.layer.outChannels;
-    biases.push(p.layer.hasBias ? tf.variable(tf.tensor1d(new Float32Array(c).map(() => (rng() * 2 - 1) * bound)), true) : null);
+    let init = p.layer.init;
+    if (init) {
+      if (init.bn && !p.hasBatchNorm) {
+        const folded = foldBatchNorm(init.weight, init.bias, { ...init.bn, eps: BN_EPS });
+        init = { weight: folded.weight, bias: folded.bias };
+      }
+      if (init.bias && init.bias.length !== c) throw new Error(`training: ${p.layer.name}.init.bias has ${init.bias.length} values for ${c} output channels`);
+      weights.push(tf.variable(tf.tensor(fromTorchLayout(p, init.weight), p.weightShape), true));
+      biases.push(p.layer.hasBias ? tf.variable(tf.tensor1d(init.bias ?? new Float32Array(c)), true) : null);
+    } else {
+      const fanIn = p.layer.op === 'linear' ? p.weightShape[0]! : p.weightShape[0]! * p.weightShape[1]! * p.weightShape[2]!;
+      const bound = 1 / Math.sqrt(fanIn);
+      const size = p.weightShape.reduce((a, b) => a * b, 1);
+      const w = new Float32Array(size).map(() => (rng() * 2 - 1) * bound);
+      weights.push(tf.variable(tf.tensor(w, p.weightShape), true));
+      biases.push(p.layer.hasBias ? tf.variable(tf.tensor1d(new Float32Array(c).map(() => (rng() * 2 - 1) * bound)), true) : null);
+    }
+    const stats = p.hasBatchNorm ? init?.bn : undefined;
     bn.push(p.hasBatchNorm ? {
-      gamma: tf.variable(tf.ones([c]), true),
-      beta: tf.variable(tf.zeros([c]), true),
-      runningMean: tf.variable(tf.zeros([c]), false),
-      runningVar: tf.variable(tf.ones([c]), false),
+      gamma: tf.variable(stats ? tf.tensor1d(stats.gamma) : tf.ones([c]), true),
+      beta: tf.variable(stats ? tf.tensor1d(stats.beta) : tf.zeros([c]), true),
+      runningMean: tf.variable(stats ? tf.tensor1d(stats.runningMean) : tf.zeros([c]), false),
+      runningVar: tf.variable(stats ? tf.tensor1d(stats.runningVar) : tf.ones([c]), false),
+      // Imported statistics count as settled: the running average continues at the ai8x momentum.
+      tracked: tf.variable(tf.tensor1d([stats ? BN_SETTLED : 0]), false),
     } : null);
   }
   return { weights, biases, bn };
@@ -148,6 +179,7 @@ export function createVars(plans: LayerPlan[], rng: () => number): NetworkVars {
 export function trainableVars(vars: NetworkVars): tf.Variable[] {
   const list: tf.Variable[] = [];
   vars.weights.forEach((w, i) => {
+    if (!w) return;
     list.push(w);
     const b = vars.biases[i];
     if (b) list.push(b);
@@ -158,7 +190,7 @@ export function trainableVars(vars: NetworkVars): tf.Variable[] {
 }
 
 export function disposeVars(vars: NetworkVars): void {
-  for (const v of [...vars.weights, ...vars.biases, ...vars.bn.flatMap((b) => (b ? [b.gamma, b.beta, b.runningMean, b.runningVar] : []))]) v?.dispose();
+  for (const v of [...vars.weights, ...vars.biases, ...vars.bn.flatMap((b) => (b ? [b.gamma, b.beta, b.runningMean, b.runningVar, b.tracked] : []))]) v?.dispose();
 }
 
 export interface ForwardOptions {
@@ -181,6 +213,11 @@ export function forward(plans: LayerPlan[], vars: NetworkVars, x: tf.Tensor4D, o
     if (p.pool) {
       h = pool(h as tf.Tensor4D, p.pool);
       if (p.pool.kind === 'avg') h = qat ? quantizeAvgPool(h, opts.avgPoolRounding ?? false) : tf.clipByValue(h, ACTIVATION.lo, ACTIVATION.hi);
+    }
+    if (!p.hasWeights) {
+      // A pooling-only layer (ai8x MaxPool/AvgPool module): the pooled data as is.
+      opts.tap?.(i, h);
+      continue;
     }
     let w: tf.Tensor = vars.weights[i]!;
     let b: tf.Tensor | null = vars.biases[i] ?? null;
@@ -268,9 +305,13 @@ export function fromTorchLayout(p: LayerPlan, torch: Float32Array): Float32Array
 /** Load FloatLayerParams (PyTorch layout, BN folded) into fresh variables without BN. */
 export function varsFromParams(plans: LayerPlan[], params: FloatLayerParams[]): NetworkVars {
   const byName = new Map(params.map((p) => [p.name, p]));
-  const weights: tf.Variable[] = [];
+  const weights: (tf.Variable | null)[] = [];
   const biases: (tf.Variable | null)[] = [];
   for (const p of plans) {
+    if (!p.hasWeights) {
+      weights.push(null), biases.push(null);
+      continue;
+    }
     const fp = byName.get(p.layer.name);
     if (!fp) throw new Error(`training: params: no entry for layer '${p.layer.name}'`);
     weights.push(tf.variable(tf.tensor(fromTorchLayout(p, fp.weight), p.weightShape)));

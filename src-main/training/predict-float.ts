@@ -34,6 +34,7 @@ export function predictFloat(
   if (x.length < n * per) throw new Error(`predictFloat: x has ${x.length} values, expected ${n} × ${per}`);
   const byName = new Map(params.map((p) => [p.name, p]));
   const prepared = model.layers.map((layer, i) => {
+    if (layer.op === 'passthrough') return { layer, weight: new Float32Array(0), bias: null, shift: 0 };
     const p = byName.get(layer.name);
     if (!p) throw new Error(`predictFloat: params: no entry for layer '${layer.name}'`);
     const qat = options.qat;
@@ -63,6 +64,8 @@ function runLayer(
 ): Data {
   let d = input;
   if (layer.pool) d = pool(d, layer, oneD, qat, avgRounding);
+  // A pooling-only layer (ai8x MaxPool/AvgPool module): the pooled data as is.
+  if (layer.op === 'passthrough') return d;
   let y: Data;
   if (layer.op === 'linear') {
     const features = d.v.length;

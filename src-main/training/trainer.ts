@@ -9,7 +9,7 @@ import { outputShift } from '../quant/output-shift.ts';
 import { initBackend, tf } from './backend.ts';
 import { Adam } from './adam.ts';
 import { seededRng, shuffleInPlace } from '../data/random.ts';
-import { BN_EPS, updateRunningStats, type BatchStats } from './layers/batch-norm.ts';
+import { BN_EPS, BN_SETTLED, updateRunningStats, type BatchStats } from './layers/batch-norm.ts';
 import {
   createVars, disposeVars, forward, gatherBatch, namedVars, planNetwork, toTorchLayout,
   trainableVars, varsFromParams, type LayerPlan, type NetworkVars, type QatSettings,
@@ -81,7 +81,8 @@ export async function train(
   validateConfig(model, data, config);
   const { dataset, split } = data;
   const resume = config.resumeFrom;
-  const bnWanted = (name: string) => config.layerBatchNorm?.[name] ?? config.batchNorm ?? false;
+  // BatchNorm per layer: the config's choice, else the IR's (an imported Conv+BN), else the config default.
+  const bnWanted = (name: string) => config.layerBatchNorm?.[name] ?? (model.layers.find((l) => l.name === name)?.batchNorm || config.batchNorm) ?? false;
   let bnFolded = resume?.bnFolded ?? false;
   let plans = planNetwork(model, bnFolded ? () => false : bnWanted);
   const classes = plans[plans.length - 1]!.outShape.reduce((a, b) => a * b, 1);
@@ -219,7 +220,10 @@ export async function train(
       const record: EpochRecord = {
         epoch, phase: st.phase, trainLoss: lossSum / Math.max(seen, 1), trainAccuracy: correct / Math.max(seen, 1),
         valLoss: val.loss, valAccuracy: val.accuracy, lr, bits: st.bits,
-        ranges: plans.map((p, i) => layerRangeStats(p.layer, params[i]!, bits[i]!, config.shiftQuantile ?? 1, val.activations[i])),
+        ranges: plans.flatMap((p, i) => {
+          const fp = params.find((x) => x.name === p.layer.name);
+          return fp ? [layerRangeStats(p.layer, fp, bits[i]!, config.shiftQuantile ?? 1, val.activations[i])] : [];
+        }),
       };
       history.push(record);
       hooks.onEpoch?.(record);
@@ -359,7 +363,8 @@ function evaluate(
 
 /** Float parameters in PyTorch layout with BN folded (what the checkpoint and quantize.py read). */
 export function exportParams(plans: LayerPlan[], vars: NetworkVars): FloatLayerParams[] {
-  return plans.map((p, i) => {
+  return plans.filter((p) => p.hasWeights).map((p) => {
+    const i = p.index;
     const weight = toTorchLayout(p, vars.weights[i]!.dataSync() as Float32Array);
     const bias = vars.biases[i] ? (vars.biases[i]!.dataSync().slice() as Float32Array) : null;
     const bn = vars.bn[i];
@@ -374,7 +379,7 @@ export function exportParams(plans: LayerPlan[], vars: NetworkVars): FloatLayerP
 
 /** Output shifts from the current float weights (ai8x recomputes them every forward pass). */
 function currentShifts(vars: NetworkVars, shiftQuantile: number): number[] {
-  return vars.weights.map((w, i) => outputShift(w.dataSync() as Float32Array, vars.biases[i]?.dataSync() as Float32Array | null ?? null, shiftQuantile));
+  return vars.weights.map((w, i) => (w ? outputShift(w.dataSync() as Float32Array, vars.biases[i]?.dataSync() as Float32Array | null ?? null, shiftQuantile) : 0));
 }
 
 /** Per-layer bits: the layer's override, else the stage's default width. */
@@ -429,8 +434,8 @@ function varsFromState(plans: LayerPlan[], variables: TrainState['variables']): 
     return tf.variable(tf.tensor(v.data, shape));
   };
   return {
-    weights: plans.map((p) => take(`${p.layer.name}.weight`, p.weightShape)),
-    biases: plans.map((p) => (p.layer.hasBias ? take(`${p.layer.name}.bias`, [p.layer.outChannels]) : null)),
+    weights: plans.map((p) => (p.hasWeights ? take(`${p.layer.name}.weight`, p.weightShape) : null)),
+    biases: plans.map((p) => (p.hasWeights && p.layer.hasBias ? take(`${p.layer.name}.bias`, [p.layer.outChannels]) : null)),
     bn: plans.map((p) => {
       if (!p.hasBatchNorm) return null;
       const c = [p.layer.outChannels];
@@ -438,7 +443,10 @@ function varsFromState(plans: LayerPlan[], variables: TrainState['variables']): 
       const bn = {
         gamma: take(`${n}.bn.weight`, c), beta: take(`${n}.bn.bias`, c),
         runningMean: take(`${n}.bn.running_mean`, c), runningVar: take(`${n}.bn.running_var`, c),
+        // States from before the count was kept had trained long enough to be settled.
+        tracked: byName.has(`${n}.bn.num_batches_tracked`) ? take(`${n}.bn.num_batches_tracked`, [1]) : tf.variable(tf.tensor1d([BN_SETTLED])),
       };
+      bn.tracked.trainable = false;
       bn.runningMean.trainable = false;
       bn.runningVar.trainable = false;
       return bn;

@@ -9,7 +9,11 @@ import { planModel } from '../planner/plan.ts';
 import { classReport, collapseReasons, deviceToLogits, floatWeightBytes, logitError } from './comparison.ts';
 import type { ServiceEnv } from '../services.ts';
 import type { Model, WeightBits } from '../ir/graph.ts';
-import { zooForData } from '../ir/zoo.ts';
+import { zoo, zooForData } from '../ir/zoo.ts';
+import { basename } from 'node:path';
+import { deserializeModel, SchemaError } from '../ir/schema.ts';
+import { ImportError } from '../formats/import-error.ts';
+import { loadNetwork, networkKind, ZOO_NAMES } from '../model/load-network.ts';
 import { datasetStore, prepareData, type PreparedData } from '../data/source.ts';
 import { classWeights } from '../data/summary.ts';
 import { quantizeModel } from '../quant/quantize.ts';
@@ -18,7 +22,7 @@ import { runTrainingInWorker } from './train-in-worker.ts';
 import type { EpochRecord, TrainConfig, TrainProgress, TrainResult } from './train-types.ts';
 import { floatAccuracyInWorker, simulatedAccuracyInWorker, toInt8Batch, type Accuracy, type AccuracyRow } from './evaluate.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
-import { quantizationReport, writeExports } from './export.ts';
+import { checkpointVerification, quantizationReport, writeExports } from './export.ts';
 
 interface RunRecord {
   id: string;
@@ -26,6 +30,10 @@ interface RunRecord {
   data: PreparedData;
   /** The float IR (bits per layer set, no params). */
   model: Model;
+  /** The network as named by the request, before fitting it to the data. */
+  base: Model;
+  /** Where the network came from: `zoo`, `onnx ecg.onnx`, `builder`, ... */
+  source: string;
   result?: TrainResult;
   dto?: TrainResultDto;
   epochsDone: number;
@@ -70,23 +78,74 @@ function cachedFloatAccuracy(data: PreparedData, model: Model, params: readonly 
   return hit;
 }
 
-/** The built-in network for the data's shape and class count. */
-export function buildModel(req: Pick<TrainRequest, 'model' | 'device' | 'bits' | 'layerBits'>, data: PreparedData): Model {
+/** The network a request names, as loaded (zoo defaults, or the file's / builder's network). */
+export async function resolveNetwork(req: Pick<TrainRequest, 'model' | 'checkpoint' | 'inputShape' | 'device'>): Promise<{ model: Model; source: string }> {
+  if (typeof req.model !== 'string') {
+    try {
+      return { model: deserializeModel(req.model), source: 'builder' };
+    } catch (error) {
+      if (error instanceof SchemaError) throw new ApiError('invalid-model', `The network: ${error.message}.`, `model.${error.field}`);
+      throw error;
+    }
+  }
+  const spec = req.model;
+  try {
+    const kind = networkKind(spec);
+    if (kind === 'zoo') return { model: zoo[spec as keyof typeof zoo](req.device ?? 'MAX78002'), source: 'zoo' };
+    const loaded = await loadNetwork({
+      model: spec, ...(req.checkpoint ? { checkpoint: req.checkpoint } : {}), ...(req.inputShape ? { inputShape: req.inputShape } : {}), ...(req.device ? { device: req.device } : {}),
+    });
+    return { model: loaded.model, source: `${kind} ${basename(spec)}` };
+  } catch (error) {
+    if (error instanceof ImportError) throw new ApiError('invalid-model', error.message, 'model');
+    throw error;
+  }
+}
+
+/** The network to train on this data: a zoo network sized to the data, or the given one as is (checked). */
+export function buildModel(req: Pick<TrainRequest, 'model' | 'device' | 'bits' | 'layerBits'>, data: PreparedData, base: Model): Model {
   const { dataset } = data;
-  const device = req.device ?? 'MAX78002';
+  const device = req.device ?? base.device;
   const classes = dataset.classNames.length;
-  const model = zooForData(req.model, device, { channels: dataset.channels, dims: dataset.dims, classes });
-  if (!model) {
-    const takes = req.model === 'ecgnet' ? '1-D samples (C × L)' : '2-D samples (C × H × W)';
-    throw new ApiError('invalid-data', `${req.model} takes ${takes}; the data set has ${dataset.channels}×${dataset.dims.join('×')}.`, 'model');
+  let model: Model;
+  const zooName = typeof req.model === 'string' && (ZOO_NAMES as string[]).includes(req.model) ? (req.model as keyof typeof zoo) : undefined;
+  if (zooName) {
+    const sized = zooForData(zooName, device, { channels: dataset.channels, dims: dataset.dims, classes });
+    if (!sized) {
+      const takes = zooName === 'ecgnet' ? '1-D samples (C × L)' : '2-D samples (C × H × W)';
+      throw new ApiError('invalid-data', `${zooName} takes ${takes}; the data set has ${dataset.channels}×${dataset.dims.join('×')}.`, 'model');
+    }
+    model = sized;
+  } else {
+    model = { ...base, device, layers: base.layers.map((l) => ({ ...l })) };
+    const want = [model.input.channels, ...model.input.dims].join('×');
+    const have = [dataset.channels, ...dataset.dims].join('×');
+    if (want !== have)
+      throw new ApiError('invalid-data', `The network ${model.arch} takes ${want} samples but the data set has ${have}. Choose data of that shape, or change the network's input.`, 'model');
+    const out = model.layers[model.layers.length - 1]!;
+    const outputs = out.op === 'passthrough' ? 0 : out.outChannels;
+    if (outputs !== classes)
+      throw new ApiError('invalid-data', `The network ${model.arch} outputs ${outputs} values (last layer ${out.name}) but the data set has ${classes} classes. Set the last layer's outputs to ${classes}.`, 'model');
   }
   model.dataset = dataset.name;
   const names = new Set(model.layers.map((l) => l.name));
   for (const name of Object.keys(req.layerBits ?? {})) {
     if (!names.has(name)) throw new ApiError('bad-request', `layerBits: no layer named "${name}" in ${model.arch} (layers: ${[...names].join(', ')}).`, `layerBits.${name}`);
   }
-  model.layers = model.layers.map((l) => ({ ...l, weightBits: (req.layerBits?.[l.name] ?? req.bits ?? 8) as WeightBits }));
+  model.layers = model.layers.map((l) => ({ ...l, weightBits: (req.layerBits?.[l.name] ?? req.bits ?? (zooName ? 8 : l.weightBits)) as WeightBits }));
   return model;
+}
+
+/**
+ * Per-layer bits as overrides: the request's, plus the layers whose width the network itself fixes
+ * (an imported mixed-width ai8x model) where it differs from the run's default; the default and a
+ * bits schedule apply to the rest.
+ */
+function layerBitsOption(req: Pick<TrainRequest, 'bits' | 'layerBits'>, model: Model): { layerBits?: Record<string, WeightBits> } {
+  const base = req.bits ?? 8;
+  const own = Object.fromEntries(model.layers.filter((l) => l.weightBits !== base).map((l) => [l.name, l.weightBits]));
+  const all = { ...own, ...req.layerBits };
+  return Object.keys(all).length ? { layerBits: all } : {};
 }
 
 async function resolveData(req: TrainRequest): Promise<PreparedData> {
@@ -102,7 +161,7 @@ async function resolveData(req: TrainRequest): Promise<PreparedData> {
 }
 
 /** The engine's config for a request; defaults from TRAIN_DEFAULTS (batch 64: fastest tfjs-wasm batch, training-speed.md). */
-export function engineConfig(req: TrainRequest, data: PreparedData, epochs: number): TrainConfig {
+export function engineConfig(req: TrainRequest, data: PreparedData, epochs: number, model: Model): TrainConfig {
   const lr = req.learningRate ?? TRAIN_DEFAULTS.learningRate;
   const classes = data.dataset.classNames.length;
   if (Array.isArray(req.classWeights) && req.classWeights.length !== classes) {
@@ -122,7 +181,7 @@ export function engineConfig(req: TrainRequest, data: PreparedData, epochs: numb
     qat: { ...req.qat, learningRate: req.qat?.learningRate ?? lr * TRAIN_DEFAULTS.qatLearningRateFactor },
     weightBits: req.bits ?? 8,
     ...(req.bitsSchedule?.length ? { bitsSchedule: req.bitsSchedule } : {}),
-    ...(req.layerBits ? { layerBits: req.layerBits } : {}),
+    ...layerBitsOption(req, model),
     ...(req.shiftQuantile !== undefined ? { shiftQuantile: req.shiftQuantile } : {}),
     ...(req.batchNorm ? { batchNorm: true } : {}),
     ...(req.seed !== undefined ? { seed: req.seed } : {}),
@@ -153,14 +212,14 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
   const test = split.test;
   const labels = Int32Array.from(test, (i) => dataset.y[i]!);
   const layerBitsOf = (m: Model) => m.layers.filter((l) => l.params).map((l) => l.weightBits as number);
-  const opts = { defaultBits: (req.bits ?? 8) as WeightBits, ...(req.layerBits ? { layerBits: req.layerBits } : {}) };
+  const opts = { defaultBits: (req.bits ?? 8) as WeightBits, ...layerBitsOption(req, model) };
   const shiftQuantile = req.shiftQuantile ?? 1;
   // Widths trained in this run (segments carried from a continued run's state are rows of that run).
   const ownSegments = result.segments.slice(run.segmentsBefore ?? 0);
   const qatRan = result.segments.length > 0;
   const quantized = ownSegments.map((seg) => ({
     seg,
-    q: quantizeModel(model, seg.params, { defaultBits: seg.bits as WeightBits, ...(req.layerBits ? { layerBits: req.layerBits } : {}), shiftQuantile }),
+    q: quantizeModel(model, seg.params, { defaultBits: seg.bits as WeightBits, ...layerBitsOption(req, model), shiftQuantile }),
   }));
   const qat = quantized.length ? quantized[quantized.length - 1]!.q : qatRan ? quantizeModel(model, result.floatParams, { ...opts, shiftQuantile }) : undefined;
   const floatPhase = result.floatModelParams ?? (qatRan ? undefined : result.floatParams);
@@ -240,7 +299,12 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
     collapsed: rows.some((r) => r.collapsed),
     collapseWarnings: warnings,
     scaling: dataset.scaling ?? null,
+    network: { arch: model.arch, source: run.source, layers: model.layers.length, batchNormLayers: model.layers.filter((l) => l.batchNorm).length },
   };
+  {
+    const { batchNormLeft, qatParameters, onGrid } = checkpointVerification(deployed.model);
+    dto.verification = { batchNormLeft, qatParameters, onGrid };
+  }
   const dir = req.outDir;
   if (dir) {
     ctx.progress({ phase: 'export', message: `writing exports to ${dir}` });
@@ -351,12 +415,13 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
       if (req.qatStart > req.epochs) throw new ApiError('bad-request', `qatStart ${req.qatStart} is after the last epoch (${req.epochs}).`, 'qatStart');
       ctx.progress({ phase: 'data', message: 'loading data' });
       const data = await resolveData(req);
-      const model = buildModel(req, data);
-      const run: RunRecord = { id: randomUUID(), request: req, data, model, epochsDone: 0 };
+      const network = await resolveNetwork(req);
+      const model = buildModel(req, data, network.model);
+      const run: RunRecord = { id: randomUUID(), request: req, data, model, base: network.model, source: network.source, epochsDone: 0 };
       runs.set(run.id, run);
       // The run id comes first, so a client can resume a run it cancels.
       ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id}`, data: { runId: run.id } });
-      const result = await train(run, engineConfig(req, data, req.epochs), ctx);
+      const result = await train(run, engineConfig(req, data, req.epochs, model), ctx);
       run.epochsDone = result.state.epoch;
       return finish(run, result, ctx, started);
     },
@@ -378,15 +443,15 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
         ...(req.layerBits ? { layerBits: req.layerBits } : {}),
         ...(req.outDir ? { outDir: req.outDir } : {}),
       };
-      const model = buildModel(request, source.data);
-      const run: RunRecord = { id: randomUUID(), request, data: source.data, model, epochsDone: done, segmentsBefore: source.result.segments.length };
+      const model = buildModel(request, source.data, source.base);
+      const run: RunRecord = { id: randomUUID(), request, data: source.data, model, base: source.base, source: source.source, epochsDone: done, segmentsBefore: source.result.segments.length };
       runs.set(run.id, run);
       ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id} from ${source.id}`, data: { runId: run.id } });
       // A finished run's stage plan ended; the new plan places the run by its epoch. A cancelled one goes on where it stood
       // when the plan is the same (the engine checks).
       const { stage: _s, stageStart: _ss, ...placed } = source.result.state;
       const resumeFrom = source.result.cancelled ? source.result.state : placed;
-      const result = await train(run, { ...engineConfig(request, run.data, total), resumeFrom }, ctx);
+      const result = await train(run, { ...engineConfig(request, run.data, total, model), resumeFrom }, ctx);
       run.epochsDone = result.state.epoch;
       return finish(run, result, ctx, started);
     },

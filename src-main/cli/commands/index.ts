@@ -5,6 +5,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ c
   serve: { summary: 'Serve the app to a browser on 127.0.0.1 (web mode).', load: () => import('./serve.ts') },
   simulate: { summary: 'Run the bit-exact MAX7800x simulator on an input.', load: () => import('./simulate.ts') },
   plan: { summary: 'Plan processors, offsets and memory; check the device rules.', load: () => import('./plan.ts') },
+  import: { summary: 'Import a network (ONNX, ai8x YAML + checkpoint, model.json) as model.json.', load: () => import('./import.ts') },
   train: { summary: 'Train float then QAT, and export the izer-ready files.', load: () => import('./train.ts') },
   'virtual-device': { summary: 'Start a virtual MAX78002 on a pseudo-terminal.', load: () => import('./virtual-device.ts') },
   check: { summary: 'Live check: device vs simulator vs float, window by window.', load: () => import('./check.ts') },

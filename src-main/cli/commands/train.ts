@@ -9,13 +9,16 @@ import { TRAIN_DEFAULTS, type TrainRequest, type TrainResultDto } from '../../ap
 import type { DataSource, Scaling } from '../../api/data.api.ts';
 import { WEIGHT_BITS, type WeightBits } from '../../ir/graph.ts';
 import { createTrainingService } from '../../training/training.service.ts';
+import { ZOO_NAMES } from '../../model/load-network.ts';
+import { parseInputShape } from './import.ts';
 
 const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column N|NAME] | --data X.npy --labels Y.npy)
               [--float-epochs N] [--qat-epochs M]      (or the shorthands --epochs TOTAL --qat-start E)
               [--lr R] [--qat-lr R] [--lr-schedule S] [--qat-lr-schedule S] [--batch-size B] [--qat-batch-size B]
               [--patience P] [--qat-patience Q] [--monitor loss|accuracy] [--no-restore-best]
               [--class-weights[=W0,W1,...]] [--bits 8|4|2|1] [--layer-bits name=b,...] [--bits-schedule 8@0,4@30,2@60]
-              [--shift-quantile Q] [--model ai85net5|ai85netextrasmall|ecgnet] [--limit N] [--test F] [--validation F]
+              [--shift-quantile Q] [--model ai85net5|ai85netextrasmall|ecgnet|NET.onnx|model.json|NET.yaml [--checkpoint CKPT]]
+              [--input-shape C,L|C,H,W] [--limit N] [--test F] [--validation F]
               [--seed S] [--scale unit|minmax|int8|MIN:MAX] [--device MAX78002|MAX78000] [--out DIR] [--json]
 
   Two phases, each with its own settings (defaults in brackets):
@@ -40,7 +43,8 @@ const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column 
     convert       the export (--out): izer-ready checkpoint, network YAML, sample, ONNX
     BatchNorm     folded into the conv weights at the QAT start
   Prints the comparison (float / PTQ / QAT per width: accuracy, per-class recall, macro-F1, weight bytes,
-  logit error vs float); --json prints the summary with rows[], stoppedEarly, bestEpoch, collapsed, scaling.
+  logit error vs float) and the checkpoint verification; --json prints the summary with rows[], stoppedEarly,
+  bestEpoch, collapsed, scaling and verification {batchNormLeft, qatParameters, onGrid}.
   With --out writes checkpoint.pth.tar, network.yaml, sample.input.npy, sample.expected.npy, model.onnx,
   quantization.json, model.json, comparison.json and comparison.csv into DIR.`;
 
@@ -139,7 +143,14 @@ export function trainRequest(args: ParsedArgs): TrainRequest {
     if (!name || b === undefined) throw new UsageError(`--layer-bits expects name=bits,..., got "${item}".`);
     layerBits[name.trim()] = parseBits(b.trim(), `--layer-bits ${name}`);
   }
-  const model = optChoice(args, 'model', ['ai85net5', 'ai85netextrasmall', 'ecgnet']) ?? (source.kind === 'example' ? 'ai85net5' : 'ecgnet');
+  const spec = optString(args, 'model') ?? (source.kind === 'example' ? 'ai85net5' : 'ecgnet');
+  if (!(ZOO_NAMES as string[]).includes(spec) && !/\.(onnx|json|ya?ml)$/i.test(spec))
+    throw new UsageError(`--model expects ${ZOO_NAMES.join(', ')}, or a .onnx, model .json or ai8x .yaml file, got "${spec}".`);
+  const model = (ZOO_NAMES as string[]).includes(spec) ? spec : resolve(spec);
+  const checkpoint = optString(args, 'checkpoint');
+  if (checkpoint && !/\.ya?ml$/i.test(spec)) throw new UsageError('--checkpoint goes with an ai8x network --model NET.yaml.');
+  if (/\.ya?ml$/i.test(spec) && !checkpoint) throw new UsageError(`--model ${spec} (an ai8x network YAML) needs --checkpoint CKPT.pth.tar.`);
+  const inputShape = parseInputShape(optString(args, 'input-shape'));
   const device = optChoice(args, 'device', ['MAX78002', 'MAX78000']);
   const limit = optInt(args, 'limit', { min: 1 });
   const test = optNumber(args, 'test', { gt: 0 });
@@ -179,7 +190,9 @@ export function trainRequest(args: ParsedArgs): TrainRequest {
   };
   return {
     data: { source, ...(limit !== undefined ? { limit } : {}), ...(Object.keys(split).length ? { split } : {}) },
-    model: model as TrainRequest['model'],
+    model,
+    ...(checkpoint ? { checkpoint: resolve(checkpoint) } : {}),
+    ...(inputShape ? { inputShape } : {}),
     ...(device ? { device: device as 'MAX78002' | 'MAX78000' } : {}),
     epochs,
     qatStart,
@@ -217,7 +230,7 @@ export const command: Command = {
   usage: USAGE,
   options: [
     'example', 'data', 'label-column', 'labels', 'scale', 'epochs', 'qat-start', 'float-epochs', 'qat-epochs', 'bits', 'layer-bits', 'bits-schedule',
-    'shift-quantile', 'model', 'limit', 'test', 'validation', 'seed', 'batch-size', 'qat-batch-size', 'lr', 'qat-lr', 'lr-schedule', 'qat-lr-schedule',
+    'shift-quantile', 'model', 'checkpoint', 'input-shape', 'limit', 'test', 'validation', 'seed', 'batch-size', 'qat-batch-size', 'lr', 'qat-lr', 'lr-schedule', 'qat-lr-schedule',
     'patience', 'qat-patience', 'monitor', 'device', 'out',
   ],
   optionalValues: ['class-weights'],
@@ -241,6 +254,8 @@ export const command: Command = {
     } else {
       for (const line of comparisonLines(result)) io.out(line);
       io.out(`${result.samplesPerSecond.toFixed(0)} samples/s on ${result.backend}, ${result.seconds.toFixed(1)} s`);
+      const v = result.verification;
+      if (v) io.out(`checkpoint: ${v.batchNormLeft === 0 ? 'no BatchNorm layers left' : `${v.batchNormLeft} BatchNorm entries left`}; QAT parameters on ${v.qatParameters} layers; weights ${v.onGrid ? 'on' : 'NOT on'} the bit grid`);
       if (result.outDir) io.out(`exports in ${result.outDir}: ${result.files?.join(', ')}`);
     }
     for (const w of result.collapseWarnings) io.err(`warning: collapsed: ${w}`);

@@ -1,15 +1,23 @@
 // Pre-QAT BatchNorm of ai8x Fused*BN* layers (max78002.md §1.13): batch statistics in training,
 // running statistics (momentum 0.05, unbiased variance) in evaluation, eps 1e-5, output / 4.
+// The running statistics start as the plain average of the batches seen (momentum 1/(n+1)) until
+// that is smaller than 0.05: with momentum 0.05 from the start, a float phase of a few dozen
+// batches leaves them near their initial 0 / 1, and evaluation (and the fold at the QAT start)
+// uses statistics the data never had — chance-level accuracy after a short float phase.
 import * as tf from '@tensorflow/tfjs';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.05;
+/** Batches after which the running average has become the ai8x exponential one. */
+export const BN_SETTLED = Math.round(1 / BN_MOMENTUM);
 
 export interface BatchNormVars {
   gamma: tf.Variable;
   beta: tf.Variable;
   runningMean: tf.Variable;
   runningVar: tf.Variable;
+  /** Batches folded into the running statistics so far ([1]; torch's num_batches_tracked). */
+  tracked: tf.Variable;
 }
 
 export interface BatchStats {
@@ -34,12 +42,20 @@ export function batchNorm(y: tf.Tensor4D, bn: BatchNormVars, training: boolean):
   };
 }
 
+/** Momentum for the (n+1)-th batch: the plain average first, then the ai8x 0.05. */
+export function runningMomentum(tracked: number): number {
+  return Math.max(BN_MOMENTUM, 1 / (tracked + 1));
+}
+
 /** running = (1 − m)·running + m·batch, with the unbiased batch variance (torch semantics). */
 export function updateRunningStats(bn: BatchNormVars, stats: BatchStats): void {
+  const n = bn.tracked.dataSync()[0]!;
+  const m = runningMomentum(n);
   tf.tidy(() => {
     const unbiased = tf.mul(stats.variance, stats.count / Math.max(stats.count - 1, 1));
-    bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - BN_MOMENTUM), tf.mul(stats.mean, BN_MOMENTUM)));
-    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+    bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - m), tf.mul(stats.mean, m)));
+    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - m), tf.mul(unbiased, m)));
+    bn.tracked.assign(tf.tensor1d([n + 1]));
   });
   stats.mean.dispose();
   stats.variance.dispose();
