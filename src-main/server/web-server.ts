@@ -35,8 +35,16 @@ export interface WebServer {
   /** The URL to open: http://127.0.0.1:<port>/?token=<token> */
   url: string;
   rpc: RpcServer;
+  /**
+   * A URL holding a one-time code instead of the token, for handing to another program (the
+   * browser launcher's command line is visible to every local user): the first GET of it, within
+   * a minute, redirects to the page with the token; every later one is refused.
+   */
+  openUrl(): string;
   close(): Promise<void>;
 }
+
+const OPEN_CODE_MS = 60_000;
 
 const HOST = '127.0.0.1';
 
@@ -56,6 +64,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const server = rpc;
   let port = 0;
 
+  const openCodes = new Map<string, number>();
   const http = createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${HOST}`);
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
@@ -74,6 +83,17 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const host = req.headers.host ?? '';
     if (host !== `${HOST}:${port}` && host !== `localhost:${port}`) {
       res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Forbidden host');
+      return;
+    }
+    const code = url.searchParams.get('code');
+    if (code !== null && url.pathname === '/') {
+      const until = openCodes.get(code);
+      openCodes.delete(code);
+      if (until === undefined || Date.now() > until) {
+        res.writeHead(403, { 'Content-Type': 'text/plain' }).end('This link was already used or has expired; open the URL `qatwb serve` printed.');
+      } else {
+        res.writeHead(302, { Location: `/?token=${token}`, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).end();
+      }
       return;
     }
     serveStatic(rendererDir, url.pathname, res, port).catch((error: unknown) => {
@@ -105,6 +125,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     token,
     url: `http://${HOST}:${port}/?token=${token}`,
     rpc: server,
+    openUrl() {
+      const code = createToken();
+      openCodes.set(code, Date.now() + OPEN_CODE_MS);
+      return `http://${HOST}:${port}/?code=${code}`;
+    },
     async close() {
       for (const client of wss.clients) client.terminate();
       wss.close();

@@ -48,7 +48,7 @@ export const command: Command = {
     else io.out(`QAT Workbench web mode: open ${server.url}  (Ctrl+C to stop)`);
     if (flag(args, 'open') && !flag(args, 'no-open')) {
       const { openBrowser } = await import('../../server/open-browser.ts');
-      openBrowser(server.url);
+      openBrowser(server.openUrl());
     }
     await new Promise<void>((done) => {
       const stop = () => {
