@@ -200,8 +200,7 @@ export class VirtualDevice {
         this.stats.inferences++;
         this.remember(this.inputs, f.seq, window);
         if (this.layerCache?.seq === f.seq) this.layerCache = null; // the seq came round again
-        const reply = this.send(P.frame(P.MsgType.RESULT, f.seq, P.encodeResult({ inputCrc: crc32(f.payload), timeUs, outputs })));
-        this.remember(this.replies, f.seq, reply);
+        this.sendKept(P.frame(P.MsgType.RESULT, f.seq, P.encodeResult({ inputCrc: crc32(f.payload), timeUs, outputs })));
         return;
       }
       case P.MsgType.NAK: {
@@ -228,7 +227,7 @@ export class VirtualDevice {
         const window = P.decodeLayerCrcReq(f.payload);
         const layers = this.layersOf(window, f.seq);
         if (!layers) return;
-        this.send(P.frame(P.MsgType.LAYER_CRCS, f.seq, P.encodeLayerCrcs({
+        this.sendKept(P.frame(P.MsgType.LAYER_CRCS, f.seq, P.encodeLayerCrcs({
           window, layers: layers.map((l) => ({ total: l.data.length, elemBytes: l.elemBytes, crc: P.layerCrc(l.data, l.elemBytes) })),
         })));
         return;
@@ -245,7 +244,7 @@ export class VirtualDevice {
         }
         const room = Math.floor((MAX_PAYLOAD - 15) / layer.elemBytes);
         const count = Math.max(0, Math.min(q.maxCount, room, layer.data.length - q.offset));
-        this.send(P.frame(P.MsgType.LAYER_DUMP, f.seq, P.encodeLayerDump({
+        this.sendKept(P.frame(P.MsgType.LAYER_DUMP, f.seq, P.encodeLayerDump({
           window: q.window, layer: q.layer, layerCount: layers.length, elemBytes: layer.elemBytes,
           total: this.opts.layerTotal ?? layer.data.length, offset: q.offset, data: layer.data.subarray(q.offset, q.offset + count),
         })));
@@ -295,6 +294,11 @@ export class VirtualDevice {
     map.delete(seq);
     map.set(seq, v);
     if (map.size > 32) map.delete(map.keys().next().value!);
+  }
+
+  /** Sends a reply and keeps it, so a NAK gets the same bytes again without recomputing. */
+  private sendKept(f: Frame): void {
+    this.remember(this.replies, f.seq, this.send(f));
   }
 
   private send(f: Frame, faults = true): Uint8Array {

@@ -102,6 +102,30 @@ for (const [name, layerCount] of cases) {
   }
 }
 
+describe('on a noisy line', () => {
+  it.each(['host', 'live'] as const)('%s mode, 10 percent of frames damaged: every search still names the layer, nothing lost', async (mode) => {
+    const net = nets[0]!;
+    const vd = new VirtualDevice({ runtime: net.rt, baud: BAUD, sensorWindows: net.windows, sensorRateHz: 50, bugLayer: 0, faultRate: 0.1, seed: 99 });
+    const s = await DeviceSession.open({ path: await vd.start(), baud: BAUD });
+    try {
+      // Layer 0 is the largest (47 kB, 3 LAYER_DUMP chunks per search): the most frames to damage.
+      const report = await runLiveCheck({
+        session: s, runtime: net.rt, windows: 8, divergenceChecks: 8,
+        source: mode === 'host' ? { kind: 'windows', windows: net.windows, name: 'test windows' } : { kind: 'device', rateHz: 50 },
+      });
+      expect(report.windows).toBe(8);
+      expect(report.divergences.length).toBe(8);
+      for (const d of report.divergences) expect([d.status, d.layer], d.note).toEqual(['found', 0]);
+      expect(report.link.windowsLost).toBe(0);
+      const out = vd.stats.injectedOut;
+      expect(out.corrupt + out.drop + out.garbage).toBeGreaterThan(0);
+    } finally {
+      await s.close();
+      await vd.stop();
+    }
+  }, 60_000);
+});
+
 describe('without a bug', () => {
   it.each(['host', 'live'] as const)('%s mode: bit-exact, no search', async (mode) => {
     const report = await check(nets[3]!, mode, {});
