@@ -213,13 +213,14 @@ describe.skipIf(ui.skip)('Quantize view in web mode (chromium, after a short rea
     await page.goto(`${serve.url}#/quantize`);
     await page.getByTestId('accuracy-table').waitFor();
     const table = await page.getByTestId('accuracy-table').textContent();
-    expect(table).toContain('Float (tfjs)');
-    expect(table).toContain('PTQ INT8 (simulator)');
-    expect(table).toContain('QAT INT8 (simulator)');
+    expect(table).toContain('Float baseline');
+    expect(table).toContain('PTQ INT8');
+    expect(table).toContain('QAT INT8');
     expect(await page.locator('[role="tab"]').count()).toBe(5);
     // The last epoch is the QAT one; its layer statistics are on show.
-    await expect(page.getByTestId('epoch-value').textContent()).resolves.toBe('2');
-    await expect(page.locator('main').textContent()).resolves.toContain('QAT from epoch 2');
+    // Epochs count from 1, as on the Train step.
+    await expect(page.getByTestId('epoch-value').textContent()).resolves.toBe('3');
+    await expect(page.locator('main').textContent()).resolves.toContain('QAT from epoch 3');
     expect(await page.locator('main canvas').count()).toBeGreaterThanOrEqual(6);
     await page.screenshot({ path: `${OUT}/quantize.png`, fullPage: true });
   });
@@ -230,7 +231,7 @@ describe.skipIf(ui.skip)('Quantize view in web mode (chromium, after a short rea
     await expect(page.locator('[role="tab"][aria-selected="true"]').getAttribute('data-layer-tab')).resolves.toBe('conv2');
     await page.getByTestId('epoch-slider').focus();
     await page.keyboard.press('Home');
-    await expect(page.getByTestId('epoch-value').textContent()).resolves.toBe('0');
+    await expect(page.getByTestId('epoch-value').textContent()).resolves.toBe('1');
     await expect(page.locator('.phase').first().textContent()).resolves.toBe('float');
   });
 

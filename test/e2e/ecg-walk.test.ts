@@ -1,0 +1,199 @@
+// A new user's walk with a non-MNIST project, in the browser against a real `qatwb serve`: a new
+// project → a MIT-BIH-layout CSV (187 samples + label, 5 classes, made here) picked with the file
+// chooser → the 1-D network (ecgnet) → 1 float + 1 QAT epoch → Quantize → Deploy with the virtual
+// MAX78002 → live check on the project's own test windows. Along the way it asserts what a new user
+// tripped over (issue 15), and at the end it saves a screenshot of every view in both themes at
+// 1440 × 900 and 1024 × 768 into test-results/screenshots/ecg/ for a person to look at.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startServe, type ServeProcess } from '../server/serve-process.ts';
+import { launchBrowser, collectPageErrors } from './browser.ts';
+import { seededRng } from '../../src-main/data/random.ts';
+
+const OUT = 'test-results/screenshots/ecg';
+const RENDERER = process.env.QATWB_RENDERER_DIR ?? 'out/renderer';
+const built = existsSync(join(RENDERER, 'index.html'));
+const PER_CLASS = 80;
+const CLASSES = 5;
+const LENGTH = 187;
+const WINDOWS = 40;
+const VIEWS = ['project', 'data', 'model', 'train', 'quantize', 'deploy', 'device-check', 'settings'] as const;
+const SIZES = [{ width: 1440, height: 900 }, { width: 1024, height: 768 }] as const;
+
+/**
+ * Heartbeat-like rows in the MIT-BIH (Kaggle) layout: 187 values in [0, 1] then the class, sorted
+ * by class as that file is. Each class has its own QRS position, width and T wave, plus noise.
+ */
+function ecgCsv(): string {
+  const rng = seededRng(15);
+  const bump = (t: number, at: number, width: number) => Math.exp(-(((t - at) / width) ** 2));
+  const rows: string[] = [];
+  for (let c = 0; c < CLASSES; c++) {
+    for (let i = 0; i < PER_CLASS; i++) {
+      const shift = (rng() - 0.5) * 6;
+      const v = Array.from({ length: LENGTH }, (_, t) => {
+        const x = 0.9 * bump(t, 20 + c * 12 + shift, 3 + c) + 0.3 * bump(t, 70 + c * 15 + shift, 10) - 0.15 * bump(t, 28 + c * 12 + shift, 4);
+        return Math.min(1, Math.max(0, 0.2 + x + (rng() - 0.5) * 0.05));
+      });
+      // The real file pads short beats with zeros at the end.
+      for (let t = 150 + c * 5; t < LENGTH; t++) v[t] = 0;
+      rows.push([...v.map((x) => x.toFixed(4)), String(c)].join(','));
+    }
+  }
+  return rows.join('\n') + '\n';
+}
+
+describe.skipIf(!built)('ECG walk: new project → CSV → ecgnet → train → quantize → virtual device → check (chromium)', () => {
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  const projectDir = join(mkdtempSync(join(tmpdir(), 'qatwb-ecg-walk-')), 'ecg-beats');
+  const go = async (id: string) => {
+    await page.locator(`nav a[data-step="${id}"]`).click();
+    await page.locator(`main[data-view="${id}"]`).waitFor();
+  };
+  const done = (id: string) => page.locator(`nav a[data-step="${id}"] .num.done`).count();
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    serve = await startServe(['--renderer-dir', RENDERER]);
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: SIZES[0], colorScheme: 'light' });
+    collectPageErrors(page, consoleErrors);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.race([serve?.stop(), new Promise((r) => setTimeout(r, 15_000))]);
+  });
+
+  it('creates a project and puts a MIT-BIH-layout CSV in it', async () => {
+    await page.goto(serve.url);
+    await page.getByLabel('Name', { exact: true }).fill('ECG beats');
+    await page.getByLabel(/^Folder/).fill(projectDir);
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('header-project').filter({ hasText: 'ECG beats' }).waitFor();
+    mkdirSync(join(projectDir, 'data'));
+    writeFileSync(join(projectDir, 'data', 'mitbih_train.csv'), ecgCsv());
+  }, 60_000);
+
+  it('imports the CSV picked with the file chooser; the preview shows every class on its first page', async () => {
+    await go('data');
+    // Nothing is done yet: a named but unloaded data set is not a done step.
+    expect(await done('data')).toBe(0);
+    await page.getByRole('radio', { name: 'CSV file' }).check();
+    // Before anything is typed, the missing path is a hint, not an error.
+    await expect(page.getByTestId('import-missing').isVisible()).resolves.toBe(true);
+    await expect(page.locator('main .error-text').count()).resolves.toBe(0);
+    // One min-max entry in the scaling list.
+    const scalings = await page.locator('main select.select').first().locator('option').allTextContents();
+    expect(scalings.filter((s) => /min–max over the file/.test(s))).toHaveLength(1);
+    await page.getByTestId('browse-csv').click();
+    const chooser = page.getByTestId('file-chooser');
+    await chooser.getByRole('button', { name: /^data/ }).click();
+    await chooser.getByRole('button', { name: /mitbih_train\.csv/ }).click();
+    await expect(page.getByTestId('csv-file').inputValue()).resolves.toBe(join(projectDir, 'data', 'mitbih_train.csv'));
+    await page.getByTestId('import-data').click();
+    await page.getByTestId('data-summary').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid="sample-grid"] li').nth(CLASSES - 1).waitFor();
+    const captions = await page.locator('[data-testid="sample-grid"] .cap').allTextContents();
+    const classesShown = new Set(captions.map((c) => c.trim().split(/\s+/).pop()));
+    expect(classesShown.size).toBe(CLASSES);
+    expect(await done('data')).toBe(1);
+  }, 90_000);
+
+  it('chooses ecgnet and plans it for the data\'s 1 × 187 samples', async () => {
+    await go('model');
+    await page.getByTestId('choose-ecgnet').click();
+    await page.getByTestId('rule-ok').waitFor({ timeout: 60_000 });
+    await expect(page.locator('main .title p').textContent()).resolves.toContain(`input 1×${LENGTH}`);
+    await expect(page.getByTestId('plan-default-shape').count()).resolves.toBe(0);
+    expect(await done('model')).toBe(1);
+  }, 90_000);
+
+  it('trains 1 float + 1 QAT epoch; the form, the charts and the result speak the same epochs and names', async () => {
+    await go('train');
+    await page.getByTestId('epochs').fill('2');
+    await page.getByTestId('qat-start').fill('1');
+    // Small batches: 280 training beats give enough steps in two epochs to learn the five shapes.
+    await page.getByLabel('Batch size').fill('8');
+    await page.getByLabel('Learning rate').fill('0.003');
+    await expect(page.getByTestId('schedule-hint').textContent()).resolves.toMatch(/^Epoch 1 trains in float; epoch 2 runs quantization-aware training/);
+    await expect(page.locator('main').textContent()).resolves.not.toContain('BatchNorm');
+    await page.getByTestId('start-training').click();
+    await page.getByTestId('train-result').waitFor({ timeout: 300_000 });
+    const rows = await page.locator('[data-testid="train-result"] tr[data-row] td:first-child').allTextContents();
+    expect(rows).toEqual(['Float baseline', 'PTQ INT8', 'QAT INT8']);
+    await expect(page.getByTestId('model-legend').textContent()).resolves.toContain('Float baseline');
+    const accs = await page.locator('[data-testid="train-result"] tr[data-row] td.strong').allTextContents();
+    for (const a of accs) expect(Number.parseFloat(a)).toBeGreaterThan(30); // 5 classes: chance is 20 %
+    expect(await page.locator('[data-testid="train-result"] .file').allTextContents()).toContain('test.windows.npy');
+  }, 330_000);
+
+  it('starts the virtual MAX78002 from Deploy on this project\'s export', async () => {
+    await go('quantize');
+    await page.locator('main[data-view="quantize"] h2').first().waitFor();
+    await go('deploy');
+    await page.getByTestId('deploy-virtual').waitFor();
+    await expect(page.getByTestId('deploy-virtual').textContent()).resolves.toContain('test windows');
+    await page.getByTestId('deploy-start-virtual').click();
+    await page.getByTestId('deploy-virtual').getByText(/Running on .*connected/).waitFor({ timeout: 60_000 });
+  }, 90_000);
+
+  it('checks the device on the project\'s own test windows, and says what the saved windows disagree with', async () => {
+    await go('device-check');
+    await page.getByTestId('link-status').filter({ hasText: 'Connected' }).waitFor({ timeout: 30_000 });
+    // The input list defaults to this project's data set; the MNIST digits are not offered here.
+    const source = page.locator('main select.select').first();
+    await expect(source.locator('option:checked').textContent()).resolves.toBe('Test set of mitbih_train');
+    await expect(source.locator('option').allTextContents()).resolves.not.toContain(expect.stringContaining('MNIST'));
+    await expect(page.locator('dd.mono').filter({ hasText: `1 × ${LENGTH}` }).count()).resolves.toBe(1);
+    await page.getByTestId('window-count').fill(String(WINDOWS));
+    await page.getByTestId('start-check').click();
+    await page.getByTestId('check-report').waitFor({ timeout: 120_000 });
+    await expect(page.locator('[data-metric="exact"] .value').textContent()).resolves.toBe('100.0%');
+    const saved = (await page.getByTestId('saved-windows').textContent())!;
+    expect(saved).toMatch(/Windows saved for retraining\d+ \((the device agrees with every reference|.*differ from their labels.*)\)/);
+    expect(saved).not.toMatch(/from the simulator/); // it is the simulator: never disagrees with itself
+    await expect(page.getByTestId('model-legend').textContent()).resolves.toContain('Float twin of QAT');
+  }, 180_000);
+
+  it('saves every view in both themes at 1440 × 900 and 1024 × 768', async () => {
+    for (const theme of ['light', 'dark'] as const) {
+      if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== theme) await page.getByTestId('theme-toggle').click();
+      await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe(theme);
+      for (const size of SIZES) {
+        await page.setViewportSize(size);
+        for (const [i, view] of VIEWS.entries()) {
+          await go(view);
+          await page.waitForTimeout(view === 'model' ? 1500 : 500); // the graph's layout runs in a worker
+          const name = `${String(i + 1).padStart(2, '0')}-${view}-${theme}-${size.width}x${size.height}`;
+          await page.screenshot({ path: `${OUT}/${name}.png` });
+          // What lies below the fold, once, scrolled to the end of the view.
+          const more = await page.locator('main').evaluate((m) => m.scrollHeight > m.clientHeight + 40);
+          if (more) {
+            await page.locator('main').evaluate((m) => m.scrollTo(0, m.scrollHeight));
+            await page.waitForTimeout(200);
+            await page.screenshot({ path: `${OUT}/${name}-end.png` });
+            await page.locator('main').evaluate((m) => m.scrollTo(0, 0));
+          }
+        }
+      }
+    }
+    await page.setViewportSize(SIZES[0]);
+  }, 240_000);
+
+  it('stops the virtual device', async () => {
+    await go('device-check');
+    await page.getByTestId('disconnect').click();
+    await page.getByRole('button', { name: 'Stop virtual device' }).click();
+    await page.getByRole('button', { name: 'Stop virtual device' }).waitFor({ state: 'detached' });
+  }, 30_000);
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
