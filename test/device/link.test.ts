@@ -1,6 +1,8 @@
 // The link on real ptys (socat) against `qatwb virtual-device` running the bit-exact simulator on
 // the mnist-extrasmall conformance model: 10,000 windows with 1 % injected faults, unplug/replug,
 // and the clear errors for a busy port, a missing port and a silent device.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,10 @@ import { startVirtualDevice } from './virtual-device-process.ts';
 import { CONFORMANCE } from '../support/fixtures.ts';
 
 const ARTIFACTS = join(CONFORMANCE, 'mnist-extrasmall');
+// This file's ptys (and its child processes') live under a temp folder of its own, so the orphan
+// check below sees only socats this file started, not those of suites running beside it.
+const OWN_TMP = mkdtempSync(join(tmpdir(), 'qatwb-link-test-'));
+process.env.TMPDIR = OWN_TMP;
 let rt: ModelRuntime;
 let windows: Int8Array[];
 
@@ -148,7 +154,7 @@ afterAll(async () => {
   const { execFileSync } = await import('node:child_process');
   const left = (() => {
     try {
-      return execFileSync('pgrep', ['-f', 'qatwb-vd-'], { encoding: 'utf8' }).trim();
+      return execFileSync('pgrep', ['-f', `${OWN_TMP}/qatwb-vd-`], { encoding: 'utf8' }).trim();
     } catch {
       return '';
     }
