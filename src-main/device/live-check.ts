@@ -142,15 +142,16 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
       let release = () => {};
       hold = new Promise((r) => (release = r));
       searching = true;
+      const pause = live && session.hello.layerCount > 0; // a firmware without layers has nothing to read
       try {
-        if (live) await session.sensor(false).catch(() => {});
+        if (pause) await session.sensor(false).catch(() => {});
         await session.whenIdle();
         return await findDivergence(session, rt, { index, seq, inputSeq: live ? null : seq, window, outputs });
       } finally {
         searching = false;
         hold = null;
         release();
-        if (live && !o.signal?.aborted) await session.sensor(true, rate).catch(() => {});
+        if (pause && !o.signal?.aborted) await session.sensor(true, rate).catch(() => {});
       }
     });
     searches = run.catch(() => {});
