@@ -3,9 +3,8 @@
 // A run reports three accuracies on the same test samples: float (tfjs), PTQ INT8 and QAT INT8
 // (both through the bit-exact simulator on the exported integer model).
 // Progress of `train`/`resume`: phase `start` (data.runId first, so a cancelled run can be resumed),
-// `float`/`qat` per batch (data: epoch, epochs, batch, batches, loss, accuracy, samplesPerSecond,
-// etaSeconds) and per epoch (data: epoch, epochLoss, trainAccuracy, validationAccuracy,
-// validationLoss, lr), then `trained`, `evaluate` (fraction over test samples) and `export`.
+// `float`/`qat` per batch and per epoch (`data` is a TrainProgressData below), then `trained`,
+// `evaluate` (fraction over test samples) and `export`.
 import { z } from 'zod';
 import { call, job, service } from './contract.ts';
 import { DataSource, SplitSpec } from './data.api.ts';
@@ -194,6 +193,40 @@ export type ComparisonRowDto = z.infer<typeof ComparisonRowDto>;
 
 /** The feature scaling the data was trained with: raw [min, max] maps to [0, 1] (int8: device codes as they are). */
 export const ScalingDto = z.object({ kind: z.enum(['unit', 'minmax', 'range', 'int8']), min: z.number(), max: z.number() });
+
+/** A figure that may be NaN or infinite (JSON sends those as null): read as null then. */
+const Figure = z.number().nullable().catch(null);
+
+/** `data` of the `start` progress: the run id, first, so a cancelled run can be resumed. */
+export const TrainStartProgress = z.object({ kind: z.literal('start'), runId: z.string() });
+/** `data` of a `float`/`qat` progress after a batch. */
+export const TrainBatchProgress = z.object({
+  kind: z.literal('batch'),
+  phase: z.enum(['float', 'qat']),
+  /** 0-based epoch; batches done in it. */
+  epoch: z.number().int(),
+  epochs: z.number().int(),
+  batch: z.number().int(),
+  batches: z.number().int(),
+  /** Running mean training loss and accuracy of this epoch. */
+  loss: Figure,
+  accuracy: Figure,
+  samplesPerSecond: Figure,
+  etaSeconds: Figure,
+});
+/** `data` of a `float`/`qat` progress at the end of an epoch (delivered whatever the pace). */
+export const TrainEpochProgress = z.object({
+  kind: z.literal('epoch'),
+  epoch: z.number().int(),
+  epochLoss: Figure.optional(),
+  trainAccuracy: Figure.optional(),
+  validationAccuracy: Figure.optional(),
+  validationLoss: Figure.optional(),
+  lr: Figure,
+});
+/** The one schema of `train`/`resume` progress data; the service writes it, the UI parses it. */
+export const TrainProgressData = z.discriminatedUnion('kind', [TrainStartProgress, TrainBatchProgress, TrainEpochProgress]);
+export type TrainProgressData = z.output<typeof TrainProgressData>;
 
 export const TrainResultDto = z.object({
   runId: z.string(),

@@ -3,7 +3,8 @@
 // INT8 accuracy on the same test samples and writes the exports (Node edge; no Electron).
 import { randomUUID } from 'node:crypto';
 import { ApiError, type CallContext, type ServiceImpl } from '../api/contract.ts';
-import { TRAIN_DEFAULTS, type ComparisonRowDto, type trainingApi, type TrainRequest, type TrainResultDto } from '../api/training.api.ts';
+import type { z } from 'zod';
+import { TRAIN_DEFAULTS, type ComparisonRowDto, type trainingApi, type TrainRequest, type TrainResultDto, type TrainBatchProgress, type TrainEpochProgress, type TrainStartProgress } from '../api/training.api.ts';
 import { join } from 'node:path';
 import { planModel } from '../planner/plan.ts';
 import { classReport, collapseReasons, deviceToLogits, floatWeightBytes, logitError } from './comparison.ts';
@@ -375,7 +376,7 @@ async function train(run: RunRecord, config: TrainConfig, ctx: CallContext): Pro
         phase: p.phase,
         fraction: Math.min(1, (p.epoch + p.batch / Math.max(1, p.batches)) / Math.max(1, p.epochs)),
         message: `epoch ${p.epoch + 1}/${p.epochs} (${p.phase}) batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`,
-        data: { ...p },
+        data: { kind: 'batch', ...p } satisfies z.input<typeof TrainBatchProgress>,
       });
     },
     onEpoch(e: EpochRecord) {
@@ -385,13 +386,14 @@ async function train(run: RunRecord, config: TrainConfig, ctx: CallContext): Pro
         fraction: Math.min(1, (e.epoch + 1) / Math.max(1, config.epochs)),
         message: `epoch ${e.epoch + 1}/${config.epochs} (${e.phase}) done: loss ${e.trainLoss.toFixed(4)}, val acc ${finite(e.valAccuracy)?.toFixed(4) ?? '—'}`,
         data: {
+          kind: 'epoch',
           epoch: e.epoch,
           ...(finite(e.trainLoss) !== undefined ? { epochLoss: e.trainLoss } : {}),
           ...(finite(e.trainAccuracy) !== undefined ? { trainAccuracy: e.trainAccuracy } : {}),
           ...(finite(e.valAccuracy) !== undefined ? { validationAccuracy: e.valAccuracy } : {}),
           ...(finite(e.valLoss) !== undefined ? { validationLoss: e.valLoss } : {}),
           lr: e.lr,
-        },
+        } satisfies z.input<typeof TrainEpochProgress>,
       }, { mustDeliver: true });
     },
   });
@@ -420,7 +422,7 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
       const run: RunRecord = { id: randomUUID(), request: req, data, model, base: network.model, source: network.source, epochsDone: 0 };
       runs.set(run.id, run);
       // The run id comes first, so a client can resume a run it cancels.
-      ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id}`, data: { runId: run.id } });
+      ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id}`, data: { kind: 'start', runId: run.id } satisfies z.input<typeof TrainStartProgress> });
       const result = await train(run, engineConfig(req, data, req.epochs, model), ctx);
       run.epochsDone = result.state.epoch;
       return finish(run, result, ctx, started);
@@ -446,7 +448,7 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
       const model = buildModel(request, source.data, source.base);
       const run: RunRecord = { id: randomUUID(), request, data: source.data, model, base: source.base, source: source.source, epochsDone: done, segmentsBefore: source.result.segments.length };
       runs.set(run.id, run);
-      ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id} from ${source.id}`, data: { runId: run.id } });
+      ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id} from ${source.id}`, data: { kind: 'start', runId: run.id } satisfies z.input<typeof TrainStartProgress> });
       // A finished run's stage plan ended; the new plan places the run by its epoch. A cancelled one goes on where it stood
       // when the plan is the same (the engine checks).
       const { stage: _s, stageStart: _ss, ...placed } = source.result.state;

@@ -5,7 +5,7 @@ import { defineStore } from 'pinia';
 import { computed, reactive, shallowRef, watch } from 'vue';
 import type { CallOptions, Progress } from '@contract';
 import type { WeightBits } from '@ir/graph.ts';
-import type { TrainRequest, TrainResultDto } from '../../src-main/api/training.api.ts';
+import { TrainProgressData, type TrainRequest, type TrainResultDto } from '../../src-main/api/training.api.ts';
 import { api } from '../api/client.ts';
 import { useJob } from '../composables/use-job.ts';
 import { useDataStore } from './data.ts';
@@ -51,7 +51,6 @@ export interface LastRun {
 }
 
 const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null, classWeights: false });
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export const useTrainingStore = defineStore('training', () => {
   const project = useProjectStore();
@@ -63,7 +62,8 @@ export const useTrainingStore = defineStore('training', () => {
   const result = shallowRef<TrainResultDto | null>(null);
   /** Per-epoch history with per-layer statistics of the current run (for charts and the Quantize view). */
   const history = shallowRef<Awaited<ReturnType<typeof api.training.getRun>>['history']>([]);
-  let sampleClock: { t: number; seen: number } | null = null;
+  /** The latest batch's figures (epoch, loss) while a run is going. */
+  const lastBatch = shallowRef<Extract<TrainProgressData, { kind: 'batch' }> | null>(null);
 
   const arch = computed<Arch | null>(() => {
     const m = project.current?.doc.model;
@@ -77,32 +77,19 @@ export const useTrainingStore = defineStore('training', () => {
   const exportDir = computed(() => result.value?.outDir ?? lastRun.value?.outDir ?? null);
 
   function onProgress(p: Progress): void {
-    const d = p.data ?? {};
-    const epoch = num(d['epoch']);
-    const phase = p.phase === 'qat' ? 'qat' : p.phase === 'float' ? 'float' : null;
-    if (epoch === undefined || !phase) return;
-    const batch = num(d['batch']);
-    const batches = num(d['batches']);
-    const loss = num(d['loss']);
-    const x = epoch + (batch !== undefined && batches ? batch / batches : 1);
-    if (loss !== undefined) batchLoss.value = [...batchLoss.value, { x, y: loss, phase }];
-    const sps = num(d['samplesPerSecond']);
-    if (sps !== undefined) samplesPerSecond.value = sps;
-    else {
-      const seen = num(d['samplesSeen']);
-      if (seen !== undefined) {
-        const t = performance.now();
-        if (sampleClock && t - sampleClock.t > 800) {
-          samplesPerSecond.value = ((seen - sampleClock.seen) * 1000) / (t - sampleClock.t);
-          sampleClock = { t, seen };
-        } else if (!sampleClock) sampleClock = { t, seen };
-      }
-    }
-    const va = num(d['validationAccuracy']);
-    const ta = num(d['trainAccuracy']);
-    if (va !== undefined || ta !== undefined) {
-      const point: EpochPoint = { epoch, phase, loss: num(d['epochLoss']) ?? loss ?? NaN, ...(ta !== undefined ? { trainAccuracy: ta } : {}), ...(va !== undefined ? { validationAccuracy: va } : {}) };
-      epochs.value = [...epochs.value.filter((e) => e.epoch !== epoch), point];
+    const parsed = TrainProgressData.safeParse(p.data);
+    if (!parsed.success) return;
+    const d = parsed.data;
+    if (d.kind === 'batch') {
+      lastBatch.value = d;
+      if (d.loss !== null) batchLoss.value = [...batchLoss.value, { x: d.epoch + (d.batches ? d.batch / d.batches : 1), y: d.loss, phase: d.phase }];
+      if (d.samplesPerSecond !== null) samplesPerSecond.value = d.samplesPerSecond;
+    } else if (d.kind === 'epoch' && (p.phase === 'float' || p.phase === 'qat')) {
+      const va = d.validationAccuracy ?? undefined;
+      const ta = d.trainAccuracy ?? undefined;
+      if (va === undefined && ta === undefined) return;
+      const point: EpochPoint = { epoch: d.epoch, phase: p.phase, loss: d.epochLoss ?? NaN, ...(ta !== undefined ? { trainAccuracy: ta } : {}), ...(va !== undefined ? { validationAccuracy: va } : {}) };
+      epochs.value = [...epochs.value.filter((e) => e.epoch !== d.epoch), point];
     }
   }
   /** One job for both a new run and a resumed one, so the view follows whichever runs. */
@@ -140,7 +127,7 @@ export const useTrainingStore = defineStore('training', () => {
     epochs.value = [];
     history.value = [];
     samplesPerSecond.value = null;
-    sampleClock = null;
+    lastBatch.value = null;
     result.value = null;
     await finish(await job.start({ kind: 'train', req }));
   }
@@ -149,7 +136,7 @@ export const useTrainingStore = defineStore('training', () => {
   async function resume(moreEpochs: number): Promise<void> {
     const runId = result.value?.runId;
     if (!runId) return;
-    sampleClock = null;
+    lastBatch.value = null;
     // A resumed run is a new run: it exports into its own folder (the source run's stays as it was).
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const outDir = project.pathIn('artifacts', `export-${stamp}`);
@@ -208,5 +195,5 @@ export const useTrainingStore = defineStore('training', () => {
     job.cancel();
   }
 
-  return { config, arch, job, batchLoss, epochs, samplesPerSecond, result, history, lastRun, exportDir, start, resume, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), hydrate, dispose };
+  return { config, arch, job, batchLoss, epochs, lastBatch, samplesPerSecond, result, history, lastRun, exportDir, start, resume, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), hydrate, dispose };
 });
