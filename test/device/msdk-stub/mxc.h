@@ -24,4 +24,6 @@ typedef struct { mxc_gpio_regs_t *port; uint32_t mask; mxc_gpio_pad_t pad; mxc_g
 int MXC_GPIO_Config(const mxc_gpio_cfg_t *cfg);
 void MXC_GPIO_OutSet(mxc_gpio_regs_t *port, uint32_t mask);
 void MXC_GPIO_OutClr(mxc_gpio_regs_t *port, uint32_t mask);
+void LED_On(unsigned int idx);
+void LED_Off(unsigned int idx);
 #endif
