@@ -16,6 +16,8 @@ export interface OptionSpec {
   flags: readonly string[];
   /** Options that work bare (a flag) or with an inline value: `--class-weights` or `--class-weights=1,5`. */
   optionalValues?: readonly string[];
+  /** Words before or between the options the command takes (`qatwb sdk install ai8x-synthesis`); default none. */
+  positionals?: number;
 }
 
 /** Options every command accepts. */
@@ -50,7 +52,7 @@ export function parseArgs(argv: string[], spec?: OptionSpec): ParsedArgs {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--') || a === '--') {
-      if (spec) throw new UsageError(`unexpected argument "${a}" (options start with --).`);
+      if (spec && positionals.length >= (spec.positionals ?? 0)) throw new UsageError(`unexpected argument "${a}" (options start with --).`);
       positionals.push(a);
       continue;
     }

@@ -25,6 +25,8 @@ export interface Command {
   ownsSignals?: boolean;
   /** Options that work bare or with an inline value (`--name` or `--name=value`). */
   optionalValues?: readonly string[];
+  /** Words the command takes besides options (a subcommand path); default none. */
+  positionals?: number;
   /** Returns the process exit code. With `--json`, print one JSON document on stdout. */
   run(args: ParsedArgs, io: CommandIo): Promise<number>;
 }

@@ -40,7 +40,7 @@ export async function main(argv: string[], given?: CommandIo): Promise<number> {
   const interrupt = new AbortController();
   const stopListening = !given && !command.ownsSignals ? onInterrupt(io, interrupt) : undefined;
   try {
-    const args = parseArgs(rest, { values: command.options, flags: [...COMMON_FLAGS, ...(command.booleans ?? [])], optionalValues: command.optionalValues ?? [] });
+    const args = parseArgs(rest, { values: command.options, flags: [...COMMON_FLAGS, ...(command.booleans ?? [])], optionalValues: command.optionalValues ?? [], positionals: command.positionals ?? 0 });
     const code = await command.run(args, stopListening ? stopListening.io : io);
     return interrupt.signal.aborted ? 130 : code;
   } catch (error) {

@@ -6,14 +6,12 @@ import type { DoctorItem, DoctorReport } from '../api/toolchain.api.ts';
 import { isExecutable, resolveTools, type LocateContext, type Located } from './locate.ts';
 import { runProcess } from './run-process.ts';
 import { gitCommit, toolVersion } from './versions.ts';
+import { IZER_PYTHON_MODULES, missingModules } from './sdk/install-izer.ts';
 import { ToolchainError } from './toolchain-error.ts';
-import { tmpdir } from 'node:os';
 
-/** Modules ai8xize.py imports at start-up; a missing one stops it before any output. */
-export const IZER_PYTHON_MODULES = ['numpy', 'torch', 'yaml'];
 
 const FIX = {
-  izer: 'Clone ai8x-synthesis (git clone https://github.com/analogdevicesinc/ai8x-synthesis) and set Settings → ai8x-synthesis to that folder (the one with ai8xize.py).',
+  izer: 'Use Deploy → Install ai8x-synthesis (or qatwb sdk install ai8x-synthesis), or clone it (git clone https://github.com/analogdevicesinc/ai8x-synthesis) and set Settings → ai8x-synthesis to that folder (the one with ai8xize.py).',
   python: 'Create the izer\'s environment (python3 -m venv venv inside the ai8x-synthesis folder, then venv/bin/pip install -r requirements.txt) or set Settings → Python.',
   msdk: 'Install the MSDK (Analog Devices\' MaximSDK installer; default folder ~/MaximSDK or C:/MaximSDK) and set Settings → MSDK, or export MAXIM_PATH.',
   armGcc: 'Install the Arm GNU toolchain (the MSDK ships it in Tools/GNUTools/10.3/bin; on Debian/Ubuntu: apt install gcc-arm-none-eabi) and set Settings → Arm GCC.',
@@ -87,14 +85,10 @@ export async function runDoctor(ctx: LocateContext): Promise<DoctorReport> {
 
 async function pythonModulesItem(python: string): Promise<DoctorItem> {
   const label = `Python modules (${IZER_PYTHON_MODULES.join(', ')})`;
-  // find_spec locates a module without importing it (importing torch takes seconds).
-  const code = 'import importlib.util,sys; print("missing:" + ",".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))';
   try {
-    const r = await runProcess({ tool: 'python', file: python, args: ['-c', code, ...IZER_PYTHON_MODULES], cwd: tmpdir(), timeoutMs: 20_000 });
-    const line = r.lines.find((l) => l.startsWith('missing:')) ?? 'missing:';
-    const gone = line.slice('missing:'.length).split(',').filter(Boolean);
+    const gone = await missingModules(python, IZER_PYTHON_MODULES);
     if (gone.length === 0) return { id: 'python-modules', label, status: 'ok', path: python };
-    return { id: 'python-modules', label, status: 'missing', path: python, detail: `cannot import: ${gone.join(', ')}`, fix: `Install them in that Python (${python} -m pip install -r <ai8x-synthesis>/requirements.txt), or point Settings → Python at the izer's venv.` };
+    return { id: 'python-modules', label, status: 'missing', path: python, detail: `cannot import: ${gone.join(', ')}`, fix: `Install them in that Python (${python} -m pip install -r <ai8x-synthesis>/requirements.txt), or use Deploy → Install ai8x-synthesis, which makes an environment with them.` };
   } catch (error) {
     return { id: 'python-modules', label, status: 'missing', path: python, detail: (error as Error).message, fix: FIX.python };
   }

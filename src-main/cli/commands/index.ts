@@ -12,5 +12,6 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ c
   doctor: { summary: 'List the toolchain parts found and missing, with fixes.', load: () => import('./doctor.ts') },
   synthesize: { summary: 'Run ai8xize.py on exported artifacts and cross-check.', load: () => import('./synthesize.ts') },
   build: { summary: 'Build the synthesized firmware with make.', load: () => import('./build.ts') },
+  sdk: { summary: 'Install or point at ai8x-synthesis (the network generator).', load: () => import('./sdk.ts') },
   flash: { summary: 'Flash the firmware with OpenOCD and confirm the known-answer test.', load: () => import('./flash.ts') },
 };
