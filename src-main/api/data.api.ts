@@ -113,3 +113,14 @@ export const dataApi = service(
   },
   {},
 );
+
+/**
+ * The `data` section of project.json, owned by the data step: the full import settings (the
+ * project's `data` only names the file). Loose, so a file written by another version still opens.
+ */
+export const DataSection = z.looseObject({
+  source: DataSource,
+  limit: z.number().int().optional(),
+  split: SplitSpec.optional(),
+});
+export type DataSection = z.output<typeof DataSection>;

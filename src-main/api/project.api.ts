@@ -2,6 +2,12 @@
 // Create, open, save (atomic), recent list, current project, and the built-in examples.
 import { z } from 'zod';
 import { call, service } from './contract.ts';
+import { DataSection } from './data.api.ts';
+import { TrainingSection } from './training.api.ts';
+
+/** The schema of each known section of project.json, each owned by its step's contract. */
+export const ProjectSections = { data: DataSection, training: TrainingSection } as const;
+export type ProjectSections = { [K in keyof typeof ProjectSections]: z.output<(typeof ProjectSections)[K]> };
 
 /** Version of the project.json layout; bumped with a migration when a field changes meaning. */
 export const PROJECT_SCHEMA_VERSION = 1;

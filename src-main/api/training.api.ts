@@ -337,3 +337,34 @@ export const trainingApi = service(
   },
   {},
 );
+
+/** What the `training` section keeps of the last finished run (runs live in the service's memory). */
+export const TrainingLastRun = z.looseObject({
+  runId: z.string(),
+  outDir: z.string().optional(),
+  files: z.array(z.string()).optional(),
+  floatAccuracy: z.number(),
+  ptqAccuracy: z.number().nullable(),
+  qatAccuracy: z.number().nullable(),
+  finishedAt: z.string(),
+});
+export type TrainingLastRun = z.output<typeof TrainingLastRun>;
+
+/**
+ * The `training` section of project.json, owned by the training step: the form's settings and the
+ * last finished run. Loose, so a file written by another version still opens.
+ */
+export const TrainingSection = z.looseObject({
+  config: z.looseObject({
+    epochs: z.number().int().optional(),
+    qatStart: z.number().int().optional(),
+    bits: WeightBits.optional(),
+    layerBits: z.record(z.string(), WeightBits).optional(),
+    learningRate: z.number().nullable().optional(),
+    batchSize: z.number().int().nullable().optional(),
+    limit: z.number().int().nullable().optional(),
+    classWeights: z.boolean().optional(),
+  }).optional(),
+  lastRun: TrainingLastRun.optional(),
+});
+export type TrainingSection = z.output<typeof TrainingSection>;

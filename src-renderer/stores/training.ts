@@ -5,7 +5,7 @@ import { defineStore } from 'pinia';
 import { computed, reactive, shallowRef, watch } from 'vue';
 import type { CallOptions, Progress } from '@contract';
 import type { WeightBits } from '@ir/graph.ts';
-import { TrainProgressData, type TrainRequest, type TrainResultDto } from '../../src-main/api/training.api.ts';
+import { TrainProgressData, type TrainingLastRun, type TrainRequest, type TrainResultDto } from '../../src-main/api/training.api.ts';
 import { api } from '../api/client.ts';
 import { useJob } from '../composables/use-job.ts';
 import { useDataStore } from './data.ts';
@@ -40,15 +40,7 @@ export interface EpochPoint {
 }
 
 /** What project.json keeps of the last finished run (runs themselves live in the service's memory). */
-export interface LastRun {
-  runId: string;
-  outDir?: string;
-  files?: string[];
-  floatAccuracy: number;
-  ptqAccuracy: number | null;
-  qatAccuracy: number | null;
-  finishedAt: string;
-}
+export type LastRun = TrainingLastRun;
 
 const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null, classWeights: false });
 
@@ -70,8 +62,7 @@ export const useTrainingStore = defineStore('training', () => {
     return m?.kind === 'zoo' && ['ai85net5', 'ai85netextrasmall', 'ecgnet'].includes(m.arch) ? (m.arch as Arch) : null;
   });
   const lastRun = computed<LastRun | null>(() => {
-    const s = project.section('training') as { lastRun?: LastRun } | undefined;
-    return s?.lastRun ?? null;
+    return project.section('training')?.lastRun ?? null;
   });
   /** The export folder of the latest run: what Deploy and the device check use. */
   const exportDir = computed(() => result.value?.outDir ?? lastRun.value?.outDir ?? null);
@@ -170,7 +161,7 @@ export const useTrainingStore = defineStore('training', () => {
 
   function applySection(): void {
     Object.assign(config, defaults());
-    const s = project.section('training') as { config?: Partial<TrainConfig> } | undefined;
+    const s = project.section('training');
     if (s?.config) Object.assign(config, s.config);
   }
 

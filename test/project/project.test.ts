@@ -45,6 +45,18 @@ describe('project folders', () => {
     await expect(impl.create({ path: full, name: 'C' }, ctx)).rejects.toThrow(/not empty/);
   });
 
+  it('checks a known section against its owner\'s schema, naming the field; unknown sections pass as they are', async () => {
+    const { impl } = service();
+    await impl.create({ path: join(temp('proj'), 's'), name: 'S' }, ctx);
+    const bad = impl.update({ section: { key: 'training', value: { config: { layerBits: { conv1: 3 } } } } }, ctx);
+    await expect(bad).rejects.toMatchObject({ code: 'bad-request', field: 'section.value.config.layerBits.conv1' });
+    await expect(impl.update({ section: { key: 'data', value: { limit: 10 } } }, ctx)).rejects.toMatchObject({ field: 'section.value.source' });
+    const ok = await impl.update({ section: { key: 'training', value: { config: { bits: 4, layerBits: { conv1: 2 } }, lastRun: { runId: 'r', floatAccuracy: 0.9, ptqAccuracy: null, qatAccuracy: 0.8, finishedAt: 'now' } } } }, ctx);
+    expect(ok.project.doc.sections['training']).toMatchObject({ config: { bits: 4 } });
+    await impl.update({ section: { key: 'deploy', value: { anything: 1 } } }, ctx);
+    expect((await impl.current({}, ctx)).project?.doc.sections['deploy']).toEqual({ anything: 1 });
+  });
+
   it('updates in memory (dirty), saves to disk, and lists recent projects newest first', async () => {
     const { impl, events } = service();
     const a = join(temp('proj'), 'a');
