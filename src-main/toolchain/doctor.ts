@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DoctorItem, DoctorReport } from '../api/toolchain.api.ts';
 import { isExecutable, resolveTools, type LocateContext, type Located } from './locate.ts';
-import { runProcess } from './run-process.ts';
 import { gitCommit, toolVersion } from './versions.ts';
 import { IZER_PYTHON_MODULES, missingModules } from './sdk/install-izer.ts';
 import { ToolchainError } from './toolchain-error.ts';
