@@ -109,6 +109,17 @@ const SynthesizeResult = z.object({
   biasBytes: z.number().optional(),
 });
 
+const IzerInstallResult = z.object({
+  izerDir: z.string(),
+  python: z.string(),
+  ref: z.string(),
+  commit: z.string(),
+  installed: z.array(z.string()),
+  satisfied: z.array(z.string()),
+  log: z.string(),
+  durationMs: z.number(),
+});
+
 const ToolRun = z.object({ exitCode: z.number(), durationMs: z.number(), command: z.array(z.string()) });
 
 export const toolchainApi = service(
@@ -117,6 +128,21 @@ export const toolchainApi = service(
     getSettings: call('Returns the saved toolchain paths and options.', z.strictObject({}), ToolchainSettings),
     setSettings: call('Saves toolchain paths and options (replaces them).', ToolchainSettings, ToolchainSettings),
     doctor: job('Lists the toolchain parts found and missing, with versions and fixes.', z.strictObject({}), DoctorReport),
+    installIzer: job(
+      'Installs ai8x-synthesis into the app data folder (git clone at a pinned version, a Python environment, missing requirements) and saves it in the settings. Desktop app only (it runs git and pip).',
+      z.strictObject({
+        /** Repository URL or local clone (default: the upstream repository). */
+        from: z.string().min(1).optional(),
+        /** Tag, branch or commit (default: the version the workbench is tested against). */
+        ref: z.string().regex(/^[\w./-]+$/).optional(),
+      }),
+      IzerInstallResult,
+    ),
+    useIzerCheckout: call(
+      'Points the settings at an existing ai8x-synthesis checkout (and the Python of its venv/, if it has one).',
+      z.strictObject({ dir: z.string().min(1) }),
+      ToolchainSettings,
+    ),
     synthesize: job('Runs ai8xize.py on exported artifacts, adds the harness and cross-checks against the simulator.', SynthesizeRequest, SynthesizeResult),
     build: job(
       'Builds a synthesized project with make.',

@@ -24,6 +24,7 @@ export const useToolchainStore = defineStore('toolchain', () => {
   const synthesize = useJob(api.toolchain.synthesize);
   const build = useJob(api.toolchain.build);
   const flash = useJob(api.toolchain.flash);
+  const installIzerJob = useJob(api.toolchain.installIzer);
   const log = shallowRef<LogLine[]>([]);
   const consolePort = ref('');
   let n = 0;
@@ -73,6 +74,28 @@ export const useToolchainStore = defineStore('toolchain', () => {
     }
   }
 
+  /** Installs ai8x-synthesis into the app data folder (desktop app: confirmed there), then re-checks. */
+  async function installIzer(): Promise<void> {
+    clearLog();
+    await installIzerJob.start({});
+    if (installIzerJob.result.value) {
+      await loadSettings();
+      void doctor.start({});
+    }
+  }
+  /** Points the settings at an existing checkout; the error, if any, shows with the paths. */
+  async function useIzerCheckout(dir: string): Promise<boolean> {
+    settingsError.value = null;
+    try {
+      settings.value = await api.toolchain.useIzerCheckout({ dir });
+      void doctor.start({});
+      return true;
+    } catch (e) {
+      settingsError.value = (e as Error).message;
+      return false;
+    }
+  }
+
   function clearLog(): void {
     log.value = [];
   }
@@ -106,11 +129,11 @@ export const useToolchainStore = defineStore('toolchain', () => {
   function dispose(): void {
     stopLog();
     if (flushTimer) clearTimeout(flushTimer);
-    for (const j of [doctor, synthesize, build, flash]) j.cancel();
+    for (const j of [doctor, synthesize, build, flash, installIzerJob]) j.cancel();
   }
 
   return {
-    settings, settingsError, savingSettings, doctor, report, synthesize, build, flash, log, consolePort,
+    settings, settingsError, savingSettings, doctor, report, synthesize, build, flash, installIzerJob, installIzer, useIzerCheckout, log, consolePort,
     synthDir, projectDir, activeStep, loadSettings, saveSettings, clearLog, runSynthesize, runBuild, runFlash,
     runDoctor: () => doctor.start({}), hydrate, dispose,
   };

@@ -15,6 +15,11 @@ import { runSynthesize } from '../../src-main/toolchain/steps/synthesize.ts';
 import { ToolchainError } from '../../src-main/toolchain/toolchain-error.ts';
 import { ecgNet } from '../../src-main/ir/zoo.ts';
 import { gate, izerDir, need, REPO_ROOT } from '../support/fixtures.ts';
+import { createRpcServer } from '../../src-main/rpc/serve.ts';
+import { createRpcClient } from '../../src-main/rpc/client.ts';
+import { memoryTransport } from '../../src-main/rpc/memory-transport.ts';
+import { createToolchainService } from '../../src-main/toolchain/toolchain.service.ts';
+import type { ToolPathChange } from '../../src-main/services.ts';
 import { exportNetwork } from '../izer/izer-harness.ts';
 
 const req = gate(need.izer(), need.command('git', 'git'));
@@ -66,6 +71,36 @@ describe.skipIf(req.skip)(`installing ai8x-synthesis from a local repository${re
 
     // "Use an existing checkout" finds the venv and the commit.
     expect(inspectCheckout(dir)).toEqual({ izerDir: dir, python: doc.python, commit: repo.commit });
+  }, 400_000);
+
+  it('the app service installs into its data folder after confirmation, saves the settings, and streams the log', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-sdk-state-'));
+    const asked: ToolPathChange[][] = [];
+    const lines: string[] = [];
+    let server: ReturnType<typeof createRpcServer>;
+    const make = (approve?: (c: ToolPathChange[]) => Promise<boolean>) => {
+      server = createRpcServer({ toolchain: createToolchainService({ stateDir, emit: (sv, e, p) => { if (e === 'log') lines.push((p as { line: string }).line); server.emit(sv, e, p); }, ...(approve ? { approveToolPaths: approve } : {}) }) });
+      return createRpcClient(memoryTransport(server)).services.toolchain;
+    };
+    // Web mode (no one to confirm): refused, nothing cloned.
+    await expect(make().installIzer({ from: repo.dir, ref: 'v-test' })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(make(async () => false).installIzer({ from: repo.dir, ref: 'v-test' })).rejects.toMatchObject({ code: 'cancelled' });
+    expect(existsSync(join(stateDir, 'sdk', 'ai8x-synthesis'))).toBe(false);
+    const svc = make(async (c) => (asked.push(c), true));
+    const fractions: number[] = [];
+    const r = await svc.installIzer({ from: repo.dir, ref: 'v-test' }, { onProgress: (p) => fractions.push(p.fraction ?? -1) });
+    expect(r.izerDir).toBe(join(stateDir, 'sdk', 'ai8x-synthesis'));
+    expect(asked[0]!.map((c) => c.field)).toEqual(['izerDir', 'python']);
+    expect(await svc.getSettings({})).toMatchObject({ izerDir: r.izerDir, python: r.python });
+    expect(fractions.at(-1)).toBe(1);
+    expect(lines.some((l) => /Cloning into/.test(l))).toBe(true);
+    const doctor = await svc.doctor({});
+    expect(doctor.items.filter((i) => ['izer', 'python', 'python-modules'].includes(i.id)).map((i) => i.status)).toEqual(['ok', 'ok', 'ok']);
+
+    // "Use an existing checkout" on a second state folder: asks, then points the settings at it.
+    const other = createRpcClient(memoryTransport(createRpcServer({ toolchain: createToolchainService({ stateDir: mkdtempSync(join(tmpdir(), 'qatwb-sdk-state-')), emit: () => undefined, approveToolPaths: async () => true }) }))).services.toolchain;
+    expect(await other.useIzerCheckout({ dir: r.izerDir })).toMatchObject({ izerDir: r.izerDir, python: r.python });
+    await expect(other.useIzerCheckout({ dir: stateDir })).rejects.toThrow(/has no ai8xize\.py/);
   }, 400_000);
 
   it('installs a commit (full clone, detached checkout)', async () => {
