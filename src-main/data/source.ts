@@ -8,6 +8,7 @@ import { parseCsv } from './csv.ts';
 import { parseNpyPair } from './npy-pair.ts';
 import { loadMnistExample } from './mnist.ts';
 import { readInputFile } from '../platform/read-input.ts';
+import { LruMap } from '../platform/lru.ts';
 import { selectSamples, splitDataset, subsetIndices } from './split.ts';
 
 const readBytes = (file: string) => readInputFile(file, 'dataset', file);
@@ -81,5 +82,9 @@ export async function prepareDataInWorker(
   }
 }
 
-/** Imported data sets of this process, by id (the UI imports once, then trains on the id). */
-export const datasetStore = new Map<string, PreparedData>();
+/**
+ * Imported data sets of this process, by id (the UI imports once, then trains on the id). Only the
+ * most recent few are kept: each can be hundreds of megabytes, and a new import replaces the old.
+ */
+export const MAX_DATASETS = 4;
+export const datasetStore = new LruMap<string, PreparedData>(MAX_DATASETS);

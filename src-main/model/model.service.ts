@@ -12,6 +12,9 @@ import { writeNetworkYaml } from '../formats/network-yaml.ts';
 import { simulate, SimError } from '../sim/simulate.ts';
 import type { SimWorkerInput, SimWorkerMessage } from '../sim/sim.worker.ts';
 import { startWorker } from '../platform/worker.ts';
+import { LruMap } from '../platform/lru.ts';
+
+const MAX_MODELS = 32;
 import { writeFileAtomic } from '../project/atomic-write.ts';
 import { planModel, type Plan } from '../planner/plan.ts';
 import { inputsFromNpy, izerShape, openAi8xModelInWorker, readInputNpyInWorker, writeOutputNpy } from './open-model.ts';
@@ -55,7 +58,8 @@ function runInWorker(model: Model, inputs: Int32Array, signal: AbortSignal, onPr
 }
 
 export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelApi> {
-  const models = new Map<string, Model>();
+  // Opened models by id; the least recently used beyond a few dozen are released.
+  const models = new LruMap<string, Model>(MAX_MODELS);
   const get = (id: string): Model => {
     const m = models.get(id);
     if (!m) throw new ApiError('not-found', `No opened model with id ${id}; import or load it first.`, 'modelId');

@@ -16,6 +16,7 @@ import { deserializeModel, SchemaError } from '../ir/schema.ts';
 import { ImportError } from '../formats/import-error.ts';
 import { loadNetwork, networkKind, ZOO_NAMES } from '../model/load-network.ts';
 import { datasetStore, prepareData, type PreparedData } from '../data/source.ts';
+import { LruMap } from '../platform/lru.ts';
 import { classWeights } from '../data/summary.ts';
 import { quantizeModel } from '../quant/quantize.ts';
 import { postTrainingQuantize } from '../quant/ptq.ts';
@@ -42,9 +43,40 @@ interface RunRecord {
   segmentsBefore?: number;
   /** Comparison rows of the run this one continued (a chain keeps every width's row). */
   carriedRows?: ComparisonRowDto[];
+  /** Set when the run left the live set: only dto and history remain. */
+  released?: boolean;
+  history?: ReturnType<typeof historyDto>;
 }
 
+/**
+ * Runs of this session. The newest MAX_LIVE_RUNS keep their data set, model and engine state (so
+ * they can be resumed); older ones are cut down to their result and history, which is what the
+ * run list and getRun show. Without this, every run kept its own copy of the data (RSS doubled
+ * over five 5k-sample runs).
+ */
+export const MAX_LIVE_RUNS = 6;
 const runs = new Map<string, RunRecord>();
+const live = new LruMap<string, RunRecord>(MAX_LIVE_RUNS, (_id, run) => release(run));
+
+/** Runs listed at all (their summaries are small); the oldest beyond this are forgotten. */
+const MAX_LISTED_RUNS = 200;
+
+function keep(run: RunRecord): void {
+  runs.set(run.id, run);
+  live.set(run.id, run);
+  while (runs.size > MAX_LISTED_RUNS) runs.delete(runs.keys().next().value!);
+}
+
+/** Drops the heavy parts of a run that left the live set; its result and history stay. */
+function release(run: RunRecord): void {
+  if (!run.result) return; // still training: the engine holds it; a later run's eviction is not its end
+  run.history ??= historyDto(run.result);
+  run.released = true;
+  delete run.result;
+  (run as { data?: PreparedData }).data = undefined;
+  (run as { model?: Model }).model = undefined;
+  (run as { base?: Model }).base = undefined;
+}
 
 /** Test windows written with an export (test.windows.npy): enough for any live check's statistics. */
 const MAX_TEST_WINDOWS = 5000;
@@ -53,7 +85,7 @@ const MAX_TEST_WINDOWS = 5000;
  * Float accuracy by (data set, parameter content): branches resumed from one float phase share the
  * same float model, and its evaluation is the slowest of the three rows.
  */
-const floatEvalCache = new Map<string, Promise<FloatAccuracy>>();
+const floatEvalCache = new LruMap<string, Promise<FloatAccuracy>>(MAX_LIVE_RUNS);
 type FloatAccuracy = Accuracy & { outputs: Float32Array };
 
 function paramsHash(params: readonly FloatLayerParams[]): string {
@@ -420,16 +452,21 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
       const network = await resolveNetwork(req);
       const model = buildModel(req, data, network.model);
       const run: RunRecord = { id: randomUUID(), request: req, data, model, base: network.model, source: network.source, epochsDone: 0 };
-      runs.set(run.id, run);
+      keep(run);
       // The run id comes first, so a client can resume a run it cancels.
       ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id}`, data: { kind: 'start', runId: run.id } satisfies z.input<typeof TrainStartProgress> });
       const result = await train(run, engineConfig(req, data, req.epochs, model), ctx);
       run.epochsDone = result.state.epoch;
-      return finish(run, result, ctx, started);
+      const out = await finish(run, result, ctx, started);
+      if (!live.has(run.id)) release(run); // evicted while it trained
+      return out;
     },
     async resume(req, ctx) {
       const started = Date.now();
-      const source = runs.get(req.runId);
+      const source = live.get(req.runId) ?? runs.get(req.runId);
+      if (source?.released) {
+        throw new ApiError('not-found', `Run ${req.runId} was released from memory (only the last ${MAX_LIVE_RUNS} runs can be resumed); start a new run.`, 'runId');
+      }
       if (!source?.result) throw new ApiError('not-found', `No finished run ${req.runId} in this session.`, 'runId');
       const done = source.result.state.epoch;
       const qatStarted = source.result.state.bnFolded;
@@ -447,7 +484,7 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
       };
       const model = buildModel(request, source.data, source.base);
       const run: RunRecord = { id: randomUUID(), request, data: source.data, model, base: source.base, source: source.source, epochsDone: done, segmentsBefore: source.result.segments.length };
-      runs.set(run.id, run);
+      keep(run);
       ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id} from ${source.id}`, data: { kind: 'start', runId: run.id } satisfies z.input<typeof TrainStartProgress> });
       // A finished run's stage plan ended; the new plan places the run by its epoch. A cancelled one goes on where it stood
       // when the plan is the same (the engine checks).
@@ -455,12 +492,15 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
       const resumeFrom = source.result.cancelled ? source.result.state : placed;
       const result = await train(run, { ...engineConfig(request, run.data, total, model), resumeFrom }, ctx);
       run.epochsDone = result.state.epoch;
-      return finish(run, result, ctx, started);
+      const out = await finish(run, result, ctx, started);
+      if (!live.has(run.id)) release(run); // evicted while it trained
+      return out;
     },
     async getRun(req) {
       const run = runs.get(req.runId);
-      if (!run?.dto || !run.result) throw new ApiError('not-found', `No finished run ${req.runId} in this session.`, 'runId');
-      return { result: run.dto, history: historyDto(run.result), request: { ...run.request } };
+      const history = run?.result ? historyDto(run.result) : run?.history;
+      if (!run?.dto || !history) throw new ApiError('not-found', `No finished run ${req.runId} in this session.`, 'runId');
+      return { result: run.dto, history, request: { ...run.request } };
     },
     async listRuns() {
       return { runs: [...runs.values()].filter((r) => r.dto).reverse().map((r) => r.dto!) };
