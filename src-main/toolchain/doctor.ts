@@ -12,7 +12,7 @@ import { ToolchainError } from './toolchain-error.ts';
 const FIX = {
   izer: 'Use Deploy → Install ai8x-synthesis (or qatwb sdk install ai8x-synthesis), or clone it (git clone https://github.com/analogdevicesinc/ai8x-synthesis) and set Settings → ai8x-synthesis to that folder (the one with ai8xize.py).',
   python: 'Create the izer\'s environment (python3 -m venv venv inside the ai8x-synthesis folder, then venv/bin/pip install -r requirements.txt) or set Settings → Python.',
-  msdk: 'Install the MSDK (Analog Devices\' MaximSDK installer; default folder ~/MaximSDK or C:/MaximSDK) and set Settings → MSDK, or export MAXIM_PATH.',
+  msdk: 'Install the MSDK with Analog Devices\' MaximSDK installer (analog.com, search "MSDK"; it also brings the Arm GCC, make on Windows and ADI\'s OpenOCD; default folder ~/MaximSDK or C:/MaximSDK), or clone https://github.com/analogdevicesinc/msdk; then set Settings → MSDK to that folder (the one holding Libraries/), or export MAXIM_PATH=<that folder>.',
   armGcc: 'Install the Arm GNU toolchain (the MSDK ships it in Tools/GNUTools/10.3/bin; on Debian/Ubuntu: apt install gcc-arm-none-eabi) and set Settings → Arm GCC.',
   make: 'Install GNU make (Debian/Ubuntu: apt install make; Windows: it comes with the MSDK in Tools/MSYS2) and set Settings → make.',
   openocd: 'Use the OpenOCD from the MSDK (Tools/OpenOCD), which knows the MAX78002; set Settings → OpenOCD.',

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { ai85net5, ai85netExtraSmall, ecgNet } from '../../src-main/ir/zoo.ts';
 import type { Layer, Model, Pool } from '../../src-main/ir/graph.ts';
 import { crossCheck } from '../../src-main/toolchain/steps/cross-check.ts';
-import { gate, need } from '../support/fixtures.ts';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { gate, need, REPO_ROOT } from '../support/fixtures.ts';
 import { exportNetwork, runRealIzer, type ExportOptions } from './izer-harness.ts';
 
 interface Case {
@@ -155,6 +157,19 @@ const izer = gate(need.izer());
 
 describe.skipIf(izer.skip)(`every export is accepted by the real ai8x-synthesis${izer.note}`, () => {
   for (const c of cases) it(c.name, () => judge(c), 120_000);
+
+  it('qatwb simulate on the exported files gives the izer\'s known answer (1-D and 2-D with spatial output)', async () => {
+    const picked = cases.filter((k) => k.name.startsWith('ecgnet') || k.name.startsWith('2-D HWC'));
+    expect(picked).toHaveLength(2);
+    for (const c of picked) {
+      const e = await exportNetwork(c.model(), c.opts);
+      const r = await runRealIzer(e);
+      const sim = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/qatwb.mjs'), 'simulate', '--checkpoint', e.artifacts.checkpoint, '--network', e.artifacts.yaml,
+        '--input', e.artifacts.sampleInput, '--json'], { encoding: 'utf8', cwd: REPO_ROOT });
+      expect(sim.status, sim.stderr).toBe(0);
+      expect((JSON.parse(sim.stdout) as { output: number[] }).output).toEqual(r.izerOutput);
+    }
+  }, 240_000);
 });
 
 // What the planner refuses, the real izer refuses too (each rule here was found by this suite).
