@@ -3,7 +3,7 @@
 // `toolchain` (or `cancelled`), so it crosses the API unchanged and the UI branches on `reason`.
 import { ApiError } from '../api/contract.ts';
 
-export type ToolName = 'ai8xize' | 'make' | 'openocd' | 'python' | 'gcc' | 'console' | 'cross-check' | 'other';
+export type ToolName = 'ai8xize' | 'make' | 'openocd' | 'python' | 'gcc' | 'console' | 'cross-check' | 'pytorch' | 'other';
 
 /** Machine-readable cause; the UI and tests branch on this, never on the text. */
 export type ToolchainReason =

@@ -1,0 +1,155 @@
+"""The ai8x forward pass of an IR model in PyTorch (NCHW, or NCL for 1-D data), float or QAT mode,
+mirroring forward() in src-main/training/network.ts layer by layer: in-flight pooling (avg pool
+clamped, or quantized in QAT), fake-quantized weights and bias, the op, BatchNorm/4 before the QAT
+start, the output scale 2^shift, the activation, then the clamp (quantized in QAT)."""
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .ir import tfjs_to_torch
+from .quant import Activate, AvgPoolQuant, ParamQuant
+
+BN_EPS = 1e-5
+BN_MOMENTUM = 0.05
+
+
+class QatNet(nn.Module):
+    def __init__(self, spec, batch_norm_layers=()):
+        super().__init__()
+        self.spec = spec
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        self.bns = nn.ModuleDict()
+        for layer in spec.layers:
+            self.weights.append(nn.Parameter(torch.zeros(layer.weight_shape)))
+            # ParameterList cannot hold None: layers without bias get an empty placeholder.
+            self.biases.append(nn.Parameter(torch.zeros(layer.out_channels if layer.has_bias else 0), requires_grad=layer.has_bias))
+            if layer.name in batch_norm_layers:
+                if layer.op == "linear":
+                    raise ValueError(f"layer {layer.name}: BatchNorm applies to conv layers only")
+                if not layer.has_bias:
+                    raise ValueError(f"layer {layer.name}: batchNorm needs hasBias: true (ai8x asserts bias with BatchNorm)")
+                cls = nn.BatchNorm1d if spec.one_d else nn.BatchNorm2d
+                self.bns[str(layer.index)] = cls(layer.out_channels, eps=BN_EPS, momentum=BN_MOMENTUM)
+
+    def bias(self, i):
+        return self.biases[i] if self.spec.layers[i].has_bias else None
+
+    def has_bn(self):
+        return len(self.bns) > 0
+
+    def trainable(self):
+        """Parameters in the embedded engine's order: per layer weight, bias, BN γ, BN β."""
+        out = []
+        for i, layer in enumerate(self.spec.layers):
+            out.append(self.weights[i])
+            if layer.has_bias:
+                out.append(self.biases[i])
+            bn = self.bns[str(i)] if str(i) in self.bns else None
+            if bn is not None:
+                out += [bn.weight, bn.bias]
+        return out
+
+    def forward(self, x, qat=None, taps=None):
+        """qat: (shifts, bits) per layer, or None for the float mode. taps: list that receives each
+        layer's pre-clamp output (after output scale and activation), detached."""
+        h = x
+        rounding = self.spec.avg_pool_rounding
+        for i, layer in enumerate(self.spec.layers):
+            if layer.pool is not None:
+                h = _pool(h, layer.pool, self.spec.one_d)
+                if layer.pool.kind == "avg":
+                    h = AvgPoolQuant.apply(h, rounding) if qat else h.clamp(-1.0, 127 / 128)
+            w = self.weights[i]
+            b = self.bias(i)
+            if qat:
+                shift, bits = qat[0][i], qat[1][i]
+                w = ParamQuant.apply(w, bits, shift)
+                if b is not None:
+                    b = ParamQuant.apply(b, bits, shift)
+            if layer.op == "linear":
+                y = F.linear(h.reshape(h.shape[0], -1), w, b)
+            elif layer.op == "conv1d":
+                y = F.conv1d(h, w, b, padding=layer.pad)
+            else:
+                y = F.conv2d(h, w, b, padding=layer.pad)
+            key = str(i)
+            if not qat and key in self.bns:
+                y = self.bns[key](y) / 4
+            out_scale = 2.0 ** qat[0][i] if qat and not layer.wide else 1.0
+            if taps is not None:
+                s = y.detach() if out_scale == 1 else y.detach() * out_scale
+                taps.append(torch.relu(s) if layer.activation == "relu" else torch.abs(s) if layer.activation == "abs" else s)
+            if qat:
+                h = Activate.apply(y, layer.activation, layer.wide, out_scale)
+            else:
+                a = torch.relu(y) if layer.activation == "relu" else torch.abs(y) if layer.activation == "abs" else y
+                h = a.clamp(-32768.0, 32768.0) if layer.wide else a.clamp(-1.0, 127 / 128)
+        return h.reshape(h.shape[0], -1)
+
+    # ---- parameters in and out (PyTorch layout, the app's FloatLayerParams) ----
+
+    def init_like_app(self, seed):
+        """PyTorch's default U(−1/√fan_in, 1/√fan_in), drawn from the app's generator in the embedded
+        engine's order and layout (network.ts createVars), so both engines start from the same weights."""
+        from .rng import SeededRng
+
+        rng = SeededRng(seed)
+        with torch.no_grad():
+            for i, layer in enumerate(self.spec.layers):
+                t = layer.tfjs_weight_shape
+                fan_in = t[0] if layer.op == "linear" else t[0] * t[1] * t[2]
+                bound = 1 / np.sqrt(fan_in)
+                size = int(np.prod(t))
+                w = ((rng.take(size) * 2 - 1) * bound).astype(np.float32)
+                self.weights[i].copy_(torch.from_numpy(np.ascontiguousarray(tfjs_to_torch(layer, w))))
+                if layer.has_bias:
+                    b = ((rng.take(layer.out_channels) * 2 - 1) * bound).astype(np.float32)
+                    self.biases[i].copy_(torch.from_numpy(b))
+
+    def load_params(self, params):
+        """params: {name: (weight ndarray in PyTorch layout, bias ndarray or None)}."""
+        with torch.no_grad():
+            for i, layer in enumerate(self.spec.layers):
+                if layer.name not in params:
+                    raise ValueError(f"params: no entry for layer '{layer.name}'")
+                w, b = params[layer.name]
+                if int(np.prod(w.shape)) != int(np.prod(layer.weight_shape)):
+                    raise ValueError(f"params for {layer.name}: weight has {w.size} values, expected {int(np.prod(layer.weight_shape))}")
+                self.weights[i].copy_(torch.from_numpy(np.asarray(w, dtype=np.float32).reshape(layer.weight_shape)))
+                if layer.has_bias:
+                    if b is None or b.size != layer.out_channels:
+                        raise ValueError(f"params for {layer.name}: bias must have {layer.out_channels} values")
+                    self.biases[i].copy_(torch.from_numpy(np.asarray(b, dtype=np.float32)))
+
+    def folded_params(self):
+        """{name: (weight, bias)} with BN folded (ai8x /4 rule, quant/fold-batchnorm.ts), float32 numpy."""
+        out = {}
+        with torch.no_grad():
+            for i, layer in enumerate(self.spec.layers):
+                w = self.weights[i].detach().float().cpu()
+                b = self.biases[i].detach().float().cpu() if layer.has_bias else None
+                key = str(i)
+                if key in self.bns:
+                    bn = self.bns[key]
+                    factor = bn.weight.detach().cpu() / 4 / torch.sqrt(bn.running_var.detach().cpu() + BN_EPS)
+                    shape = (-1,) + (1,) * (w.dim() - 1)
+                    b = ((b if b is not None else torch.zeros_like(factor)) - bn.running_mean.detach().cpu()) * factor + bn.bias.detach().cpu() / 4
+                    w = w * factor.reshape(shape)
+                out[layer.name] = (w.numpy().astype(np.float32), None if b is None else b.numpy().astype(np.float32))
+        return out
+
+    def shift_pairs(self):
+        return [(self.weights[i], self.bias(i)) for i in range(len(self.spec.layers))]
+
+
+def _pool(h, pool, one_d):
+    if one_d:
+        k, s = pool.size[0], pool.stride[0]
+        if k == 1 and s == 1:
+            return h
+        return F.max_pool1d(h, k, s) if pool.kind == "max" else F.avg_pool1d(h, k, s)
+    if pool.size == (1, 1) and pool.stride == (1, 1):
+        return h
+    return F.max_pool2d(h, pool.size, pool.stride) if pool.kind == "max" else F.avg_pool2d(h, pool.size, pool.stride)

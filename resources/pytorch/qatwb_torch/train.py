@@ -1,0 +1,468 @@
+"""The training loop, step for step the embedded engine's (src-main/training/trainer.ts): float epochs,
+then from qatStartEpoch BatchNorm folded, a fresh Adam and fake quantization with output shifts
+recomputed from the weights before every batch; the learning-rate schedule, the progressive bit
+schedule, early stopping (which in the float phase starts QAT instead of stopping), class weights,
+and resume from a saved state. Initial weights and batch order come from the app's seeded generator.
+
+Several processes (torchrun, DDP): every rank sees the same shuffled order and trains on its slice of
+each global batch; the loss is scaled so the averaged gradient is the global batch's gradient.
+Rank 0 evaluates, reports and writes the result; the early-stopping decision is broadcast."""
+import json
+import math
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .ir import InputError, tfjs_to_torch, torch_to_tfjs
+from .network import QatNet
+from .quant import output_shifts, output_shifts_np
+from .rng import shuffled
+from .stats import activation_stats, layer_range_stats
+
+PROGRESS_INTERVAL_S = 0.2
+STATS_SAMPLES = 64
+KNOWN_CONFIG = {
+    "epochs", "qatStartEpoch", "batchSize", "learningRate", "lrSchedule", "weightBits", "layerBits", "bitsSchedule",
+    "shiftQuantile", "batchNorm", "layerBatchNorm", "classWeights", "earlyStopPatience", "seed",
+}
+
+
+def plain(v):
+    """JSON has no NaN or ±Infinity: they travel as {"$num": "NaN"} (the app's reader restores them)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return {"$num": "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")}
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    return v
+
+
+def emit(kind, **fields):
+    sys.stdout.write(json.dumps(plain({"type": kind, **fields}), allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def bits_for(spec, config, epoch):
+    base = config["weightBits"]
+    for s in sorted(config.get("bitsSchedule") or [], key=lambda s: s["epoch"]):
+        if s["epoch"] <= epoch:
+            base = s["bits"]
+    overrides = config.get("layerBits") or {}
+    return [overrides.get(l.name, base) for l in spec.layers]
+
+
+def learning_rate_at(config, epoch):
+    s = config.get("lrSchedule")
+    lr = config["learningRate"]
+    if not s:
+        return lr
+    if s["kind"] == "cosine":
+        mn = s.get("minLr", 0)
+        return mn + (lr - mn) * (1 + math.cos(math.pi * epoch / max(config["epochs"], 1))) / 2
+    gamma = s.get("gamma", 0.1)
+    if s.get("milestones") is not None:
+        drops = len([m for m in s["milestones"] if m <= epoch])
+    elif s.get("stepSize"):
+        drops = epoch // s["stepSize"]
+    else:
+        drops = 0
+    return lr * gamma ** drops
+
+
+def check_config(config, spec, classes):
+    unknown = sorted(set(config) - KNOWN_CONFIG)
+    if unknown:
+        raise InputError(f"training config: {', '.join(unknown)}: not supported by the PyTorch engine of this version")
+    for f in ("epochs", "qatStartEpoch", "batchSize", "learningRate", "weightBits"):
+        if f not in config:
+            raise InputError(f"training config: {f} is missing")
+    names = {l.name for l in spec.layers}
+    for name in (config.get("layerBits") or {}):
+        if name not in names:
+            raise InputError(f"training config: layerBits.{name} must be a layer name of the model")
+    cw = config.get("classWeights")
+    if cw is not None and len(cw) != classes:
+        raise InputError(f"training config: classWeights must be {classes} non-negative numbers (got {len(cw)})")
+
+
+class Dist:
+    """torchrun's environment, or a single process."""
+
+    def __init__(self, device_kind):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.on = self.world > 1
+        if self.on:
+            backend = "nccl" if device_kind == "cuda" else "gloo"
+            torch.distributed.init_process_group(backend)
+
+    def all_sum(self, values, device):
+        if not self.on:
+            return values
+        t = torch.tensor(values, dtype=torch.float64, device=device)
+        torch.distributed.all_reduce(t)
+        return t.tolist()
+
+    def broadcast(self, values, device):
+        if not self.on:
+            return values
+        t = torch.tensor(values, dtype=torch.float64, device=device)
+        torch.distributed.broadcast(t, 0)
+        return t.tolist()
+
+    def close(self):
+        if self.on:
+            torch.distributed.destroy_process_group()
+
+
+def _load(job_dir, rel):
+    return np.load(os.path.join(job_dir, rel), allow_pickle=False)
+
+
+def run(job_dir, spec, job):
+    config = job["config"]
+    classes = int(job["classes"])
+    check_config(config, spec, classes)
+    want = job.get("device", "cpu")
+    kind = "cuda" if want.startswith("cuda") else "cpu"
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise InputError("device cuda: this Python's PyTorch sees no CUDA device (torch.cuda.is_available() is False)")
+    if job.get("threads"):
+        torch.set_num_threads(int(job["threads"]))
+    dist = Dist(kind)
+    if kind == "cuda":
+        index = dist.local_rank if dist.on else (int(want.split(":")[1]) if ":" in want else 0)
+        torch.cuda.set_device(index)
+        device = torch.device("cuda", index)
+    else:
+        device = torch.device("cpu")
+
+    stop = {"now": False}
+
+    def on_term(_sig, _frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+
+    x_np = _load(job_dir, job["data"]["x"]).astype(np.float32, copy=False)
+    y_np = _load(job_dir, job["data"]["y"]).astype(np.int64)
+    train_idx = _load(job_dir, job["data"]["train"]).astype(np.int64)
+    val_idx = _load(job_dir, job["data"]["validation"]).astype(np.int64)
+    if tuple(x_np.shape[1:]) != tuple(spec.input_shape):
+        raise InputError(f"{job['data']['x']}: samples are {'x'.join(map(str, x_np.shape[1:]))}, the model expects {'x'.join(map(str, spec.input_shape))}")
+    if len(train_idx) == 0:
+        raise InputError(f"{job['data']['train']}: the training split is empty")
+    # The whole data set on the device when it is small enough; otherwise batches are copied over.
+    on_device = kind == "cpu" or x_np.nbytes < 2 ** 31
+    x_all = torch.from_numpy(x_np).to(device) if on_device else torch.from_numpy(x_np)
+    y_all = torch.from_numpy(y_np).to(device)
+    cw = config.get("classWeights")
+    class_w = torch.tensor(cw if cw is not None else [1.0] * classes, dtype=torch.float32, device=device)
+    class_w_np = np.array(cw if cw is not None else [1.0] * classes, dtype=np.float64)
+
+    resume = job.get("resume")
+    bn_wanted = lambda name: (config.get("layerBatchNorm") or {}).get(name, config.get("batchNorm", False))
+    bn_folded = bool(resume["bnFolded"]) if resume else False
+    bn_layers = [] if bn_folded else [l.name for l in spec.layers if l.op != "linear" and bn_wanted(l.name)]
+    seed = config.get("seed", 1)
+    model = QatNet(spec, bn_layers)
+    if resume:
+        load_state(model, job_dir, resume)
+    else:
+        model.init_like_app(seed)
+    model.to(device)
+    adam = make_adam(model, resume, job_dir, device)
+    history = list(resume["history"]) if resume else []
+    float_model = read_params(job_dir, resume["floatModelParams"], spec) if resume and resume.get("floatModelParams") else None
+    best = resume["bestValLoss"] if resume else math.inf
+    best = math.inf if best is None else best
+    stale = resume["epochsWithoutImprovement"] if resume else 0
+    qat_start = config["qatStartEpoch"]
+    shuffle_seed = resume["seed"] if resume else seed * 7919 + 17
+    batch_size = config["batchSize"]
+    batches = -(-len(train_idx) // batch_size)
+    epochs = config["epochs"]
+    sq = config.get("shiftQuantile", 1)
+    trained, train_seconds = 0, 0.0
+    cancelled, stopped_at = False, None
+    epoch = resume["epoch"] if resume else 0
+    bits = bits_for(spec, config, epoch)
+    net = wrap(model, dist, device)
+
+    while epoch < epochs:
+        is_qat = epoch >= qat_start
+        if is_qat and not bn_folded:
+            # ai8x at start_epoch: fuse BN, a new optimizer, then QAT.
+            folded = model.folded_params()
+            float_model = folded
+            plain = QatNet(spec, [])
+            plain.load_params(folded)
+            model = plain.to(device)
+            adam = torch.optim.Adam(model.trainable(), lr=config["learningRate"], betas=(0.9, 0.999), eps=1e-8)
+            net = wrap(model, dist, device)
+            bn_folded = True
+            best, stale = math.inf, 0
+        bits = bits_for(spec, config, epoch)
+        lr = learning_rate_at(config, epoch)
+        for g in adam.param_groups:
+            g["lr"] = lr
+        order = torch.from_numpy(shuffled(train_idx, shuffle_seed + epoch * 1013)).to(device)
+        net.train()
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        correct = torch.zeros((), dtype=torch.float64, device=device)
+        seen = 0
+        last_report = 0.0
+        started = time.perf_counter()
+        for b in range(batches):
+            if dist.on:
+                stop["now"] = dist.all_sum([1.0 if stop["now"] else 0.0], device)[0] > 0
+            if stop["now"]:
+                cancelled, stopped_at = True, {"epoch": epoch, "batch": b}
+                break
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            n_global = idx.shape[0]
+            # Σ class weights of the whole global batch: each rank's loss is its share of the global mean.
+            wsum = float(class_w_np[y_np[idx.cpu().numpy()]].sum()) if dist.on else None
+            mine = idx.tensor_split(dist.world)[dist.rank] if dist.on else idx
+            dummy = mine.shape[0] == 0
+            if dummy:
+                mine = idx[:1]  # every rank must take part in the step; this one contributes nothing
+            xb = x_all.index_select(0, mine) if on_device else x_all.index_select(0, mine.cpu()).to(device, non_blocking=True)
+            yb = y_all.index_select(0, mine)
+            qat = (output_shifts(model.shift_pairs(), sq), bits) if is_qat else None
+            logits = net(xb, qat)
+            if dist.on:
+                per = F.cross_entropy(logits, yb, weight=class_w, reduction="none")
+                loss = per.sum() * (0.0 if dummy else dist.world / max(wsum, 1e-30))
+            else:
+                loss = F.cross_entropy(logits, yb, weight=class_w)
+            adam.zero_grad(set_to_none=True)
+            loss.backward()
+            adam.step()
+            if not dummy:
+                with torch.no_grad():
+                    wy = class_w.index_select(0, yb)
+                    batch_loss = (F.cross_entropy(logits.detach(), yb, weight=class_w, reduction="none").sum() / wy.sum()) if dist.on else loss.detach()
+                    loss_sum += batch_loss.double() * mine.shape[0]
+                    correct += (logits.detach().argmax(1) == yb).sum().double()
+                seen += mine.shape[0]
+            now = time.perf_counter()
+            if dist.rank == 0 and (now - last_report >= PROGRESS_INTERVAL_S or b == batches - 1):
+                last_report = now
+                rate = seen * dist.world / max(now - started, 1e-9)
+                remaining = (batches - b - 1) * batch_size + (epochs - epoch - 1) * len(train_idx)
+                emit("progress", phase="qat" if is_qat else "float", epoch=epoch, epochs=epochs, batch=b + 1, batches=batches,
+                     loss=float(loss_sum) / max(seen, 1), accuracy=float(correct) / max(seen, 1),
+                     samplesPerSecond=rate, etaSeconds=remaining / max(rate, 1e-9))
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        train_seconds += time.perf_counter() - started
+        totals = dist.all_sum([float(loss_sum), float(correct), float(seen)], device)
+        trained += int(totals[2])
+        if cancelled:
+            break
+        qat = (output_shifts(model.shift_pairs(), sq), bits) if is_qat else None
+        val = evaluate(model, x_all, y_all, val_idx, config, qat, class_w, device, on_device) if dist.rank == 0 else None
+        val_loss = dist.broadcast([val["loss"] if val else 0.0], device)[0]
+        if dist.rank == 0:
+            params = model.folded_params()
+            record = {
+                "epoch": epoch, "phase": "qat" if is_qat else "float",
+                "trainLoss": totals[0] / max(totals[2], 1), "trainAccuracy": totals[1] / max(totals[2], 1),
+                "valLoss": val["loss"], "valAccuracy": val["accuracy"], "lr": lr,
+                "ranges": [layer_range_stats(l, *params[l.name], bits[i], sq, val["activations"][i]) for i, l in enumerate(spec.layers)],
+            }
+            history.append(record)
+            emit("epoch", record=record)
+        epoch += 1
+        if config.get("earlyStopPatience") is not None and math.isfinite(val_loss):
+            if val_loss < best:
+                best, stale = val_loss, 0
+            else:
+                stale += 1
+                if stale >= config["earlyStopPatience"]:
+                    if not is_qat and qat_start < epochs:
+                        qat_start, stale = epoch, 0  # the float phase has converged: start QAT now
+                    else:
+                        break
+    if dist.rank == 0:
+        write_result(job_dir, job, model, adam, spec, config, {
+            "epoch": epoch, "bnFolded": bn_folded, "history": history, "bestValLoss": best if math.isfinite(best) else None,
+            "epochsWithoutImprovement": stale, "seed": shuffle_seed,
+        }, float_model, bits, trained / max(train_seconds, 1e-9), device, dist, cancelled, stopped_at)
+    dist.close()
+
+
+def wrap(model, dist, device):
+    if not dist.on:
+        return model
+    if device.type == "cuda" and model.has_bn():
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    return torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def evaluate(model, x_all, y_all, indices, config, qat, class_w, device, on_device):
+    activations = [None] * len(model.spec.layers)
+    if len(indices) == 0:
+        return {"loss": math.nan, "accuracy": math.nan, "activations": activations}
+    model.eval()
+    batch = max(config["batchSize"], 64)
+    idx_all = torch.from_numpy(indices).to(device)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    weight_sum = torch.zeros((), dtype=torch.float64, device=device)
+    hits = torch.zeros((), dtype=torch.float64, device=device)
+    with torch.no_grad():
+        for start in range(0, len(indices), batch):
+            idx = idx_all[start:start + batch]
+            xb = x_all.index_select(0, idx) if on_device else x_all.index_select(0, idx.cpu()).to(device)
+            yb = y_all.index_select(0, idx)
+            taps = [] if start == 0 else None
+            logits = model(xb, qat, taps)
+            loss_sum += F.cross_entropy(logits, yb, weight=class_w, reduction="sum").double()
+            weight_sum += class_w.index_select(0, yb).sum().double()
+            hits += (logits.argmax(1) == yb).sum().double()
+            if taps is not None:
+                for i, t in enumerate(taps):
+                    activations[i] = activation_stats(t[:STATS_SAMPLES].float().cpu().numpy(), model.spec.layers[i].wide)
+    model.train()
+    return {"loss": float(loss_sum / weight_sum), "accuracy": float(hits) / len(indices), "activations": activations}
+
+
+# ---- state in and out: .npy files in the embedded engine's layouts (TrainState), so a run can resume
+# in either engine ----
+
+def var_names(model):
+    """(name, tensor, layer or None) of every variable, named like network.ts namedVars; the layer is
+    given for weights, whose layout differs between the engines."""
+    out = []
+    for i, layer in enumerate(model.spec.layers):
+        out.append((f"{layer.name}.weight", model.weights[i], layer))
+        if layer.has_bias:
+            out.append((f"{layer.name}.bias", model.biases[i], None))
+        if str(i) in model.bns:
+            bn = model.bns[str(i)]
+            out += [(f"{layer.name}.bn.weight", bn.weight, None), (f"{layer.name}.bn.bias", bn.bias, None),
+                    (f"{layer.name}.bn.running_mean", bn.running_mean, None), (f"{layer.name}.bn.running_var", bn.running_var, None)]
+    return out
+
+
+def trainable_names(model):
+    trainable = {id(p) for p in model.trainable()}
+    return [v for v in var_names(model) if id(v[1]) in trainable]
+
+
+def to_app_layout(t, layer):
+    a = t.detach().float().cpu().numpy()
+    return np.ascontiguousarray(torch_to_tfjs(layer, a) if layer is not None else a)
+
+
+def from_app_layout(a, t, layer):
+    return torch.from_numpy(np.ascontiguousarray(tfjs_to_torch(layer, a) if layer is not None else a).astype(np.float32).reshape(t.shape))
+
+
+def load_state(model, job_dir, resume):
+    with torch.no_grad():
+        for name, t, layer in var_names(model):
+            path = os.path.join(job_dir, resume["dir"], "vars", f"{name}.npy")
+            if not os.path.exists(path):
+                raise InputError(f"resume state: variable '{name}' missing ({path})")
+            a = np.load(path)
+            if a.size != t.numel():
+                raise InputError(f"resume state: variable '{name}' has {a.size} values, the model needs {t.numel()}")
+            t.copy_(from_app_layout(a.ravel(), t, layer))
+
+
+def make_adam(model, resume, job_dir, device):
+    adam = torch.optim.Adam(model.trainable(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    if resume and resume.get("adamStep"):
+        m_all = np.load(os.path.join(job_dir, resume["dir"], "adam_m.npy")).ravel()
+        v_all = np.load(os.path.join(job_dir, resume["dir"], "adam_v.npy")).ravel()
+        size = sum(p.numel() for _, p, _ in trainable_names(model))
+        if m_all.size != size or v_all.size != size:
+            raise InputError(f"resume state: optimizer has {m_all.size} values, the model needs {size}")
+        at = 0
+        for _, p, layer in trainable_names(model):
+            n = p.numel()
+            adam.state[p] = {
+                "step": torch.tensor(float(resume["adamStep"])),
+                "exp_avg": from_app_layout(m_all[at:at + n], p, layer).to(device),
+                "exp_avg_sq": from_app_layout(v_all[at:at + n], p, layer).to(device),
+            }
+            at += n
+    return adam
+
+
+def read_params(job_dir, rel, spec):
+    out = {}
+    for l in spec.layers:
+        w = np.load(os.path.join(job_dir, rel, f"{l.name}.weight.npy"))
+        b_path = os.path.join(job_dir, rel, f"{l.name}.bias.npy")
+        out[l.name] = (w, np.load(b_path) if os.path.exists(b_path) else None)
+    return out
+
+
+def write_params(folder, params):
+    os.makedirs(folder, exist_ok=True)
+    for name, (w, b) in params.items():
+        np.save(os.path.join(folder, f"{name}.weight.npy"), np.ascontiguousarray(w, dtype=np.float32))
+        if b is not None:
+            np.save(os.path.join(folder, f"{name}.bias.npy"), np.ascontiguousarray(b, dtype=np.float32))
+
+
+def describe_device(device, dist):
+    threads = torch.get_num_threads()
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+        return f"cuda ({name}{f' ×{dist.world}, DDP' if dist.on else ''})"
+    return f"cpu ({threads} thread{'s' if threads != 1 else ''}{f' ×{dist.world} processes, DDP gloo' if dist.on else ''})"
+
+
+def write_result(job_dir, job, model, adam, spec, config, state, float_model, bits, samples_per_second, device, dist, cancelled, stopped_at):
+    out = os.path.join(job_dir, job.get("out", "out"))
+    os.makedirs(out, exist_ok=True)
+    final = model.folded_params()
+    write_params(os.path.join(out, "final"), final)
+    if float_model is not None:
+        write_params(os.path.join(out, "floatModel"), float_model)
+    vars_dir = os.path.join(out, "state", "vars")
+    os.makedirs(vars_dir, exist_ok=True)
+    variables = []
+    for name, t, layer in var_names(model):
+        a = to_app_layout(t, layer)
+        np.save(os.path.join(vars_dir, f"{name}.npy"), a)
+        variables.append({"name": name, "shape": list(a.shape)})
+    step, ms, vs = 0, [], []
+    for _, p, layer in trainable_names(model):
+        st = adam.state.get(p, {})
+        ms.append(to_app_layout(st.get("exp_avg", torch.zeros_like(p)), layer).ravel())
+        vs.append(to_app_layout(st.get("exp_avg_sq", torch.zeros_like(p)), layer).ravel())
+        step = int(float(st["step"])) if "step" in st else step
+    np.save(os.path.join(out, "state", "adam_m.npy"), np.concatenate(ms).astype(np.float32))
+    np.save(os.path.join(out, "state", "adam_v.npy"), np.concatenate(vs).astype(np.float32))
+    sq = config.get("shiftQuantile", 1)
+    result = {
+        "outputShifts": [output_shifts_np(*final[l.name], sq) for l in spec.layers],
+        "layerBits": bits,
+        "samplesPerSecond": samples_per_second,
+        "backend": f"PyTorch {torch.__version__} on {describe_device(device, dist)}",
+        "device": device.type,
+        "worldSize": dist.world,
+        "state": {**state, "adamStep": step, "variables": variables},
+        "hasFloatModel": float_model is not None,
+    }
+    if cancelled:
+        result["cancelled"] = True
+        result["stoppedAt"] = stopped_at
+    tmp = os.path.join(out, ".result.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(plain(result), f, allow_nan=False)
+    os.replace(tmp, os.path.join(out, "result.json"))
+    emit("result", file=os.path.relpath(os.path.join(out, "result.json"), job_dir))
