@@ -49,11 +49,15 @@ export const ToolchainSettings = z.strictObject({
   synthesizeTimeoutMs: z.number().int().positive().optional(),
   buildTimeoutMs: z.number().int().positive().optional(),
   flashTimeoutMs: z.number().int().positive().optional(),
+  /** Python with torch for the PyTorch training engine; default: found (ai8x-training venv, the izer's Python, PATH). */
+  torchPython: z.string().optional(),
+  /** Train on another machine: a command prefix that runs one shell command there, e.g. ["ssh", "gpu-box"]. */
+  trainRemotePrefix: z.array(z.string().min(1)).optional(),
 });
 export type ToolchainSettings = z.infer<typeof ToolchainSettings>;
 
 export const DoctorItem = z.object({
-  id: z.enum(['izer', 'python', 'python-modules', 'msdk', 'arm-gcc', 'make', 'openocd', 'openocd-scripts']),
+  id: z.enum(['izer', 'python', 'python-modules', 'msdk', 'arm-gcc', 'make', 'openocd', 'openocd-scripts', 'pytorch']),
   label: z.string(),
   status: z.enum(['ok', 'warning', 'missing']),
   path: z.string().optional(),
@@ -68,6 +72,8 @@ export type DoctorItem = z.infer<typeof DoctorItem>;
 
 export const DoctorReport = z.object({
   items: z.array(DoctorItem),
+  /** PyTorch training engine: torch version and CUDA devices (optional; not part of `ready`). */
+  pytorch: z.object({ python: z.string(), torch: z.string(), threads: z.number(), cuda: z.array(z.object({ index: z.number(), name: z.string(), memoryBytes: z.number() })) }).optional(),
   /** True when synthesize, build and flash can all run. */
   ready: z.boolean(),
 });

@@ -126,6 +126,16 @@ export const TrainRequest = z.strictObject({
   seed: z.number().int().optional(),
   /** Folder to write the exports into (checkpoint, YAML, sample, ONNX, quantization.json, model.json). */
   outDir: z.string().optional(),
+  /** Training engine: embedded (tfjs in a worker, needs nothing; default) or pytorch (a Python with torch, as a child process). */
+  engine: z.enum(['embedded', 'pytorch']).optional(),
+  /** PyTorch engine: the Python to use; default Settings → PyTorch Python, else found. */
+  python: z.string().optional(),
+  /** PyTorch engine: cpu (default) or cuda / cuda:N. */
+  computeDevice: z.string().regex(/^(cpu|cuda(:\d+)?)$/).optional(),
+  /** PyTorch engine: worker processes through torchrun (DDP), one per GPU with cuda; default 1. */
+  gpus: z.number().int().min(1).max(64).optional(),
+  /** PyTorch engine: CPU threads per process; default PyTorch's choice. */
+  threads: z.number().int().min(1).max(256).optional(),
 });
 export type TrainRequest = z.infer<typeof TrainRequest>;
 
@@ -240,8 +250,12 @@ export const TrainResultDto = z.object({
   layers: z.array(LayerQuant),
   /** Training throughput over all epochs (samples/s). */
   samplesPerSecond: z.number(),
-  /** tfjs backend that trained, e.g. `wasm (SIMD, 2 threads)`. */
+  /** What trained, e.g. `wasm (SIMD, 2 threads)` or `PyTorch 2.5.1 on cuda (NVIDIA H200 ×2, DDP)`. */
   backend: z.string(),
+  /** Engine that trained. */
+  engine: z.enum(['embedded', 'pytorch']),
+  /** Compute device of the engine: cpu or cuda (the embedded engine: cpu). */
+  device: z.string(),
   /** Epochs run so far in this run (float + QAT). */
   epochsDone: z.number().int(),
   /** Wall time of the job, seconds. */

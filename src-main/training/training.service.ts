@@ -21,6 +21,10 @@ import { classWeights } from '../data/summary.ts';
 import { quantizeModel } from '../quant/quantize.ts';
 import { postTrainingQuantize } from '../quant/ptq.ts';
 import { runTrainingInWorker } from './train-in-worker.ts';
+import type { TrainHooks } from './trainer.ts';
+import { trainWithPytorch, type ComputeDevice } from './pytorch-engine.ts';
+import { resolveTorchPython } from './torch-python.ts';
+import { loadSettings } from '../toolchain/settings.ts';
 import type { EpochRecord, TrainConfig, TrainProgress, TrainResult } from './train-types.ts';
 import { floatAccuracyInWorker, simulatedAccuracyInWorker, toInt8Batch, type Accuracy, type AccuracyRow } from './evaluate.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
@@ -239,7 +243,7 @@ async function pooled<T>(jobs: (() => Promise<T>)[], n: number): Promise<T[]> {
   return out;
 }
 
-async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, started: number): Promise<TrainResultDto> {
+async function finish(run: RunRecord, result: TrainResult & { engine: 'embedded' | 'pytorch'; device: string }, ctx: CallContext, started: number): Promise<TrainResultDto> {
   const { request: req, data, model } = run;
   const { dataset, split } = data;
   const test = split.test;
@@ -319,6 +323,8 @@ async function finish(run: RunRecord, result: TrainResult, ctx: CallContext, sta
     layers: deployed.layers.map((l) => ({ name: l.name, bits: l.bits, outputShift: l.outputShift, clippedShare: l.clippedShare })),
     samplesPerSecond: result.samplesPerSecond,
     backend: result.backend,
+    engine: result.engine,
+    device: result.device,
     epochsDone: run.epochsDone,
     seconds: (Date.now() - started) / 1000,
     rows,
@@ -399,9 +405,33 @@ export function comparisonCsv(rows: readonly ComparisonRowDto[]): string {
   return lines.join('\n') + '\n';
 }
 
-async function train(run: RunRecord, config: TrainConfig, ctx: CallContext): Promise<TrainResult> {
+/**
+ * The engine seam: the embedded engine in its worker, or the PyTorch engine as a child process. Both
+ * take the same TrainConfig and hooks and return a TrainResult, so everything after training is shared.
+ */
+async function runEngine(env: ServiceEnv, run: RunRecord, config: TrainConfig, hooks: TrainHooks): Promise<TrainResult & { engine: 'embedded' | 'pytorch'; device: string }> {
+  const req = run.request;
+  const data = { dataset: run.data.dataset, split: run.data.split };
+  if ((req.engine ?? 'embedded') === 'embedded') {
+    for (const f of ['python', 'computeDevice', 'gpus', 'threads'] as const) {
+      if (req[f] !== undefined) throw new ApiError('bad-request', `${f} applies to the PyTorch engine only (engine: "pytorch").`, f);
+    }
+    return { ...(await runTrainingInWorker(run.model, data, config, hooks)), engine: 'embedded', device: 'cpu' };
+  }
+  const settings = await loadSettings(env.stateDir);
+  const python = await resolveTorchPython(settings, req.python);
+  const device = (req.computeDevice ?? 'cpu') as ComputeDevice;
+  return trainWithPytorch(run.model, data, config, {
+    python: python.path, device,
+    ...(req.gpus ? { processes: req.gpus } : {}),
+    ...(req.threads ? { threads: req.threads } : {}),
+    ...(settings.trainRemotePrefix?.length ? { remotePrefix: settings.trainRemotePrefix } : {}),
+  }, hooks);
+}
+
+async function train(env: ServiceEnv, run: RunRecord, config: TrainConfig, ctx: CallContext): Promise<TrainResult & { engine: 'embedded' | 'pytorch'; device: string }> {
   const t0 = Date.now();
-  const result = await runTrainingInWorker(run.model, { dataset: run.data.dataset, split: run.data.split }, config, {
+  const result = await runEngine(env, run, config, {
     signal: ctx.signal,
     onProgress(p: TrainProgress) {
       ctx.progress({
@@ -439,7 +469,7 @@ async function train(run: RunRecord, config: TrainConfig, ctx: CallContext): Pro
   return result;
 }
 
-export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trainingApi> {
+export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof trainingApi> {
   return {
     async ping() {
       return { ok: true as const };
@@ -455,7 +485,7 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
       keep(run);
       // The run id comes first, so a client can resume a run it cancels.
       ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id}`, data: { kind: 'start', runId: run.id } satisfies z.input<typeof TrainStartProgress> });
-      const result = await train(run, engineConfig(req, data, req.epochs, model), ctx);
+      const result = await train(env, run, engineConfig(req, data, req.epochs, model), ctx);
       run.epochsDone = result.state.epoch;
       const out = await finish(run, result, ctx, started);
       if (!live.has(run.id)) release(run); // evicted while it trained
@@ -490,7 +520,7 @@ export function createTrainingService(_env: ServiceEnv): ServiceImpl<typeof trai
       // when the plan is the same (the engine checks).
       const { stage: _s, stageStart: _ss, ...placed } = source.result.state;
       const resumeFrom = source.result.cancelled ? source.result.state : placed;
-      const result = await train(run, { ...engineConfig(request, run.data, total, model), resumeFrom }, ctx);
+      const result = await train(env, run, { ...engineConfig(request, run.data, total, model), resumeFrom }, ctx);
       run.epochsDone = result.state.epoch;
       const out = await finish(run, result, ctx, started);
       if (!live.has(run.id)) release(run); // evicted while it trained
