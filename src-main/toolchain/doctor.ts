@@ -7,9 +7,12 @@ import { isExecutable, resolveTools, type LocateContext, type Located } from './
 import { gitCommit, toolVersion } from './versions.ts';
 import { IZER_PYTHON_MODULES, missingModules } from './sdk/install-izer.ts';
 import { ToolchainError } from './toolchain-error.ts';
+import { resolveTorchPython } from '../training/torch-python.ts';
+import { torchInfo } from '../training/pytorch-engine.ts';
 
 
 const FIX = {
+  pytorch: 'Optional, for training with PyTorch (CPU or CUDA): install torch and numpy in a Python (or use the ai8x-training virtual environment) and set Settings → PyTorch Python.',
   izer: 'Use Deploy → Install ai8x-synthesis (or qatwb sdk install ai8x-synthesis), or clone it (git clone https://github.com/analogdevicesinc/ai8x-synthesis) and set Settings → ai8x-synthesis to that folder (the one with ai8xize.py).',
   python: 'Create the izer\'s environment (python3 -m venv venv inside the ai8x-synthesis folder, then venv/bin/pip install -r requirements.txt) or set Settings → Python.',
   msdk: 'Install the MSDK with Analog Devices\' MaximSDK installer (analog.com, search "MSDK"; it also brings the Arm GCC, make on Windows and ADI\'s OpenOCD; default folder ~/MaximSDK or C:/MaximSDK), or clone https://github.com/analogdevicesinc/msdk; then set Settings → MSDK to that folder (the one holding Libraries/), or export MAXIM_PATH=<that folder>.',
@@ -79,7 +82,31 @@ export async function runDoctor(ctx: LocateContext): Promise<DoctorReport> {
     });
   } else items.push({ id: 'openocd-scripts', label: 'OpenOCD scripts (target/max78002.cfg)', status: 'ok', path: t.openocdScripts.path, source: t.openocdScripts.source });
 
-  return { items, ready: items.every((i) => i.status === 'ok') };
+  const torch = await pytorchItem(ctx);
+  items.push(torch.item);
+  // The PyTorch engine is optional (the embedded engine needs nothing): it never makes the toolchain unready.
+  return { items, ready: items.every((i) => i.status === 'ok' || i.id === 'pytorch'), ...(torch.info ? { pytorch: torch.info } : {}) };
+}
+
+/** The PyTorch training engine's Python: torch version, threads and CUDA devices. */
+async function pytorchItem(ctx: LocateContext): Promise<{ item: DoctorItem; info?: DoctorReport['pytorch'] }> {
+  const label = 'PyTorch (training engine, optional)';
+  let python;
+  try {
+    python = await resolveTorchPython(ctx.settings);
+  } catch (error) {
+    return { item: { id: 'pytorch', label, status: 'warning', detail: (error as Error).message, fix: FIX.pytorch } };
+  }
+  try {
+    const info = await torchInfo(python.path, { timeoutMs: 60_000 });
+    const cuda = info.cuda.length ? `CUDA: ${info.cuda.map((d) => `${d.index}: ${d.name} (${(d.memoryBytes / 2 ** 30).toFixed(0)} GiB)`).join(', ')}` : 'no CUDA device (CPU training)';
+    return {
+      item: { id: 'pytorch', label, status: 'ok', path: python.path, source: python.source, version: `torch ${info.torch}`, detail: `${cuda}; ${info.threads} CPU threads` },
+      info: { python: python.path, torch: info.torch, threads: info.threads, cuda: info.cuda },
+    };
+  } catch (error) {
+    return { item: { id: 'pytorch', label, status: 'warning', path: python.path, source: python.source, detail: (error as Error).message, fix: FIX.pytorch } };
+  }
 }
 
 async function pythonModulesItem(python: string): Promise<DoctorItem> {

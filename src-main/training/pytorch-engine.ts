@@ -168,7 +168,10 @@ async function readResult(out: string, model: Model): Promise<PytorchTrainResult
 function engineArgs(opts: PytorchEngineOptions, jobDir: string): string[] {
   const n = opts.processes ?? 1;
   const run = ['-m', 'qatwb_torch', 'train', '--job', jobDir];
-  return n > 1 ? ['-m', 'torch.distributed.run', '--standalone', '--nnodes=1', `--nproc_per_node=${n}`, ...run] : run;
+  // --redirects/--tee 2: worker stderr to a file and to us. ("0" would be the plain choice, but torch
+  // 1.13's Std.from_str cannot parse it on Python ≥ 3.11, where IntFlag iteration skips 0.)
+  const torchrun = ['-m', 'torch.distributed.run', '--standalone', '--nnodes=1', `--nproc_per_node=${n}`, '--redirects', '2', '--tee', '2', '--log_dir', `${jobDir}/torchrun-logs`];
+  return n > 1 ? [...torchrun, ...run] : run;
 }
 
 function engineEnv(opts: PytorchEngineOptions, packageDir: string): Record<string, string> {

@@ -27,6 +27,12 @@ export interface TrainConfig {
   limit: number | null;
   /** Weight the loss by inverse class frequency (imbalanced data). */
   classWeights: boolean;
+  /** embedded (in the app) or pytorch (a Python with torch, Settings → PyTorch Python). */
+  engine: 'embedded' | 'pytorch';
+  /** PyTorch engine: cpu or cuda. */
+  computeDevice: 'cpu' | 'cuda';
+  /** PyTorch engine: worker processes (GPUs with cuda) through torchrun; null: 1. */
+  gpus: number | null;
 }
 
 /** One point of a live curve: x in epochs (fractional within an epoch). */
@@ -42,7 +48,7 @@ export interface EpochPoint {
 /** What project.json keeps of the last finished run (runs themselves live in the service's memory). */
 export type LastRun = TrainingLastRun;
 
-const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null, classWeights: false });
+const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null, classWeights: false, engine: 'embedded', computeDevice: 'cpu', gpus: null });
 
 export const useTrainingStore = defineStore('training', () => {
   const project = useProjectStore();
@@ -105,6 +111,8 @@ export const useTrainingStore = defineStore('training', () => {
       ...(config.batchSize ? { batchSize: config.batchSize } : {}),
       ...(config.classWeights ? { classWeights: true } : {}),
       ...(outDir ? { outDir } : {}),
+      engine: config.engine,
+      ...(config.engine === 'pytorch' ? { computeDevice: config.computeDevice, ...(config.gpus && config.gpus > 1 ? { gpus: config.gpus } : {}) } : {}),
     };
   }
 

@@ -1,6 +1,6 @@
 // `qatwb train`: float epochs then QAT epochs on a built-in example or a CSV/NPY data set, then the
 // float / PTQ INT8 / QAT INT8 table and the izer-ready exports. Runs the training service in-process
-// (training itself runs in its worker); Ctrl-C cancels.
+// (training itself runs in its worker, or in PyTorch as a child process); Ctrl-C cancels.
 import { resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { optChoice, optInt, optNumber, optString, UsageError, type ParsedArgs } from '../args.ts';
@@ -19,7 +19,8 @@ const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column 
               [--class-weights[=W0,W1,...]] [--bits 8|4|2|1] [--layer-bits name=b,...] [--bits-schedule 8@0,4@30,2@60]
               [--shift-quantile Q] [--model ai85net5|ai85netextrasmall|ecgnet|NET.onnx|model.json|NET.yaml [--checkpoint CKPT]]
               [--input-shape C,L|C,H,W] [--limit N] [--test F] [--validation F]
-              [--seed S] [--scale unit|minmax|int8|MIN:MAX] [--device MAX78002|MAX78000] [--out DIR] [--json]
+              [--seed S] [--scale unit|minmax|int8|MIN:MAX] [--target MAX78002|MAX78000] [--out DIR] [--json]
+              [--engine embedded|pytorch] [--python PATH] [--device cpu|cuda|cuda:N] [--gpus N] [--threads N]
 
   Two phases, each with its own settings (defaults in brackets):
     --float-epochs N     float epochs [1]; --qat-epochs M: QAT epochs after them [1]
@@ -35,6 +36,9 @@ const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column 
     --class-weights      weight the loss by inverse class frequency; =W0,W1,... gives one weight per class
     --bits-schedule      progressive widths in the QAT phase: BITS@EPOCH[:LR],... counted from the QAT start,
                          e.g. 8@0,4@30:1e-4,2@60:5e-5 (one comparison row per width)
+  Engine: --engine pytorch trains in a Python with torch (a child process; same semantics, same exports);
+    --device cpu|cuda[:N], --gpus N > 1 starts N processes with torchrun (DDP: NCCL on cuda, gloo on cpu),
+    --threads N CPU threads per process. --device MAX78002|MAX78000 still names the target (= --target).
   Quantization on the MAX78002/MAX78000 (what the usual QAT words mean here):
     weight bits   8/4/2/1 per layer (--bits, --layer-bits); activations are always 8-bit
     scales        symmetric, a power of two per layer (the output shift): no per-channel or asymmetric
@@ -44,7 +48,7 @@ const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column 
     BatchNorm     folded into the conv weights at the QAT start
   Prints the comparison (float / PTQ / QAT per width: accuracy, per-class recall, macro-F1, weight bytes,
   logit error vs float) and the checkpoint verification; --json prints the summary with rows[], stoppedEarly,
-  bestEpoch, collapsed, scaling and verification {batchNormLeft, qatParameters, onGrid}.
+  bestEpoch, collapsed, scaling, verification {batchNormLeft, qatParameters, onGrid}, engine and device.
   With --out writes checkpoint.pth.tar, network.yaml, sample.input.npy, sample.expected.npy, model.onnx,
   quantization.json, model.json, comparison.json and comparison.csv into DIR.`;
 
@@ -151,7 +155,24 @@ export function trainRequest(args: ParsedArgs): TrainRequest {
   if (checkpoint && !/\.ya?ml$/i.test(spec)) throw new UsageError('--checkpoint goes with an ai8x network --model NET.yaml.');
   if (/\.ya?ml$/i.test(spec) && !checkpoint) throw new UsageError(`--model ${spec} (an ai8x network YAML) needs --checkpoint CKPT.pth.tar.`);
   const inputShape = parseInputShape(optString(args, 'input-shape'));
-  const device = optChoice(args, 'device', ['MAX78002', 'MAX78000']);
+  // --device names the compute device (cpu, cuda); the accelerator is --target (or --device MAX7800x, as before).
+  const deviceArg = optString(args, 'device');
+  const targetDevice = /^MAX7800[02]$/.test(deviceArg ?? '') ? deviceArg : undefined;
+  const computeDevice = deviceArg !== undefined && !targetDevice ? deviceArg : undefined;
+  if (computeDevice !== undefined && !/^(cpu|cuda(:\d+)?)$/.test(computeDevice)) {
+    throw new UsageError(`--device expects cpu, cuda, cuda:N (compute) or MAX78002, MAX78000 (target), got "${computeDevice}".`);
+  }
+  const target = optChoice(args, 'target', ['MAX78002', 'MAX78000']);
+  if (target && targetDevice && target !== targetDevice) throw new UsageError(`--target ${target} and --device ${targetDevice} disagree.`);
+  const device = target ?? targetDevice;
+  const engine = optChoice(args, 'engine', ['embedded', 'pytorch']) ?? 'embedded';
+  const python = optString(args, 'python');
+  const gpus = optInt(args, 'gpus', { min: 1, max: 64 });
+  const threads = optInt(args, 'threads', { min: 1, max: 256 });
+  if (engine === 'embedded') {
+    const only = [['python', python], ['gpus', gpus], ['threads', threads], ['device', computeDevice]].find(([, v]) => v !== undefined);
+    if (only) throw new UsageError(`--${only[0]} applies to --engine pytorch only.`);
+  }
   const limit = optInt(args, 'limit', { min: 1 });
   const test = optNumber(args, 'test', { gt: 0 });
   const validation = optNumber(args, 'validation', { min: 0 });
@@ -208,6 +229,11 @@ export function trainRequest(args: ParsedArgs): TrainRequest {
     ...(classWeights !== undefined ? { classWeights } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(out ? { outDir: resolve(out) } : {}),
+    engine,
+    ...(python !== undefined ? { python } : {}),
+    ...(computeDevice !== undefined ? { computeDevice } : {}),
+    ...(gpus !== undefined ? { gpus } : {}),
+    ...(threads !== undefined ? { threads } : {}),
   };
 }
 
@@ -231,7 +257,7 @@ export const command: Command = {
   options: [
     'example', 'data', 'label-column', 'labels', 'scale', 'epochs', 'qat-start', 'float-epochs', 'qat-epochs', 'bits', 'layer-bits', 'bits-schedule',
     'shift-quantile', 'model', 'checkpoint', 'input-shape', 'limit', 'test', 'validation', 'seed', 'batch-size', 'qat-batch-size', 'lr', 'qat-lr', 'lr-schedule', 'qat-lr-schedule',
-    'patience', 'qat-patience', 'monitor', 'device', 'out',
+    'patience', 'qat-patience', 'monitor', 'device', 'target', 'out', 'engine', 'python', 'gpus', 'threads',
   ],
   optionalValues: ['class-weights'],
   booleans: ['no-restore-best'],
@@ -253,7 +279,7 @@ export const command: Command = {
       io.out(JSON.stringify(result));
     } else {
       for (const line of comparisonLines(result)) io.out(line);
-      io.out(`${result.samplesPerSecond.toFixed(0)} samples/s on ${result.backend}, ${result.seconds.toFixed(1)} s`);
+      io.out(`${result.samplesPerSecond.toFixed(0)} samples/s, ${result.engine} engine on ${result.backend}, ${result.seconds.toFixed(1)} s`);
       const v = result.verification;
       if (v) io.out(`checkpoint: ${v.batchNormLeft === 0 ? 'no BatchNorm layers left' : `${v.batchNormLeft} BatchNorm entries left`}; QAT parameters on ${v.qatParameters} layers; weights ${v.onGrid ? 'on' : 'NOT on'} the bit grid`);
       if (result.outDir) io.out(`exports in ${result.outDir}: ${result.files?.join(', ')}`);

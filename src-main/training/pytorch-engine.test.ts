@@ -1,0 +1,142 @@
+// The PyTorch engine as the app runs it (a real child process of Debian's Python with torch): the
+// same initial weights and batch order as the embedded engine, a run split by resume equal to the
+// same run in one go, a 2-process DDP run on CPU (gloo) that tracks the single-process run, cancel
+// with a resumable state, a remote command prefix that moves the job and the results, and clear
+// errors for bad input.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ai85net5, ecgNet } from '../ir/zoo.ts';
+import type { Model } from '../ir/graph.ts';
+import type { Dataset, Split } from '../data/dataset.ts';
+import { seededRng } from '../data/random.ts';
+import { trainWithPytorch, type PytorchEngineOptions } from './pytorch-engine.ts';
+import type { TrainConfig, TrainProgress } from './train-types.ts';
+import { PYTHON, missing, need, skipNote } from '../../test/support/fixtures.ts';
+
+const reqs = [need.python(), need.numpy(), need.torch()];
+
+/** A learnable 1-D problem: the class is which quarter of the signal holds a bump. */
+function bumps(count: number, length = 64, classes = 4, seed = 5): { dataset: Dataset; split: Split } {
+  const rng = seededRng(seed);
+  const x = new Float32Array(count * length);
+  const y = new Int32Array(count);
+  for (let n = 0; n < count; n++) {
+    const c = n % classes;
+    y[n] = c;
+    const centre = Math.floor(((c + 0.2 + rng() * 0.6) * length) / classes);
+    for (let i = 0; i < length; i++) {
+      const d = (i - centre) / 3;
+      x[n * length + i] = Math.round((Math.exp(-d * d) * 0.8 + (rng() - 0.5) * 0.3) * 128) / 128;
+    }
+  }
+  const idx = Int32Array.from({ length: count }, (_, i) => i);
+  const nVal = Math.floor(count / 5);
+  return {
+    dataset: { name: 'bumps', count, channels: 1, dims: [length], x, y, classNames: Array.from({ length: classes }, (_, i) => `q${i}`) },
+    split: { train: idx.subarray(nVal), validation: idx.subarray(0, nVal), test: idx.subarray(0, nVal) },
+  };
+}
+
+const model: Model = ecgNet('MAX78002', 64, 4);
+const base: TrainConfig = {
+  epochs: 4, qatStartEpoch: 3, batchSize: 16, learningRate: 2e-3, weightBits: 8, batchNorm: true,
+  lrSchedule: { kind: 'step', milestones: [3], gamma: 0.3 }, seed: 3,
+};
+const opts: PytorchEngineOptions = { python: PYTHON, threads: 1 };
+
+describe.skipIf(missing(...reqs))(`PyTorch engine${skipNote(...reqs)}`, () => {
+  const data = bumps(400);
+  let whole: Awaited<ReturnType<typeof trainWithPytorch>>;
+  const progress: TrainProgress[] = [];
+
+  beforeAll(async () => {
+    whole = await trainWithPytorch(model, data, base, opts, { onProgress: (p) => progress.push(p) });
+  });
+
+  it('trains float then QAT with BN folded, streams progress and per-layer ranges, and hands back the app-side result', () => {
+    expect(whole.engine).toBe('pytorch');
+    expect(whole.device).toBe('cpu');
+    expect(whole.backend).toMatch(/^PyTorch .* on cpu \(1 thread\)$/);
+    expect(whole.history.map((e) => e.phase)).toEqual(['float', 'float', 'float', 'qat']);
+    expect(whole.history[3]!.valAccuracy).toBeGreaterThan(0.6); // 4 classes: chance 0.25
+    expect(whole.history[3]!.lr).toBeCloseTo(2e-3 * 0.3, 12);
+    expect(whole.history[3]!.ranges.map((r) => r.layer)).toEqual(model.layers.map((l) => l.name));
+    for (const r of whole.history[3]!.ranges) {
+      expect(r.weightHistogram.counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      expect(r.activationHistogram.counts.length).toBe(32);
+    }
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)).toMatchObject({ epoch: 3, epochs: 4, phase: 'qat', batch: 20, batches: 20 });
+    // BN folded into the float-phase snapshot and the final weights; the state has no BN left.
+    expect(whole.floatModelParams?.map((p) => p.name)).toEqual(model.layers.map((l) => l.name));
+    expect(whole.state.bnFolded).toBe(true);
+    expect(whole.state.variables.some((v) => v.name.includes('.bn.'))).toBe(false);
+    expect(whole.state.variables.find((v) => v.name === 'conv2.weight')!.shape).toEqual([1, 5, 16, 32]); // the embedded engine's layout
+    expect(whole.floatParams[1]!.weight.length).toBe(32 * 16 * 5);
+    expect(whole.outputShifts.length).toBe(5);
+    expect(whole.layerBits).toEqual([8, 8, 8, 8, 8]);
+  });
+
+  it('a run resumed from its saved state equals the same run in one go', async () => {
+    const first = await trainWithPytorch(model, data, { ...base, epochs: 3 }, opts);
+    expect(first.state.bnFolded).toBe(false);
+    expect(first.state.variables.some((v) => v.name === 'conv1.bn.running_var')).toBe(true);
+    const rest = await trainWithPytorch(model, data, { ...base, resumeFrom: first.state }, opts);
+    expect(rest.history.map((e) => e.epoch)).toEqual([0, 1, 2, 3]);
+    expect(rest.history[3]!.valLoss).toBe(whole.history[3]!.valLoss);
+    rest.floatParams.forEach((p, i) => expect(Array.from(p.weight)).toEqual(Array.from(whole.floatParams[i]!.weight)));
+  });
+
+  it('2 processes with DDP on CPU (gloo) train the same global batches as one process', async () => {
+    const single = await trainWithPytorch(model, data, { ...base, epochs: 2, batchNorm: false }, opts);
+    const first: TrainProgress[] = [];
+    const ddp = await trainWithPytorch(model, data, { ...base, epochs: 2, batchNorm: false }, { ...opts, processes: 2 }, { onProgress: (p) => first.push(p) });
+    expect(ddp.backend).toMatch(/×2 processes, DDP gloo/);
+    expect(ddp.worldSize).toBe(2);
+    expect(ddp.history.length).toBe(2);
+    // Same initial weights and global batches: the trajectories agree up to float rounding.
+    for (let e = 0; e < 2; e++) {
+      expect(Math.abs(ddp.history[e]!.trainLoss - single.history[e]!.trainLoss)).toBeLessThan(0.02 * single.history[e]!.trainLoss);
+      expect(Math.abs(ddp.history[e]!.valLoss - single.history[e]!.valLoss)).toBeLessThan(0.03 * single.history[e]!.valLoss);
+    }
+    expect(ddp.history[1]!.valLoss).toBeLessThan(ddp.history[0]!.valLoss + 0.05);
+  });
+
+  it('cancel stops between batches with a state that resumes', async () => {
+    const controller = new AbortController();
+    const big = bumps(4000);
+    const cancelled = await trainWithPytorch(model, big, { ...base, epochs: 2 }, opts, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.batch >= 5) controller.abort();
+      },
+    });
+    expect(cancelled.cancelled).toBe(true);
+    expect(cancelled.stoppedAt!.epoch).toBe(0);
+    expect(cancelled.stoppedAt!.batch).toBeGreaterThanOrEqual(5);
+    expect(cancelled.stoppedAt!.batch).toBeLessThan(200);
+    expect(cancelled.state.epoch).toBe(0);
+    const again = await trainWithPytorch(model, data, { ...base, epochs: 1, resumeFrom: cancelled.state }, opts);
+    expect(again.history.length).toBe(1);
+  });
+
+  it('runs through a remote command prefix, moving the job there and the results back', async () => {
+    const remoteDir = join(mkdtempSync(join(tmpdir(), 'qatwb-remote-')), 'job');
+    const remote = await trainWithPytorch(model, data, { ...base, epochs: 1 }, { ...opts, remotePrefix: ['sh', '-c'], remoteDir });
+    expect(remote.history[0]!.valLoss).toBe(
+      (await trainWithPytorch(model, data, { ...base, epochs: 1 }, opts)).history[0]!.valLoss,
+    );
+    expect(existsSync(remoteDir)).toBe(false); // cleaned up after the results came back
+  });
+
+  it('says what is wrong: an unknown config field, a model it cannot train, a Python without the engine', async () => {
+    await expect(trainWithPytorch(model, data, { ...base, epochs: 1, futureKnob: 1 } as TrainConfig, opts))
+      .rejects.toThrow(/futureKnob: not supported by the PyTorch engine/);
+    const strided: Model = { ...ai85net5(), layers: ai85net5().layers.map((l, i) => (i === 1 ? { ...l, stride: 2 } : l)) };
+    const mnistLike = { dataset: { ...data.dataset, channels: 1, dims: [28, 28], x: new Float32Array(400 * 784) }, split: data.split };
+    await expect(trainWithPytorch(strided, mnistLike, { ...base, epochs: 1 }, opts)).rejects.toThrow(/layers\[1\] \(conv2\): stride 2/);
+    await expect(trainWithPytorch(model, data, base, { python: join(tmpdir(), 'no-such-python') })).rejects.toThrow(/was not found/);
+  });
+});
