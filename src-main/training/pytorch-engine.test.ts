@@ -12,6 +12,7 @@ import type { Model } from '../ir/graph.ts';
 import type { Dataset, Split } from '../data/dataset.ts';
 import { seededRng } from '../data/random.ts';
 import { trainWithPytorch, type PytorchEngineOptions } from './pytorch-engine.ts';
+import { runTrainingInWorker } from './train-in-worker.ts';
 import type { TrainConfig, TrainProgress } from './train-types.ts';
 import { PYTHON, missing, need, skipNote } from '../../test/support/fixtures.ts';
 
@@ -42,7 +43,7 @@ function bumps(count: number, length = 64, classes = 4, seed = 5): { dataset: Da
 const model: Model = ecgNet('MAX78002', 64, 4);
 const base: TrainConfig = {
   epochs: 4, qatStartEpoch: 3, batchSize: 16, learningRate: 2e-3, weightBits: 8, batchNorm: true,
-  lrSchedule: { kind: 'step', milestones: [3], gamma: 0.3 }, seed: 3,
+  qat: { learningRate: 6e-4 }, seed: 3,
 };
 const opts: PytorchEngineOptions = { python: PYTHON, threads: 1 };
 
@@ -61,7 +62,7 @@ describe.skipIf(missing(...reqs))(`PyTorch engine${skipNote(...reqs)}`, () => {
     expect(whole.backend).toMatch(/^PyTorch .* on cpu \(1 thread\)$/);
     expect(whole.history.map((e) => e.phase)).toEqual(['float', 'float', 'float', 'qat']);
     expect(whole.history[3]!.valAccuracy).toBeGreaterThan(0.6); // 4 classes: chance 0.25
-    expect(whole.history[3]!.lr).toBeCloseTo(2e-3 * 0.3, 12);
+    expect(whole.history.map((e) => e.lr)).toEqual([2e-3, 2e-3, 2e-3, 6e-4]);
     expect(whole.history[3]!.ranges.map((r) => r.layer)).toEqual(model.layers.map((l) => l.name));
     for (const r of whole.history[3]!.ranges) {
       expect(r.weightHistogram.counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
@@ -138,5 +139,26 @@ describe.skipIf(missing(...reqs))(`PyTorch engine${skipNote(...reqs)}`, () => {
     const mnistLike = { dataset: { ...data.dataset, channels: 1, dims: [28, 28], x: new Float32Array(400 * 784) }, split: data.split };
     await expect(trainWithPytorch(strided, mnistLike, { ...base, epochs: 1 }, opts)).rejects.toThrow(/layers\[1\] \(conv2\): stride 2/);
     await expect(trainWithPytorch(model, data, base, { python: join(tmpdir(), 'no-such-python') })).rejects.toThrow(/was not found/);
+  });
+
+  it('follows the same recipe as the embedded engine: early stop with restore-best, bits schedule with lr per width, plateau', async () => {
+    const recipe: TrainConfig = {
+      epochs: 8, qatStartEpoch: 4, batchSize: 16, learningRate: 5e-3, weightBits: 8, seed: 3,
+      earlyStopping: { patience: 1, monitor: 'valAccuracy', restoreBest: true },
+      qat: { learningRate: 2e-3, lrSchedule: { kind: 'plateau', factor: 0.5, patience: 1 }, earlyStopping: { patience: 2, monitor: 'valAccuracy' } },
+      bitsSchedule: [{ epoch: 0, bits: 8 }, { epoch: 2, bits: 4, learningRate: 1e-3 }],
+      layerBits: { conv1: 8 },
+    };
+    const [emb, torch] = [await runTrainingInWorker(model, data, recipe), await trainWithPytorch(model, data, recipe, opts)];
+    const shape = (r: typeof emb) => ({
+      epochs: r.history.map((e) => [e.epoch, e.phase, e.bits, e.lr]),
+      qatStart: r.qatStart, stoppedEarly: r.stoppedEarly, bestEpoch: r.bestEpoch, layerBits: r.layerBits,
+      segments: r.segments.map(({ params: _p, ...s }) => s),
+    });
+    expect(shape(torch)).toEqual(shape(emb));
+    expect(torch.stoppedEarly.float).toBe(true); // the float phase stopped early and kept its best epoch
+    expect(torch.segments.map((s) => s.bits)).toEqual([8, 4]);
+    expect(torch.segments[1]!.layerBits).toEqual([8, 4, 4, 4, 4]);
+    torch.history.forEach((e, i) => expect(Math.abs(e.valAccuracy - emb.history[i]!.valAccuracy)).toBeLessThanOrEqual(0.02));
   });
 });

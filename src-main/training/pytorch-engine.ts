@@ -19,7 +19,8 @@ import { serializeModel } from '../ir/schema.ts';
 import { readNpy, writeNpy } from '../formats/npy.ts';
 import { formatCommand, runProcess } from '../toolchain/run-process.ts';
 import { ToolchainError } from '../toolchain/toolchain-error.ts';
-import type { EpochRecord, TrainConfig, TrainProgress, TrainResult, TrainState } from './train-types.ts';
+import type { EpochRecord, TrainConfig, TrainProgress, TrainResult, TrainState, WidthSegment } from './train-types.ts';
+import { planStages } from './stages.ts';
 import type { TrainHooks } from './trainer.ts';
 
 /** The engine's Python package (shipped with the app). */
@@ -88,23 +89,27 @@ async function writeParams(dir: string, params: readonly FloatLayerParams[]): Pr
   }
 }
 
-/** The job folder: model, data, config and (to resume) the state in the embedded engine's layouts. */
+/** The job folder: model, data, config, the stage plan and (to resume) the state in the embedded engine's layouts. */
 async function writeJob(dir: string, model: Model, data: { dataset: Dataset; split: Split }, config: TrainConfig, opts: PytorchEngineOptions): Promise<void> {
   const { dataset, split } = data;
   const { resumeFrom, ...plainConfig } = config;
+  // The plan both engines follow (stages.ts); the saved QAT start holds once QAT began.
+  const qatStart = resumeFrom?.bnFolded ? resumeFrom.qatStart ?? config.qatStartEpoch : config.qatStartEpoch;
+  const stages = planStages(config, qatStart);
   await writeFile(join(dir, 'model.json'), JSON.stringify(serializeModel({ ...model, layers: model.layers.map(({ params: _p, ...l }) => l) })));
   await writeFile(join(dir, 'x.npy'), f32(dataset.x, [dataset.count, dataset.channels, ...dataset.dims]));
   await writeFile(join(dir, 'y.npy'), i32(dataset.y));
   await writeFile(join(dir, 'train.npy'), i32(split.train));
   await writeFile(join(dir, 'validation.npy'), i32(split.validation));
   let resume: Record<string, unknown> | undefined;
-  if (resumeFrom) resume = await writeResumeState(join(dir, 'resume'), resumeFrom);
+  if (resumeFrom) resume = await writeResumeState(dir, 'resume', resumeFrom);
   const job = {
     protocol: PROTOCOL,
     model: 'model.json',
     data: { x: 'x.npy', y: 'y.npy', train: 'train.npy', validation: 'validation.npy' },
     classes: dataset.classNames.length,
     config: plainConfig,
+    stages, planKey: JSON.stringify(stages), qatStart,
     device: opts.device ?? 'cpu',
     ...(opts.threads ? { threads: opts.threads } : {}),
     out: 'out',
@@ -113,17 +118,41 @@ async function writeJob(dir: string, model: Model, data: { dataset: Dataset; spl
   await writeFile(join(dir, 'job.json'), JSON.stringify(job, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $num: String(v) } : v)));
 }
 
-async function writeResumeState(dir: string, s: TrainState): Promise<Record<string, unknown>> {
-  await mkdir(join(dir, 'vars'), { recursive: true });
-  for (const v of s.variables) await writeFile(join(dir, 'vars', `${v.name}.npy`), f32(v.data, v.shape));
-  await writeFile(join(dir, 'adam_m.npy'), f32(s.optimizer.m, [s.optimizer.m.length]));
-  await writeFile(join(dir, 'adam_v.npy'), f32(s.optimizer.v, [s.optimizer.v.length]));
+type Vars = TrainState['variables'];
+
+async function writeVars(dir: string, vars: Vars): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const v of vars) await writeFile(join(dir, `${v.name}.npy`), f32(v.data, v.shape));
+}
+
+async function readVars(dir: string, list: { name: string; shape: number[] }[]): Promise<Vars> {
+  return Promise.all(list.map(async (v) => ({ name: v.name, shape: v.shape, data: (await readF32(join(dir, `${v.name}.npy`))).data })));
+}
+
+/** The state as files under `root/rel` and the JSON the engine reads (paths relative to root). */
+async function writeResumeState(root: string, rel: string, s: TrainState): Promise<Record<string, unknown>> {
+  const dir = join(root, rel);
+  await writeVars(join(dir, 'vars'), s.variables);
+  if (s.optimizer) {
+    await writeFile(join(dir, 'adam_m.npy'), f32(s.optimizer.m, [s.optimizer.m.length]));
+    await writeFile(join(dir, 'adam_v.npy'), f32(s.optimizer.v, [s.optimizer.v.length]));
+  }
   if (s.floatModelParams) await writeParams(join(dir, 'floatModel'), s.floatModelParams);
+  if (s.best?.variables) await writeVars(join(dir, 'best'), s.best.variables);
+  const segments = [];
+  for (const [i, seg] of (s.segments ?? []).entries()) {
+    await writeParams(join(dir, 'segments', String(i)), seg.params);
+    const { params: _p, ...meta } = seg;
+    segments.push({ ...meta, params: `${rel}/segments/${i}` });
+  }
+  const { variables: _v, optimizer, floatModelParams, best, segments: _s, ...plainState } = s;
   return {
-    dir: 'resume', epoch: s.epoch, bnFolded: s.bnFolded, history: s.history,
+    ...plainState, dir: rel,
     bestValLoss: Number.isFinite(s.bestValLoss) ? s.bestValLoss : null,
-    epochsWithoutImprovement: s.epochsWithoutImprovement, seed: s.seed, adamStep: s.optimizer.step,
-    ...(s.floatModelParams ? { floatModelParams: 'resume/floatModel' } : {}),
+    ...(optimizer ? { adamStep: optimizer.step } : {}),
+    ...(floatModelParams ? { floatModelParams: `${rel}/floatModel` } : {}),
+    ...(best ? { best: { value: best.value, epoch: best.epoch, ...(best.variables ? { variables: `${rel}/best` } : {}) } } : {}),
+    segments,
   };
 }
 
@@ -137,7 +166,13 @@ interface ResultFile {
   hasFloatModel: boolean;
   cancelled?: boolean;
   stoppedAt?: { epoch: number; batch: number };
-  state: { epoch: number; bnFolded: boolean; history: EpochRecord[]; bestValLoss: number | null; epochsWithoutImprovement: number; seed: number; adamStep: number; variables: { name: string; shape: number[] }[] };
+  state: Omit<TrainState, 'variables' | 'optimizer' | 'floatModelParams' | 'best' | 'segments' | 'bestValLoss'> & {
+    bestValLoss: number | null;
+    adamStep: number;
+    variables: { name: string; shape: number[] }[];
+    best: { value: number; epoch: number; variables?: string } | null;
+    segments: (Omit<WidthSegment, 'params'> & { params: string })[];
+  };
 }
 
 async function readResult(out: string, model: Model): Promise<PytorchTrainResult> {
@@ -145,15 +180,18 @@ async function readResult(out: string, model: Model): Promise<PytorchTrainResult
   const r = JSON.parse(await readFile(file, 'utf8'), reviveNumbers) as ResultFile;
   const floatParams = await readParams(join(out, 'final'), model);
   const floatModelParams = r.hasFloatModel ? await readParams(join(out, 'floatModel'), model) : undefined;
-  const variables = await Promise.all(r.state.variables.map(async (v) => {
-    const a = await readF32(join(out, 'state', 'vars', `${v.name}.npy`));
-    return { name: v.name, shape: v.shape, data: a.data };
-  }));
+  const { variables: varList, adamStep, best: bestDoc, segments: segDocs, bestValLoss, ...rest } = r.state;
+  const variables = await readVars(join(out, 'state', 'vars'), varList);
+  const segments: WidthSegment[] = await Promise.all(segDocs.map(async (seg) => ({ ...seg, params: await readParams(join(out, seg.params), model) })));
+  const best = bestDoc
+    ? { value: bestDoc.value, epoch: bestDoc.epoch, ...(bestDoc.variables ? { variables: await readVars(join(out, bestDoc.variables), varList) } : {}) }
+    : undefined;
   const state: TrainState = {
-    epoch: r.state.epoch, bnFolded: r.state.bnFolded, variables,
-    optimizer: { m: (await readF32(join(out, 'state', 'adam_m.npy'))).data, v: (await readF32(join(out, 'state', 'adam_v.npy'))).data, step: r.state.adamStep },
-    history: r.state.history, bestValLoss: r.state.bestValLoss ?? Infinity, epochsWithoutImprovement: r.state.epochsWithoutImprovement,
-    seed: r.state.seed, ...(floatModelParams ? { floatModelParams } : {}),
+    ...rest, variables,
+    optimizer: { m: (await readF32(join(out, 'state', 'adam_m.npy'))).data, v: (await readF32(join(out, 'state', 'adam_v.npy'))).data, step: adamStep },
+    bestValLoss: bestValLoss ?? Infinity, segments,
+    ...(best ? { best } : {}),
+    ...(floatModelParams ? { floatModelParams } : {}),
   };
   return {
     engine: 'pytorch', device: r.device, worldSize: r.worldSize,
@@ -161,6 +199,8 @@ async function readResult(out: string, model: Model): Promise<PytorchTrainResult
     ...(floatModelParams ? { floatModelParams } : {}),
     backend: r.backend, samplesPerSecond: r.samplesPerSecond,
     ...(r.cancelled ? { cancelled: true, stoppedAt: r.stoppedAt ?? { epoch: r.state.epoch, batch: 0 } } : {}),
+    qatStart: r.state.qatStart ?? 0, stoppedEarly: { float: false, qat: false, ...r.state.stopped },
+    bestEpoch: { ...r.state.bestEpochs }, segments,
   };
 }
 

@@ -26,9 +26,11 @@ from .stats import activation_stats, layer_range_stats
 
 PROGRESS_INTERVAL_S = 0.2
 STATS_SAMPLES = 64
+# What the app's TrainConfig may hold. The schedule-like parts (phases, schedules, early stopping,
+# bits schedule) reach the engine as the app's stage plan (stages.ts planStages), not re-derived here.
 KNOWN_CONFIG = {
-    "epochs", "qatStartEpoch", "batchSize", "learningRate", "lrSchedule", "weightBits", "layerBits", "bitsSchedule",
-    "shiftQuantile", "batchNorm", "layerBatchNorm", "classWeights", "earlyStopPatience", "seed",
+    "epochs", "qatStartEpoch", "batchSize", "learningRate", "lrSchedule", "earlyStopping", "qat", "weightBits", "layerBits",
+    "bitsSchedule", "shiftQuantile", "batchNorm", "layerBatchNorm", "classWeights", "earlyStopPatience", "seed",
 }
 
 
@@ -48,30 +50,34 @@ def emit(kind, **fields):
     sys.stdout.flush()
 
 
-def bits_for(spec, config, epoch):
-    base = config["weightBits"]
-    for s in sorted(config.get("bitsSchedule") or [], key=lambda s: s["epoch"]):
-        if s["epoch"] <= epoch:
-            base = s["bits"]
+def bits_for(spec, config, stage_bits):
+    """Per-layer bits: the layer's override, else the stage's default width (trainer.ts bitsFor)."""
     overrides = config.get("layerBits") or {}
-    return [overrides.get(l.name, base) for l in spec.layers]
+    return [overrides.get(l.name, stage_bits) for l in spec.layers]
 
 
-def learning_rate_at(config, epoch):
-    s = config.get("lrSchedule")
-    lr = config["learningRate"]
-    if not s:
+def default_milestones(length):
+    return sorted({m for m in (math.ceil(length * 0.5), math.ceil(length * 0.75)) if 0 < m < length})
+
+
+def stage_learning_rate(stage, k, scale=1.0):
+    """Learning rate in epoch k of a stage (stages.ts stageLearningRate)."""
+    s = stage["lrSchedule"]
+    lr = stage["learningRate"]
+    kind = s["kind"]
+    if kind == "none":
         return lr
-    if s["kind"] == "cosine":
+    if kind == "plateau":
+        return max(s.get("minLr", 0), lr * scale)
+    if kind == "cosine":
         mn = s.get("minLr", 0)
-        return mn + (lr - mn) * (1 + math.cos(math.pi * epoch / max(config["epochs"], 1))) / 2
+        return mn + (lr - mn) * (1 + math.cos(math.pi * k / max(stage["length"], 1))) / 2
     gamma = s.get("gamma", 0.1)
-    if s.get("milestones") is not None:
-        drops = len([m for m in s["milestones"] if m <= epoch])
-    elif s.get("stepSize"):
-        drops = epoch // s["stepSize"]
+    if s.get("stepSize") and s.get("milestones") is None:
+        drops = k // s["stepSize"]
     else:
-        drops = 0
+        milestones = s["milestones"] if s.get("milestones") is not None else ([] if s.get("stepSize") else default_milestones(stage["length"]))
+        drops = len([m for m in milestones if m <= k])
     return lr * gamma ** drops
 
 
@@ -130,6 +136,8 @@ def run(job_dir, spec, job):
     config = job["config"]
     classes = int(job["classes"])
     check_config(config, spec, classes)
+    stages = job["stages"]
+    plan_key = job["planKey"]
     want = job.get("device", "cpu")
     kind = "cuda" if want.startswith("cuda") else "cpu"
     if kind == "cuda" and not torch.cuda.is_available():
@@ -175,45 +183,83 @@ def run(job_dir, spec, job):
     seed = config.get("seed", 1)
     model = QatNet(spec, bn_layers)
     if resume:
-        load_state(model, job_dir, resume)
+        load_vars(model, os.path.join(job_dir, resume["dir"], "vars"), "resume state")
     else:
         model.init_like_app(seed)
     model.to(device)
     adam = make_adam(model, resume, job_dir, device)
     history = list(resume["history"]) if resume else []
     float_model = read_params(job_dir, resume["floatModelParams"], spec) if resume and resume.get("floatModelParams") else None
-    best = resume["bestValLoss"] if resume else math.inf
-    best = math.inf if best is None else best
-    stale = resume["epochsWithoutImprovement"] if resume else 0
-    qat_start = config["qatStartEpoch"]
+    qat_start = job["qatStart"]
     shuffle_seed = resume["seed"] if resume else seed * 7919 + 17
-    batch_size = config["batchSize"]
-    batches = -(-len(train_idx) // batch_size)
-    epochs = config["epochs"]
     sq = config.get("shiftQuantile", 1)
     trained, train_seconds = 0, 0.0
     cancelled, stopped_at = False, None
     epoch = resume["epoch"] if resume else 0
-    bits = bits_for(spec, config, epoch)
+    # Where the run stands: the saved stage if it fits this plan, else the stage holding `epoch`.
+    fits = bool(resume) and resume.get("stage") is not None and resume.get("stageStart") is not None and resume.get("planKey") == plan_key
+    if fits:
+        stage, stage_start = resume["stage"], resume["stageStart"]
+    else:
+        stage, stage_start = 0, 0
+        while stage < len(stages) and epoch >= stage_start + stages[stage]["length"]:
+            stage_start += stages[stage]["length"]
+            stage += 1
+    best = read_best(job_dir, resume, spec) if fits else None
+    lr_scale = (resume.get("lrScale") or 1.0) if fits else 1.0
+    plateau_stale = (resume.get("plateauStale") or 0) if fits else 0
+    stale = resume["epochsWithoutImprovement"] if fits else 0
+    stopped = {"float": False, "qat": False, **((resume or {}).get("stopped") or {})}
+    best_epochs = dict((resume or {}).get("bestEpochs") or {})
+    segments = read_segments(job_dir, resume, spec) if resume else []
+    bits = bits_for(spec, config, stages[min(stage, len(stages) - 1)]["bits"] if stages else config["weightBits"])
     net = wrap(model, dist, device)
 
-    while epoch < epochs:
-        is_qat = epoch >= qat_start
+    def end_stage(end, early):
+        nonlocal stage, stage_start, best, stale, lr_scale, plateau_stale
+        st = stages[stage]
+        es = st.get("earlyStopping")
+        restore = bool(es) and es.get("restoreBest", True) and best is not None and best.get("variables") is not None
+        if restore and best["epoch"] != end - 1:
+            assign_vars(model, best["variables"])
+        kept = best["epoch"] if restore else end - 1
+        if early:
+            stopped[st["phase"]] = True
+        best_epochs[st["phase"]] = kept
+        if st["phase"] == "qat":
+            segments.append({
+                "bits": st["bits"], "layerBits": bits_for(spec, config, st["bits"]), "fromEpoch": stage_start, "toEpoch": end - 1,
+                "bestEpoch": kept, "stoppedEarly": early, "params": model.folded_params(),
+            })
+        stage += 1
+        stage_start = end
+        best, stale, lr_scale, plateau_stale = None, 0, 1.0, 0
+
+    while True:
+        while stage < len(stages) and epoch >= stage_start + stages[stage]["length"]:
+            end_stage(epoch, False)
+        if stage >= len(stages):
+            break
+        st = stages[stage]
+        is_qat = st["phase"] == "qat"
         if is_qat and not bn_folded:
             # ai8x at start_epoch: fuse BN, a new optimizer, then QAT.
             folded = model.folded_params()
             float_model = folded
-            plain = QatNet(spec, [])
-            plain.load_params(folded)
-            model = plain.to(device)
-            adam = torch.optim.Adam(model.trainable(), lr=config["learningRate"], betas=(0.9, 0.999), eps=1e-8)
+            plain_net = QatNet(spec, [])
+            plain_net.load_params(folded)
+            model = plain_net.to(device)
+            adam = torch.optim.Adam(model.trainable(), lr=st["learningRate"], betas=(0.9, 0.999), eps=1e-8)
             net = wrap(model, dist, device)
             bn_folded = True
-            best, stale = math.inf, 0
-        bits = bits_for(spec, config, epoch)
-        lr = learning_rate_at(config, epoch)
+            qat_start = epoch
+        bits = bits_for(spec, config, st["bits"])
+        lr = stage_learning_rate(st, epoch - stage_start, lr_scale)
         for g in adam.param_groups:
             g["lr"] = lr
+        batch_size = st["batchSize"]
+        batches = -(-len(train_idx) // batch_size)
+        remaining_epochs = sum(s["length"] for s in stages[stage:]) - (epoch - stage_start) - 1
         order = torch.from_numpy(shuffled(train_idx, shuffle_seed + epoch * 1013)).to(device)
         net.train()
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
@@ -228,7 +274,6 @@ def run(job_dir, spec, job):
                 cancelled, stopped_at = True, {"epoch": epoch, "batch": b}
                 break
             idx = order[b * batch_size:(b + 1) * batch_size]
-            n_global = idx.shape[0]
             # Σ class weights of the whole global batch: each rank's loss is its share of the global mean.
             wsum = float(class_w_np[y_np[idx.cpu().numpy()]].sum()) if dist.on else None
             mine = idx.tensor_split(dist.world)[dist.rank] if dist.on else idx
@@ -258,8 +303,8 @@ def run(job_dir, spec, job):
             if dist.rank == 0 and (now - last_report >= PROGRESS_INTERVAL_S or b == batches - 1):
                 last_report = now
                 rate = seen * dist.world / max(now - started, 1e-9)
-                remaining = (batches - b - 1) * batch_size + (epochs - epoch - 1) * len(train_idx)
-                emit("progress", phase="qat" if is_qat else "float", epoch=epoch, epochs=epochs, batch=b + 1, batches=batches,
+                remaining = (batches - b - 1) * batch_size + remaining_epochs * len(train_idx)
+                emit("progress", phase=st["phase"], epoch=epoch, epochs=epoch + remaining_epochs + 1, batch=b + 1, batches=batches,
                      loss=float(loss_sum) / max(seen, 1), accuracy=float(correct) / max(seen, 1),
                      samplesPerSecond=rate, etaSeconds=remaining / max(rate, 1e-9))
         if device.type == "cuda":
@@ -270,34 +315,46 @@ def run(job_dir, spec, job):
         if cancelled:
             break
         qat = (output_shifts(model.shift_pairs(), sq), bits) if is_qat else None
-        val = evaluate(model, x_all, y_all, val_idx, config, qat, class_w, device, on_device) if dist.rank == 0 else None
-        val_loss = dist.broadcast([val["loss"] if val else 0.0], device)[0]
+        val = evaluate(model, x_all, y_all, val_idx, config["batchSize"], qat, class_w, device, on_device) if dist.rank == 0 else None
+        val_loss, val_acc = dist.broadcast([val["loss"], val["accuracy"]] if val else [0.0, 0.0], device)
         if dist.rank == 0:
             params = model.folded_params()
             record = {
-                "epoch": epoch, "phase": "qat" if is_qat else "float",
+                "epoch": epoch, "phase": st["phase"],
                 "trainLoss": totals[0] / max(totals[2], 1), "trainAccuracy": totals[1] / max(totals[2], 1),
-                "valLoss": val["loss"], "valAccuracy": val["accuracy"], "lr": lr,
+                "valLoss": val["loss"], "valAccuracy": val["accuracy"], "lr": lr, "bits": st["bits"],
                 "ranges": [layer_range_stats(l, *params[l.name], bits[i], sq, val["activations"][i]) for i, l in enumerate(spec.layers)],
             }
             history.append(record)
             emit("epoch", record=record)
         epoch += 1
-        if config.get("earlyStopPatience") is not None and math.isfinite(val_loss):
-            if val_loss < best:
-                best, stale = val_loss, 0
+        es = st.get("earlyStopping")
+        plateau = st["lrSchedule"] if st["lrSchedule"]["kind"] == "plateau" else None
+        monitor = (es or {}).get("monitor", "valLoss")
+        value = val_loss if monitor == "valLoss" else val_acc
+        stop_now = False
+        if (es or plateau) and math.isfinite(value):
+            if best is None or (value < best["value"] if monitor == "valLoss" else value > best["value"]):
+                keep = bool(es) and es.get("restoreBest", True)
+                best = {"value": value, "epoch": epoch - 1, **({"variables": snapshot_vars(model)} if keep else {})}
+                stale, plateau_stale = 0, 0
             else:
                 stale += 1
-                if stale >= config["earlyStopPatience"]:
-                    if not is_qat and qat_start < epochs:
-                        qat_start, stale = epoch, 0  # the float phase has converged: start QAT now
-                    else:
-                        break
+                if plateau:
+                    plateau_stale += 1
+                    if plateau_stale >= plateau.get("patience", 3):
+                        lr_scale *= plateau.get("factor", 0.5)
+                        plateau_stale = 0
+                stop_now = bool(es) and stale >= es["patience"]
+        if stop_now:
+            end_stage(epoch, True)
     if dist.rank == 0:
         write_result(job_dir, job, model, adam, spec, config, {
-            "epoch": epoch, "bnFolded": bn_folded, "history": history, "bestValLoss": best if math.isfinite(best) else None,
-            "epochsWithoutImprovement": stale, "seed": shuffle_seed,
-        }, float_model, bits, trained / max(train_seconds, 1e-9), device, dist, cancelled, stopped_at)
+            "epoch": epoch, "bnFolded": bn_folded, "history": history,
+            "bestValLoss": best["value"] if best else math.inf, "epochsWithoutImprovement": stale, "seed": shuffle_seed,
+            "stage": stage, "stageStart": stage_start, "planKey": plan_key, "qatStart": qat_start, "lrScale": lr_scale,
+            "plateauStale": plateau_stale, "stopped": stopped, "bestEpochs": best_epochs,
+        }, best, segments, float_model, bits, trained / max(train_seconds, 1e-9), device, dist, cancelled, stopped_at)
     dist.close()
 
 
@@ -309,12 +366,12 @@ def wrap(model, dist, device):
     return torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
 
-def evaluate(model, x_all, y_all, indices, config, qat, class_w, device, on_device):
+def evaluate(model, x_all, y_all, indices, batch_size, qat, class_w, device, on_device):
     activations = [None] * len(model.spec.layers)
     if len(indices) == 0:
         return {"loss": math.nan, "accuracy": math.nan, "activations": activations}
     model.eval()
-    batch = max(config["batchSize"], 64)
+    batch = max(batch_size, 64)
     idx_all = torch.from_numpy(indices).to(device)
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     weight_sum = torch.zeros((), dtype=torch.float64, device=device)
@@ -368,21 +425,52 @@ def from_app_layout(a, t, layer):
     return torch.from_numpy(np.ascontiguousarray(tfjs_to_torch(layer, a) if layer is not None else a).astype(np.float32).reshape(t.shape))
 
 
-def load_state(model, job_dir, resume):
+def load_vars(model, folder, what):
+    """Variables from .npy files in the app's layout (a resume state or a best-epoch snapshot)."""
     with torch.no_grad():
         for name, t, layer in var_names(model):
-            path = os.path.join(job_dir, resume["dir"], "vars", f"{name}.npy")
+            path = os.path.join(folder, f"{name}.npy")
             if not os.path.exists(path):
-                raise InputError(f"resume state: variable '{name}' missing ({path})")
+                raise InputError(f"{what}: variable '{name}' missing ({path})")
             a = np.load(path)
             if a.size != t.numel():
-                raise InputError(f"resume state: variable '{name}' has {a.size} values, the model needs {t.numel()}")
+                raise InputError(f"{what}: variable '{name}' has {a.size} values, the model needs {t.numel()}")
             t.copy_(from_app_layout(a.ravel(), t, layer))
+
+
+def snapshot_vars(model):
+    return {name: to_app_layout(t, layer) for name, t, layer in var_names(model)}
+
+
+def assign_vars(model, saved):
+    with torch.no_grad():
+        for name, t, layer in var_names(model):
+            if name not in saved:
+                raise InputError(f"restore-best: no saved '{name}'")
+            t.copy_(from_app_layout(np.asarray(saved[name]).ravel(), t, layer).to(t.device))
+
+
+def read_best(job_dir, resume, spec):
+    b = resume.get("best")
+    if not b:
+        return None
+    out = {"value": b["value"], "epoch": b["epoch"]}
+    if b.get("variables"):
+        folder = os.path.join(job_dir, b["variables"])
+        out["variables"] = {f[:-4]: np.load(os.path.join(folder, f)) for f in os.listdir(folder) if f.endswith(".npy")}
+    return out
+
+
+def read_segments(job_dir, resume, spec):
+    out = []
+    for seg in resume.get("segments") or []:
+        out.append({**{k: v for k, v in seg.items() if k != "params"}, "params": read_params(job_dir, seg["params"], spec)})
+    return out
 
 
 def make_adam(model, resume, job_dir, device):
     adam = torch.optim.Adam(model.trainable(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
-    if resume and resume.get("adamStep"):
+    if resume and resume.get("adamStep") is not None:
         m_all = np.load(os.path.join(job_dir, resume["dir"], "adam_m.npy")).ravel()
         v_all = np.load(os.path.join(job_dir, resume["dir"], "adam_v.npy")).ravel()
         size = sum(p.numel() for _, p, _ in trainable_names(model))
@@ -425,20 +513,14 @@ def describe_device(device, dist):
     return f"cpu ({threads} thread{'s' if threads != 1 else ''}{f' ×{dist.world} processes, DDP gloo' if dist.on else ''})"
 
 
-def write_result(job_dir, job, model, adam, spec, config, state, float_model, bits, samples_per_second, device, dist, cancelled, stopped_at):
+def write_result(job_dir, job, model, adam, spec, config, state, best, segments, float_model, bits, samples_per_second, device, dist, cancelled, stopped_at):
     out = os.path.join(job_dir, job.get("out", "out"))
     os.makedirs(out, exist_ok=True)
     final = model.folded_params()
     write_params(os.path.join(out, "final"), final)
     if float_model is not None:
         write_params(os.path.join(out, "floatModel"), float_model)
-    vars_dir = os.path.join(out, "state", "vars")
-    os.makedirs(vars_dir, exist_ok=True)
-    variables = []
-    for name, t, layer in var_names(model):
-        a = to_app_layout(t, layer)
-        np.save(os.path.join(vars_dir, f"{name}.npy"), a)
-        variables.append({"name": name, "shape": list(a.shape)})
+    variables = write_vars(os.path.join(out, "state", "vars"), snapshot_vars(model))
     step, ms, vs = 0, [], []
     for _, p, layer in trainable_names(model):
         st = adam.state.get(p, {})
@@ -447,6 +529,16 @@ def write_result(job_dir, job, model, adam, spec, config, state, float_model, bi
         step = int(float(st["step"])) if "step" in st else step
     np.save(os.path.join(out, "state", "adam_m.npy"), np.concatenate(ms).astype(np.float32))
     np.save(os.path.join(out, "state", "adam_v.npy"), np.concatenate(vs).astype(np.float32))
+    best_doc = None
+    if best is not None:
+        best_doc = {"value": best["value"], "epoch": best["epoch"]}
+        if best.get("variables") is not None:
+            write_vars(os.path.join(out, "state", "best"), best["variables"])
+            best_doc["variables"] = "state/best"
+    seg_docs = []
+    for i, seg in enumerate(segments):
+        write_params(os.path.join(out, "segments", str(i)), seg["params"])
+        seg_docs.append({**{k: v for k, v in seg.items() if k != "params"}, "params": f"segments/{i}"})
     sq = config.get("shiftQuantile", 1)
     result = {
         "outputShifts": [output_shifts_np(*final[l.name], sq) for l in spec.layers],
@@ -455,7 +547,7 @@ def write_result(job_dir, job, model, adam, spec, config, state, float_model, bi
         "backend": f"PyTorch {torch.__version__} on {describe_device(device, dist)}",
         "device": device.type,
         "worldSize": dist.world,
-        "state": {**state, "adamStep": step, "variables": variables},
+        "state": {**state, "adamStep": step, "variables": variables, "best": best_doc, "segments": seg_docs},
         "hasFloatModel": float_model is not None,
     }
     if cancelled:
@@ -466,3 +558,12 @@ def write_result(job_dir, job, model, adam, spec, config, state, float_model, bi
         json.dump(plain(result), f, allow_nan=False)
     os.replace(tmp, os.path.join(out, "result.json"))
     emit("result", file=os.path.relpath(os.path.join(out, "result.json"), job_dir))
+
+
+def write_vars(folder, saved):
+    os.makedirs(folder, exist_ok=True)
+    out = []
+    for name, a in saved.items():
+        np.save(os.path.join(folder, f"{name}.npy"), np.ascontiguousarray(a, dtype=np.float32))
+        out.append({"name": name, "shape": list(np.shape(a))})
+    return out
