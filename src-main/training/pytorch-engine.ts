@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Model } from '../ir/graph.ts';
+import type { Model, WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import type { Dataset, Split } from '../data/dataset.ts';
 import { serializeModel } from '../ir/schema.ts';
@@ -158,7 +158,7 @@ async function writeResumeState(root: string, rel: string, s: TrainState): Promi
 
 interface ResultFile {
   outputShifts: number[];
-  layerBits: number[];
+  layerBits: WeightBits[];
   samplesPerSecond: number;
   backend: string;
   device: string;
