@@ -378,6 +378,9 @@ export const TrainingSection = z.looseObject({
     batchSize: z.number().int().nullable().optional(),
     limit: z.number().int().nullable().optional(),
     classWeights: z.boolean().optional(),
+    engine: z.enum(['embedded', 'pytorch']).optional(),
+    computeDevice: z.enum(['cpu', 'cuda']).optional(),
+    gpus: z.number().int().nullable().optional(),
   }).optional(),
   lastRun: TrainingLastRun.optional(),
 });
