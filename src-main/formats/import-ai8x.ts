@@ -9,6 +9,7 @@ import type { NdArray } from './npy.ts';
 import { readNetworkYaml, type NetworkConfig, type YamlLayer } from './network-yaml.ts';
 import { readTorchCheckpoint } from './torch-checkpoint.ts';
 import { intRange } from '../quant/fixed-point.ts';
+import { isElementWise, opHasWeights } from '../ir/ops/registry.ts';
 
 /** The parts of a training checkpoint the import reads. */
 export interface CheckpointData {
@@ -44,7 +45,6 @@ export function importAi8x(req: ImportAi8xRequest): ImportResult {
   return res;
 }
 
-const WEIGHTLESS: OpKind[] = ['passthrough', 'add', 'sub', 'or', 'xor'];
 
 function num(a: NdArray, k = 0): number {
   const v = a.data[k];
@@ -82,7 +82,7 @@ export function modelFromAi8x(
 
   // Sequential matching: the n-th `*.weight` key goes to the n-th YAML layer that has weights.
   const weightKeys = [...sd.keys()].filter((k) => splitKey(k)?.param === 'weight');
-  const weighted = config.layers.map((l, i) => ({ l, i })).filter(({ l }) => !WEIGHTLESS.includes(l.op) && !l.other.bypass && l.other.weight_source === undefined);
+  const weighted = config.layers.map((l, i) => ({ l, i })).filter(({ l }) => opHasWeights(l.op) && !l.other.bypass && l.other.weight_source === undefined);
   if (weightKeys.length < weighted.length)
     throw new FormatError(cf, 'state_dict', `${weighted.length} weight tensors for the ${weighted.length} layers with weights in ${yf}`, `${weightKeys.length} (${weightKeys.join(', ')})`);
   if (weightKeys.length > weighted.length)
@@ -121,7 +121,7 @@ export function modelFromAi8x(
     });
     for (const s of sources) if (s < -1 || s >= i) throw new FormatError(yf, at('in_sequences'), `earlier layers (−1 … ${i - 1})`, String(s));
     const srcShapes = (sources.length ? sources : [i - 1]).map((s) => (s === -1 ? input : shapes[s]!));
-    const isElt = y.eltwise !== undefined || ['add', 'sub', 'or', 'xor'].includes(y.op);
+    const isElt = isElementWise(y);
     let inShape: DataShape = srcShapes.length > 1 && !isElt
       ? { channels: srcShapes.reduce((a, s) => a + s.channels, 0), dims: srcShapes[0]!.dims }
       : srcShapes[0]!;
@@ -136,7 +136,7 @@ export function modelFromAi8x(
     const pooledDims = pool ? inShape.dims.map((n, d) => Math.floor((n - pool.size[d]!) / pool.stride[d]!) + 1) : inShape.dims;
     const layer = buildLayer(y, i, keyOf.get(i), sd, cf, yf, inShape, pooledDims, pool, warn);
     if (i === 0 && inputChannels === undefined) input.channels = layer.inChannels;
-    if (i === 0 && inputChannels !== undefined && !WEIGHTLESS.includes(layer.op) && layer.inChannels !== inputChannels)
+    if (i === 0 && inputChannels !== undefined && opHasWeights(layer.op) && layer.inChannels !== inputChannels)
       throw new FormatError(opts.sampleName ?? 'sample.npy', 'shape', `${layer.inChannels} input channels first, as ${cf} layer ${layer.name} expects: (${layer.inChannels}, H, W) or (${layer.inChannels}, L)`, `(${opts.sample!.shape.join(', ')})`);
     if (i === 0 && layer.op === 'conv1d' && !oneD)
       throw new FormatError(opts.sampleName ?? 'sample.npy', 'shape', `(C, L) data for the Conv1d first layer`, `(${[input.channels, ...input.dims].join(', ')})`);

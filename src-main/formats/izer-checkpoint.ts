@@ -7,6 +7,7 @@ import { FormatError } from './format-error.ts';
 import type { NdArray } from './npy.ts';
 import { writeTorchCheckpoint } from './torch-checkpoint.ts';
 import { gridScale, intRange } from '../quant/fixed-point.ts';
+import { opHasWeights } from '../ir/ops/registry.ts';
 
 export interface IzerCheckpointOptions {
   epoch?: number;
@@ -16,14 +17,13 @@ export interface IzerCheckpointOptions {
   file?: string;
 }
 
-const WEIGHTLESS = new Set<Layer['op']>(['passthrough', 'add', 'sub', 'or', 'xor']);
 const f32 = (shape: number[], values: ArrayLike<number>): NdArray => ({ dtype: 'float32', shape, data: Float32Array.from(values) });
 
 export function writeIzerCheckpoint(model: Model, opts: IzerCheckpointOptions = {}): Uint8Array {
   const file = opts.file ?? 'checkpoint.pth.tar';
   const sd = new Map<string, NdArray>();
   for (const layer of model.layers) {
-    if (WEIGHTLESS.has(layer.op)) continue;
+    if (!opHasWeights(layer.op)) continue;
     const L = layer.name;
     const p = layer.params;
     if (!p) throw new FormatError(file, `${L}.op.weight`, 'integer parameters on every layer with weights (train, quantize or import first)', 'none');

@@ -4,6 +4,7 @@
 import { parseDocument } from 'yaml';
 import type { Activation, DataFormat, EltwiseOp, Layer, Model, OpKind, Pool, WeightBits } from '../ir/graph.ts';
 import { FormatError, describe } from './format-error.ts';
+import { isElementWise, opHasWeights } from '../ir/ops/registry.ts';
 
 /** One YAML layer after alias resolution and value checks; absent = not given in the file. */
 export interface YamlLayer {
@@ -298,7 +299,7 @@ export function writeNetworkYaml(model: Model): string {
     if (l.inputs && l.inputs.length > 0) kv.push(['in_sequences', `[${l.inputs.map((s) => (s === -1 ? 'input' : String(s))).join(', ')}]`]);
     kv.push(['operation', OP_NAMES[l.op]]);
     if (l.eltwise) kv.push(['eltwise', OP_NAMES[l.eltwise]]);
-    if (l.operands !== undefined && (l.eltwise || ['add', 'sub', 'or', 'xor'].includes(l.op))) kv.push(['operands', l.operands]);
+    if (l.operands !== undefined && isElementWise(l)) kv.push(['operands', l.operands]);
     if (l.poolFirst === false) kv.push(['pool_first', 'false']);
     // Only convolutions take kernel_size and pad: the izer refuses `kernel_size` on a Linear/MLP layer
     // and fixes pad 0 for it and for passthrough/element-wise layers. ConvTranspose2d's stride is
@@ -314,7 +315,7 @@ export function writeNetworkYaml(model: Model): string {
       kv.push(['pool_stride', pair(l.pool.stride)]);
     }
     kv.push(['activate', l.activation === 'relu' ? 'ReLU' : l.activation === 'abs' ? 'Abs' : 'None']);
-    if (l.op !== 'passthrough' && !['add', 'sub', 'or', 'xor'].includes(l.op)) kv.push(['quantization', l.weightBits]);
+    if (opHasWeights(l.op)) kv.push(['quantization', l.weightBits]);
     // The izer uses a YAML output_shift *instead of* the checkpoint's (then adds 8 − bits), so an
     // extra shift is written as the whole trained + extra value.
     if (l.extraShift) kv.push(['output_shift', l.outputShift + l.extraShift]);

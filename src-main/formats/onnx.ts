@@ -11,6 +11,7 @@ import protobuf from 'protobufjs';
 import { ONNX_PROTO } from './onnx-schema.ts';
 import type { Model } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
+import { isElementWise } from '../ir/ops/registry.ts';
 
 const OPSET = 13;
 const IR_VERSION = 8;
@@ -62,7 +63,7 @@ export function writeOnnx(model: Model, params: readonly FloatLayerParams[], opt
       throw new Error(`ONNX export: layer ${li} "${layer.name}": ${what}`);
     };
     if (layer.inputs && !(layer.inputs.length === 1 && layer.inputs[0] === li - 1)) fail('non-sequential inputs (in_sequences) are not supported by the float export.');
-    if (layer.eltwise || ['add', 'sub', 'or', 'xor'].includes(layer.op)) fail('element-wise operations are not supported by the float export.');
+    if (isElementWise(layer)) fail('element-wise operations are not supported by the float export.');
     if (layer.op === 'convtranspose2d') fail('ConvTranspose2d is not supported by the float export.');
     const n = layer.name;
     if (layer.pool) {

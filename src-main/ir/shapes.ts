@@ -1,7 +1,7 @@
 // Shape inference over a model: for each layer, the combined input (element-wise operands or
 // concatenation), the pooled input (pooling runs first, in flight) and the op's output.
 import type { DataShape, Layer, Model, Pool } from './graph.ts';
-import { opSpec } from './ops/registry.ts';
+import { isElementWise, opSpec } from './ops/registry.ts';
 
 export interface LayerShapes {
   /** Sources of the layer's input: layer indices, -1 = network input. */
@@ -34,10 +34,6 @@ export function poolShape(shape: DataShape, pool: Pool | undefined): DataShape |
   return dims.every((n) => n > 0) ? { channels: shape.channels, dims } : null;
 }
 
-function isEltwiseLayer(layer: Layer): boolean {
-  return layer.eltwise !== undefined || ['add', 'sub', 'or', 'xor'].includes(layer.op);
-}
-
 /** Shapes of every layer; a layer whose shape cannot be formed gets `output: null` and a problem. */
 export function inferLayerShapes(model: Model): LayerShapes[] {
   const result: LayerShapes[] = [];
@@ -53,7 +49,7 @@ export function inferLayerShapes(model: Model): LayerShapes[] {
     }
     const shapes = ins as DataShape[];
     let input: DataShape;
-    if (shapes.length > 1 && isEltwiseLayer(layer)) {
+    if (shapes.length > 1 && isElementWise(layer)) {
       const first = shapes[0]!;
       if (!shapes.every((s) => s.channels === first.channels && s.dims.join('x') === first.dims.join('x'))) {
         result.push(bad(`its element-wise operands have different shapes (${shapes.map(fmtShape).join(', ')})`, first));

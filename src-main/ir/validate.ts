@@ -3,7 +3,7 @@
 // An invalid layer yields an error Diagnostic naming the layer and the rule, with a fix.
 import { WEIGHT_BITS, type DataShape, type Diagnostic, type Layer, type Model } from './graph.ts';
 import { DEVICE_LIMITS } from './limits.ts';
-import { opSpec } from './ops/registry.ts';
+import { isElementWise, opSpec } from './ops/registry.ts';
 import { layerError, type OpContext } from './ops/op-spec.ts';
 import { inferLayerShapes, inferShapes, fmtShape } from './shapes.ts';
 
@@ -94,7 +94,7 @@ function layerRules(model: Model, layer: Layer, ctx: OpContext, input: DataShape
   if (pixels > maxPix)
     out.push(layerError(ctx, layer, 'pixels-per-channel', `its input has ${pixels} pixels per channel; ${chw ? 'CHW' : 'HWC'} data on the ${model.device} allows ${maxPix}.`,
       ctx.isFirst && !chw ? 'Use data_format: CHW for the first layer, or a smaller input.' : 'Reduce the input size or pool earlier.'));
-  if (layer.eltwise || ['add', 'sub', 'or', 'xor'].includes(layer.op)) {
+  if (isElementWise(layer)) {
     const nOps = layer.operands ?? layer.inputs?.length ?? 1;
     if (layer.eltwise && (nOps < 2 || nOps > 16))
       out.push(layerError(ctx, layer, 'eltwise-operands', `an element-wise operation needs 2 to 16 operands, not ${nOps}.`, 'List 2 to 16 inputs in in_sequences.'));

@@ -4,7 +4,7 @@
 // each violation a Diagnostic in plain words with the layer and the fix.
 import type { DataShape, Device, Diagnostic, Layer, Model, Placement } from '../ir/graph.ts';
 import { DEVICE_LIMITS } from '../ir/limits.ts';
-import { opSpec } from '../ir/ops/registry.ts';
+import { isElementWise, opSpec } from '../ir/ops/registry.ts';
 import { layerError, layerWarning, type OpContext } from '../ir/ops/op-spec.ts';
 import { inferLayerShapes, validateModel } from '../ir/validate.ts';
 import { biasBytes, inputBytesPerInstance, kernelWordsPerProcessor, outputBytesPerInstance, storedWeightCount, weightBytes } from './memory.ts';
@@ -66,7 +66,7 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
   model.layers.forEach((layer, i) => {
     const ctx: OpContext = { device: model.device, index: i, isFirst: i === 0, isLast: i === model.layers.length - 1 };
     const sh = shapes[i]!;
-    const isElt = layer.eltwise !== undefined || ['add', 'sub', 'or', 'xor'].includes(layer.op);
+    const isElt = isElementWise(layer);
     const operands = isElt ? Math.max(1, sh.sources.length) : 1;
     const chw = i === 0 && model.input.format === 'CHW';
     const readChannels = sh.input.channels;

@@ -2,9 +2,9 @@
 // with preallocated buffers, then runs inputs through it layer by layer exactly as the izer's
 // model of the accelerator does (max78002.md §5): gather inputs → pool first → element-wise →
 // op accumulate (+β·128) → output stage. Pure: typed arrays only, no allocation per inference.
-import type { DataShape, Layer, Model } from '../ir/graph.ts';
+import type { DataShape, Layer, LayerParams, Model, OpKind } from '../ir/graph.ts';
 import { inferLayerShapes, totalShift } from '../ir/validate.ts';
-import { opSpec } from '../ir/ops/registry.ts';
+import { isElementWise, opHasWeights, opSpec } from '../ir/ops/registry.ts';
 import { CONVTRANSPOSE_OUTPUT_PADDING } from '../ir/ops/convtranspose2d.ts';
 import { pool, type PoolArgs } from './kernels/pool.ts';
 import { eltwise } from './kernels/eltwise.ts';
@@ -65,13 +65,53 @@ export interface Program {
 const size = (s: DataShape): number => s.channels * s.dims.reduce((a, b) => a * b, 1);
 const hw = (s: DataShape): [number, number] => (s.dims.length === 1 ? [s.dims[0]!, 1] : [s.dims[0]!, s.dims[1]!]);
 
+/** What an op's kernel set-up needs: the layer, its integer parameters and the pooled input size. */
+interface KernelSetup {
+  layer: Layer;
+  params: LayerParams;
+  /** Pooled input height (1-D: length) and width (1-D: 1). */
+  pH: number;
+  pW: number;
+}
+
+/**
+ * The simulator facet of every op: sets up the layer's kernel arguments once per program. Weightless
+ * ops set none (their data is copied through after pooling / combining). A Record over OpKind, so a
+ * new op does not compile until it has a kernel here.
+ */
+const prepareKernel: Record<OpKind, (c: CompiledLayer, k: KernelSetup) => void> = {
+  conv2d(c, { layer, params, pH, pW }) {
+    c.conv2d = { inC: layer.inChannels, inH: pH, inW: pW, outC: layer.outChannels, kh: layer.kernel[0], kw: layer.kernel[1], pad: layer.pad, dilation: layer.dilation ?? 1, weights: params.weights, bias: params.bias };
+    c.scratch = new Int32Array(conv2dScratch(c.conv2d));
+  },
+  conv1d(c, { layer, params, pH }) {
+    c.conv1d = { inC: layer.inChannels, inL: pH, outC: layer.outChannels, k: layer.kernel[0], pad: layer.pad, dilation: layer.dilation ?? 1, weights: params.weights, bias: params.bias };
+    c.scratch = new Int32Array(pH + 2 * layer.pad);
+  },
+  linear(c, { layer, params }) {
+    c.linear = { inFeatures: size(c.pooled), outFeatures: layer.outChannels, weights: params.weights, bias: params.bias };
+  },
+  convtranspose2d(c, { layer, params, pH, pW }) {
+    const args: ConvTranspose2dArgs = { inC: layer.inChannels, inH: pH, inW: pW, outC: layer.outChannels, k: layer.kernel[0], stride: layer.stride, pad: layer.pad, outputPadding: CONVTRANSPOSE_OUTPUT_PADDING, weights: params.weights, bias: params.bias };
+    const prep = prepareConvTranspose2d(args);
+    c.convT = { args, prep };
+    c.stretched = new Int32Array(layer.inChannels * prep.h * prep.w);
+    c.scratch = new Int32Array(conv2dScratch(prep.conv));
+  },
+  passthrough: () => {},
+  add: () => {},
+  sub: () => {},
+  or: () => {},
+  xor: () => {},
+};
+
 export function compile(model: Model): Program {
   const shapes = inferLayerShapes(model);
   const layers = model.layers.map((layer, i): CompiledLayer => {
     const sh = shapes[i]!;
     if (!sh.output) throw new SimError(i, `Layer ${i} (${layer.name}): ${sh.problem}.`);
-    const isElt = layer.eltwise !== undefined || ['add', 'sub', 'or', 'xor'].includes(layer.op);
-    const needsParams = !['passthrough', 'add', 'sub', 'or', 'xor'].includes(layer.op);
+    const isElt = isElementWise(layer);
+    const needsParams = opHasWeights(layer.op);
     if (needsParams && !layer.params) throw new SimError(i, `Layer ${i} (${layer.name}) has no integer parameters; quantize or import the model first.`);
     const [inH, inW] = hw(sh.input);
     const [pH, pW] = hw(sh.pooled);
@@ -103,21 +143,7 @@ export function compile(model: Model): Program {
       if (params.weights.length !== want) throw new SimError(i, `Layer ${i} (${layer.name}) has ${params.weights.length} weights; its shape needs ${want}.`);
       if (params.bias && params.bias.length !== layer.outChannels) throw new SimError(i, `Layer ${i} (${layer.name}) has ${params.bias.length} bias values for ${layer.outChannels} output channels.`);
     }
-    if (layer.op === 'conv2d') {
-      c.conv2d = { inC: layer.inChannels, inH: pH, inW: pW, outC: layer.outChannels, kh: layer.kernel[0], kw: layer.kernel[1], pad: layer.pad, dilation: layer.dilation ?? 1, weights: params.weights, bias: params.bias };
-      c.scratch = new Int32Array(conv2dScratch(c.conv2d));
-    } else if (layer.op === 'conv1d') {
-      c.conv1d = { inC: layer.inChannels, inL: pH, outC: layer.outChannels, k: layer.kernel[0], pad: layer.pad, dilation: layer.dilation ?? 1, weights: params.weights, bias: params.bias };
-      c.scratch = new Int32Array(pH + 2 * layer.pad);
-    } else if (layer.op === 'linear') {
-      c.linear = { inFeatures: size(sh.pooled), outFeatures: layer.outChannels, weights: params.weights, bias: params.bias };
-    } else if (layer.op === 'convtranspose2d') {
-      const args: ConvTranspose2dArgs = { inC: layer.inChannels, inH: pH, inW: pW, outC: layer.outChannels, k: layer.kernel[0], stride: layer.stride, pad: layer.pad, outputPadding: CONVTRANSPOSE_OUTPUT_PADDING, weights: params.weights, bias: params.bias };
-      const prep = prepareConvTranspose2d(args);
-      c.convT = { args, prep };
-      c.stretched = new Int32Array(layer.inChannels * prep.h * prep.w);
-      c.scratch = new Int32Array(conv2dScratch(prep.conv));
-    }
+    prepareKernel[layer.op](c, { layer, params, pH, pW });
     return c;
   });
   const inputShape = { channels: model.input.channels, dims: [...model.input.dims] };

@@ -9,6 +9,7 @@ export const CONVTRANSPOSE_OUTPUT_PADDING = 1;
 export const convtranspose2d: OpSpec = {
   kinds: ['convtranspose2d'],
   hasWeights: true,
+  elementwise: false,
   inferShape(layer, pooled) {
     if (pooled.dims.length !== 2) return null;
     const s = layer.stride;

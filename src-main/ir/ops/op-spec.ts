@@ -15,6 +15,8 @@ export interface OpSpec {
   kinds: readonly OpKind[];
   /** Does the op carry weights (and so a checkpoint `*.weight` tensor). */
   hasWeights: boolean;
+  /** Stand-alone element-wise op: combines several equal-shape operands instead of concatenating them. */
+  elementwise: boolean;
   /** Shape after the op, given the (combined, pooled) input shape; null if the shape is impossible. */
   inferShape(layer: Layer, pooled: DataShape): DataShape | null;
   /** Number of weight elements (0 for weightless ops). */

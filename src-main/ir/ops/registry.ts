@@ -19,3 +19,13 @@ export function opSpec(kind: OpKind): OpSpec {
   if (!s) throw new Error(`Unknown op kind "${kind}".`);
   return s;
 }
+
+/** Does a layer of this op carry weights (unknown names: no). */
+export function opHasWeights(kind: string): boolean {
+  return Object.hasOwn(opSpecs, kind) && opSpecs[kind as OpKind].hasWeights;
+}
+
+/** An element-wise layer: a stand-alone element-wise op, or any op with a fused `eltwise` before it. */
+export function isElementWise(layer: { op: string; eltwise?: unknown }): boolean {
+  return layer.eltwise !== undefined || (Object.hasOwn(opSpecs, layer.op) && opSpecs[layer.op as OpKind].elementwise);
+}

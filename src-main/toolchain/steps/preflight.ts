@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Artifacts } from '../artifacts.ts';
 import { ToolchainError } from '../toolchain-error.ts';
+import { opHasWeights } from '../../ir/ops/registry.ts';
 
-const WEIGHTLESS = new Set(['passthrough', 'add', 'sub', 'or', 'xor']);
 
 export async function checkLayerCount(artifacts: Pick<Artifacts, 'checkpoint' | 'yaml'>): Promise<void> {
   const [{ readNetworkYaml }, { readTorchCheckpoint }] = await Promise.all([import('../../formats/network-yaml.ts'), import('../../formats/torch-checkpoint.ts')]);
@@ -19,7 +19,7 @@ export async function checkLayerCount(artifacts: Pick<Artifacts, 'checkpoint' | 
     const { config } = readNetworkYaml(await readFile(artifacts.yaml, 'utf8'), artifacts.yaml);
     layers = config.layers
       .map((l, i) => ({ l, name: l.name ?? `layer ${i}`, i }))
-      .filter(({ l }) => !WEIGHTLESS.has(l.op) && !l.other.bypass && l.other.weight_source === undefined)
+      .filter(({ l }) => opHasWeights(l.op) && !l.other.bypass && l.other.weight_source === undefined)
       .map(({ name, i }) => ({ name: `${i} (${name})` }));
   } catch {
     // Unreadable files are the izer's to report, in its words (the error map explains them).
