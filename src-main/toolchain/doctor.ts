@@ -60,7 +60,7 @@ export async function runDoctor(ctx: LocateContext): Promise<DoctorReport> {
   if (python.status === 'ok' && t.python) {
     items.push(await pythonModulesItem(t.python.path));
   } else {
-    items.push(missing('python-modules', 'Python modules (numpy, torch, yaml)', FIX.python, 'no working Python to check'));
+    items.push(missing('python-modules', `Python modules (${IZER_PYTHON_MODULES.join(', ')})`, FIX.python, 'no working Python to check'));
   }
 
   if (!t.maximPath) items.push(missing('msdk', 'MSDK (MAXIM_PATH)', FIX.msdk, 'not set, $MAXIM_PATH unset, not in ~/MaximSDK or /opt/MaximSDK'));

@@ -1,5 +1,5 @@
 // The qatwb toolchain commands end to end (in-process CLI, real child processes for the tools):
-// synthesize with the STAND-IN izer → build with real make/arm-gcc and the stand-in MSDK makefile →
+// synthesize with the real ai8x-synthesis (the STAND-IN izer for mismatches) → build with real make/arm-gcc and the stand-in MSDK makefile →
 // flash with Debian's openocd (no adapter) → bundle contents and a headless replay.
 import { describe, expect, it } from 'vitest';
 import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../../src-main/cli/main.ts';
 import { runProcess } from '../../src-main/toolchain/run-process.ts';
-import { CONFORMANCE } from '../support/fixtures.ts';
+import { CONFORMANCE, gate, izerDir, need, PYTHON } from '../support/fixtures.ts';
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
 const CONF = CONFORMANCE;
@@ -28,16 +28,19 @@ function artifacts(kase: string): string {
 
 const state = mkdtempSync(join(tmpdir(), 'qatwb-cli-state-'));
 const izer = ['--izer', join(FIX, 'fake-izer'), '--python', '/usr/bin/python3', '--state-dir', state];
+/** The real ai8x-synthesis; the stand-in above only where a different izer output is the point. */
+const realIzer = ['--izer', izerDir(), '--python', PYTHON, '--state-dir', state];
+const real = gate(need.izer());
 const expectedOf = (kase: string) => `FAKE_IZER_EXPECTED=${join(CONF, kase, 'sample.expected.npy')}`;
 
 describe('qatwb synthesize → build → flash', () => {
-  it('runs the flow, writes a bundle, and replays it headlessly', async () => {
+  it.skipIf(real.skip)('runs the flow with the real ai8x-synthesis, writes a bundle, and replays it headlessly' + real.note, async () => {
     const art = artifacts('mnist-qat8');
     const out = mkdtempSync(join(tmpdir(), 'qatwb-cli-out-'));
     const bundle = join(out, 'bundle');
-    const s = await qatwb('synthesize', '--artifacts', art, '--out', out, ...izer, '--izer-env', expectedOf('mnist-qat8'), '--harness-dir', join(FIX, 'harness-stub'), '--bundle-out', bundle, '--json', '--quiet');
+    const s = await qatwb('synthesize', '--artifacts', art, '--out', out, ...realIzer, '--harness-dir', join(FIX, 'harness-stub'), '--bundle-out', bundle, '--json', '--quiet');
     expect(s.code, s.err.join('\n')).toBe(0);
-    expect(s.json).toMatchObject({ projectDir: join(out, 'ai85net5'), crossCheck: 'ok', harness: { added: true } });
+    expect(s.json).toMatchObject({ projectDir: join(out, 'ai85net5'), crossCheck: 'ok', harness: { added: true }, weightBytes: 71148, biasBytes: 10 });
 
     const b = await qatwb('build', '--project', s.json.projectDir, '--maxim-path', join(FIX, 'fake-msdk'), '--arm-gcc', '/usr/bin/arm-none-eabi-gcc', '--state-dir', state, '--json', '--quiet');
     expect(b.code, b.err.join('\n')).toBe(0);
@@ -61,11 +64,11 @@ describe('qatwb synthesize → build → flash', () => {
     expect(JSON.parse(readFileSync(join(bundle, 'validation.json'), 'utf8')).crossCheck.status).toBe('ok');
 
     const out2 = mkdtempSync(join(tmpdir(), 'qatwb-cli-replay-'));
-    const r = await qatwb('synthesize', '--bundle', bundle, '--out', out2, ...izer, '--izer-env', expectedOf('mnist-qat8'), '--json', '--quiet');
+    const r = await qatwb('synthesize', '--bundle', bundle, '--out', out2, ...realIzer, '--json', '--quiet');
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(r.json).toMatchObject({ crossCheck: 'ok', replay: { izerExpectedMatches: true, recordedCrossCheck: 'ok' } });
 
-    // A replay whose izer now produces something else is flagged (exit 1).
+    // A replay whose izer now produces something else (the stand-in, told to) is flagged (exit 1).
     const r2 = await qatwb('synthesize', '--bundle', bundle, '--out', mkdtempSync(join(tmpdir(), 'qatwb-cli-replay-')), ...izer, '--izer-env', expectedOf('mnist-extrasmall'), '--json', '--quiet');
     expect(r2.code).toBe(1);
     expect(r2.json).toMatchObject({ crossCheck: 'mismatch', replay: { izerExpectedMatches: false } });
@@ -101,7 +104,7 @@ describe('qatwb synthesize → build → flash', () => {
   it('doctor --json through the real bin/qatwb.mjs', async () => {
     const r = await runProcess({ tool: 'other', file: process.execPath, args: [resolve(import.meta.dirname, '../../bin/qatwb.mjs'), 'doctor', '--json', '--state-dir', state], cwd: tmpdir(), okExitCodes: [0, 1], timeoutMs: 60_000 });
     const doc = JSON.parse(r.lines.find((l) => l.startsWith('{'))!);
-    expect(doc.items.map((i: { id: string }) => i.id)).toEqual(['izer', 'python', 'python-modules', 'msdk', 'arm-gcc', 'make', 'openocd', 'openocd-scripts']);
+    expect(doc.items.map((i: { id: string }) => i.id)).toEqual(['izer', 'python', 'python-modules', 'msdk', 'arm-gcc', 'make', 'openocd', 'openocd-scripts', 'pytorch']);
     expect(doc.items.find((i: { id: string }) => i.id === 'openocd').status).toBe('ok');
     expect(existsSync(state)).toBe(true);
   });
