@@ -199,6 +199,8 @@ describe.skipIf(ui.skip)('full walk: MNIST example → train → model → quant
     await page.getByRole('button', { name: 'Unplug test' }).click();
     await page.getByTestId('link-status').filter({ hasText: /Cable pulled|Reconnecting/ }).waitFor({ timeout: 20_000 });
     await page.getByTestId('link-status').filter({ hasText: 'Connected' }).waitFor({ timeout: 30_000 });
+    // All 10,000 digits (offered for the MNIST example only): long enough to stop by hand.
+    await page.locator('main select.select').first().selectOption('mnist');
     await page.getByTestId('window-count').fill('');
     await page.getByTestId('start-check').click();
     await page.waitForFunction(() => Number.parseInt(document.querySelector('[data-testid="window-total"]')?.textContent ?? '0', 10) >= 10, null, { timeout: 60_000 });
