@@ -2,7 +2,7 @@
 // we can export, ai8xize.py must (a) accept the export, (b) compute the same known answer for the
 // sample as our simulator, integer for integer, and (c) report the weight and bias memory our
 // planner computes. Each case takes the izer about 1.5–4 s.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, type ExpectStatic } from 'vitest';
 import { ai85net5, ai85netExtraSmall, ecgNet } from '../../src-main/ir/zoo.ts';
 import type { Layer, Model, Pool } from '../../src-main/ir/graph.ts';
 import { crossCheck } from '../../src-main/toolchain/steps/cross-check.ts';
@@ -140,7 +140,7 @@ const cases: Case[] = [
   },
 ];
 
-async function judge(c: Case): Promise<void> {
+async function judge(c: Case, expect: ExpectStatic): Promise<void> {
   const e = await exportNetwork(c.model(), c.opts);
   expect(e.plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   const r = await runRealIzer(e);
@@ -156,7 +156,8 @@ async function judge(c: Case): Promise<void> {
 const izer = gate(need.izer());
 
 describe.skipIf(izer.skip)(`every export is accepted by the real ai8x-synthesis${izer.note}`, () => {
-  for (const c of cases) it(c.name, () => judge(c), 120_000);
+  // Concurrent: each case waits on its own izer process, so a machine with cores to spare runs them side by side.
+  for (const c of cases) it.concurrent(c.name, ({ expect }) => judge(c, expect), 180_000);
 
   it('qatwb simulate on the exported files gives the izer\'s known answer (1-D and 2-D with spatial output)', async () => {
     const picked = cases.filter((k) => k.name.startsWith('ecgnet') || k.name.startsWith('2-D HWC'));
