@@ -2,7 +2,7 @@
 // app's own model.json, or an ai8x network YAML with its checkpoint. Returns the IR model (float
 // starting weights in Layer.init where the source has them); anything that cannot run on the device
 // is an ImportError naming the node, the layer and the fix.
-import { readFile } from 'node:fs/promises';
+import { readInputFile, type InputKind } from '../platform/read-input.ts';
 import { basename, extname } from 'node:path';
 import type { Device, Model } from '../ir/graph.ts';
 import { zoo } from '../ir/zoo.ts';
@@ -37,11 +37,15 @@ export function networkKind(spec: string): NetworkKind {
     'give a zoo name, a .onnx file, a model.json, or a network .yaml with --checkpoint.', basename(spec));
 }
 
-async function read(path: string): Promise<Buffer> {
+/** The file's bytes, read with the budget of its kind (regular files only, capped). */
+async function read(path: string, kind: InputKind): Promise<Buffer> {
   try {
-    return await readFile(path);
+    const b = await readInputFile(path, kind);
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   } catch (error) {
-    throw new ImportError('io', '', '', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, 'check the path.', path);
+    // readInputFile's message starts with the path; ImportError adds the file itself.
+    const problem = (error as Error).message.startsWith(`${path}: `) ? (error as Error).message.slice(path.length + 2) : (error as Error).message;
+    throw new ImportError('io', '', '', problem, 'check the path.', path);
   }
 }
 
@@ -56,12 +60,12 @@ export async function loadNetwork(spec: NetworkSpec): Promise<NetworkImport & { 
     return { kind, model, warnings: [], sources: model.layers.map((l) => l.name) };
   }
   if (kind === 'onnx') {
-    const bytes = await read(spec.model);
+    const bytes = await read(spec.model, 'onnx');
     return { kind, ...importOnnx(bytes, { file, device, ...(spec.inputShape ? { inputShape: spec.inputShape } : {}) }) };
   }
   if (kind === 'ai8x') {
     if (!spec.checkpoint) throw new ImportError('checkpoint', '', '', 'an ai8x network YAML needs its checkpoint.', 'give --checkpoint FILE.pth.tar (quantized -q.pth.tar or a float/QAT checkpoint).', file);
-    const [yaml, ckpt] = await Promise.all([read(spec.model), read(spec.checkpoint)]);
+    const [yaml, ckpt] = await Promise.all([read(spec.model, 'yaml'), read(spec.checkpoint, 'checkpoint')]);
     return {
       kind,
       ...importAi8xNetwork({
@@ -70,7 +74,7 @@ export async function loadNetwork(spec: NetworkSpec): Promise<NetworkImport & { 
       }),
     };
   }
-  const text = (await read(spec.model)).toString('utf8');
+  const text = (await read(spec.model, 'json')).toString('utf8');
   let model: Model;
   try {
     model = deserializeModel(JSON.parse(text));

@@ -12,8 +12,8 @@ const MiB = 1 << 20;
 export const INPUT_CAPS = {
   /** A quantized or float checkpoint (MAX78002 weight memory is ~2.3 MB; optimizer state adds more). */
   checkpoint: 256 * MiB,
-  /** ai8x network YAML. */
-  yaml: 4 * MiB,
+  /** ai8x network YAML (a 128-layer one is tens of KB; the YAML parser needs ~seconds per MB). */
+  yaml: MiB / 2,
   /** A sample input or expected output .npy, or device windows. */
   sample: 256 * MiB,
   /** A training data set (CSV text or an .npy pair member). */
@@ -26,7 +26,8 @@ export const INPUT_CAPS = {
 export type InputKind = keyof typeof INPUT_CAPS;
 
 function mb(n: number): string {
-  return n >= MiB ? `${(n / MiB).toFixed(n % MiB ? 1 : 0)} MB` : `${n} bytes`;
+  if (n >= MiB) return `${(n / MiB).toFixed(n % MiB ? 1 : 0)} MB`;
+  return n >= 1024 ? `${(n / 1024).toFixed(n % 1024 ? 1 : 0)} KB` : `${n} bytes`;
 }
 
 /** The file's bytes, or an ApiError naming the path and `field` (not-found, io, invalid-data). */
