@@ -146,6 +146,26 @@ export const modelApi = service(
       }),
       z.object({ modelId: z.string(), model: StoredModelDto, diagnostics: z.array(DiagnosticDto) }),
     ),
+    importNetwork: call(
+      'Imports your own network (ONNX float model, ai8x network YAML + checkpoint, or model.json) as ai8x layers with its float weights, writes it as model.json (atomically) and opens it. A network the device cannot run is refused with one message naming the source node, the layer and the fix.',
+      z.strictObject({
+        /** The .onnx, .json (qatwb.model) or ai8x network .yaml/.yml file. */
+        path: z.string().min(1),
+        /** The ai8x checkpoint for a network YAML. */
+        checkpointPath: z.string().min(1).optional(),
+        /** [C, L] or [C, H, W] when the file's input size is dynamic. */
+        inputShape: z.array(z.number().int().positive()).min(2).max(3).optional(),
+        device: DeviceName.optional(),
+        /** Where to write the model.json (e.g. inside the project folder). */
+        saveTo: z.string().min(1),
+      }),
+      z.object({ modelId: z.string(), model: StoredModelDto, warnings: z.array(DiagnosticDto), diagnostics: z.array(DiagnosticDto), path: z.string() }),
+    ),
+    saveNetwork: call(
+      'Writes a network (e.g. the builder\'s) as model.json, atomically, and opens it.',
+      z.strictObject({ model: StoredModelDto, path: z.string().min(1) }),
+      z.object({ modelId: z.string(), model: StoredModelDto, diagnostics: z.array(DiagnosticDto), path: z.string() }),
+    ),
     setLayerBits: call(
       'Changes the weight bits of layers of an opened model (by layer name) and returns the model and its fresh plan.',
       z.strictObject({

@@ -17,6 +17,8 @@ import { LruMap } from '../platform/lru.ts';
 const MAX_MODELS = 32;
 import { writeFileAtomic } from '../project/atomic-write.ts';
 import { planModel, type Plan } from '../planner/plan.ts';
+import { loadNetwork } from './load-network.ts';
+import { ImportError } from '../formats/import-error.ts';
 import { inputsFromNpy, izerShape, openAi8xModelInWorker, readInputNpyInWorker, writeOutputNpy } from './open-model.ts';
 
 export function planDto(plan: Plan) {
@@ -140,6 +142,34 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       const modelId = randomUUID();
       models.set(modelId, model);
       return { modelId, model: serializeModel(model), diagnostics: validateModel(model) };
+    },
+    async importNetwork(req) {
+      let imported;
+      try {
+        imported = await loadNetwork({
+          model: req.path, ...(req.checkpointPath ? { checkpoint: req.checkpointPath } : {}),
+          ...(req.inputShape ? { inputShape: req.inputShape } : {}), ...(req.device ? { device: req.device } : {}),
+        });
+      } catch (e) {
+        if (e instanceof ImportError) throw new ApiError('invalid-model', e.message, 'path');
+        throw e;
+      }
+      await writeFileAtomic(req.saveTo, JSON.stringify(serializeModel(imported.model), null, 2) + '\n');
+      const modelId = randomUUID();
+      models.set(modelId, imported.model);
+      return { modelId, model: serializeModel(imported.model), warnings: imported.warnings, diagnostics: validateModel(imported.model), path: req.saveTo };
+    },
+    async saveNetwork(req) {
+      let model: Model;
+      try {
+        model = deserializeModel(req.model);
+      } catch (e) {
+        throw new ApiError('invalid-model', `model: not a qatwb.model document (${(e as Error).message}).`, 'model');
+      }
+      await writeFileAtomic(req.path, JSON.stringify(serializeModel(model), null, 2) + '\n');
+      const modelId = randomUUID();
+      models.set(modelId, model);
+      return { modelId, model: serializeModel(model), diagnostics: validateModel(model), path: req.path };
     },
     async setLayerBits(req) {
       const model = get(req.modelId);

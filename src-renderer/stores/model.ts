@@ -41,6 +41,15 @@ export const useModelStore = defineStore('model', () => {
   /** Whether the planned network follows the imported data: 'yes', 'no-data' (not imported yet) or 'mismatch' (wrong rank). */
   const fitsData = computed<'yes' | 'no-data' | 'mismatch' | null>(() => {
     const r = ref_.value;
+    if (r?.kind === 'file') {
+      // The project's own network is trained as it is: it must take the samples and give one output per class.
+      const m = stored.value;
+      if (!m) return null;
+      if (!dataShape.value) return 'no-data';
+      const d = dataShape.value;
+      const last = m.layers[m.layers.length - 1];
+      return m.input.channels === d.channels && m.input.dims.join() === d.dims.join() && last?.outChannels === d.classes ? 'yes' : 'mismatch';
+    }
     if (!r || r.kind !== 'zoo' || !(r.arch in zoo)) return null;
     if (!dataShape.value) return 'no-data';
     return zooForData(r.arch as keyof typeof zoo, 'MAX78002', dataShape.value) ? 'yes' : 'mismatch';
@@ -155,6 +164,44 @@ export const useModelStore = defineStore('model', () => {
     return ok === true;
   }
 
+  /** The project's own network file, beside project.json. */
+  const NETWORK_FILE = 'network.model.json';
+
+  /**
+   * Imports your own network (ONNX, ai8x YAML + checkpoint, model.json) into the project as
+   * network.model.json and makes it the project's network. A refusal names the node, layer and fix.
+   */
+  async function importNetwork(req: { path: string; checkpointPath?: string; inputShape?: number[] }, onImported?: () => void): Promise<boolean> {
+    const saveTo = project.pathIn(NETWORK_FILE);
+    if (!saveTo) return false;
+    const already = ref_.value?.kind === 'file' && ref_.value.path === NETWORK_FILE;
+    const ok = await run(async () => {
+      const r = await api.model.importNetwork({ ...req, saveTo, device: project.current!.doc.device });
+      importWarnings.value = r.warnings;
+      onImported?.();
+      if (!already) await project.update({ model: { kind: 'file', path: NETWORK_FILE } }); // the watch reloads
+      return true;
+    });
+    if (ok && already) await load();
+    return ok === true;
+  }
+
+  /** Saves the builder's network as the project's network file and re-plans it; `onSaved` runs once it is written. */
+  async function saveNetwork(next: Model, onSaved?: () => void): Promise<boolean> {
+    const path = project.pathIn(NETWORK_FILE);
+    if (!path) return false;
+    const already = ref_.value?.kind === 'file' && ref_.value.path === NETWORK_FILE;
+    const ok = await run(async () => {
+      await api.model.saveNetwork({ model: serializeModel(next), path });
+      onSaved?.();
+      if (!already) await project.update({ model: { kind: 'file', path: NETWORK_FILE } }); // the watch reloads
+      return true;
+    });
+    if (ok && already) await load();
+    return ok === true;
+  }
+  const importWarnings = shallowRef<DiagnosticDto[]>([]);
+
   /** Sets every weighted layer to the same bit width. */
   const setAllBits = (bits: WeightBits) =>
     setBits(Object.fromEntries(layers.value.filter((l) => plan.value?.layers[layers.value.indexOf(l)]?.weightBytes).map((l) => [l.name, bits])));
@@ -174,6 +221,6 @@ export const useModelStore = defineStore('model', () => {
 
   return {
     ref: ref_, model, fitsData, dataShape, modelId, stored, plan, diagnostics, allDiagnostics, diagnosticsByLayer, layers, busy, error, planMs, imported,
-    load, setBits, setAllBits, openAi8x, hydrate, dispose,
+    load, setBits, setAllBits, openAi8x, importNetwork, saveNetwork, importWarnings, hydrate, dispose,
   };
 });

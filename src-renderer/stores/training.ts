@@ -11,7 +11,7 @@ import { useJob } from '../composables/use-job.ts';
 import { useDataStore } from './data.ts';
 import { useProjectStore } from './project.ts';
 
-export type Arch = TrainRequest['model'];
+export type Arch = 'ai85net5' | 'ai85netextrasmall' | 'ecgnet';
 
 export interface TrainConfig {
   epochs: number;
@@ -67,6 +67,17 @@ export const useTrainingStore = defineStore('training', () => {
     const m = project.current?.doc.model;
     return m?.kind === 'zoo' && ['ai85net5', 'ai85netextrasmall', 'ecgnet'].includes(m.arch) ? (m.arch as Arch) : null;
   });
+  /**
+   * The network Train trains: a built-in one by name, or the project's own network file (built or
+   * imported on the Model step) by its absolute path.
+   */
+  const network = computed<{ kind: 'zoo' | 'file'; spec: string; label: string } | null>(() => {
+    const m = project.current?.doc.model;
+    if (m?.kind === 'zoo') return arch.value ? { kind: 'zoo', spec: arch.value, label: arch.value } : null;
+    if (m?.kind !== 'file') return null;
+    const abs = /^([a-zA-Z]:)?[\\/]/.test(m.path) ? m.path : project.pathIn(...m.path.split(/[\\/]/));
+    return abs ? { kind: 'file', spec: abs, label: m.path.split(/[\\/]/).pop() ?? m.path } : null;
+  });
   const lastRun = computed<LastRun | null>(() => {
     return project.section('training')?.lastRun ?? null;
   });
@@ -94,14 +105,14 @@ export const useTrainingStore = defineStore('training', () => {
   const job = useJob((c: Call, o?: CallOptions) => (c.kind === 'train' ? api.training.train(c.req, o) : api.training.resume(c.req, o)), onProgress);
 
   function request(): TrainRequest | string {
-    if (!arch.value) return 'The project has no built-in network to train; choose one in Model.';
+    if (!network.value) return 'The project has no network to train; choose or build one in Model.';
     const sec = data.section;
     const useImported = data.dataset && config.limit === null;
     if (!useImported && !sec) return 'The project has no data set; import one in Data.';
     const outDir = project.pathIn('artifacts', 'export');
     return {
       data: useImported ? { datasetId: data.dataset!.datasetId } : { source: sec!.source, ...(config.limit ?? sec!.limit ? { limit: (config.limit ?? sec!.limit)! } : {}), ...(sec!.split ? { split: sec!.split } : {}) },
-      model: arch.value,
+      model: network.value.spec,
       device: project.current?.doc.device ?? 'MAX78002',
       epochs: config.epochs,
       qatStart: config.qatStart,
@@ -194,5 +205,5 @@ export const useTrainingStore = defineStore('training', () => {
     job.cancel();
   }
 
-  return { config, arch, job, batchLoss, epochs, lastBatch, samplesPerSecond, result, history, lastRun, exportDir, start, resume, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), hydrate, dispose };
+  return { config, arch, network, job, batchLoss, epochs, lastBatch, samplesPerSecond, result, history, lastRun, exportDir, start, resume, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), hydrate, dispose };
 });
