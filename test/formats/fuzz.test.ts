@@ -92,4 +92,18 @@ describe('fuzz: readers return or throw FormatError', () => {
     fc.assert(fc.property(mutations(pkl).map(rezip(ckpt, 'archive/data.pkl')), onlyFormatErrors((b) => readTorchCheckpoint(b))), opts);
     fc.assert(fc.property(mutations(fixturePkl).map(rezip(fixture, 'ecg2_q.pth/data.pkl')), onlyFormatErrors((b) => readTorchCheckpoint(b))), { numRuns: 150 });
   });
+  it('readTorchCheckpoint: structured pickles that share and nest containers through the memo (DAGs, cycles, depth)', () => {
+    // Opcodes that build containers and reuse them: the shapes that made the reader hang or explode
+    // (2^n paths, self-containing lists) come out of these in a few dozen bytes.
+    const op = fc.oneof(
+      fc.constantFrom([0x5d], [0x7d], [0x28], [0x61], [0x65], [0x32], [0x30], [0x74], [0x85], [0x86], [0x73], [0x75], [0x4e]),
+      fc.integer({ min: 0, max: 7 }).map((k) => [0x71, k]), // BINPUT k
+      fc.integer({ min: 0, max: 7 }).map((k) => [0x68, k]), // BINGET k
+    );
+    const program = fc.array(op, { maxLength: 400 }).map((ops) => Uint8Array.from([0x80, 2, ...ops.flat(), 0x2e]));
+    fc.assert(fc.property(program, (p) => {
+      onlyFormatErrors((b) => readPickle(b, 'x'))(p);
+      onlyFormatErrors((b) => readTorchCheckpoint(b, 'x.pth.tar'))(rezip(ckpt, 'archive/data.pkl')(p));
+    }), opts);
+  });
 });
