@@ -108,3 +108,17 @@ export async function firstLayerOp(networkPath: string): Promise<string> {
     return formatToApi(e, 'invalid-model');
   }
 }
+
+/**
+ * An input .npy as the model will see it: one sample, or a batch with a leading N (rank 4, or rank 3
+ * when the network's first layer is Conv1d, whose samples are (C, L)); `sample` is its first sample,
+ * which fixes the model's input size as the izer's sample does.
+ */
+export async function readSampleOrBatch(inputPath: string, networkPath: string): Promise<{ input: NdArray; sample: NdArray; isBatch: boolean }> {
+  const input = await readInputNpy(inputPath, 'input');
+  const oneD = (await firstLayerOp(networkPath)) === 'conv1d';
+  const isBatch = input.shape.length === (oneD ? 3 : 4);
+  const shape = isBatch ? input.shape.slice(1) : input.shape;
+  const sample = { ...input, shape, data: isBatch ? input.data.subarray(0, shape.reduce((a, b) => a * b, 1)) : input.data };
+  return { input, sample, isBatch };
+}

@@ -5,7 +5,7 @@ import type { Command } from '../command.ts';
 import { flag, optString, reqString, UsageError } from '../args.ts';
 import { planModel } from '../../planner/plan.ts';
 import { planDto } from '../../model/model.service.ts';
-import { firstLayerOp, openAi8xModel, readInputNpy } from '../../model/open-model.ts';
+import { openAi8xModel, readSampleOrBatch } from '../../model/open-model.ts';
 import { parseDevice } from './simulate.ts';
 import type { NdArray } from '../../formats/npy.ts';
 
@@ -30,11 +30,7 @@ export const command: Command = {
     let dims: { inputDims?: number[] } = {};
     let sample: NdArray | undefined;
     if (inputPath) {
-      const a = await readInputNpy(inputPath, 'input');
-      const oneD = (await firstLayerOp(networkPath)) === 'conv1d';
-      const isBatch = a.shape.length === (oneD ? 3 : 4);
-      const shape = isBatch ? a.shape.slice(1) : a.shape;
-      sample = { ...a, shape, data: isBatch ? a.data.subarray(0, shape.reduce((x, y) => x * y, 1)) : a.data };
+      ({ sample } = await readSampleOrBatch(inputPath, networkPath));
     } else if (dimsArg) {
       const inputDims = dimsArg.split(/[,x]/).map(Number);
       if (!inputDims.every((d) => Number.isInteger(d) && d > 0)) throw new UsageError(`--dims expects positive integers like 28,28, got "${dimsArg}".`);

@@ -6,7 +6,7 @@ import { flag, optChoice, optString, reqString, UsageError } from '../args.ts';
 import { ApiError } from '../../api/contract.ts';
 import type { Device } from '../../ir/graph.ts';
 import { simulate, simulateBatch, SimError } from '../../sim/simulate.ts';
-import { firstLayerOp, inputsFromNpy, izerShape, openAi8xModel, readInputNpy, writeOutputNpy } from '../../model/open-model.ts';
+import { inputsFromNpy, izerShape, openAi8xModel, readSampleOrBatch, writeOutputNpy } from '../../model/open-model.ts';
 
 export function parseDevice(v: string | undefined): Device | undefined {
   if (v === undefined) return undefined;
@@ -37,13 +37,7 @@ export const command: Command = {
     const device = parseDevice(optString(args, 'device'));
     const json = flag(args, 'json');
     const engine = optChoice(args, 'engine', ['auto', 'js', 'wasm']) ?? 'auto';
-    const input = await readInputNpy(inputPath, 'input');
-    // The input fixes the model's input size, as the sample does for the izer. A leading N makes
-    // it a batch: rank 4, or rank 3 when the first layer is Conv1d (samples are (C, L)).
-    const oneD = (await firstLayerOp(networkPath)) === 'conv1d';
-    const isBatch = input.shape.length === (oneD ? 3 : 4);
-    const sampleShape = isBatch ? input.shape.slice(1) : input.shape;
-    const sample = { ...input, shape: sampleShape, data: isBatch ? input.data.subarray(0, sampleShape.reduce((a, b) => a * b, 1)) : input.data };
+    const { input, sample, isBatch } = await readSampleOrBatch(inputPath, networkPath);
     const { model, warnings } = await openAi8xModel({ checkpointPath, networkPath, ...(device ? { device } : {}), sample, sampleName: basename(inputPath) });
     if (flag(args, 'avg-pool-rounding')) model.avgPoolRounding = true;
     const { data, count } = inputsFromNpy(input, model, inputPath);
