@@ -12,7 +12,7 @@ import { Adam } from '../src-main/training/adam.ts';
 import { createVars, disposeVars, planNetwork, trainableVars } from '../src-main/training/network.ts';
 import { seededRng as makeRng } from '../src-main/data/random.ts';
 import { trainStep } from '../src-main/training/trainer.ts';
-import { trainWithPytorch } from '../src-main/training/pytorch-engine.ts';
+import { trainWithPytorch, type ComputeDevice } from '../src-main/training/pytorch-engine.ts';
 
 const BATCH = Number(process.env.BATCH ?? 64);
 const SECONDS = Number(process.env.SECONDS ?? 5);
@@ -99,6 +99,9 @@ function measureTorch(net: string, threads: number): { samplesPerSecond: number;
 }
 
 const PYTHON_ENGINE = process.env.QATWB_PYTHON ?? '/usr/bin/python3';
+/** bench/train-gpu.sh: the PyTorch engine alone, on QATWB_TORCH_DEVICE (e.g. cuda), default threads. */
+const ENGINE_ONLY = process.env.ENGINE_ONLY === '1';
+const ENGINE_DEVICE = (process.env.QATWB_TORCH_DEVICE ?? 'cpu') as ComputeDevice;
 
 async function measureEngine(model: Model, classes: number, t1?: number): Promise<number | undefined> {
   const rng = makeRng(3);
@@ -114,12 +117,22 @@ async function measureEngine(model: Model, classes: number, t1?: number): Promis
   const idx = Int32Array.from({ length: count }, (_, i) => i);
   try {
     const r = await trainWithPytorch(model, { dataset, split: { train: idx.subarray(64), validation: idx.subarray(0, 64), test: idx.subarray(0, 0) } },
-      { epochs: 3, qatStartEpoch: 3, batchSize: BATCH, learningRate: 1e-3, weightBits: 8 }, { python: PYTHON_ENGINE, threads: 1 });
+      { epochs: 3, qatStartEpoch: 3, batchSize: BATCH, learningRate: 1e-3, weightBits: 8 },
+      { python: PYTHON_ENGINE, device: ENGINE_DEVICE, ...(ENGINE_DEVICE === 'cpu' ? { threads: 1 } : {}) });
     return r.samplesPerSecond;
   } catch (e) {
     console.error(`PyTorch engine ${model.arch} failed: ${(e as Error).message}`);
     return undefined;
   }
+}
+
+if (ENGINE_ONLY) {
+  for (const [name, model, classes] of [['ecgnet', ecgNet(), 5], ['ai85net5', ai85net5(), 10]] as const) {
+    // ~20k samples/s on a GPU at batch 64: size the epochs for a few seconds each.
+    const rate = await measureEngine(model, classes, ENGINE_DEVICE === 'cpu' ? undefined : (20_000 * BATCH) / 64);
+    console.log(`${name.padEnd(9)} PyTorch engine on ${ENGINE_DEVICE}, batch ${BATCH}: ${rate?.toFixed(0) ?? 'n/a'} samples/s`);
+  }
+  process.exit(0);
 }
 
 const backend = await initBackend();

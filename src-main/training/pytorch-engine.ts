@@ -365,7 +365,7 @@ export async function torchInfo(python: string, opts: { timeoutMs?: number; sign
  * Returns n × features, the last layer's output flattened channel-major.
  */
 export async function forwardWithPytorch(
-  python: string, model: Model, params: readonly FloatLayerParams[], x: Float32Array, n: number, opts: { qat?: boolean; signal?: AbortSignal } = {},
+  python: string, model: Model, params: readonly FloatLayerParams[], x: Float32Array, n: number, opts: { qat?: boolean; device?: ComputeDevice; signal?: AbortSignal } = {},
 ): Promise<Float32Array> {
   const dir = await mkdtemp(join(tmpdir(), 'qatwb-torch-fwd-'));
   try {
@@ -375,7 +375,7 @@ export async function forwardWithPytorch(
     const errors: string[] = [];
     await runProcess({
       tool: 'pytorch', file: python, cwd: dir, env: engineEnv({ python }, PYTORCH_PACKAGE_DIR), timeoutMs: 300_000,
-      args: ['-m', 'qatwb_torch', 'forward', '--model', 'model.json', '--params', 'params', '--input', 'x.npy', '--out', 'y.npy', ...(opts.qat ? ['--qat'] : [])],
+      args: ['-m', 'qatwb_torch', 'forward', '--model', 'model.json', '--params', 'params', '--input', 'x.npy', '--out', 'y.npy', ...(opts.qat ? ['--qat'] : []), '--device', opts.device ?? 'cpu'],
       onLine: (line) => {
         if (line.startsWith('{"type": "error"')) errors.push((JSON.parse(line) as { message: string }).message);
       },

@@ -17,11 +17,13 @@ import { readNpy } from '../formats/npy.ts';
 import { quantizeModel } from '../quant/quantize.ts';
 import { simulateBatch } from '../sim/simulate.ts';
 import { seededRng } from '../data/random.ts';
-import { forwardWithPytorch } from './pytorch-engine.ts';
+import { forwardWithPytorch, type ComputeDevice } from './pytorch-engine.ts';
 import { predictFloat } from './predict-float.ts';
 import { CONFORMANCE_CASES, PYTHON, conformance, missing, need, skipNote } from '../../test/support/fixtures.ts';
 
 const reqs = [need.python(), need.numpy(), need.torch()];
+/** bench/train-gpu.sh runs this file on a GPU with QATWB_TORCH_DEVICE=cuda. */
+const DEVICE = (process.env.QATWB_TORCH_DEVICE ?? 'cpu') as ComputeDevice;
 
 /** Float params that fake-quantize exactly onto a layer's integer weights and bias. */
 function floatParamsOf(model: Model): FloatLayerParams[] {
@@ -43,7 +45,7 @@ function unitOf(model: Model): number {
 /** Torch QAT forward, the app's reference QAT forward (predictFloat, what the embedded engine computes) and the simulator. */
 async function threeWays(model: Model, fp: FloatLayerParams[], int8: Int8Array | Int32Array, n: number) {
   const x = Float32Array.from(int8, (v) => v / 128);
-  const torch = await forwardWithPytorch(PYTHON, model, fp, x, n, { qat: true });
+  const torch = await forwardWithPytorch(PYTHON, model, fp, x, n, { qat: true, device: DEVICE });
   const qat = { shifts: model.layers.map((l) => l.outputShift), bits: model.layers.map((l) => l.weightBits) };
   const unit = unitOf(model);
   const scaled = Array.from(torch, (v) => v * unit);

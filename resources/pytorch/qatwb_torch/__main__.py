@@ -1,7 +1,7 @@
 """Command line of the engine (the app starts it; people rarely do):
 
   python -m qatwb_torch train --job DIR      train as DIR/job.json says; JSON lines on stdout
-  python -m qatwb_torch forward --model model.json --params DIR --input x.npy --out y.npy [--qat]
+  python -m qatwb_torch forward --model model.json --params DIR --input x.npy --out y.npy [--qat] [--device cuda]
   python -m qatwb_torch info                 PyTorch version, threads and CUDA devices as JSON
 
 Bad input ends with one JSON line {"type": "error", "message": ...} and exit code 2."""
@@ -37,6 +37,7 @@ def main(argv=None):
     f.add_argument("--input", required=True)
     f.add_argument("--out", required=True)
     f.add_argument("--qat", action="store_true")
+    f.add_argument("--device", default="cpu")
     sub.add_parser("info")
     args = parser.parse_args(argv)
 
@@ -70,12 +71,13 @@ def main(argv=None):
             spec = load_model(args.model)
             net = QatNet(spec)
             net.load_params(read_params(os.path.dirname(args.params) or ".", os.path.basename(args.params), spec))
-            net.eval()
+            device = torch.device(args.device)
+            net.to(device).eval()
             x = np.load(args.input).astype(np.float32)
             qat = ([l.output_shift for l in spec.layers], [l.weight_bits for l in spec.layers]) if args.qat else None
             with torch.no_grad():
-                y = net(torch.from_numpy(x), qat)
-            np.save(args.out, y.numpy().astype(np.float32))
+                y = net(torch.from_numpy(x).to(device), qat)
+            np.save(args.out, y.cpu().numpy().astype(np.float32))
             return 0
         job_dir = os.path.abspath(args.job)
         try:

@@ -35,7 +35,7 @@ describe.skipIf(missing(...reqs))(`qatwb train --engine${skipNote(...reqs)}`, ()
     const s = qatwb(['synthesize', '--artifacts', join(dir, 'torch'), '--izer', izerDir(), '--python', PYTHON, '--out', join(dir, 'izer'), '--no-harness', '--json']);
     expect(s.status, s.stderr + s.stdout).toBe(0);
     expect(JSON.parse(s.stdout).crossCheck).toBe('ok');
-  });
+  }, 1_500_000);
 
   it('refuses PyTorch-only options for the embedded engine and a bad compute device', () => {
     const a = qatwb(['train', '--example', 'mnist', '--epochs', '1', '--gpus', '2']);
