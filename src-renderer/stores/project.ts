@@ -67,7 +67,7 @@ export const useProjectStore = defineStore('project', () => {
     hydrate, dispose, refreshRecent,
     openExample: () => action(() => api.project.openExample({ name: 'mnist' })),
     open: (path: string) => action(() => api.project.open({ path })),
-    create: (path: string, projectName: string) => action(() => api.project.create({ path, name: projectName })),
+    create: (path: string, projectName: string, start: { data?: DataRef; model?: ModelRef } = {}) => action(() => api.project.create({ path, name: projectName, ...start })),
     save: () => action(() => api.project.save({})),
     close: () => action(() => api.project.close({})),
     update: (patch: { name?: string; device?: 'MAX78000' | 'MAX78002'; data?: DataRef | null; model?: ModelRef | null; section?: { key: string; value: unknown } }) =>

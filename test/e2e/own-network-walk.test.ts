@@ -59,8 +59,13 @@ describe.skipIf(!built)('own network walk: new project → import ONNX → build
     await page.goto(serve.url);
     await page.getByLabel('Name', { exact: true }).fill('My ECG');
     await page.getByLabel(/^Folder/).fill(projectDir);
+    // The new project asks for its data and its network; importing one's own is the default.
+    await expect(page.getByTestId('new-data').inputValue()).resolves.toBe('files');
+    await expect(page.getByTestId('new-network').inputValue()).resolves.toBe('import');
+    await shot('0-new-project');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByTestId('header-project').filter({ hasText: 'My ECG' }).waitFor();
+    await expect(page.getByTestId('next-step').textContent()).resolves.toMatch(/import your data set in Data, then import your network \(ONNX/);
     mkdirSync(join(projectDir, 'data'));
     writeFileSync(join(projectDir, 'data', 'beats.csv'), beatsCsv());
     copyFileSync(join(FIXTURES, 'networks', 'ecg-bn.onnx'), join(projectDir, 'data', 'ecg-bn.onnx'));
