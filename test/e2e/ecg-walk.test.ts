@@ -94,6 +94,8 @@ describe.skipIf(!built)('ECG walk: new project → CSV → ecgnet → train → 
     await page.getByTestId('browse-csv').click();
     const chooser = page.getByTestId('file-chooser');
     await chooser.getByRole('button', { name: /^data/ }).click();
+    await chooser.getByRole('button', { name: /mitbih_train\.csv/ }).waitFor();
+    await page.screenshot({ path: `${OUT}/02b-data-file-chooser-light-1440x900.png` });
     await chooser.getByRole('button', { name: /mitbih_train\.csv/ }).click();
     await expect(page.getByTestId('csv-file').inputValue()).resolves.toBe(join(projectDir, 'data', 'mitbih_train.csv'));
     await page.getByTestId('import-data').click();
