@@ -17,9 +17,9 @@ import { LruMap } from '../platform/lru.ts';
 const MAX_MODELS = 32;
 import { writeFileAtomic } from '../project/atomic-write.ts';
 import { planModel, type Plan } from '../planner/plan.ts';
-import { loadNetwork } from './load-network.ts';
 import { ImportError } from '../formats/import-error.ts';
-import { inputsFromNpy, izerShape, openAi8xModelInWorker, readInputNpyInWorker, writeOutputNpy } from './open-model.ts';
+import { inputsFromNpy, izerShape, loadNetworkInWorker, openAi8xModelInWorker, readInputNpyInWorker, writeOutputNpy } from './open-model.ts';
+import { IMPORT_ERROR } from '../platform/budgeted-worker.ts';
 
 export function planDto(plan: Plan) {
   return {
@@ -146,12 +146,12 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
     async importNetwork(req) {
       let imported;
       try {
-        imported = await loadNetwork({
+        imported = await loadNetworkInWorker({
           model: req.path, ...(req.checkpointPath ? { checkpoint: req.checkpointPath } : {}),
           ...(req.inputShape ? { inputShape: req.inputShape } : {}), ...(req.device ? { device: req.device } : {}),
         });
       } catch (e) {
-        if (e instanceof ImportError) throw new ApiError('invalid-model', e.message, 'path');
+        if (e instanceof ImportError || (e instanceof ApiError && e.code === IMPORT_ERROR)) throw new ApiError('invalid-model', e.message, 'path');
         throw e;
       }
       await writeFileAtomic(req.saveTo, JSON.stringify(serializeModel(imported.model), null, 2) + '\n');

@@ -11,6 +11,7 @@ import { readNpy, writeNpy, type NdArray } from '../formats/npy.ts';
 import { writeFileAtomic } from '../project/atomic-write.ts';
 import { readInputFile } from '../platform/read-input.ts';
 import { runBudgeted, type WorkerBudget } from '../platform/budgeted-worker.ts';
+import type { loadNetwork, NetworkSpec } from './load-network.ts';
 
 export interface OpenModelRequest {
   checkpointPath: string;
@@ -61,6 +62,14 @@ export async function openAi8xModel(req: OpenModelRequest): Promise<{ model: Mod
 export async function openAi8xModelInWorker(req: OpenModelRequest, signal?: AbortSignal, budget?: Partial<WorkerBudget>): Promise<{ model: Model; warnings: Diagnostic[] }> {
   return runBudgeted(new URL('./open-model.worker.ts', import.meta.url), { kind: 'import', req }, basename(req.checkpointPath),
     { ...(signal ? { signal } : {}), ...(budget ? { budget } : {}) });
+}
+
+/**
+ * loadNetwork (ONNX, ai8x YAML + checkpoint, model.json) in a budgeted worker; an ImportError
+ * arrives as an ApiError with code IMPORT_ERROR and the importer's message.
+ */
+export async function loadNetworkInWorker(spec: NetworkSpec, signal?: AbortSignal): Promise<Awaited<ReturnType<typeof loadNetwork>>> {
+  return runBudgeted(new URL('./open-model.worker.ts', import.meta.url), { kind: 'network', spec }, basename(spec.model), signal ? { signal } : {});
 }
 
 /** readInputNpy in a budgeted worker. */

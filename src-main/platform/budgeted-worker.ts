@@ -50,13 +50,21 @@ export function runBudgeted<T>(moduleUrl: URL, input: unknown, what: string, opt
   });
 }
 
+/** The code an importer's ImportError arrives under from a worker. */
+export const IMPORT_ERROR = 'import-error';
+
 /** Inside such a worker: posts the result of `body`, errors as {code, message, field}. */
 export async function answerBudgeted(post: (m: unknown) => void, body: () => Promise<unknown>): Promise<void> {
   try {
     post({ ok: true, value: await body() });
   } catch (error) {
-    const e = error as Error & { code?: unknown; field?: unknown; file?: unknown; expected?: unknown };
-    const api = error instanceof ApiError ? error.toJSON() : undefined;
-    post({ ok: false, error: api ?? { code: 'internal', message: e?.message ?? String(error) } });
+    const e = error as Error & { field?: unknown };
+    // Errors cross the thread as data: ApiError as is, a reader's FormatError as invalid data with
+    // its field, an importer's ImportError under its own code (the service words it).
+    const wire = error instanceof ApiError ? error.toJSON()
+      : e?.name === 'FormatError' ? { code: 'invalid-data', message: e.message, ...(typeof e.field === 'string' ? { field: e.field } : {}) }
+        : e?.name === 'ImportError' ? { code: IMPORT_ERROR, message: e.message }
+          : { code: 'internal', message: e?.message ?? String(error) };
+    post({ ok: false, error: wire });
   }
 }

@@ -14,9 +14,11 @@ import { zoo, zooForData } from '../ir/zoo.ts';
 import { basename } from 'node:path';
 import { deserializeModel, SchemaError } from '../ir/schema.ts';
 import { ImportError } from '../formats/import-error.ts';
-import { loadNetwork, networkKind, ZOO_NAMES } from '../model/load-network.ts';
+import { networkKind, ZOO_NAMES } from '../model/load-network.ts';
 import { datasetStore, prepareData, type PreparedData } from '../data/source.ts';
 import { LruMap } from '../platform/lru.ts';
+import { IMPORT_ERROR } from '../platform/budgeted-worker.ts';
+import { loadNetworkInWorker } from '../model/open-model.ts';
 import { classWeights } from '../data/summary.ts';
 import { quantizeModel } from '../quant/quantize.ts';
 import { postTrainingQuantize } from '../quant/ptq.ts';
@@ -129,12 +131,13 @@ export async function resolveNetwork(req: Pick<TrainRequest, 'model' | 'checkpoi
   try {
     const kind = networkKind(spec);
     if (kind === 'zoo') return { model: zoo[spec as keyof typeof zoo](req.device ?? 'MAX78002'), source: 'zoo' };
-    const loaded = await loadNetwork({
+    // In a budgeted worker: a hostile network file must not freeze the service's event loop.
+    const loaded = await loadNetworkInWorker({
       model: spec, ...(req.checkpoint ? { checkpoint: req.checkpoint } : {}), ...(req.inputShape ? { inputShape: req.inputShape } : {}), ...(req.device ? { device: req.device } : {}),
     });
     return { model: loaded.model, source: `${kind} ${basename(spec)}` };
   } catch (error) {
-    if (error instanceof ImportError) throw new ApiError('invalid-model', error.message, 'model');
+    if (error instanceof ImportError || (error instanceof ApiError && error.code === IMPORT_ERROR)) throw new ApiError('invalid-model', error.message, 'model');
     throw error;
   }
 }

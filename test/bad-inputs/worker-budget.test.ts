@@ -6,7 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeZip } from '../../src-main/formats/zip.ts';
-import { openAi8xModelInWorker } from '../../src-main/model/open-model.ts';
+import { loadNetworkInWorker, openAi8xModelInWorker } from '../../src-main/model/open-model.ts';
+import { symlinkSync } from 'node:fs';
 import { readTorchCheckpoint } from '../../src-main/formats/torch-checkpoint.ts';
 import { FormatError } from '../../src-main/formats/format-error.ts';
 import { conformance } from '../support/fixtures.ts';
@@ -44,4 +45,14 @@ describe('budgeted model import', () => {
     expect(() => readTorchCheckpoint(pkl(manyListsPickle(9_000_000)), 'big.pth.tar')).toThrow(FormatError);
     expect(() => readTorchCheckpoint(pkl(manyListsPickle(9_000_000)), 'big.pth.tar')).toThrow(/big\.pth\.tar: archive\/data\.pkl: expected a pickle of at most 8 MB/);
   });
+  it('network files (ONNX, YAML + checkpoint) load in the worker too; importer errors keep their words', async () => {
+    const zero = join(dir, 'zero.onnx');
+    symlinkSync('/dev/zero', zero);
+    await expect(loadNetworkInWorker({ model: zero })).rejects.toMatchObject({ code: 'import-error', message: expect.stringMatching(/zero\.onnx.*expected a regular file \(got a device\)/) });
+    const garbage = join(dir, 'garbage.onnx');
+    writeFileSync(garbage, Uint8Array.from({ length: 300 }, (_, i) => (i * 37) & 0xff));
+    await expect(loadNetworkInWorker({ model: garbage })).rejects.toMatchObject({ code: expect.stringMatching(/import-error|invalid-data/), message: expect.stringContaining('garbage.onnx') });
+    const ok = await loadNetworkInWorker({ model: conformance('mnist-qat8', 'network.yaml'), checkpoint: conformance('mnist-qat8', 'checkpoint.pth.tar'), inputShape: [1, 28, 28] });
+    expect(ok.model.layers.length).toBeGreaterThan(3);
+  }, 60_000);
 });
