@@ -25,19 +25,18 @@ export interface DeviceLimits {
   /** Bias bytes one layer may use (one quadrant's bias memory). */
   maxBiasPerLayer: number;
   maxPoolDilation: number;
-  maxConv2dDilation: number;
 }
 
 export const DEVICE_LIMITS: Record<Device, DeviceLimits> = {
   MAX78000: {
     maxLayers: 32, maxChannels: 1024, maxRowsCols: 1023, maxPixelsHwc: 8192, maxPixelsChw: 32768,
     instanceBytes: 0x8000, halfInstance: 0x4000, kernelWords: 768, kernelWordsFirstInQuadrant: 768,
-    weightMemoryBytes: 442_368, biasMemoryBytes: 2048, maxBiasPerLayer: 512, maxPoolDilation: 1, maxConv2dDilation: 1,
+    weightMemoryBytes: 442_368, biasMemoryBytes: 2048, maxBiasPerLayer: 512, maxPoolDilation: 1,
   },
   MAX78002: {
     maxLayers: 128, maxChannels: 1024, maxRowsCols: 2047, maxPixelsHwc: 20480, maxPixelsChw: 81920,
     instanceBytes: 0x14000, halfInstance: 0xa000, kernelWords: 4096, kernelWordsFirstInQuadrant: 5120,
-    weightMemoryBytes: 2_396_160, biasMemoryBytes: 8192, maxBiasPerLayer: 2048, maxPoolDilation: 16, maxConv2dDilation: 16,
+    weightMemoryBytes: 2_396_160, biasMemoryBytes: 8192, maxBiasPerLayer: 2048, maxPoolDilation: 16,
   },
 };
 
