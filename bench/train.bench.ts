@@ -3,7 +3,7 @@
 // bare PyTorch (Debian's /usr/bin/python3 torch, 1 and 2 threads) on the same networks, batch size
 // and optimiser (Adam), in one run. Each bare/tfjs measurement warms up 3 steps, then times steps for
 // ~5 s on random data from 4 pre-made batches; the PyTorch engine trains 3 epochs of random data
-// (its own samples/s: the training loops without evaluation). Prints samples/s and the ratios.
+// (its own samples/s of the last epoch, gather and progress included). Prints samples/s and the ratios.
 import { spawnSync } from 'node:child_process';
 import type { Model } from '../src-main/ir/graph.ts';
 import { ai85net5, ecgNet } from '../src-main/ir/zoo.ts';
@@ -13,6 +13,7 @@ import { createVars, disposeVars, planNetwork, trainableVars } from '../src-main
 import { seededRng as makeRng } from '../src-main/data/random.ts';
 import { trainStep } from '../src-main/training/trainer.ts';
 import { trainWithPytorch, type ComputeDevice } from '../src-main/training/pytorch-engine.ts';
+import type { TrainProgress } from '../src-main/training/train-types.ts';
 
 const BATCH = Number(process.env.BATCH ?? 64);
 const SECONDS = Number(process.env.SECONDS ?? 5);
@@ -115,11 +116,14 @@ async function measureEngine(model: Model, classes: number, t1?: number): Promis
     classNames: Array.from({ length: classes }, (_, i) => `c${i}`),
   };
   const idx = Int32Array.from({ length: count }, (_, i) => i);
+  // The last epoch's rate from the engine's own progress (steady state, like the warmed-up bare runs).
+  let last: TrainProgress | undefined;
   try {
     const r = await trainWithPytorch(model, { dataset, split: { train: idx.subarray(64), validation: idx.subarray(0, 64), test: idx.subarray(0, 0) } },
       { epochs: 3, qatStartEpoch: 3, batchSize: BATCH, learningRate: 1e-3, weightBits: 8 },
-      { python: PYTHON_ENGINE, device: ENGINE_DEVICE, ...(ENGINE_DEVICE === 'cpu' ? { threads: 1 } : {}) });
-    return r.samplesPerSecond;
+      { python: PYTHON_ENGINE, device: ENGINE_DEVICE, ...(ENGINE_DEVICE === 'cpu' ? { threads: 1 } : {}) },
+      { onProgress: (p) => (last = p) });
+    return last && last.epoch === 2 && last.batch === last.batches ? last.samplesPerSecond : r.samplesPerSecond;
   } catch (e) {
     console.error(`PyTorch engine ${model.arch} failed: ${(e as Error).message}`);
     return undefined;
