@@ -1,6 +1,7 @@
 // `qatwb synthesize` with the real ai8x-synthesis, through the real bin/qatwb.mjs: an export of
 // ours is synthesized, cross-checked (ok) and reports the weight and bias memory the izer counted,
-// which equal the planner's; the live-check harness is in the generated project; a YAML that lacks
+// which equal the planner's; the live-check harness is in the generated project; the MNIST example
+// trained with qatwb train goes through (the export the izer once refused); a YAML that lacks
 // a layer is refused before the izer runs (the izer itself would accept it).
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -37,6 +38,21 @@ describe.skipIf(izer.skip)(`qatwb synthesize with the real ai8x-synthesis${izer.
     expect(h.stdout).toMatch(new RegExp(`Weight memory: ${e.plan.weightMemoryBytes} bytes; bias memory: ${e.plan.biasMemoryBytes} bytes`));
     expect(h.stdout).toMatch(/cross-check ok/);
   }, 240_000);
+
+  it('the new user\'s path: qatwb train on the MNIST example (ai85net5), then qatwb synthesize: accepted, bit-exact, same memory as qatwb plan', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qatwb-newuser-'));
+    const t = qatwb('train', '--example', 'mnist', '--limit', '100', '--float-epochs', '1', '--qat-epochs', '1', '--out', join(dir, 'export'), '--json');
+    expect(t.status, t.stderr).toBe(0);
+    const s = qatwb('synthesize', '--artifacts', join(dir, 'export'), '--izer', izerDir(), '--python', PYTHON, '--out', join(dir, 'project'), '--state-dir', state, '--json', '--quiet');
+    expect(s.status, s.stderr + s.stdout).toBe(0);
+    const doc = JSON.parse(s.stdout) as { crossCheck: string; weightBytes: number; biasBytes: number; projectDir: string };
+    expect(doc.crossCheck).toBe('ok');
+    const p = qatwb('plan', '--checkpoint', join(dir, 'export', 'checkpoint.pth.tar'), '--network', join(dir, 'export', 'network.yaml'), '--input', join(dir, 'export', 'sample.input.npy'), '--json');
+    expect(p.status, p.stderr).toBe(0);
+    const plan = JSON.parse(p.stdout) as { weightMemoryBytes: number; biasMemoryBytes: number };
+    expect({ w: doc.weightBytes, b: doc.biasBytes }).toEqual({ w: plan.weightMemoryBytes, b: plan.biasMemoryBytes });
+    expect(doc.projectDir).toBe(join(dir, 'project', 'ai85net5'));
+  }, 300_000);
 
   it('refuses a YAML without the last layer before running the izer (exit 1, reason layer-count)', async () => {
     const e = await exportNetwork(ecgNet(), { seed: 8 });
