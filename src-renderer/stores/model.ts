@@ -134,13 +134,7 @@ export const useModelStore = defineStore('model', () => {
       plan.value = res.plan;
       diagnostics.value = (await api.model.validate({ modelId: id })).diagnostics;
       planMs.value = performance.now() - t0;
-      if (project.isOpen && !imported.value) {
-        const section = project.section('training') ?? {};
-        const layerBits = { ...(section.config?.layerBits ?? {}), ...bits };
-        await api.project.update({ section: { key: 'training', value: { ...section, config: { ...(section.config ?? {}), layerBits } } } });
-        // The Train step's form holds its own copy of the config; keep it in step.
-        Object.assign(useTrainingStore().config.layerBits, bits);
-      }
+      if (project.isOpen && !imported.value) await useTrainingStore().recordLayerBits(bits);
     });
   }
 

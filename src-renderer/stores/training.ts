@@ -178,6 +178,17 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
+  /**
+   * Per-layer bits chosen in the Model step: the training section (this store's) keeps them, and the
+   * form shows them, so the next run trains with them.
+   */
+  async function recordLayerBits(bits: Record<string, WeightBits>): Promise<void> {
+    Object.assign(config.layerBits, bits);
+    const section = project.section('training') ?? {};
+    const layerBits = { ...(section.config?.layerBits ?? {}), ...bits };
+    await project.update({ section: { key: 'training', value: { ...section, config: { ...(section.config ?? {}), layerBits } } } });
+  }
+
   function applySection(): void {
     Object.assign(config, defaults());
     const s = project.section('training');
@@ -205,5 +216,5 @@ export const useTrainingStore = defineStore('training', () => {
     job.cancel();
   }
 
-  return { config, arch, network, job, batchLoss, epochs, lastBatch, samplesPerSecond, result, history, lastRun, exportDir, start, resume, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), hydrate, dispose };
+  return { config, arch, network, job, batchLoss, epochs, lastBatch, samplesPerSecond, result, history, lastRun, exportDir, start, resume, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), recordLayerBits, hydrate, dispose };
 });
