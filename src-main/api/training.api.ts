@@ -124,7 +124,7 @@ export const TrainRequest = z.strictObject({
   classWeights: z.union([z.boolean(), z.array(z.number().min(0)).min(2)]).optional(),
   /** Seed for initialisation and shuffling; default 1. */
   seed: z.number().int().optional(),
-  /** Folder to write the exports into (checkpoint, YAML, sample, ONNX, quantization.json, model.json). */
+  /** Folder to write the exports into (checkpoint, YAML, sample, ONNX, quantization.json, model.json); default the run's folder. */
   outDir: z.string().optional(),
   /** Training engine: embedded (tfjs in a worker, needs nothing; default) or pytorch (a Python with torch, as a child process). */
   engine: z.enum(['embedded', 'pytorch']).optional(),
@@ -136,6 +136,13 @@ export const TrainRequest = z.strictObject({
   gpus: z.number().int().min(1).max(64).optional(),
   /** PyTorch engine: CPU threads per process; default PyTorch's choice. */
   threads: z.number().int().min(1).max(256).optional(),
+  /** Keep the run in this project folder (runs/<runId>/: run.json, state.json per epoch, exports), so it survives a restart. */
+  projectDir: z.string().optional(),
+  /**
+   * Continue from this kept run's folder at new bits (a chain 8 → 4 → 2): its final weights start a new QAT phase of
+   * `epochs` epochs (`qatStart` 0); its comparison rows come first in this run's.
+   */
+  fromRun: z.string().optional(),
 });
 export type TrainRequest = z.infer<typeof TrainRequest>;
 
@@ -208,7 +215,7 @@ export const ScalingDto = z.object({ kind: z.enum(['unit', 'minmax', 'range', 'i
 const Figure = z.number().nullable().catch(null);
 
 /** `data` of the `start` progress: the run id, first, so a cancelled run can be resumed. */
-export const TrainStartProgress = z.object({ kind: z.literal('start'), runId: z.string() });
+export const TrainStartProgress = z.object({ kind: z.literal('start'), runId: z.string(), /** The run's folder when it is kept. */ dir: z.string().optional() });
 /** `data` of a `float`/`qat` progress after a batch. */
 export const TrainBatchProgress = z.object({
   kind: z.literal('batch'),
@@ -233,6 +240,8 @@ export const TrainEpochProgress = z.object({
   validationAccuracy: Figure.optional(),
   validationLoss: Figure.optional(),
   lr: Figure,
+  /** Default weight bits of a QAT epoch (the width of a bits schedule). */
+  bits: z.number().int().optional(),
 });
 /** The one schema of `train`/`resume` progress data; the service writes it, the UI parses it. */
 export const TrainProgressData = z.discriminatedUnion('kind', [TrainStartProgress, TrainBatchProgress, TrainEpochProgress]);
@@ -317,9 +326,35 @@ export const EpochDto = z.object({
   loss: z.number(),
   trainAccuracy: z.number().optional(),
   validationAccuracy: z.number().optional(),
+  validationLoss: z.number().optional(),
+  /** Learning rate of the epoch. */
+  lr: z.number().optional(),
+  /** Default weight bits of the epoch (the width of a bits schedule). */
+  bits: z.number().int().optional(),
   /** Per-layer statistics of this epoch (ranges, histogram, clipped share, shift, bits). */
   layers: z.array(LayerRangeDto),
 });
+
+export const RunStatus = z.enum(['running', 'done', 'cancelled', 'failed', 'interrupted']);
+
+/** A run as listed: finished ones carry their result; running or interrupted ones how far they got. */
+export const RunSummaryDto = z.object({
+  runId: z.string(),
+  /** interrupted: the app or server stopped while it ran; continueRun goes on from its last finished epoch. */
+  status: RunStatus,
+  createdAt: z.string(),
+  epochsDone: z.number().int(),
+  epochsPlanned: z.number().int(),
+  /** The run's folder when it is kept in a project. */
+  dir: z.string().nullable(),
+  fromRun: z.string().nullable(),
+  model: z.string(),
+  bits: z.number().int(),
+  result: TrainResultDto.nullable(),
+});
+export type RunSummaryDto = z.infer<typeof RunSummaryDto>;
+
+const RunRef = { runId: z.string(), /** Look for kept runs in this project folder too. */ projectDir: z.string().optional() };
 
 export const trainingApi = service(
   {
@@ -343,11 +378,20 @@ export const trainingApi = service(
       TrainResultDto,
     ),
     getRun: call(
-      'Results and per-epoch history of a run of this session.',
-      z.strictObject({ runId: z.string() }),
-      z.object({ result: TrainResultDto, history: z.array(EpochDto), request: z.record(z.string(), z.unknown()) }),
+      'Results and per-epoch history of a run of this session, or of one kept in the project (also after a restart).',
+      z.strictObject(RunRef),
+      z.object({ result: TrainResultDto.nullable(), status: RunStatus, history: z.array(EpochDto), request: z.record(z.string(), z.unknown()) }),
     ),
-    listRuns: call('Runs of this session, newest first.', z.strictObject({}), z.object({ runs: z.array(TrainResultDto) })),
+    listRuns: call(
+      'Runs of this session and those kept in the project folder, newest first.',
+      z.strictObject({ projectDir: z.string().optional() }),
+      z.object({ runs: z.array(RunSummaryDto), skipped: z.array(z.string()) }),
+    ),
+    continueRun: job(
+      'Continues an interrupted or cancelled kept run from its last finished epoch, in its own folder, to its planned end.',
+      z.strictObject({ runId: z.string(), projectDir: z.string() }),
+      TrainResultDto,
+    ),
   },
   {},
 );

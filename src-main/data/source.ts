@@ -38,6 +38,8 @@ export async function loadDataSource(source: DataSource): Promise<Dataset> {
 export interface PreparedData {
   id: string;
   source: DataSource;
+  /** The subset and split asked for, so a kept run can prepare the same data again. */
+  options?: { limit?: number; split?: SplitSpec };
   dataset: Dataset;
   split: Split;
 }
@@ -50,7 +52,7 @@ export async function prepareData(source: DataSource, options: { limit?: number;
   const split = splitDataset(dataset, { ...options.split, seed });
   if (split.train.length === 0) throw new ApiError('invalid-data', `${dataset.name}: the split leaves no training samples (${dataset.count} samples).`, 'split');
   if (split.test.length === 0) throw new ApiError('invalid-data', `${dataset.name}: the split leaves no test samples (${dataset.count} samples); raise split.test.`, 'split.test');
-  return { id: randomUUID(), source, dataset, split };
+  return { id: randomUUID(), source, options, dataset, split };
 }
 
 /** prepareData in a worker thread (the main event loop stays free while a big file parses). */

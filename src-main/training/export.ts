@@ -119,6 +119,8 @@ export interface ExportInput {
    * and the live check.
    */
   testWindows?: { x: Int8Array; labels: ArrayLike<number> };
+  /** Files of the run kept with its export (run.json, state.json, comparison.json/csv), swapped in with it. */
+  runFiles?: [string, Uint8Array | string][];
 }
 
 export interface ExportResult {
@@ -205,7 +207,9 @@ async function syncFolder(dir: string): Promise<void> {
 
 /** Files an export holds (an export from before the manifest is recognised by these alone). */
 const EXPORT_FILES = new Set(['checkpoint.pth.tar', 'network.yaml', 'sample.input.npy', 'sample.expected.npy', 'model.onnx',
-  'quantization.json', 'model.json', 'test.windows.npy', 'test.labels.npy', EXPORT_MANIFEST]);
+  'quantization.json', 'model.json', 'test.windows.npy', 'test.labels.npy', EXPORT_MANIFEST,
+  // A kept run's own files (training/run-store.ts): a run folder is also its export folder.
+  'run.json', 'state.json', 'comparison.json', 'comparison.csv']);
 
 /** An export folder we may replace: empty, holding our manifest, or only export files. */
 async function isReplaceable(dir: string): Promise<boolean> {
@@ -260,6 +264,7 @@ export async function writeExports(dir: string, input: ExportInput, hooks?: Expo
       ['test.labels.npy', writeNpy({ dtype: 'int64', shape: [labels.length], data: BigInt64Array.from(Array.from(labels), (v) => BigInt(v)) })],
     );
   }
+  files.push(...(input.runFiles ?? []));
   await replaceFolder(resolve(dir), files, hooks);
   return { dir, files: files.map(([n]) => n), expected, planned, verification };
 }

@@ -39,7 +39,7 @@ describe('training service', () => {
     expect(epochEnds.every((d) => typeof d.epochLoss === 'number')).toBe(true);
 
     const got = await training.getRun({ runId: r.runId });
-    expect(got.result.qatAccuracy).toBe(r.qatAccuracy);
+    expect(got.result?.qatAccuracy).toBe(r.qatAccuracy);
     expect(got.history.length).toBe(3);
     expect(got.history.map((e) => e.phase)).toEqual(['float', 'float', 'qat']);
     expect((await training.listRuns({})).runs[0]!.runId).toBe(r.runId);

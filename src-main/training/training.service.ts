@@ -4,8 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError, type CallContext, type ServiceImpl } from '../api/contract.ts';
 import type { z } from 'zod';
-import { TRAIN_DEFAULTS, type ComparisonRowDto, type trainingApi, type TrainRequest, type TrainResultDto, type TrainBatchProgress, type TrainEpochProgress, type TrainStartProgress } from '../api/training.api.ts';
-import { join } from 'node:path';
+import {
+  TRAIN_DEFAULTS, type ComparisonRowDto, type EpochDto, type RunSummaryDto, type trainingApi, type TrainRequest, type TrainResultDto,
+  type TrainBatchProgress, type TrainEpochProgress, type TrainStartProgress,
+} from '../api/training.api.ts';
+import { join, resolve } from 'node:path';
+import { listProjectRuns, newRunFile, projectRunDir, readRunFile, readState, runJson, stateJson, writeRunFile, writeState, type RunFile } from './run-store.ts';
 import { planModel } from '../planner/plan.ts';
 import { classReport, collapseReasons, deviceToLogits, floatWeightBytes, logitError } from './comparison.ts';
 import type { ServiceEnv } from '../services.ts';
@@ -27,7 +31,7 @@ import type { TrainHooks } from './trainer.ts';
 import { trainWithPytorch, type ComputeDevice } from './pytorch-engine.ts';
 import { resolveTorchPython } from './torch-python.ts';
 import { loadSettings } from '../toolchain/settings.ts';
-import type { EpochRecord, TrainConfig, TrainProgress, TrainResult } from './train-types.ts';
+import type { EpochRecord, TrainConfig, TrainProgress, TrainResult, TrainState } from './train-types.ts';
 import { floatAccuracyInWorker, simulatedAccuracyInWorker, toInt8Batch, type Accuracy, type AccuracyRow } from './evaluate.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { checkpointVerification, quantizationReport, writeExports } from './export.ts';
@@ -52,7 +56,16 @@ interface RunRecord {
   /** Set when the run left the live set: only dto and history remain. */
   released?: boolean;
   history?: ReturnType<typeof historyDto>;
+  /** Where the run is kept (its folder) and what run.json says. */
+  dir?: string;
+  file?: RunFile;
+  keep?: ReturnType<typeof keeper>;
 }
+
+type EpochDtoType = z.infer<typeof EpochDto>;
+
+/** Runs training now in this process (a kept run marked running but not here was interrupted). */
+const active = new Set<string>();
 
 /**
  * Runs of this session. The newest MAX_LIVE_RUNS keep their data set, model and engine state (so
@@ -263,7 +276,8 @@ async function finish(run: RunRecord, result: TrainResult & { engine: 'embedded'
   }));
   const qat = quantized.length ? quantized[quantized.length - 1]!.q : qatRan ? quantizeModel(model, result.floatParams, { ...opts, shiftQuantile }) : undefined;
   const floatPhase = result.floatModelParams ?? (qatRan ? undefined : result.floatParams);
-  const ptq = floatPhase ? postTrainingQuantize(model, floatPhase, opts) : undefined;
+  // A chain carries its source's float and PTQ rows; it measures only its own widths (and the float logits, for the error).
+  const ptq = floatPhase && !run.carriedRows?.length ? postTrainingQuantize(model, floatPhase, opts) : undefined;
   // The model that is exported and deployed: the last QAT width, or PTQ when no QAT epoch ran.
   const deployed = qat ?? ptq!;
 
@@ -359,6 +373,11 @@ async function finish(run: RunRecord, result: TrainResult & { engine: 'embedded'
       floatParams: result.floatParams,
       sample: toInt8Batch(dataset, [sampleIndex]),
       testWindows: { x: toInt8Batch(dataset, windowIndices), labels: Array.from(windowIndices, (i) => dataset.y[i]!) },
+      // A kept run whose folder is the export folder: its files go in with the export, in one swap.
+      runFiles: [
+        ...comparisonFiles(dto),
+        ...(run.dir && run.file && resolve(run.dir) === resolve(dir) ? [['state.json', stateJson(result.state)], ['run.json', runJson({ ...run.file, epochsDone: result.state.epoch, history: result.history.map(epochDto) })]] as [string, string][] : []),
+      ],
       epoch: run.epochsDone - 1,
       quantization: quantizationReport({
         model: deployed.model,
@@ -376,9 +395,8 @@ async function finish(run: RunRecord, result: TrainResult & { engine: 'embedded'
         sample: { index: sampleIndex, label: dataset.y[sampleIndex]!, className: dataset.classNames[dataset.y[sampleIndex]!]! },
       }),
     });
-    const extra = await writeComparison(dir, dto);
     dto.outDir = exported.dir;
-    dto.files = [...exported.files, ...extra];
+    dto.files = exported.files;
   }
   run.result = result;
   run.dto = dto;
@@ -386,15 +404,12 @@ async function finish(run: RunRecord, result: TrainResult & { engine: 'embedded'
 }
 
 /** comparison.json (the rows and the summary) and comparison.csv (one line per row and class). */
-async function writeComparison(dir: string, dto: TrainResultDto): Promise<string[]> {
-  const { writeFileAtomic } = await import('../project/atomic-write.ts');
+function comparisonFiles(dto: TrainResultDto): [string, string][] {
   const summary = {
     runId: dto.runId, rows: dto.rows, stoppedEarly: dto.stoppedEarly, bestEpoch: dto.bestEpoch, phases: dto.phases,
     collapsed: dto.collapsed, collapseWarnings: dto.collapseWarnings, scaling: dto.scaling,
   };
-  await writeFileAtomic(join(dir, 'comparison.json'), JSON.stringify(summary, null, 2) + '\n');
-  await writeFileAtomic(join(dir, 'comparison.csv'), comparisonCsv(dto.rows));
-  return ['comparison.json', 'comparison.csv'];
+  return [['comparison.json', JSON.stringify(summary, null, 2) + '\n'], ['comparison.csv', comparisonCsv(dto.rows)]];
 }
 
 export function comparisonCsv(rows: readonly ComparisonRowDto[]): string {
@@ -406,6 +421,45 @@ export function comparisonCsv(rows: readonly ComparisonRowDto[]): string {
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Writes a kept run down as it goes: run.json at the start, state.json then run.json after every
+ * epoch, and the outcome at the end. Writes queue one after another; `flush()` waits for them.
+ */
+function keeper(run: RunRecord) {
+  let chain: Promise<void> = Promise.resolve();
+  let failed: Error | undefined;
+  const later = (work: () => Promise<void>) => {
+    if (!run.dir) return;
+    chain = chain.then(work).catch((e: Error) => void (failed ??= e));
+  };
+  return {
+    start: () => later(() => writeRunFile(run.dir!, run.file!)),
+    checkpoint(state: TrainState) {
+      later(async () => {
+        await writeState(run.dir!, state);
+        run.file!.epochsDone = state.epoch;
+        run.file!.history = state.history.map(epochDto);
+        await writeRunFile(run.dir!, run.file!);
+      });
+    },
+    end(status: RunFile['status'], result?: TrainResult, extra: Partial<RunFile> = {}) {
+      later(async () => {
+        if (result) {
+          await writeState(run.dir!, result.state);
+          run.file!.epochsDone = result.state.epoch;
+          run.file!.history = result.history.map(epochDto);
+        }
+        Object.assign(run.file!, { status, ...extra });
+        await writeRunFile(run.dir!, run.file!);
+      });
+    },
+    async flush(): Promise<void> {
+      await chain;
+      if (failed) throw new ApiError('io', `Cannot keep run ${run.id} in ${run.dir}: ${failed.message}`, 'projectDir');
+    },
+  };
 }
 
 /**
@@ -434,42 +488,119 @@ async function runEngine(env: ServiceEnv, run: RunRecord, config: TrainConfig, h
 
 async function train(env: ServiceEnv, run: RunRecord, config: TrainConfig, ctx: CallContext): Promise<TrainResult & { engine: 'embedded' | 'pytorch'; device: string }> {
   const t0 = Date.now();
-  const result = await runEngine(env, run, config, {
-    signal: ctx.signal,
-    onProgress(p: TrainProgress) {
-      ctx.progress({
-        phase: p.phase,
-        fraction: Math.min(1, (p.epoch + p.batch / Math.max(1, p.batches)) / Math.max(1, p.epochs)),
-        message: `epoch ${p.epoch + 1}/${p.epochs} (${p.phase}) batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`,
-        data: { kind: 'batch', ...p } satisfies z.input<typeof TrainBatchProgress>,
-      });
-    },
-    onEpoch(e: EpochRecord) {
-      // The UI charts every epoch: never dropped by the progress rate limit.
-      ctx.progress({
-        phase: e.phase,
-        fraction: Math.min(1, (e.epoch + 1) / Math.max(1, config.epochs)),
-        message: `epoch ${e.epoch + 1}/${config.epochs} (${e.phase}) done: loss ${e.trainLoss.toFixed(4)}, val acc ${finite(e.valAccuracy)?.toFixed(4) ?? '—'}`,
-        data: {
-          kind: 'epoch',
-          epoch: e.epoch,
-          ...(finite(e.trainLoss) !== undefined ? { epochLoss: e.trainLoss } : {}),
-          ...(finite(e.trainAccuracy) !== undefined ? { trainAccuracy: e.trainAccuracy } : {}),
-          ...(finite(e.valAccuracy) !== undefined ? { validationAccuracy: e.valAccuracy } : {}),
-          ...(finite(e.valLoss) !== undefined ? { validationLoss: e.valLoss } : {}),
-          lr: e.lr,
-        } satisfies z.input<typeof TrainEpochProgress>,
-      }, { mustDeliver: true });
-    },
-  });
+  const keep = keeper(run);
+  active.add(run.id);
+  let result: TrainResult & { engine: 'embedded' | 'pytorch'; device: string };
+  try {
+    keep.start();
+    result = await runEngine(env, run, config, {
+      signal: ctx.signal,
+      onProgress(p: TrainProgress) {
+        ctx.progress({
+          phase: p.phase,
+          fraction: Math.min(1, (p.epoch + p.batch / Math.max(1, p.batches)) / Math.max(1, p.epochs)),
+          message: `epoch ${p.epoch + 1}/${p.epochs} (${p.phase}) batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`,
+          data: { kind: 'batch', ...p } satisfies z.input<typeof TrainBatchProgress>,
+        });
+      },
+      onEpoch(e: EpochRecord) {
+        // The UI charts every epoch: never dropped by the progress rate limit.
+        ctx.progress({
+          phase: e.phase,
+          fraction: Math.min(1, (e.epoch + 1) / Math.max(1, config.epochs)),
+          message: `epoch ${e.epoch + 1}/${config.epochs} (${e.phase}${e.phase === 'qat' && e.bits ? ` ${e.bits}-bit` : ''}) done: loss ${e.trainLoss.toFixed(4)}, val acc ${finite(e.valAccuracy)?.toFixed(4) ?? '—'}, lr ${e.lr.toPrecision(3)}`,
+          data: {
+            kind: 'epoch',
+            epoch: e.epoch,
+            ...(finite(e.trainLoss) !== undefined ? { epochLoss: e.trainLoss } : {}),
+            ...(finite(e.trainAccuracy) !== undefined ? { trainAccuracy: e.trainAccuracy } : {}),
+            ...(finite(e.valAccuracy) !== undefined ? { validationAccuracy: e.valAccuracy } : {}),
+            ...(finite(e.valLoss) !== undefined ? { validationLoss: e.valLoss } : {}),
+            lr: e.lr,
+            ...(e.bits !== undefined ? { bits: e.bits } : {}),
+          } satisfies z.input<typeof TrainEpochProgress>,
+        }, { mustDeliver: true });
+      },
+      ...(run.dir ? { onCheckpoint: (state: TrainState) => keep.checkpoint(state) } : {}),
+    });
+  } catch (error) {
+    keep.end('failed', undefined, { error: (error as Error).message });
+    await keep.flush().catch(() => undefined);
+    active.delete(run.id);
+    throw error;
+  }
   if (result.cancelled || ctx.signal.aborted) {
     // Keep the state reached, so the run can be resumed.
     run.result = result;
     run.epochsDone = result.state.epoch;
+    keep.end('cancelled', result);
+    await keep.flush();
+    active.delete(run.id);
     throw new ApiError('cancelled', `Cancelled after ${result.state.epoch} epoch(s); resume continues from there.`);
   }
   ctx.progress({ phase: 'trained', fraction: 1, message: `trained in ${((Date.now() - t0) / 1000).toFixed(1)} s` });
+  run.keep = keep;
   return result;
+}
+
+/** Finishes a run: the comparison and exports, then (kept runs) the outcome on disk. */
+async function complete(run: RunRecord, result: TrainResult & { engine: 'embedded' | 'pytorch'; device: string }, ctx: CallContext, started: number): Promise<TrainResultDto> {
+  try {
+    // Checkpoint writes first: the export swaps the run's folder as a whole.
+    await run.keep?.flush();
+    const dto = await finish(run, result, ctx, started);
+    run.keep?.end('done', result, { result: dto });
+    await run.keep?.flush();
+    return dto;
+  } catch (error) {
+    run.keep?.end('failed', result, { error: (error as Error).message });
+    await run.keep?.flush().catch(() => undefined);
+    throw error;
+  } finally {
+    active.delete(run.id);
+    if (!live.has(run.id)) release(run); // evicted while it trained
+  }
+}
+
+/** The request with its data written out, so it means the same after a restart. */
+function keptRequest(req: TrainRequest, data: PreparedData): TrainRequest {
+  if (!('datasetId' in req.data)) return req;
+  const o = data.options ?? {};
+  return { ...req, data: { source: data.source, ...(o.limit !== undefined ? { limit: o.limit } : {}), ...(o.split ? { split: o.split } : {}) } };
+}
+
+/** A kept run's folder: by id in the project (or this session's record of it). */
+async function findRunDir(runId: string, projectDir?: string): Promise<string | undefined> {
+  const mem = runs.get(runId);
+  if (mem?.dir) return mem.dir;
+  if (!projectDir) return undefined;
+  const dir = projectRunDir(projectDir, runId);
+  try {
+    await readRunFile(dir);
+    return dir;
+  } catch {
+    return (await listProjectRuns(projectDir)).runs.find((r) => r.run.runId === runId)?.dir;
+  }
+}
+
+/** What a run list calls the network: its zoo name or file, or a stored model's arch. */
+const modelName = (m: TrainRequest['model']): string => (typeof m === 'string' ? m : m.arch);
+
+const diskStatus = (f: RunFile): RunFile['status'] => (f.status === 'running' && !active.has(f.runId) ? 'interrupted' : f.status);
+
+function summary(f: RunFile, dir: string | null, result: TrainResultDto | null): RunSummaryDto {
+  return {
+    runId: f.runId, status: diskStatus(f), createdAt: f.createdAt, epochsDone: f.epochsDone, epochsPlanned: f.epochsPlanned,
+    dir, fromRun: f.fromRun ?? null, model: modelName(f.request.model), bits: f.request.bits ?? TRAIN_DEFAULTS.weightBits, result: result ?? f.result ?? null,
+  };
+}
+
+/** A new run that continues `fromRun` at new bits: its weights, its rows, and a fresh QAT phase of `req.epochs` epochs. */
+async function chainFrom(req: TrainRequest): Promise<{ file: RunFile; state: TrainState }> {
+  if (req.qatStart !== 0) throw new ApiError('bad-request', `fromRun continues a finished run with QAT only: qatStart must be 0 (got ${req.qatStart}).`, 'qatStart');
+  const file = await readRunFile(req.fromRun!);
+  if (file.status !== 'done' || !file.result) throw new ApiError('bad-request', `${req.fromRun}: run ${file.runId} is ${diskStatus(file)}, not finished; continue it first.`, 'fromRun');
+  return { file, state: await readState(req.fromRun!) };
 }
 
 export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof trainingApi> {
@@ -480,25 +611,38 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
     async train(req, ctx) {
       const started = Date.now();
       if (req.qatStart > req.epochs) throw new ApiError('bad-request', `qatStart ${req.qatStart} is after the last epoch (${req.epochs}).`, 'qatStart');
+      const chain = req.fromRun ? await chainFrom(req) : undefined;
+      const id = randomUUID();
+      const dir = req.projectDir ? projectRunDir(req.projectDir, id) : req.outDir;
+      // The run id comes first (the RPC may drop a progress message that follows another within 50 ms; this one leads).
+      ctx.progress({ phase: 'start', fraction: 0, message: `run ${id}${chain ? ` from ${chain.file.runId}` : ''}`, data: { kind: 'start', runId: id, ...(dir ? { dir } : {}) } satisfies z.input<typeof TrainStartProgress> }, { mustDeliver: true });
       ctx.progress({ phase: 'data', message: 'loading data' });
       const data = await resolveData(req);
       const network = await resolveNetwork(req);
       const model = buildModel(req, data, network.model);
-      const run: RunRecord = { id: randomUUID(), request: req, data, model, base: network.model, source: network.source, epochsDone: 0 };
+      const request: TrainRequest = { ...req, ...(dir && !req.outDir ? { outDir: dir } : {}) };
+      const before = chain?.state.epoch ?? 0;
+      const run: RunRecord = {
+        id, request, data, model, base: network.model, source: network.source, epochsDone: before,
+        ...(dir ? { dir, file: newRunFile(id, keptRequest(request, data), before + req.epochs, chain ? { fromRun: resolve(req.fromRun!), carriedRows: chain.file.result!.rows, segmentsBefore: chain.state.segments?.length ?? 0 } : {}) } : {}),
+        ...(chain ? { carriedRows: chain.file.result!.rows, segmentsBefore: chain.state.segments?.length ?? 0 } : {}),
+      };
       keep(run);
-      // The run id comes first, so a client can resume a run it cancels.
-      ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id}`, data: { kind: 'start', runId: run.id } satisfies z.input<typeof TrainStartProgress> });
-      const result = await train(env, run, engineConfig(req, data, req.epochs, model), ctx);
+      let config = engineConfig(req, data, req.epochs, model);
+      if (chain) {
+        // The source's float phase is this run's past: QAT (at the new bits) starts at its last epoch, with a fresh optimizer.
+        const { stage: _a, stageStart: _b, planKey: _c, best: _d, optimizer: _e, ...kept } = chain.state;
+        config = { ...engineConfig({ ...req, qatStart: before, epochs: before + req.epochs }, data, before + req.epochs, model), resumeFrom: { ...kept, qatStart: before, lrScale: 1, plateauStale: 0, epochsWithoutImprovement: 0 } };
+      }
+      const result = await train(env, run, config, ctx);
       run.epochsDone = result.state.epoch;
-      const out = await finish(run, result, ctx, started);
-      if (!live.has(run.id)) release(run); // evicted while it trained
-      return out;
+      return complete(run, result, ctx, started);
     },
     async resume(req, ctx) {
       const started = Date.now();
       const source = live.get(req.runId) ?? runs.get(req.runId);
       if (source?.released) {
-        throw new ApiError('not-found', `Run ${req.runId} was released from memory (only the last ${MAX_LIVE_RUNS} runs can be resumed); start a new run.`, 'runId');
+        throw new ApiError('not-found', `Run ${req.runId} was released from memory (only the last ${MAX_LIVE_RUNS} runs can be resumed); continue it from its kept folder or start a new run.`, 'runId');
       }
       if (!source?.result) throw new ApiError('not-found', `No finished run ${req.runId} in this session.`, 'runId');
       const done = source.result.state.epoch;
@@ -506,17 +650,23 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
       const qatStart = qatStarted ? source.result.qatStart : (req.qatStart ?? Math.max(done, source.request.qatStart));
       if (!qatStarted && qatStart < done) throw new ApiError('bad-request', `qatStart ${qatStart} is before the next epoch (${done}).`, 'qatStart');
       const total = done + req.epochs;
-      const { outDir: _ignored, ...rest } = source.request;
+      const { outDir: _ignored, projectDir, fromRun: _f, ...rest } = source.request;
+      const id = randomUUID();
+      const dir = projectDir ? projectRunDir(projectDir, id) : undefined;
       const request: TrainRequest = {
         ...rest,
         epochs: total,
         qatStart: Math.min(qatStart, total),
         ...(req.bits ? { bits: req.bits } : {}),
         ...(req.layerBits ? { layerBits: req.layerBits } : {}),
-        ...(req.outDir ? { outDir: req.outDir } : {}),
+        ...(projectDir ? { projectDir } : {}),
+        ...(req.outDir ? { outDir: req.outDir } : dir ? { outDir: dir } : {}),
       };
       const model = buildModel(request, source.data, source.base);
-      const run: RunRecord = { id: randomUUID(), request, data: source.data, model, base: source.base, source: source.source, epochsDone: done, segmentsBefore: source.result.segments.length };
+      const run: RunRecord = {
+        id, request, data: source.data, model, base: source.base, source: source.source, epochsDone: done, segmentsBefore: source.result.segments.length,
+        ...(dir ? { dir, file: newRunFile(id, keptRequest(request, source.data), total) } : {}),
+      };
       keep(run);
       ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id} from ${source.id}`, data: { kind: 'start', runId: run.id } satisfies z.input<typeof TrainStartProgress> });
       // A finished run's stage plan ended; the new plan places the run by its epoch. A cancelled one goes on where it stood
@@ -525,33 +675,77 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
       const resumeFrom = source.result.cancelled ? source.result.state : placed;
       const result = await train(env, run, { ...engineConfig(request, run.data, total, model), resumeFrom }, ctx);
       run.epochsDone = result.state.epoch;
-      const out = await finish(run, result, ctx, started);
-      if (!live.has(run.id)) release(run); // evicted while it trained
-      return out;
+      return complete(run, result, ctx, started);
+    },
+    async continueRun(req, ctx) {
+      const started = Date.now();
+      if (active.has(req.runId)) throw new ApiError('bad-request', `Run ${req.runId} is running now.`, 'runId');
+      const dir = await findRunDir(req.runId, req.projectDir);
+      if (!dir) throw new ApiError('not-found', `No kept run ${req.runId} in ${join(req.projectDir, 'runs')}.`, 'runId');
+      const file = await readRunFile(dir);
+      if (file.status === 'done') throw new ApiError('bad-request', `Run ${req.runId} has finished; train more as a new run (resume) instead.`, 'runId');
+      const state = await readState(dir);
+      ctx.progress({ phase: 'start', fraction: state.epoch / Math.max(1, file.epochsPlanned), message: `run ${file.runId} from epoch ${state.epoch + 1}`, data: { kind: 'start', runId: file.runId, dir } satisfies z.input<typeof TrainStartProgress> }, { mustDeliver: true });
+      ctx.progress({ phase: 'data', message: 'loading data' });
+      const data = await resolveData(file.request);
+      const network = await resolveNetwork(file.request);
+      const model = buildModel(file.request, data, network.model);
+      const run: RunRecord = {
+        id: file.runId, request: file.request, data, model, base: network.model, source: network.source, epochsDone: state.epoch, dir, file: { ...file, status: 'running', error: undefined },
+        ...(file.carriedRows ? { carriedRows: file.carriedRows } : {}), ...(file.segmentsBefore !== undefined ? { segmentsBefore: file.segmentsBefore } : {}),
+      };
+      keep(run);
+      const chained = file.fromRun !== undefined;
+      const before = chained ? file.epochsPlanned - file.request.epochs : 0;
+      const config = chained
+        ? engineConfig({ ...file.request, qatStart: before, epochs: file.epochsPlanned }, data, file.epochsPlanned, model)
+        : engineConfig(file.request, data, file.request.epochs, model);
+      const result = await train(env, run, { ...config, resumeFrom: state }, ctx);
+      run.epochsDone = result.state.epoch;
+      return complete(run, result, ctx, started);
     },
     async getRun(req) {
       const run = runs.get(req.runId);
       const history = run?.result ? historyDto(run.result) : run?.history;
-      if (!run?.dto || !history) throw new ApiError('not-found', `No finished run ${req.runId} in this session.`, 'runId');
-      return { result: run.dto, history, request: { ...run.request } };
+      if (run?.dto && history) return { result: run.dto, status: 'done' as const, history, request: { ...run.request } };
+      const dir = await findRunDir(req.runId, req.projectDir);
+      if (!dir) throw new ApiError('not-found', `No run ${req.runId} in this session${req.projectDir ? ` or in ${join(req.projectDir, 'runs')}` : ''}.`, 'runId');
+      const file = await readRunFile(dir);
+      return { result: file.result ?? null, status: diskStatus(file), history: file.history as EpochDtoType[], request: { ...file.request } };
     },
-    async listRuns() {
-      return { runs: [...runs.values()].filter((r) => r.dto).reverse().map((r) => r.dto!) };
+    async listRuns(req) {
+      const out = new Map<string, RunSummaryDto>();
+      const { runs: kept, skipped } = req.projectDir ? await listProjectRuns(req.projectDir) : { runs: [], skipped: [] };
+      for (const { dir, run } of kept) out.set(run.runId, summary(run, dir, null));
+      for (const r of [...runs.values()].reverse()) {
+        if (out.has(r.id) || !r.dto) continue;
+        out.set(r.id, {
+          runId: r.id, status: 'done', createdAt: new Date(0).toISOString(), epochsDone: r.epochsDone, epochsPlanned: r.request.epochs,
+          dir: r.dir ?? null, fromRun: r.request.fromRun ?? null, model: modelName(r.request.model), bits: r.request.bits ?? TRAIN_DEFAULTS.weightBits, result: r.dto,
+        });
+      }
+      // Session runs first (newest first), then the kept ones by creation time.
+      const list = [...out.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      return { runs: list, skipped };
     },
   };
 }
 
 const finite = (v: number | undefined): number | undefined => (v !== undefined && Number.isFinite(v) ? v : undefined);
 
-function epochDto(e: EpochRecord) {
+function epochDto(e: EpochRecord): EpochDtoType {
   const trainAccuracy = finite(e.trainAccuracy);
   const validationAccuracy = finite(e.valAccuracy);
+  const validationLoss = finite(e.valLoss);
   return {
     epoch: e.epoch,
     phase: e.phase,
     loss: finite(e.trainLoss) ?? -1,
     ...(trainAccuracy !== undefined ? { trainAccuracy } : {}),
     ...(validationAccuracy !== undefined ? { validationAccuracy } : {}),
+    ...(validationLoss !== undefined ? { validationLoss } : {}),
+    lr: e.lr,
+    ...(e.bits !== undefined ? { bits: e.bits } : {}),
     // A diverged run can leave ±Infinity/NaN ranges, which JSON and the schema cannot carry.
     layers: e.ranges.map((l) => ({
       ...l,

@@ -56,11 +56,12 @@ export const useQuantStore = defineStore('quant', () => {
     runMissing.value = false;
     try {
       let id = runId ?? projectRunId();
-      if (!id) id = (await api.training.listRuns({})).runs[0]?.runId ?? null;
+      const projectDir = project.current?.path;
+      if (!id) id = (await api.training.listRuns(projectDir ? { projectDir } : {})).runs.find((r) => r.result)?.runId ?? null;
       if (!id) { result.value = null; history.value = []; return; }
       let run: Awaited<ReturnType<typeof api.training.getRun>>;
       try {
-        run = await api.training.getRun({ runId: id });
+        run = await api.training.getRun({ runId: id, ...(projectDir ? { projectDir } : {}) });
       } catch (e) {
         if ((e as { code?: string }).code === 'not-found') { runMissing.value = true; result.value = null; history.value = []; return; }
         throw e;

@@ -109,7 +109,8 @@ export const useTrainingStore = defineStore('training', () => {
     const sec = data.section;
     const useImported = data.dataset && config.limit === null;
     if (!useImported && !sec) return 'The project has no data set; import one in Data.';
-    const outDir = project.pathIn('artifacts', 'export');
+    // Kept in the project (runs/<id>/, exports beside run.json), so runs survive a restart.
+    const projectDir = project.current?.path;
     return {
       data: useImported ? { datasetId: data.dataset!.datasetId } : { source: sec!.source, ...(config.limit ?? sec!.limit ? { limit: (config.limit ?? sec!.limit)! } : {}), ...(sec!.split ? { split: sec!.split } : {}) },
       model: network.value.spec,
@@ -121,7 +122,7 @@ export const useTrainingStore = defineStore('training', () => {
       ...(config.learningRate ? { learningRate: config.learningRate } : {}),
       ...(config.batchSize ? { batchSize: config.batchSize } : {}),
       ...(config.classWeights ? { classWeights: true } : {}),
-      ...(outDir ? { outDir } : {}),
+      ...(projectDir ? { projectDir } : {}),
       engine: config.engine,
       ...(config.engine === 'pytorch' ? { computeDevice: config.computeDevice, ...(config.gpus && config.gpus > 1 ? { gpus: config.gpus } : {}) } : {}),
     };
@@ -168,7 +169,8 @@ export const useTrainingStore = defineStore('training', () => {
   /** Loads a run of this session (result + history); the live points are replaced by the authoritative history. */
   async function loadRun(runId: string): Promise<boolean> {
     try {
-      const run = await api.training.getRun({ runId });
+      const projectDir = project.current?.path;
+      const run = await api.training.getRun({ runId, ...(projectDir ? { projectDir } : {}) });
       result.value = run.result;
       history.value = run.history;
       epochs.value = run.history.map((e) => ({ epoch: e.epoch, phase: e.phase, loss: e.loss, ...(e.trainAccuracy !== undefined ? { trainAccuracy: e.trainAccuracy } : {}), ...(e.validationAccuracy !== undefined ? { validationAccuracy: e.validationAccuracy } : {}) }));

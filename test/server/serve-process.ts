@@ -15,6 +15,8 @@ export interface ServeProcess {
   /** Everything the process printed, for failure messages. */
   output(): string;
   stop(): Promise<void>;
+  /** Ends the process with this signal (SIGKILL: a crash, nothing gets to clean up). */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -44,6 +46,12 @@ export async function startServe(extraArgs: string[] = []): Promise<ServeProcess
       reject(new Error(`qatwb serve exited with ${code}:\n${out}`));
     });
   });
+  const kill = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
   const parsed = new URL(url);
   return {
     url,
@@ -52,11 +60,7 @@ export async function startServe(extraArgs: string[] = []): Promise<ServeProcess
     token: parsed.searchParams.get('token')!,
     stateDir,
     output: () => out,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => kill('SIGTERM'),
+    kill,
   };
 }

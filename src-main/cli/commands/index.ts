@@ -7,6 +7,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<{ c
   plan: { summary: 'Plan processors, offsets and memory; check the device rules.', load: () => import('./plan.ts') },
   import: { summary: 'Import a network (ONNX, ai8x YAML + checkpoint, model.json) as model.json.', load: () => import('./import.ts') },
   train: { summary: 'Train float then QAT, and export the izer-ready files.', load: () => import('./train.ts') },
+  runs: { summary: 'List the training runs kept in a project; continue an interrupted one.', load: () => import('./runs.ts') },
   'virtual-device': { summary: 'Start a virtual MAX78002 on a pseudo-terminal.', load: () => import('./virtual-device.ts') },
   check: { summary: 'Live check: device vs simulator vs float, window by window.', load: () => import('./check.ts') },
   doctor: { summary: 'List the toolchain parts found and missing, with fixes.', load: () => import('./doctor.ts') },

@@ -79,4 +79,42 @@ describe('qatwb train recipes', () => {
     expect(csv.length).toBe(1 + 5 * 5); // five rows × five classes
     expect(csv.filter((l) => l.startsWith('QAT 2-bit,2,')).length).toBe(5);
   });
+
+  it('a chain 8 → 4 → 2 with --from-run, kept in a project: rows of every width, sizes = the planner, listed by qatwb runs', () => {
+    const project = mkdtempSync(join(tmpdir(), 'qatwb-chain-'));
+    const base = ['--batch-size', '16', '--project', project, '--json'];
+    const r8 = qatwb(['train', '--data', 'resources/examples/synthetic-beats.csv', '--float-epochs', '2', '--qat-epochs', '1', ...base]);
+    expect(r8.status, r8.stderr).toBe(0);
+    const a = JSON.parse(r8.stdout);
+    const r4 = qatwb(['train', '--from-run', a.outDir, '--bits', '4', '--qat-epochs', '1', '--qat-lr', '5e-4', ...base]);
+    expect(r4.status, r4.stderr).toBe(0);
+    const b = JSON.parse(r4.stdout);
+    const r2 = qatwb(['train', '--from-run', b.outDir, '--bits', '2', '--qat-epochs', '1', ...base]);
+    expect(r2.status, r2.stderr).toBe(0);
+    const c = JSON.parse(r2.stdout);
+    expect(c.rows.map((x: Row) => [x.name, x.bits])).toEqual([
+      ['float (end of float phase)', 32], ['PTQ 8-bit', 8], ['QAT 8-bit', 8], ['QAT 4-bit', 4], ['QAT 2-bit', 2],
+    ]);
+    // The carried rows are the source runs' own measurements.
+    expect(c.rows.slice(0, 4)).toEqual(b.rows);
+    expect(b.rows.slice(0, 3)).toEqual(a.rows);
+    // Each width's size is the planner's figure for that run's export.
+    for (const [res, row] of [[a, 2], [b, 3], [c, 4]] as const) {
+      const plan = qatwb(['plan', '--checkpoint', join(res.outDir, 'checkpoint.pth.tar'), '--network', join(res.outDir, 'network.yaml'), '--input', join(res.outDir, 'sample.input.npy'), '--json']);
+      expect(plan.status, plan.stderr).toBe(0);
+      expect(c.rows[row].weightBytes).toBe(JSON.parse(plan.stdout).weightMemoryBytes);
+    }
+    expect(c.layers.every((l: { bits: number }) => l.bits === 2)).toBe(true);
+    // Each link continued the one before: QAT 4-bit started after the 8-bit run's epochs.
+    expect(b.qatStart).toBe(3);
+    expect(c.epochsDone).toBe(5);
+
+    const runs = qatwb(['runs', '--project', project, '--json']);
+    expect(runs.status, runs.stderr).toBe(0);
+    const listed = JSON.parse(runs.stdout).runs as { runId: string; status: string; fromRun: string | null; bits: number; dir: string }[];
+    expect(listed.map((r) => [r.runId, r.status, r.bits])).toEqual([[c.runId, 'done', 2], [b.runId, 'done', 4], [a.runId, 'done', 8]]);
+    expect(listed.map((r) => r.fromRun)).toEqual([b.outDir, a.outDir, null]);
+    expect(listed.map((r) => r.dir)).toEqual([c.outDir, b.outDir, a.outDir].map((d: string) => d));
+    expect(a.outDir).toBe(join(project, 'runs', a.runId));
+  });
 });

@@ -11,6 +11,7 @@ import { WEIGHT_BITS, type WeightBits } from '../../ir/graph.ts';
 import { createTrainingService } from '../../training/training.service.ts';
 import { ZOO_NAMES } from '../../model/load-network.ts';
 import { parseInputShape } from './import.ts';
+import { readRunFile } from '../../training/run-store.ts';
 
 const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column N|NAME] | --data X.npy --labels Y.npy)
               [--float-epochs N] [--qat-epochs M]      (or the shorthands --epochs TOTAL --qat-start E)
@@ -19,8 +20,9 @@ const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column 
               [--class-weights[=W0,W1,...]] [--bits 8|4|2|1] [--layer-bits name=b,...] [--bits-schedule 8@0,4@30,2@60]
               [--shift-quantile Q] [--model ai85net5|ai85netextrasmall|ecgnet|NET.onnx|model.json|NET.yaml [--checkpoint CKPT]]
               [--input-shape C,L|C,H,W] [--limit N] [--test F] [--validation F]
-              [--seed S] [--scale unit|minmax|int8|MIN:MAX] [--target MAX78002|MAX78000] [--out DIR] [--json]
+              [--seed S] [--scale unit|minmax|int8|MIN:MAX] [--target MAX78002|MAX78000] [--out DIR] [--project DIR] [--json]
               [--engine embedded|pytorch] [--python PATH] [--device cpu|cuda|cuda:N] [--gpus N] [--threads N]
+  qatwb train --from-run DIR --bits B [--qat-epochs M] [--qat-lr R] ... [--out DIR | --project DIR] [--json]
 
   Two phases, each with its own settings (defaults in brackets):
     --float-epochs N     float epochs [1]; --qat-epochs M: QAT epochs after them [1]
@@ -39,6 +41,11 @@ const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column 
   Engine: --engine pytorch trains in a Python with torch (a child process; same semantics, same exports);
     --device cpu|cuda[:N], --gpus N > 1 starts N processes with torchrun (DDP: NCCL on cuda, gloo on cpu),
     --threads N CPU threads per process. --device MAX78002|MAX78000 still names the target (= --target).
+  Runs kept and chains:
+    --out DIR            the run's folder: exports plus run.json and state.json (written after every epoch)
+    --project DIR        keep the run in the project instead (DIR/runs/<id>/), listed by "qatwb runs --project DIR"
+    --from-run DIR       continue a finished run (its folder) at --bits for --qat-epochs, a new run whose rows follow
+                         the source's: 8 → 4 → 2 is three runs, each --from-run the one before (data: the source's)
   Quantization on the MAX78002/MAX78000 (what the usual QAT words mean here):
     weight bits   8/4/2/1 per layer (--bits, --layer-bits); activations are always 8-bit
     scales        symmetric, a power of two per layer (the output shift): no per-channel or asymmetric
@@ -68,10 +75,11 @@ function scaling(args: ParsedArgs): { scaling?: Scaling } {
   return { scaling: { kind: 'range', min, max } };
 }
 
-function dataSource(args: ParsedArgs): DataSource {
+function dataSource(args: ParsedArgs): DataSource | undefined {
   const example = optString(args, 'example');
   const data = optString(args, 'data');
   if (example && data) throw new UsageError('give either --example or --data, not both.');
+  if (!example && !data && args.options.has('from-run')) return undefined;
   if (example) {
     if (example !== 'mnist') throw new UsageError(`--example expects "mnist", got "${example}".`);
     return { kind: 'example', name: 'mnist' };
@@ -138,23 +146,43 @@ function classWeightsOption(args: ParsedArgs): TrainRequest['classWeights'] {
   return w;
 }
 
-export function trainRequest(args: ParsedArgs): TrainRequest {
+export async function trainRequest(args: ParsedArgs): Promise<TrainRequest> {
+  const fromRun = optString(args, 'from-run');
   const source = dataSource(args);
-  const { epochs, qatStart } = phaseEpochs(args);
+  if (fromRun && args.options.has('float-epochs') && optInt(args, 'float-epochs') !== 0) {
+    throw new UsageError('--from-run continues a finished run with QAT only: leave out --float-epochs (its float phase is the source run\'s).');
+  }
+  if (fromRun && (args.options.has('epochs') || args.options.has('qat-start'))) throw new UsageError('--from-run takes --qat-epochs, not --epochs/--qat-start.');
+  const { epochs, qatStart } = fromRun ? { epochs: optInt(args, 'qat-epochs', { min: 1, max: 1000 }) ?? 1, qatStart: 0 } : phaseEpochs(args);
   const layerBits: Record<string, WeightBits> = {};
   for (const item of (optString(args, 'layer-bits') ?? '').split(',').filter(Boolean)) {
     const [name, b] = item.split('=');
     if (!name || b === undefined) throw new UsageError(`--layer-bits expects name=bits,..., got "${item}".`);
     layerBits[name.trim()] = parseBits(b.trim(), `--layer-bits ${name}`);
   }
-  const spec = optString(args, 'model') ?? (source.kind === 'example' ? 'ai85net5' : 'ecgnet');
-  if (!(ZOO_NAMES as string[]).includes(spec) && !/\.(onnx|json|ya?ml)$/i.test(spec))
-    throw new UsageError(`--model expects ${ZOO_NAMES.join(', ')}, or a .onnx, model .json or ai8x .yaml file, got "${spec}".`);
-  const model = (ZOO_NAMES as string[]).includes(spec) ? spec : resolve(spec);
-  const checkpoint = optString(args, 'checkpoint');
-  if (checkpoint && !/\.ya?ml$/i.test(spec)) throw new UsageError('--checkpoint goes with an ai8x network --model NET.yaml.');
-  if (/\.ya?ml$/i.test(spec) && !checkpoint) throw new UsageError(`--model ${spec} (an ai8x network YAML) needs --checkpoint CKPT.pth.tar.`);
-  const inputShape = parseInputShape(optString(args, 'input-shape'));
+  const sourceRequest = fromRun ? (await readRunFile(resolve(fromRun))).request : undefined;
+  if (!source && (optString(args, 'limit') !== undefined || args.options.has('test') || args.options.has('validation'))) {
+    throw new UsageError('--limit/--test/--validation need --data or --example; without them --from-run trains on the source run\'s data and split.');
+  }
+  // A chain keeps its source's network (a zoo name, a file, or the stored model itself) unless --model names another.
+  const inherited = fromRun && !args.options.has('model') ? sourceRequest : undefined;
+  let model: TrainRequest['model'];
+  let checkpoint: string | undefined;
+  let inputShape: TrainRequest['inputShape'];
+  if (inherited) {
+    model = inherited.model;
+    checkpoint = inherited.checkpoint;
+    inputShape = inherited.inputShape;
+  } else {
+    const spec = optString(args, 'model') ?? (source?.kind === 'example' ? 'ai85net5' : 'ecgnet');
+    if (!(ZOO_NAMES as string[]).includes(spec) && !/\.(onnx|json|ya?ml)$/i.test(spec))
+      throw new UsageError(`--model expects ${ZOO_NAMES.join(', ')}, or a .onnx, model .json or ai8x .yaml file, got "${spec}".`);
+    model = (ZOO_NAMES as string[]).includes(spec) ? spec : resolve(spec);
+    checkpoint = optString(args, 'checkpoint');
+    if (checkpoint && !/\.ya?ml$/i.test(spec)) throw new UsageError('--checkpoint goes with an ai8x network --model NET.yaml.');
+    if (/\.ya?ml$/i.test(spec) && !checkpoint) throw new UsageError(`--model ${spec} (an ai8x network YAML) needs --checkpoint CKPT.pth.tar.`);
+    inputShape = parseInputShape(optString(args, 'input-shape'));
+  }
   // --device names the compute device (cpu, cuda); the accelerator is --target (or --device MAX7800x, as before).
   const deviceArg = optString(args, 'device');
   const targetDevice = /^MAX7800[02]$/.test(deviceArg ?? '') ? deviceArg : undefined;
@@ -198,6 +226,7 @@ export function trainRequest(args: ParsedArgs): TrainRequest {
   const bitsSchedule = scheduleSpec !== undefined ? parseBitsSchedule(scheduleSpec, epochs - qatStart) : undefined;
   const classWeights = classWeightsOption(args);
   const out = optString(args, 'out');
+  const projectDir = optString(args, 'project');
   const split = {
     ...(test !== undefined ? { test } : {}),
     ...(validation !== undefined ? { validation } : {}),
@@ -210,7 +239,8 @@ export function trainRequest(args: ParsedArgs): TrainRequest {
     ...(qatStop ? { earlyStopping: qatStop } : {}),
   };
   return {
-    data: { source, ...(limit !== undefined ? { limit } : {}), ...(Object.keys(split).length ? { split } : {}) },
+    // A chain trains on the source run's data unless other data is given.
+    data: source ? { source, ...(limit !== undefined ? { limit } : {}), ...(Object.keys(split).length ? { split } : {}) } : sourceRequest!.data,
     model,
     ...(checkpoint ? { checkpoint: resolve(checkpoint) } : {}),
     ...(inputShape ? { inputShape } : {}),
@@ -234,6 +264,8 @@ export function trainRequest(args: ParsedArgs): TrainRequest {
     ...(computeDevice !== undefined ? { computeDevice } : {}),
     ...(gpus !== undefined ? { gpus } : {}),
     ...(threads !== undefined ? { threads } : {}),
+    ...(projectDir ? { projectDir: resolve(projectDir) } : {}),
+    ...(fromRun ? { fromRun: resolve(fromRun) } : {}),
   };
 }
 
@@ -257,12 +289,12 @@ export const command: Command = {
   options: [
     'example', 'data', 'label-column', 'labels', 'scale', 'epochs', 'qat-start', 'float-epochs', 'qat-epochs', 'bits', 'layer-bits', 'bits-schedule',
     'shift-quantile', 'model', 'checkpoint', 'input-shape', 'limit', 'test', 'validation', 'seed', 'batch-size', 'qat-batch-size', 'lr', 'qat-lr', 'lr-schedule', 'qat-lr-schedule',
-    'patience', 'qat-patience', 'monitor', 'device', 'target', 'out', 'engine', 'python', 'gpus', 'threads',
+    'patience', 'qat-patience', 'monitor', 'device', 'target', 'out', 'engine', 'python', 'gpus', 'threads', 'project', 'from-run',
   ],
   optionalValues: ['class-weights'],
   booleans: ['no-restore-best'],
   async run(args, io) {
-    const req = trainRequest(args);
+    const req = await trainRequest(args);
     const json = args.options.has('json');
     const signal = io.signal ?? new AbortController().signal;
     let lastLine = '';
