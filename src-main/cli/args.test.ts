@@ -38,7 +38,7 @@ describe('qatwb refuses unknown options and bad values', () => {
     [['train', '--example', 'mnist', '--epochs', '4', '--qat-start', '5'], /--qat-start expects a value ≥ 0 and ≤ 4, got "5"/],
     [['train', '--example', 'mnist', '--lr', '-1'], /--lr expects a value > 0 and ≤ 10, got "-1"/],
     [['train', '--example', 'mnist', '--lr'], /--lr needs a value/],
-    [['train', '--example', 'mnist', '--model', 'resnet'], /--model expects ai85net5, ai85netextrasmall or ecgnet, got "resnet"/],
+    [['train', '--example', 'mnist', '--model', 'resnet'], /--model expects ai85net5, ai85netextrasmall, ecgnet, or a .onnx, model .json or ai8x .yaml file, got "resnet"/],
     [['train', '--example', 'mnist', '--class-weights=maybe'], /--class-weights expects no value \(inverse frequency\) or one weight ≥ 0 per class like 1,5; got "maybe"/],
     [['train', '--example', 'mnist', '--float-epochs', '2', '--epochs', '3'], /--epochs is a shorthand for --float-epochs\/--qat-epochs/],
     [['train', '--example', 'mnist', '--qat-epochs', '4', '--bits-schedule', '8@0,4@5'], /QAT epoch 5 is past the QAT phase \(4 epochs/],
