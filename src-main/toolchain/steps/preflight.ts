@@ -2,7 +2,7 @@
 // by order and, given a YAML with fewer layers than the checkpoint, silently generates a shorter
 // network (exit 0). A YAML layer without weights shifts every later match into a confusing error.
 // So the layer counts are compared before the izer runs.
-import { readFile } from 'node:fs/promises';
+import { readInputFile, readInputText } from '../../platform/read-input.ts';
 import { basename } from 'node:path';
 import type { Artifacts } from '../artifacts.ts';
 import { ToolchainError } from '../toolchain-error.ts';
@@ -14,9 +14,9 @@ export async function checkLayerCount(artifacts: Pick<Artifacts, 'checkpoint' | 
   let weightKeys: string[];
   let layers: { name: string }[];
   try {
-    const ckpt = readTorchCheckpoint(new Uint8Array(await readFile(artifacts.checkpoint)), artifacts.checkpoint);
+    const ckpt = readTorchCheckpoint(await readInputFile(artifacts.checkpoint, 'checkpoint'), artifacts.checkpoint);
     weightKeys = [...ckpt.stateDict.keys()].filter((k) => k.endsWith('.weight'));
-    const { config } = readNetworkYaml(await readFile(artifacts.yaml, 'utf8'), artifacts.yaml);
+    const { config } = readNetworkYaml(await readInputText(artifacts.yaml, 'yaml'), artifacts.yaml);
     layers = config.layers
       .map((l, i) => ({ l, name: l.name ?? `layer ${i}`, i }))
       .filter(({ l }) => opHasWeights(l.op) && !l.other.bypass && l.other.weight_source === undefined)
