@@ -38,7 +38,7 @@ describe('writeExports replaces the folder whole', () => {
     expect(readdirSync(parent)).toEqual(['export']);
     // And a good export then replaces every file.
     await writeExports(dir, input(2));
-    expect(JSON.parse(readFileSync(join(dir, 'quantization.json'), 'utf8'))).toEqual({ run: 2 });
+    expect(JSON.parse(readFileSync(join(dir, 'quantization.json'), 'utf8'))).toMatchObject({ run: 2 });
     expect(snapshot(dir)['checkpoint.pth.tar']).not.toBe(before['checkpoint.pth.tar']);
   });
 
