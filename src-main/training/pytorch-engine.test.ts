@@ -161,4 +161,23 @@ describe.skipIf(missing(...reqs))(`PyTorch engine${skipNote(...reqs)}`, () => {
     expect(torch.segments[1]!.layerBits).toEqual([8, 4, 4, 4, 4]);
     torch.history.forEach((e, i) => expect(Math.abs(e.valAccuracy - emb.history[i]!.valAccuracy)).toBeLessThanOrEqual(0.02));
   });
+
+  it('takes over a state from the embedded engine (weights, BN statistics, Adam moments in its layouts) and hands it back unchanged', async () => {
+    const cfg: TrainConfig = { ...base, epochs: 1 };
+    const emb = await runTrainingInWorker(model, data, cfg);
+    expect(emb.state.variables.some((v) => v.name === 'conv1.bn.running_mean')).toBe(true);
+    // Nothing left to train: the engine loads the state and hands it straight back.
+    const back = await trainWithPytorch(model, data, { ...cfg, resumeFrom: emb.state }, opts);
+    expect(back.history).toEqual(emb.history);
+    expect(back.state.variables.map((v) => `${v.name}:${v.shape.join('x')}`)).toEqual(emb.state.variables.map((v) => `${v.name}:${v.shape.join('x')}`));
+    back.state.variables.forEach((v, i) => expect(Array.from(v.data)).toEqual(Array.from(emb.state.variables[i]!.data)));
+    expect(Array.from(back.state.optimizer!.m)).toEqual(Array.from(emb.state.optimizer!.m));
+    expect(Array.from(back.state.optimizer!.v)).toEqual(Array.from(emb.state.optimizer!.v));
+    expect(back.state.optimizer!.step).toBe(emb.state.optimizer!.step);
+    // BN folded the same way (PyTorch layout, ai8x /4 rule), up to float rounding of the fold.
+    back.floatParams.forEach((p, i) => {
+      const want = emb.floatParams[i]!;
+      p.weight.forEach((w, k) => expect(Math.abs(w - want.weight[k]!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(want.weight[k]!))));
+    });
+  });
 });

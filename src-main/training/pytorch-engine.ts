@@ -96,7 +96,16 @@ async function writeJob(dir: string, model: Model, data: { dataset: Dataset; spl
   // The plan both engines follow (stages.ts); the saved QAT start holds once QAT began.
   const qatStart = resumeFrom?.bnFolded ? resumeFrom.qatStart ?? config.qatStartEpoch : config.qatStartEpoch;
   const stages = planStages(config, qatStart);
-  await writeFile(join(dir, 'model.json'), JSON.stringify(serializeModel({ ...model, layers: model.layers.map(({ params: _p, ...l }) => l) })));
+  await writeFile(join(dir, 'model.json'), JSON.stringify(serializeModel({ ...model, layers: model.layers.map(({ params: _p, init: _i, ...l }) => l) })));
+  // Float starting weights from the IR (an imported or saved network) as .npy, PyTorch layout.
+  const withInit = model.layers.filter((l) => l.init);
+  if (withInit.length) await mkdir(join(dir, 'init'), { recursive: true });
+  for (const l of withInit) {
+    const init = l.init!;
+    await writeFile(join(dir, 'init', `${l.name}.weight.npy`), f32(init.weight, [init.weight.length]));
+    if (init.bias) await writeFile(join(dir, 'init', `${l.name}.bias.npy`), f32(init.bias, [init.bias.length]));
+    for (const [k, a] of Object.entries(init.bn ?? {})) await writeFile(join(dir, 'init', `${l.name}.bn.${k}.npy`), f32(a, [a.length]));
+  }
   await writeFile(join(dir, 'x.npy'), f32(dataset.x, [dataset.count, dataset.channels, ...dataset.dims]));
   await writeFile(join(dir, 'y.npy'), i32(dataset.y));
   await writeFile(join(dir, 'train.npy'), i32(split.train));
@@ -110,6 +119,7 @@ async function writeJob(dir: string, model: Model, data: { dataset: Dataset; spl
     classes: dataset.classNames.length,
     config: plainConfig,
     stages, planKey: JSON.stringify(stages), qatStart,
+    ...(withInit.length ? { init: 'init' } : {}),
     device: opts.device ?? 'cpu',
     ...(opts.threads ? { threads: opts.threads } : {}),
     out: 'out',
@@ -369,7 +379,7 @@ export async function forwardWithPytorch(
 ): Promise<Float32Array> {
   const dir = await mkdtemp(join(tmpdir(), 'qatwb-torch-fwd-'));
   try {
-    await writeFile(join(dir, 'model.json'), JSON.stringify(serializeModel({ ...model, layers: model.layers.map(({ params: _p, ...l }) => l) })));
+    await writeFile(join(dir, 'model.json'), JSON.stringify(serializeModel({ ...model, layers: model.layers.map(({ params: _p, init: _i, ...l }) => l) })));
     await writeParams(join(dir, 'params'), params);
     await writeFile(join(dir, 'x.npy'), f32(x.subarray(0, n * (x.length / n)), [n, model.input.channels, ...model.input.dims]));
     const errors: string[] = [];

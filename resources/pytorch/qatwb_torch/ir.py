@@ -33,6 +33,7 @@ class LayerSpec:
     output_shift: int
     wide: bool
     has_bias: bool
+    batch_norm: bool
     # Shapes in PyTorch terms: input (C, H, W) or (C, L), after the pool, and the output.
     in_shape: Tuple[int, ...] = ()
     pooled_shape: Tuple[int, ...] = ()
@@ -141,6 +142,7 @@ def parse_model(doc, path="model.json"):
             index=i, name=str(raw.get("name")), op=op, in_channels=cin, out_channels=cout, kernel=kernel, pad=pad,
             pool=pool, flatten=bool(raw.get("flatten")), activation=activation, weight_bits=bits,
             output_shift=int(raw.get("outputShift", 0)), wide=raw.get("outputWidth") == 32, has_bias=bool(raw.get("hasBias")),
+            batch_norm=bool(raw.get("batchNorm")),
             in_shape=in_shape, pooled_shape=pooled, out_shape=shape, weight_shape=weight_shape, tfjs_weight_shape=tfjs_shape,
         ))
     return ModelSpec(arch=str(doc.get("arch")), one_d=one_d, input_shape=(channels, *dims), layers=layers,

@@ -12,6 +12,8 @@ from .quant import Activate, AvgPoolQuant, ParamQuant
 
 BN_EPS = 1e-5
 BN_MOMENTUM = 0.05
+# Batches after which the running average is the ai8x exponential one (layers/batch-norm.ts BN_SETTLED).
+BN_SETTLED = round(1 / BN_MOMENTUM)
 
 
 class QatNet(nn.Module):
@@ -32,6 +34,8 @@ class QatNet(nn.Module):
                     raise ValueError(f"layer {layer.name}: batchNorm needs hasBias: true (ai8x asserts bias with BatchNorm)")
                 cls = nn.BatchNorm1d if spec.one_d else nn.BatchNorm2d
                 self.bns[str(layer.index)] = cls(layer.out_channels, eps=BN_EPS, momentum=BN_MOMENTUM)
+        # Batches in each BN's running statistics, kept here too so the momentum needs no device sync.
+        self.tracked = {k: 0 for k in self.bns}
 
     def bias(self, i):
         return self.biases[i] if self.spec.layers[i].has_bias else None
@@ -76,7 +80,12 @@ class QatNet(nn.Module):
                 y = F.conv2d(h, w, b, padding=layer.pad)
             key = str(i)
             if not qat and key in self.bns:
-                y = self.bns[key](y) / 4
+                bn = self.bns[key]
+                if bn.training:
+                    # The plain average of the batches first, then the ai8x 0.05 (layers/batch-norm.ts).
+                    bn.momentum = max(BN_MOMENTUM, 1 / (self.tracked[key] + 1))
+                    self.tracked[key] += 1
+                y = bn(y) / 4
             out_scale = 2.0 ** qat[0][i] if qat and not layer.wide else 1.0
             if taps is not None:
                 s = y.detach() if out_scale == 1 else y.detach() * out_scale
@@ -90,14 +99,32 @@ class QatNet(nn.Module):
 
     # ---- parameters in and out (PyTorch layout, the app's FloatLayerParams) ----
 
-    def init_like_app(self, seed):
+    def init_like_app(self, seed, init=None):
         """PyTorch's default U(−1/√fan_in, 1/√fan_in), drawn from the app's generator in the embedded
-        engine's order and layout (network.ts createVars), so both engines start from the same weights."""
+        engine's order and layout (network.ts createVars), so both engines start from the same weights.
+        A layer with a float init (init[name] = (weight, bias, bn or None)) takes it instead and draws
+        nothing; its BN statistics count as settled, or fold into the weights when the layer has no BN."""
         from .rng import SeededRng
 
         rng = SeededRng(seed)
+        init = init or {}
         with torch.no_grad():
             for i, layer in enumerate(self.spec.layers):
+                key = str(i)
+                if layer.name in init:
+                    w, b, bn = init[layer.name]
+                    if bn is not None and key not in self.bns:
+                        w, b = fold(w, b, bn)
+                    self.weights[i].copy_(torch.from_numpy(np.asarray(w, dtype=np.float32).reshape(layer.weight_shape)))
+                    if layer.has_bias:
+                        self.biases[i].copy_(torch.from_numpy(np.asarray(b if b is not None else np.zeros(layer.out_channels), dtype=np.float32)))
+                    if bn is not None and key in self.bns:
+                        m = self.bns[key]
+                        for t, a in ((m.weight, bn["gamma"]), (m.bias, bn["beta"]), (m.running_mean, bn["runningMean"]), (m.running_var, bn["runningVar"])):
+                            t.copy_(torch.from_numpy(np.asarray(a, dtype=np.float32)))
+                        m.num_batches_tracked.fill_(BN_SETTLED)
+                        self.tracked[key] = BN_SETTLED
+                    continue
                 t = layer.tfjs_weight_shape
                 fan_in = t[0] if layer.op == "linear" else t[0] * t[1] * t[2]
                 bound = 1 / np.sqrt(fan_in)
@@ -107,6 +134,11 @@ class QatNet(nn.Module):
                 if layer.has_bias:
                     b = ((rng.take(layer.out_channels) * 2 - 1) * bound).astype(np.float32)
                     self.biases[i].copy_(torch.from_numpy(b))
+
+    def sync_tracked(self):
+        """After loading BN buffers: the counters follow num_batches_tracked."""
+        for k, m in self.bns.items():
+            self.tracked[k] = int(m.num_batches_tracked)
 
     def load_params(self, params):
         """params: {name: (weight ndarray in PyTorch layout, bias ndarray or None)}."""
@@ -153,3 +185,14 @@ def _pool(h, pool, one_d):
     if pool.size == (1, 1) and pool.stride == (1, 1):
         return h
     return F.max_pool2d(h, pool.size, pool.stride) if pool.kind == "max" else F.avg_pool2d(h, pool.size, pool.stride)
+
+
+def fold(weight, bias, bn):
+    """quant/fold-batchnorm.ts: w·(γ/4)/√(var+eps), (b−mean)·(γ/4)/√(var+eps) + β/4 (PyTorch layout)."""
+    w = np.asarray(weight, dtype=np.float64)
+    out = w.shape[0] if w.ndim > 1 else len(bn["gamma"])
+    w = w.reshape(out, -1)
+    factor = np.asarray(bn["gamma"], dtype=np.float64) / 4 / np.sqrt(np.asarray(bn["runningVar"], dtype=np.float64) + BN_EPS)
+    b = np.asarray(bias, dtype=np.float64) if bias is not None else np.zeros(out)
+    nb = (b - np.asarray(bn["runningMean"], dtype=np.float64)) * factor + np.asarray(bn["beta"], dtype=np.float64) / 4
+    return (w * factor[:, None]).astype(np.float32).ravel(), nb.astype(np.float32)

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .ir import InputError, tfjs_to_torch, torch_to_tfjs
-from .network import QatNet
+from .network import BN_SETTLED, QatNet
 from .quant import output_shifts, output_shifts_np
 from .rng import shuffled
 from .stats import activation_stats, layer_range_stats
@@ -179,7 +179,9 @@ def run(job_dir, spec, job):
     class_w_np = np.array(cw if cw is not None else [1.0] * classes, dtype=np.float64)
 
     resume = job.get("resume")
-    bn_wanted = lambda name: (config.get("layerBatchNorm") or {}).get(name, config.get("batchNorm", False))
+    by_name = {l.name: l for l in spec.layers}
+    # trainer.ts: the config's per-layer choice, else the IR layer's batchNorm or the config's default.
+    bn_wanted = lambda name: (config.get("layerBatchNorm") or {}).get(name, by_name[name].batch_norm or config.get("batchNorm", False))
     bn_folded = bool(resume["bnFolded"]) if resume else False
     bn_layers = [] if bn_folded else [l.name for l in spec.layers if l.op != "linear" and bn_wanted(l.name)]
     seed = config.get("seed", 1)
@@ -187,7 +189,7 @@ def run(job_dir, spec, job):
     if resume:
         load_vars(model, os.path.join(job_dir, resume["dir"], "vars"), "resume state")
     else:
-        model.init_like_app(seed)
+        model.init_like_app(seed, read_init(job_dir, job.get("init"), spec))
     model.to(device)
     adam = make_adam(model, resume, job_dir, device)
     history = list(resume["history"]) if resume else []
@@ -409,7 +411,8 @@ def var_names(model):
         if str(i) in model.bns:
             bn = model.bns[str(i)]
             out += [(f"{layer.name}.bn.weight", bn.weight, None), (f"{layer.name}.bn.bias", bn.bias, None),
-                    (f"{layer.name}.bn.running_mean", bn.running_mean, None), (f"{layer.name}.bn.running_var", bn.running_var, None)]
+                    (f"{layer.name}.bn.running_mean", bn.running_mean, None), (f"{layer.name}.bn.running_var", bn.running_var, None),
+                    (f"{layer.name}.bn.num_batches_tracked", bn.num_batches_tracked, None)]
     return out
 
 
@@ -432,12 +435,16 @@ def load_vars(model, folder, what):
     with torch.no_grad():
         for name, t, layer in var_names(model):
             path = os.path.join(folder, f"{name}.npy")
+            if not os.path.exists(path) and name.endswith(".bn.num_batches_tracked"):
+                t.fill_(BN_SETTLED)  # a state from before the count: its statistics count as settled
+                continue
             if not os.path.exists(path):
                 raise InputError(f"{what}: variable '{name}' missing ({path})")
             a = np.load(path)
             if a.size != t.numel():
                 raise InputError(f"{what}: variable '{name}' has {a.size} values, the model needs {t.numel()}")
             t.copy_(from_app_layout(a.ravel(), t, layer))
+    model.sync_tracked()
 
 
 def snapshot_vars(model):
@@ -450,6 +457,23 @@ def assign_vars(model, saved):
             if name not in saved:
                 raise InputError(f"restore-best: no saved '{name}'")
             t.copy_(from_app_layout(np.asarray(saved[name]).ravel(), t, layer).to(t.device))
+    model.sync_tracked()
+
+
+def read_init(job_dir, rel, spec):
+    """Float starting weights from the IR (layer.init), written by the app as .npy files."""
+    if not rel:
+        return {}
+    folder = os.path.join(job_dir, rel)
+    out = {}
+    for l in spec.layers:
+        w_path = os.path.join(folder, f"{l.name}.weight.npy")
+        if not os.path.exists(w_path):
+            continue
+        opt = lambda n: np.load(os.path.join(folder, f"{l.name}.{n}.npy")) if os.path.exists(os.path.join(folder, f"{l.name}.{n}.npy")) else None
+        bn = {k: opt(f"bn.{k}") for k in ("gamma", "beta", "runningMean", "runningVar")}
+        out[l.name] = (np.load(w_path), opt("bias"), bn if bn["gamma"] is not None else None)
+    return out
 
 
 def read_best(job_dir, resume, spec):
