@@ -76,6 +76,9 @@ export const PlanDto = z.object({
 });
 export type PlanDto = z.infer<typeof PlanDto>;
 
+/** A file sent with the request: its name (extension decides the format) and content as base64. */
+const UploadDto = z.strictObject({ name: z.string().min(1).max(200), base64: z.string().max(64 * 1024 * 1024) });
+
 export const modelApi = service(
   {
     ping: call('Checks that the model service answers.', z.strictObject({}), z.object({ ok: z.literal(true) })),
@@ -149,10 +152,13 @@ export const modelApi = service(
     importNetwork: call(
       'Imports your own network (ONNX float model, ai8x network YAML + checkpoint, or model.json) as ai8x layers with its float weights, writes it as model.json (atomically) and opens it. A network the device cannot run is refused with one message naming the source node, the layer and the fix.',
       z.strictObject({
-        /** The .onnx, .json (qatwb.model) or ai8x network .yaml/.yml file. */
-        path: z.string().min(1),
+        /** The .onnx, .json (qatwb.model) or ai8x network .yaml/.yml file on the services' computer. */
+        path: z.string().min(1).optional(),
+        /** Or the file's content sent from the browser (web mode upload): kept in `imports/` beside `saveTo`. */
+        upload: UploadDto.optional(),
         /** The ai8x checkpoint for a network YAML. */
         checkpointPath: z.string().min(1).optional(),
+        checkpointUpload: UploadDto.optional(),
         /** [C, L] or [C, H, W] when the file's input size is dynamic. */
         inputShape: z.array(z.number().int().positive()).min(2).max(3).optional(),
         device: DeviceName.optional(),

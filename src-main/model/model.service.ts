@@ -17,6 +17,8 @@ import { LruMap } from '../platform/lru.ts';
 const MAX_MODELS = 32;
 import { writeFileAtomic } from '../project/atomic-write.ts';
 import { planModel, type Plan } from '../planner/plan.ts';
+import { basename, dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { ImportError } from '../formats/import-error.ts';
 import { inputsFromNpy, izerShape, loadNetworkInWorker, openAi8xModelInWorker, readInputNpyInWorker, writeOutputNpy } from './open-model.ts';
 import { IMPORT_ERROR } from '../platform/budgeted-worker.ts';
@@ -144,10 +146,21 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       return { modelId, model: serializeModel(model), diagnostics: validateModel(model) };
     },
     async importNetwork(req) {
+      // An uploaded file is kept beside the network file (imports/NAME), so the project holds its source.
+      const keep = async (u: { name: string; base64: string }): Promise<string> => {
+        const name = basename(u.name).replace(/[^\w.-]/g, '_');
+        const dir = join(dirname(req.saveTo), 'imports');
+        await mkdir(dir, { recursive: true });
+        await writeFileAtomic(join(dir, name), Buffer.from(u.base64, 'base64'));
+        return join(dir, name);
+      };
+      const path = req.upload ? await keep(req.upload) : req.path;
+      if (!path) throw new ApiError('bad-request', 'Give the network file: path, or upload.', 'path');
+      const checkpoint = req.checkpointUpload ? await keep(req.checkpointUpload) : req.checkpointPath;
       let imported;
       try {
         imported = await loadNetworkInWorker({
-          model: req.path, ...(req.checkpointPath ? { checkpoint: req.checkpointPath } : {}),
+          model: path, ...(checkpoint ? { checkpoint } : {}),
           ...(req.inputShape ? { inputShape: req.inputShape } : {}), ...(req.device ? { device: req.device } : {}),
         });
       } catch (e) {

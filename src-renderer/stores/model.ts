@@ -165,7 +165,10 @@ export const useModelStore = defineStore('model', () => {
    * Imports your own network (ONNX, ai8x YAML + checkpoint, model.json) into the project as
    * network.model.json and makes it the project's network. A refusal names the node, layer and fix.
    */
-  async function importNetwork(req: { path: string; checkpointPath?: string; inputShape?: number[] }, onImported?: () => void): Promise<boolean> {
+  async function importNetwork(
+    req: { path?: string; upload?: { name: string; base64: string }; checkpointPath?: string; checkpointUpload?: { name: string; base64: string }; inputShape?: number[] },
+    onImported?: () => void,
+  ): Promise<boolean> {
     const saveTo = project.pathIn(NETWORK_FILE);
     if (!saveTo) return false;
     const already = ref_.value?.kind === 'file' && ref_.value.path === NETWORK_FILE;

@@ -2,7 +2,7 @@
 // beats (5 classes) → import the PyTorch ECG CNN with BatchNorm (ONNX, picked with the file chooser)
 // → the builder: a kernel too long for Conv1d breaks a rule, its fix is shown beside the layer and
 // applied, the network is saved → 1 float + 1 QAT epoch → the checkpoint verification lines → the
-// export folder. Screenshots go to test-results/screenshots/own-network/ for a person to look at.
+// export folder; then a network uploaded from the browser. Screenshots go to test-results/screenshots/own-network/ for a person to look at.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -146,6 +146,17 @@ describe.skipIf(!built)('own network walk: new project → import ONNX → build
     const q = JSON.parse(readFileSync(join(dir, 'quantization.json'), 'utf8'));
     expect(q.verification).toEqual({ batchNormLeft: 0, qatParameters: 4, onGrid: true });
     await shot('3-trained');
-    expect(consoleErrors).toEqual([]);
   }, 330_000);
+
+  it('web mode: a network uploaded from the browser\'s computer is kept in the project; one that does not fit the data says so', async () => {
+    await go('model');
+    await page.getByTestId('import-network-toggle').click();
+    await page.getByTestId('import-network-upload').setInputFiles(join(FIXTURES, 'networks', 'fall-3axis.onnx'));
+    await page.getByTestId('import-network-open').click();
+    await page.locator('main .title h2').filter({ hasText: 'fall_3axis' }).waitFor({ timeout: 60_000 });
+    expect(existsSync(join(projectDir, 'imports', 'fall-3axis.onnx'))).toBe(true);
+    await expect(page.getByTestId('plan-wrong-data').textContent()).resolves.toMatch(/takes 3 × 64 samples and gives 2 outputs; the data set has 1 × 128 samples in 5 classes/);
+    await shot('4-uploaded');
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
 });
