@@ -91,6 +91,21 @@ describe('ONNX import: the networks users bring', () => {
     });
   }
 
+  it('a Keras-style model (channel-last input transposed in, transposed back before Flatten): channel-first input, Dense weights reordered — same outputs', async () => {
+    const { model, warnings } = importOnnx(read('keras-style-fall.onnx'));
+    expect(model.input).toEqual({ channels: 3, dims: [64], format: 'HWC' });
+    expect(summary(model)).toEqual(['conv1d+relu', 'conv1d<max2+relu', 'passthrough<max2', 'linear(flat)(wide)']);
+    expect(warnings.map((w) => w.message).join()).toMatch(/channel-last input \(Keras\)/);
+    const n = 2, L = 64, C = 3;
+    const rng = seededRng(9);
+    const nlc = Float32Array.from({ length: n * L * C }, () => (rng() * 2 - 1) * 0.05);
+    const ncl = new Float32Array(nlc.length);
+    for (let b = 0; b < n; b++) for (let t = 0; t < L; t++) for (let c = 0; c < C; c++) ncl[(b * C + c) * L + t] = nlc[(b * L + t) * C + c]!;
+    const original = await run(read('keras-style-fall.onnx'), nlc, [n, L, C]);
+    const ours = await run(writeOnnx(model, initParams(model)), ncl, [n, C, L]);
+    for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i]! - original[i]!)).toBeLessThan(1e-5);
+  });
+
   it('a dynamic length is fixed by --input-shape; a shape that contradicts the file is refused', () => {
     const { model } = importOnnx(read('bad/dynamic-length.onnx'), { inputShape: [2, 32] });
     expect(model.input.dims).toEqual([32]);

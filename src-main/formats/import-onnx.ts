@@ -53,8 +53,10 @@ interface Act {
   pool?: { pool: Pool; node: string; before: DataShape };
   /** Zero padding for the next conv (from a Pad node), per side. */
   pad?: { amount: number; node: string };
-  /** Flattened (channel-major); `from` is the shape before the flatten. */
-  flat?: { from: DataShape };
+  /** Flattened; `from` is the shape before the flatten; `hwc`: flattened channel-last (Keras order). */
+  flat?: { from: DataShape; hwc?: boolean };
+  /** Transposed to channel-last (Keras via tf2onnx before its Flatten); only a flatten may follow. */
+  channelLast?: boolean;
 }
 interface Const { kind: 'const'; dims: number[]; data: (number | null)[] | Float32Array }
 type Value = Act | Const;
@@ -137,6 +139,8 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Net
       const v = ins[k];
       if (!v) refuse('graph', node, '', `input ${k} (${(n.input ?? [])[k]}) is not produced by an earlier node.`, 'check that the file is a complete, topologically sorted ONNX graph.');
       if (v!.kind !== 'act') refuse('unsupported-op', node, '', `${op} on a constant is not part of a network the device can run.`, 'remove this computation from the model (fold it into the weights).');
+      if ((v as Act).channelLast && !['Flatten', 'Reshape', 'Shape'].includes(op))
+        refuse('transpose', node, '', `${op} on channel-last (transposed) data; the device keeps data channel-first.`, 'transpose only right before the flatten of the classifier.');
       return v as Act;
     };
     const cst = (k: number, what: string): Const => {
@@ -303,6 +307,27 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Net
         set({ ...v, pad: { amount: spatial[0]!, node } });
         break;
       }
+      case 'Transpose': {
+        const v = act(0);
+        const perm = (attrs.get('perm')?.ints ?? []).map(Number).join(',');
+        const rank = v.shape.dims.length + 2;
+        const toFirst = rank === 4 ? '0,3,1,2' : '0,2,1';
+        const toLast = rank === 4 ? '0,2,3,1' : '0,2,1';
+        if (v.src === -1 && layers.length === 0 && perm === toFirst && !v.pool && !v.flat && (consumers.get((n.input ?? [])[0] ?? '') ?? 0) === 1) {
+          // Keras (tf2onnx) takes channel-last input and transposes it first: the device's input is channel-first.
+          const fileDims = [input.channels, ...input.dims];
+          input.channels = fileDims[fileDims.length - 1]!;
+          input.dims = fileDims.slice(0, -1);
+          warn(`${node}: the model takes channel-last input (Keras); the workbench feeds channel-first samples ${[input.channels, ...input.dims].join('×')}.`);
+          set({ ...v, shape: { channels: input.channels, dims: [...input.dims] } });
+        } else if (perm === toLast && !v.flat && !v.channelLast) {
+          set({ ...v, channelLast: true, raw: false });
+        } else {
+          refuse('transpose', node, '', `Transpose (perm ${perm || 'reversed'}) inside the network; the device keeps data channel-first.`,
+            'transpose only the input (channel-last → channel-first) or right before the flatten of the classifier.');
+        }
+        break;
+      }
       case 'Flatten': case 'Reshape': {
         const v = act(0);
         const positions = v.shape.dims.reduce((a, b) => a * b, 1);
@@ -322,7 +347,9 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Net
             refuse('reshape', node, '', `Reshape to (${Array.from(target).map((d) => (d === null ? 'N' : d)).join(', ')}) is not a flatten; the device reshapes only by flattening before a Linear layer.`,
               'reshape only as x.view(x.size(0), -1) / Flatten right before the first Linear layer.');
         }
-        set({ ...v, shape: { channels: features, dims: [] }, flat: { from: v.flat?.from ?? v.shape }, raw: false });
+        const flatV: Act = { ...v, shape: { channels: features, dims: [] }, flat: { from: v.flat?.from ?? v.shape, ...(v.channelLast ? { hwc: true } : {}) }, raw: false };
+        delete flatV.channelLast;
+        set(flatV);
         break;
       }
       case 'Gemm': case 'MatMul': {
@@ -341,7 +368,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Net
           const unflat: Act = { ...v, shape: flat?.from ?? v.shape };
           delete unflat.flat;
           const settled = settlePool(unflat);
-          v = flat ? { ...settled, flat: { from: settled.shape }, shape: { channels: features(settled.shape), dims: [] }, raw: false } : settled;
+          v = flat ? { ...settled, flat: { from: settled.shape, ...(flat.hwc ? { hwc: true } : {}) }, shape: { channels: features(settled.shape), dims: [] }, raw: false } : settled;
         }
         const from = v.flat?.from ?? v.shape;
         const positions = from.dims.reduce((a, b) => a * b, 1);
@@ -350,7 +377,10 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Net
         if (inF !== from.channels * positions)
           refuse('shape', node, name, `the weight expects ${inF} input features but the data has ${from.channels * positions}.`, 'check the exported model.');
         const weight = new Float32Array(inF * outF);
-        for (let o = 0; o < outF; o++) for (let f = 0; f < inF; f++) weight[o * inF + f] = Number(w.data[transB ? o * inF + f : f * outF + o]) * alpha;
+        // The IR flattens channel-major (c·HW + s); a Keras (channel-last) flatten orders features s·C + c.
+        const hw = positions, cIn = from.channels;
+        const onnxFeature = (f: number) => (v.flat?.hwc ? (f % hw) * cIn + Math.floor(f / hw) : f);
+        for (let o = 0; o < outF; o++) for (let f = 0; f < inF; f++) { const g = onnxFeature(f); weight[o * inF + f] = Number(w.data[transB ? o * inF + g : g * outF + o]) * alpha; }
         const layer = baseLayer(name, 'linear', from.channels, outF);
         layer.flatten = positions > 1;
         const c = op === 'Gemm' && ins[2] ? cst(2, 'bias') : null;
