@@ -33,6 +33,32 @@ export interface TrainConfig {
   computeDevice: 'cpu' | 'cuda';
   /** PyTorch engine: worker processes (GPUs with cuda) through torchrun; null: 1. */
   gpus: number | null;
+  /** QAT phase learning rate; null: TRAIN_DEFAULTS.qatLearningRateFactor × the float one. */
+  qatLearningRate: number | null;
+  /** Learning-rate schedule of each phase (restarts at the QAT start). */
+  lrSchedule: 'none' | 'step' | 'cosine' | 'plateau';
+  /** Early-stopping patience of the float / QAT phase (validation loss, best weights restored); null: off. */
+  patience: number | null;
+  qatPatience: number | null;
+  /** Progressive widths in the QAT phase, "8@0,4@3,2@6" (QAT epochs); '' for one width. */
+  bitsSchedule: string;
+}
+
+/** "8@0,4@3:1e-4" → bits steps, or a message naming what is wrong. */
+export function parseBitsSchedule(text: string, qatEpochs: number): TrainRequest['bitsSchedule'] | string {
+  const items = text.split(',').map((t) => t.trim()).filter(Boolean);
+  const steps: NonNullable<TrainRequest['bitsSchedule']> = [];
+  for (const item of items) {
+    const m = /^(8|4|2|1)@(\d+)(?::([\d.eE+-]+))?$/.exec(item);
+    if (!m) return `Bits schedule: "${item}" is not BITS@EPOCH or BITS@EPOCH:LR (bits 8, 4, 2 or 1).`;
+    const epoch = Number(m[2]);
+    if (epoch >= qatEpochs) return `Bits schedule: QAT epoch ${epoch} is past the QAT phase (${qatEpochs} epochs, counted from 0).`;
+    const lr = m[3] !== undefined ? Number(m[3]) : undefined;
+    if (lr !== undefined && !(lr > 0)) return `Bits schedule: the learning rate in "${item}" must be > 0.`;
+    if (steps.length && epoch <= steps[steps.length - 1]!.epoch) return 'Bits schedule: the epochs must increase.';
+    steps.push({ epoch, bits: Number(m[1]) as WeightBits, ...(lr !== undefined ? { learningRate: lr } : {}) });
+  }
+  return steps.length ? steps : undefined;
 }
 
 /** One point of a live curve: x in epochs (fractional within an epoch). */
@@ -48,7 +74,9 @@ export interface EpochPoint {
 /** What project.json keeps of the last finished run (runs themselves live in the service's memory). */
 export type LastRun = TrainingLastRun;
 
-const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null, classWeights: false, engine: 'embedded', computeDevice: 'cpu', gpus: null });
+const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null, classWeights: false, engine: 'embedded', computeDevice: 'cpu', gpus: null,
+  qatLearningRate: null, lrSchedule: 'none', patience: null, qatPatience: null, bitsSchedule: '',
+});
 
 export const useTrainingStore = defineStore('training', () => {
   const project = useProjectStore();
@@ -111,6 +139,8 @@ export const useTrainingStore = defineStore('training', () => {
     if (!useImported && !sec) return 'The project has no data set; import one in Data.';
     // Kept in the project (runs/<id>/, exports beside run.json), so runs survive a restart.
     const projectDir = project.current?.path;
+    const bitsSchedule = parseBitsSchedule(config.bitsSchedule, config.epochs - config.qatStart);
+    if (typeof bitsSchedule === 'string') return bitsSchedule;
     return {
       data: useImported ? { datasetId: data.dataset!.datasetId } : { source: sec!.source, ...(config.limit ?? sec!.limit ? { limit: (config.limit ?? sec!.limit)! } : {}), ...(sec!.split ? { split: sec!.split } : {}) },
       model: network.value.spec,
@@ -122,6 +152,12 @@ export const useTrainingStore = defineStore('training', () => {
       ...(config.learningRate ? { learningRate: config.learningRate } : {}),
       ...(config.batchSize ? { batchSize: config.batchSize } : {}),
       ...(config.classWeights ? { classWeights: true } : {}),
+      ...(config.lrSchedule !== 'none' ? { lrSchedule: { kind: config.lrSchedule } } : {}),
+      ...(config.patience ? { earlyStopping: { patience: config.patience } } : {}),
+      ...(config.qatLearningRate || config.qatPatience
+        ? { qat: { ...(config.qatLearningRate ? { learningRate: config.qatLearningRate } : {}), ...(config.qatPatience ? { earlyStopping: { patience: config.qatPatience } } : {}) } }
+        : {}),
+      ...(bitsSchedule ? { bitsSchedule } : {}),
       ...(projectDir ? { projectDir } : {}),
       engine: config.engine,
       ...(config.engine === 'pytorch' ? { computeDevice: config.computeDevice, ...(config.gpus && config.gpus > 1 ? { gpus: config.gpus } : {}) } : {}),
@@ -205,14 +241,26 @@ export const useTrainingStore = defineStore('training', () => {
     batchLoss.value = [];
     epochs.value = [];
     applySection();
-    const runId = lastRun.value?.runId;
-    if (runId) void loadRun(runId);
+    void loadLatest();
   });
+
+  /** The project's last run, else the newest finished run kept in its folder (also one never saved into project.json). */
+  async function loadLatest(): Promise<void> {
+    const runId = lastRun.value?.runId;
+    if (runId && (await loadRun(runId))) return;
+    const projectDir = project.current?.path;
+    if (!projectDir) return;
+    try {
+      const newest = (await api.training.listRuns({ projectDir })).runs.find((r) => r.result);
+      if (newest) await loadRun(newest.runId);
+    } catch {
+      // No kept runs readable: the view starts empty.
+    }
+  }
 
   async function hydrate(): Promise<void> {
     applySection();
-    const runId = lastRun.value?.runId;
-    if (runId) await loadRun(runId);
+    await loadLatest();
   }
   function dispose(): void {
     job.cancel();

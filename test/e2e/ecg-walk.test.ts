@@ -122,13 +122,13 @@ describe.skipIf(!built)('ECG walk: new project → CSV → ecgnet → train → 
     await page.getByTestId('qat-start').fill('1');
     // Small batches: 280 training beats give enough steps in two epochs to learn the five shapes.
     await page.getByLabel('Batch size').fill('8');
-    await page.getByLabel('Learning rate').fill('0.003');
+    await page.getByTestId('lr').fill('0.003');
     await expect(page.getByTestId('schedule-hint').textContent()).resolves.toMatch(/^Epoch 1 trains in float; epoch 2 runs quantization-aware training/);
     await expect(page.locator('main').textContent()).resolves.not.toContain('BatchNorm');
     await page.getByTestId('start-training').click();
     await page.getByTestId('train-result').waitFor({ timeout: 300_000 });
     const rows = await page.locator('[data-testid="train-result"] tr[data-row] td:first-child').allTextContents();
-    expect(rows).toEqual(['Float baseline', 'PTQ INT8', 'QAT INT8']);
+    expect(rows).toEqual(['Float baseline', 'PTQ 8-bit', 'QAT 8-bit']);
     await expect(page.getByTestId('model-legend').textContent()).resolves.toContain('Float baseline');
     const accs = await page.locator('[data-testid="train-result"] tr[data-row] td.strong').allTextContents();
     for (const a of accs) expect(Number.parseFloat(a)).toBeGreaterThan(30); // 5 classes: chance is 20 %

@@ -1,0 +1,120 @@
+// The fall-detection recipe in the browser against a real `qatwb serve`: a new project → a
+// synthetic, imbalanced fall set (12 % falls) picked with the file chooser → ecgnet → a float phase
+// with early stopping and class weights, then QAT at its own lower learning rate with its own
+// patience → the comparison with fall recall per row → the run is still there after `qatwb serve`
+// restarts. Screenshots go to test-results/screenshots/fall/ for a person to look at.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startServe, type ServeProcess } from '../server/serve-process.ts';
+import { launchBrowser, collectPageErrors } from './browser.ts';
+import { writeFallCsv } from '../support/fall-data.ts';
+
+const OUT = 'test-results/screenshots/fall';
+const RENDERER = process.env.QATWB_RENDERER_DIR ?? 'out/renderer';
+const built = existsSync(join(RENDERER, 'index.html'));
+
+describe.skipIf(!built)('fall-detection recipe walk (chromium)', () => {
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  const projectDir = join(mkdtempSync(join(tmpdir(), 'qatwb-fall-walk-')), 'falls');
+  const go = async (id: string) => {
+    await page.locator(`nav a[data-step="${id}"]`).click();
+    await page.locator(`main[data-view="${id}"]`).waitFor();
+  };
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    serve = await startServe(['--renderer-dir', RENDERER]);
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
+    collectPageErrors(page, consoleErrors);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.race([serve?.stop(), new Promise((r) => setTimeout(r, 15_000))]);
+  });
+
+  it('creates the project and imports the imbalanced fall set', async () => {
+    await page.goto(serve.url);
+    await page.getByLabel('Name', { exact: true }).fill('Falls');
+    await page.getByLabel(/^Folder/).fill(projectDir);
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('header-project').filter({ hasText: 'Falls' }).waitFor();
+    mkdirSync(join(projectDir, 'data'));
+    copyFileSync(writeFallCsv({ count: 400, fallShare: 0.12, seed: 7 }), join(projectDir, 'data', 'falls.csv'));
+    await go('data');
+    await page.getByRole('radio', { name: 'CSV file' }).check();
+    await page.getByTestId('browse-csv').click();
+    const chooser = page.getByTestId('file-chooser');
+    await chooser.getByRole('button', { name: /^data/ }).click();
+    await chooser.getByRole('button', { name: /falls\.csv/ }).click();
+    await page.getByTestId('import-data').click();
+    await page.getByTestId('data-summary').waitFor({ timeout: 60_000 });
+    await go('model');
+    await page.getByTestId('choose-ecgnet').click();
+    await page.getByTestId('rule-ok').waitFor({ timeout: 60_000 });
+  }, 120_000);
+
+  it('sets the two phases, shows defaults as numbers and the QAT words, and trains', async () => {
+    await go('train');
+    // Defaults are numbers, never "engine default".
+    await expect(page.getByTestId('lr').getAttribute('placeholder')).resolves.toBe('0.001');
+    await expect(page.getByTestId('qat-lr').getAttribute('placeholder')).resolves.toBe('0.0003');
+    await expect(page.locator('main').textContent()).resolves.not.toContain('engine default');
+    await page.getByTestId('epochs').fill('5');
+    await page.getByTestId('qat-start').fill('3');
+    await page.getByLabel('Batch size').fill('16');
+    await page.getByTestId('patience').fill('2');
+    await page.getByTestId('qat-lr').fill('0.0001');
+    await page.getByTestId('qat-patience').fill('2');
+    await page.getByTestId('lr-schedule').selectOption('cosine');
+    await page.getByTestId('class-weights').check();
+    await page.getByTestId('qat-words').locator('summary').click();
+    await expect(page.getByTestId('qat-words').textContent()).resolves.toMatch(/Per-channel and asymmetric scales are not available/);
+    await page.screenshot({ path: `${OUT}/01-train-form-light-1440x900.png`, fullPage: true });
+    await page.getByTestId('start-training').click();
+    await page.getByTestId('train-result').waitFor({ timeout: 300_000 });
+    const rows = await page.locator('[data-testid="comparison"] tr[data-cmp] td:first-child').allTextContents();
+    expect(rows).toEqual(['Float baseline', 'PTQ 8-bit', 'QAT 8-bit']);
+    const recall = await page.locator('[data-testid="comparison"] tr[data-cmp="QAT 8-bit"] .recall').textContent();
+    expect(recall).toMatch(/adl\s+[\d.]+%/);
+    expect(recall).toMatch(/fall\s+[\d.]+%/);
+    // Class weights keep the rare class: the QAT model finds falls.
+    expect(Number(/fall\s+([\d.]+)%/.exec(recall!)![1])).toBeGreaterThan(50);
+    await page.getByTestId('train-result').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${OUT}/02-train-result-light-1440x900.png`, fullPage: true });
+    // A collapsed row is named in the warning; the QAT row that finds falls is not one of them.
+    const collapsed = await page.locator('[data-testid="comparison"] tr.collapsed td:first-child').allTextContents();
+    expect(collapsed).not.toContain('QAT 8-bit');
+    if (collapsed.length) await expect(page.getByTestId('collapse-warning').textContent()).resolves.toContain(collapsed[0]!);
+  }, 330_000);
+
+  it('after qatwb serve restarts, reopening the project brings the run and its comparison back', async () => {
+    // The project is saved (data, network, settings); the run itself is kept in its folder as it trains.
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Unsaved').waitFor({ state: 'detached' });
+    expect(consoleErrors).toEqual([]);
+    await serve.stop();
+    serve = await startServe(['--renderer-dir', RENDERER, '--state-dir', serve.stateDir]);
+    // The old page saw its server go away; that is the restart, not an error.
+    consoleErrors.length = 0;
+    await page.goto(serve.url);
+    await page.getByLabel('Project folder or its project.json').fill(projectDir);
+    await page.getByRole('button', { name: 'Open', exact: true }).last().click();
+    await page.getByTestId('header-project').filter({ hasText: 'Falls' }).waitFor();
+    await go('train');
+    await page.getByTestId('train-result').waitFor({ timeout: 60_000 }).catch(async (e) => {
+      await page.screenshot({ path: `${OUT}/03-failed.png`, fullPage: true });
+      throw e;
+    });
+    const rows = await page.locator('[data-testid="comparison"] tr[data-cmp] td:first-child').allTextContents();
+    expect(rows).toEqual(['Float baseline', 'PTQ 8-bit', 'QAT 8-bit']);
+    await page.screenshot({ path: `${OUT}/03-train-after-restart-light-1440x900.png`, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+});
