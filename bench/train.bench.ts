@@ -1,7 +1,8 @@
 // Training throughput: the embedded tfjs engine (training/trainer.ts trainStep on the chosen
 // backend), the PyTorch engine (resources/pytorch as the app runs it, 1 CPU thread, float phase) and
 // bare PyTorch (Debian's /usr/bin/python3 torch, 1 and 2 threads) on the same networks, batch size
-// and optimiser (Adam), in one run. Each bare/tfjs measurement warms up 3 steps, then times steps for
+// and optimiser (Adam), in one run: ROUNDS (3) rounds of the three back to back, medians printed.
+// Each bare/tfjs measurement warms up 3 steps, then times steps for
 // ~5 s on random data from 4 pre-made batches; the PyTorch engine trains 3 epochs of random data
 // (its own samples/s of the last epoch, gather and progress included). Prints samples/s and the ratios.
 import { spawnSync } from 'node:child_process';
@@ -100,6 +101,8 @@ function measureTorch(net: string, threads: number): { samplesPerSecond: number;
 }
 
 const PYTHON_ENGINE = process.env.QATWB_PYTHON ?? '/usr/bin/python3';
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const median = (v: number[]): number | undefined => (v.length ? [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] : undefined);
 /** bench/train-gpu.sh: the PyTorch engine alone, on QATWB_TORCH_DEVICE (e.g. cuda), default threads. */
 const ENGINE_ONLY = process.env.ENGINE_ONLY === '1';
 const ENGINE_DEVICE = (process.env.QATWB_TORCH_DEVICE ?? 'cpu') as ComputeDevice;
@@ -145,10 +148,17 @@ const rows: { net: string; tfjs: number; engine?: number; t1?: number; t2?: numb
 const f = (v?: number) => (v === undefined ? 'n/a' : v.toFixed(0));
 const r2 = (a?: number, b?: number) => (a !== undefined && b ? (a / b).toFixed(2) : 'n/a');
 for (const [name, model, classes] of [['ecgnet', ecgNet(), 5], ['ai85net5', ai85net5(), 10]] as const) {
-  const tfjs = measureTfjs(model, classes);
-  const t1 = measureTorch(name, 1)?.samplesPerSecond;
+  // Rounds of embedded / bare 1 thread / engine back to back, medians: on a shared machine the load
+  // moves between measurements, and a ratio from neighbours in time is what means something.
+  const runs: { tfjs: number; t1?: number; engine?: number }[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t1r = measureTorch(name, 1)?.samplesPerSecond;
+    runs.push({ tfjs: measureTfjs(model, classes), ...(t1r !== undefined ? { t1: t1r } : {}), engine: await measureEngine(model, classes, t1r) });
+  }
+  const tfjs = median(runs.map((r) => r.tfjs))!;
+  const t1 = median(runs.flatMap((r) => (r.t1 !== undefined ? [r.t1] : [])));
+  const engine = median(runs.flatMap((r) => (r.engine !== undefined ? [r.engine] : [])));
   const t2 = measureTorch(name, 2)?.samplesPerSecond;
-  const engine = await measureEngine(model, classes, t1);
   rows.push({ net: name, tfjs, ...(engine !== undefined ? { engine } : {}), ...(t1 !== undefined ? { t1 } : {}), ...(t2 !== undefined ? { t2 } : {}) });
   console.log(
     `${name.padEnd(9)} embedded ${f(tfjs).padStart(6)} | PyTorch engine (1 thread) ${f(engine).padStart(6)} | bare PyTorch 1 thread ${f(t1)}, 2 threads ${f(t2)} samples/s`,
