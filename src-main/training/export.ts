@@ -45,6 +45,8 @@ export interface ReportInput {
   /** Per-epoch history of the engine; each entry's `layers` holds that epoch's per-layer statistics. */
   history: readonly { epoch: number; phase: string; layers?: readonly unknown[]; [figure: string]: unknown }[];
   sample: { index: number; label: number; className: string };
+  /** The feature scaling the data was trained with (raw [min, max] → [0, 1]), so raw windows are scaled the same way. */
+  scaling?: { kind: string; min: number; max: number } | null;
 }
 
 /**
@@ -72,6 +74,8 @@ export function quantizationReport(r: ReportInput): Record<string, unknown> {
       shape: [model.input.channels, ...model.input.dims],
       format: model.input.format,
       normalize: 'ai8x.normalize: [0,1] -> round((x-0.5)*256) clamped to [-128,127]; training sees that / 128',
+      /** Raw feature value v → (v − min) / (max − min) in [0, 1] before ai8x.normalize (int8: v is already the code). */
+      scaling: r.scaling ?? null,
     },
     output: {
       layer: last.name,

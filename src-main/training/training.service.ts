@@ -393,6 +393,7 @@ async function finish(run: RunRecord, result: TrainResult & { engine: 'embedded'
         ...(ptq ? { ptqLayers: ptq.layers } : {}),
         history: result.history.map(({ ranges, ...figures }) => ({ ...figures, layers: ranges })),
         sample: { index: sampleIndex, label: dataset.y[sampleIndex]!, className: dataset.classNames[dataset.y[sampleIndex]!]! },
+        scaling: dataset.scaling ?? null,
       }),
     });
     dto.outDir = exported.dir;

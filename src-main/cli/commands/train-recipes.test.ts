@@ -70,6 +70,9 @@ describe('qatwb train recipes', () => {
     // PTQ 8-bit is the float model rounded: close to it (SQNR well above the 2-bit QAT row's).
     expect(res.rows[1].sqnrDb).toBeGreaterThan(20);
     const q = JSON.parse(readFileSync(join(out, 'quantization.json'), 'utf8'));
+    // The scaling the data was trained with travels with the model.
+    expect(q.input.scaling).toEqual(res.scaling);
+    expect(q.input.scaling).toMatchObject({ kind: 'minmax' });
     expect(q.epochs.map((e: { bits?: number; phase: string }) => e.phase === 'qat' ? e.bits : 'float')).toEqual(['float', 'float', 8, 4, 2]);
     expect(q.epochs.map((e: { lr: number }) => e.lr).slice(2)).toEqual([0.0003, 5e-4, 2e-4]);
     const exported = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8'));
