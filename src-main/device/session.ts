@@ -403,7 +403,10 @@ export class DeviceSession {
       this.setStatus('unplugged', `The device on ${this.opts.path} went away (${message ?? 'closed'}); reconnecting…`);
       this.scheduleReconnect();
     });
-    this.setStatus('connected');
+    // The line is open and requests may be written, but the link is announced as connected only
+    // once the device has answered HELLO (open(), or a reconnect): a port that reappears before
+    // the firmware listens must not look usable.
+    this.status = 'connected';
   }
 
   private scheduleReconnect(): void {
@@ -414,6 +417,7 @@ export class DeviceSession {
         await this.connect();
         this.stats.reconnects++;
         const h = await this.requestHello(1000);
+        this.setStatus('connected');
         if (h.modelHash !== this.hello.modelHash) {
           this.failAll(new ApiError('device', `After reconnecting, the device runs another model (hash ${h.modelHash.toString(16)} instead of ${this.hello.modelHash.toString(16)}).`));
           return;

@@ -103,6 +103,28 @@ describe('link over a real pty', () => {
     expect(before).toMatch(/^\/dev\/pts\//);
   }, 60_000);
 
+  it('after a replug says connected only once the device has answered HELLO again', async () => {
+    const vd = new VirtualDevice({ runtime: rt });
+    const s = await DeviceSession.open({ path: await vd.start() });
+    // Frames received since the session began reconnecting, at each status it announces.
+    let atReconnect = 0;
+    const seen: { status: LinkStatus; framesSinceReconnect: number }[] = [];
+    s.onStatus((st) => {
+      if (st === 'reconnecting') atReconnect = s.stats.framesReceived;
+      seen.push({ status: st, framesSinceReconnect: s.stats.framesReceived - atReconnect });
+    });
+    await vd.unplug(800);
+    while (s.status !== 'connected' || !seen.some((x) => x.status === 'connected')) await new Promise((r) => setTimeout(r, 20));
+    const r = await s.infer(windows[0]!);
+    await s.close();
+    await vd.stop();
+    expect(same(r.outputs, rt.run(windows[0]!))).toBe(true);
+    expect(seen[0]!.status).toBe('unplugged');
+    const connected = seen.filter((x) => x.status === 'connected');
+    expect(connected.length).toBe(1);
+    expect(connected[0]!.framesSinceReconnect).toBeGreaterThanOrEqual(1); // the HELLO came first
+  }, 30_000);
+
   it('a device that goes away for good fails its windows with device-unplugged after the timeout', async () => {
     const vd = new VirtualDevice({ runtime: rt });
     const s = await DeviceSession.open({ path: await vd.start(), reconnectTimeoutMs: 1000 });

@@ -161,7 +161,7 @@ describe.skipIf(ui.skip)('full walk: MNIST example → train → model → quant
   it('checks live against the virtual MAX78002 and shows the metrics', async () => {
     await go('device-check');
     await page.getByTestId('virtual-device').click();
-    await page.getByTestId('link-status').filter({ hasText: 'Connected' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('link-status').filter({ hasText: /^\s*Connected\s*$/ }).waitFor({ timeout: 60_000 });
     await page.getByTestId('window-count').fill(String(WINDOWS));
     await page.getByTestId('start-check').click();
     await page.waitForFunction(() => /^[1-9]\d* windows/.test(document.querySelector('[data-testid="window-total"]')?.textContent ?? ''), null, { timeout: 60_000 });
@@ -198,7 +198,7 @@ describe.skipIf(ui.skip)('full walk: MNIST example → train → model → quant
   it('survives a pulled cable and stops a long check early with a partial report', async () => {
     await page.getByRole('button', { name: 'Unplug test' }).click();
     await page.getByTestId('link-status').filter({ hasText: /Cable pulled|Reconnecting/ }).waitFor({ timeout: 20_000 });
-    await page.getByTestId('link-status').filter({ hasText: 'Connected' }).waitFor({ timeout: 30_000 });
+    await page.getByTestId('link-status').filter({ hasText: /^\s*Connected\s*$/ }).waitFor({ timeout: 30_000 });
     // All 10,000 digits (offered for the MNIST example only): long enough to stop by hand.
     await page.locator('main select.select').first().selectOption('mnist');
     await page.getByTestId('window-count').fill('');
