@@ -5,6 +5,7 @@ import './styles/theme.css';
 import './styles/base.css';
 import App from './App.vue';
 import { dispose, hydrate } from './stores/index.ts';
+import { useProjectStore } from './stores/project.ts';
 
 const pinia = createPinia();
 const app = createApp(App).use(pinia);
@@ -13,4 +14,11 @@ hydrate(pinia)
   .catch((error: unknown) => console.error('QAT Workbench: could not load app state:', error))
   .finally(() => app.mount('#app'));
 
-window.addEventListener('beforeunload', () => dispose(pinia));
+window.addEventListener('beforeunload', (event) => {
+  // In a browser tab, closing or reloading with unsaved changes asks first (the browser's own dialog).
+  if (useProjectStore(pinia).dirty && !('bridge' in window)) {
+    event.preventDefault();
+    return;
+  }
+  dispose(pinia);
+});

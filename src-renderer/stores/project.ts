@@ -56,6 +56,13 @@ export const useProjectStore = defineStore('project', () => {
     });
   }
 
+  /** Switching or closing drops unsaved changes: ask first (true: go ahead). */
+  function mayLeave(doing: string): boolean {
+    if (!dirty.value || !current.value) return true;
+    return window.confirm(`"${current.value.doc.name}" has unsaved changes. ${doing} without saving them?`);
+  }
+  const guarded = <T>(doing: string, run: () => Promise<T>): Promise<T | undefined> => (mayLeave(doing) ? run() : Promise.resolve(undefined));
+
   function dispose(): void {
     stop?.();
     stopWatch?.();
@@ -65,11 +72,13 @@ export const useProjectStore = defineStore('project', () => {
   return {
     current, dirty, recent, busy, error, isOpen, name, pathIn, section,
     hydrate, dispose, refreshRecent,
-    openExample: () => action(() => api.project.openExample({ name: 'mnist' })),
-    open: (path: string) => action(() => api.project.open({ path })),
-    create: (path: string, projectName: string, start: { data?: DataRef; model?: ModelRef } = {}) => action(() => api.project.create({ path, name: projectName, ...start })),
+    mayLeave,
+    openExample: () => guarded('Open the example', () => action(() => api.project.openExample({ name: 'mnist' }))),
+    open: (path: string) => guarded('Open another project', () => action(() => api.project.open({ path }))),
+    create: (path: string, projectName: string, start: { data?: DataRef; model?: ModelRef } = {}) =>
+      guarded('Create a new project', () => action(() => api.project.create({ path, name: projectName, ...start }))),
     save: () => action(() => api.project.save({})),
-    close: () => action(() => api.project.close({})),
+    close: () => guarded('Close it', () => action(() => api.project.close({}))),
     update: (patch: { name?: string; device?: 'MAX78000' | 'MAX78002'; data?: DataRef | null; model?: ModelRef | null; section?: { key: string; value: unknown } }) =>
       action(() => api.project.update(patch)),
     /** One folder for the file chooser (project and home folders only); throws with the service's message. */

@@ -95,9 +95,20 @@ describe.skipIf(!built)('fall-detection recipe walk (chromium)', () => {
   }, 330_000);
 
   it('after qatwb serve restarts, reopening the project brings the run and its comparison back', async () => {
+    // Switching away with unsaved changes asks first; declining keeps the project.
+    await go('project');
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.getByRole('button', { name: 'Open the MNIST example' }).click();
+    await expect.poll(() => asked.length).toBe(1);
+    expect(asked[0]).toBe('"Falls" has unsaved changes. Open the example without saving them?');
+    await page.getByTestId('header-project').filter({ hasText: 'Falls' }).waitFor();
     // The project is saved (data, network, settings); the run itself is kept in its folder as it trains.
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Unsaved').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Save', exact: true }).first().click();
+    await page.getByText('Unsaved', { exact: true }).waitFor({ state: 'detached' });
     expect(consoleErrors).toEqual([]);
     await serve.stop();
     serve = await startServe(['--renderer-dir', RENDERER, '--state-dir', serve.stateDir]);
