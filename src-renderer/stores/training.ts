@@ -5,7 +5,7 @@ import { defineStore } from 'pinia';
 import { computed, reactive, shallowRef, watch } from 'vue';
 import type { CallOptions, Progress } from '@contract';
 import type { WeightBits } from '@ir/graph.ts';
-import { TrainProgressData, type TrainingLastRun, type TrainRequest, type TrainResultDto } from '../../src-main/api/training.api.ts';
+import { TrainProgressData, type RunSummaryDto, type TrainingLastRun, type TrainRequest, type TrainResultDto } from '../../src-main/api/training.api.ts';
 import { api } from '../api/client.ts';
 import { useJob } from '../composables/use-job.ts';
 import { useDataStore } from './data.ts';
@@ -194,6 +194,7 @@ export const useTrainingStore = defineStore('training', () => {
     if (!res) return;
     result.value = res;
     samplesPerSecond.value = res.samplesPerSecond;
+    void loadRuns();
     await loadRun(res.runId);
     const lastRun: LastRun = {
       runId: res.runId, floatAccuracy: res.floatAccuracy, ptqAccuracy: res.ptqAccuracy, qatAccuracy: res.qatAccuracy, finishedAt: new Date().toISOString(),
@@ -244,8 +245,20 @@ export const useTrainingStore = defineStore('training', () => {
     void loadLatest();
   });
 
+  /** The runs kept in the project (for the size-vs-accuracy plot across runs). */
+  const runs = shallowRef<RunSummaryDto[]>([]);
+  async function loadRuns(): Promise<void> {
+    const projectDir = project.current?.path;
+    try {
+      runs.value = projectDir ? (await api.training.listRuns({ projectDir })).runs : [];
+    } catch {
+      runs.value = [];
+    }
+  }
+
   /** The project's last run, else the newest finished run kept in its folder (also one never saved into project.json). */
   async function loadLatest(): Promise<void> {
+    void loadRuns();
     const runId = lastRun.value?.runId;
     if (runId && (await loadRun(runId))) return;
     const projectDir = project.current?.path;
@@ -266,5 +279,5 @@ export const useTrainingStore = defineStore('training', () => {
     job.cancel();
   }
 
-  return { config, arch, network, job, batchLoss, epochs, lastBatch, samplesPerSecond, result, history, lastRun, exportDir, start, resume, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), recordLayerBits, hydrate, dispose };
+  return { runs, config, arch, network, job, batchLoss, epochs, lastBatch, samplesPerSecond, result, history, lastRun, exportDir, start, resume, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), recordLayerBits, hydrate, dispose };
 });
