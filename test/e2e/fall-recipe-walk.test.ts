@@ -127,6 +127,7 @@ describe.skipIf(!built)('fall-detection recipe walk (chromium)', () => {
     expect(rows).toEqual(['Float baseline', 'PTQ 8-bit', 'QAT 8-bit']);
     // The size-vs-accuracy plot across the project's runs: PTQ and QAT of the one run.
     await expect(page.getByTestId('size-accuracy').locator('circle').count()).resolves.toBe(2);
+    await page.getByTestId('size-accuracy').screenshot({ path: `${OUT}/04-size-vs-accuracy.png` });
     await page.screenshot({ path: `${OUT}/03-train-after-restart-light-1440x900.png`, fullPage: true });
     expect(consoleErrors).toEqual([]);
   }, 120_000);
