@@ -103,7 +103,8 @@ describe.skipIf(missing(...reqs))(`PyTorch engine${skipNote(...reqs)}`, () => {
       expect(Math.abs(ddp.history[e]!.valLoss - single.history[e]!.valLoss)).toBeLessThan(0.03 * single.history[e]!.valLoss);
     }
     expect(ddp.history[1]!.valLoss).toBeLessThan(ddp.history[0]!.valLoss + 0.05);
-  });
+    // torchrun + two ranks importing torch on a 2-core CI runner beside other suites: once over 120 s.
+  }, 300_000);
 
   it('cancel stops between batches with a state that resumes', async () => {
     const controller = new AbortController();
