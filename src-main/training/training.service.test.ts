@@ -1,6 +1,8 @@
 // The training service over the in-memory RPC: a small real training run (MNIST subset), progress,
 // cancel, getRun/listRuns, resume, and request validation.
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRpcServer } from '../rpc/serve.ts';
 import { createRpcClient } from '../rpc/client.ts';
@@ -84,5 +86,19 @@ describe('training service', () => {
     await expect(training.train({ ...small, epochs: 2, qatStart: 1, layerBits: { nope: 4 } })).rejects.toMatchObject({ code: 'bad-request', field: 'layerBits.nope' });
     await expect(training.train({ ...small, model: 'ecgnet', epochs: 2, qatStart: 1 })).rejects.toMatchObject({ code: 'invalid-data' });
     await expect(training.getRun({ runId: 'nope' })).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('lists a session run (no project) by its real start time, newest first among the kept runs', async () => {
+    const training = client();
+    const projectDir = mkdtempSync(join(tmpdir(), 'qatwb-runs-'));
+    const t0 = Date.now();
+    const kept = await training.train({ ...small, epochs: 1, qatStart: 1, batchSize: 16, projectDir });
+    const inMemory = await training.train({ ...small, epochs: 1, qatStart: 1, batchSize: 16 });
+    const { runs } = await training.listRuns({ projectDir });
+    expect(runs.slice(0, 2).map((r) => [r.runId, r.dir === null])).toEqual([[inMemory.runId, true], [kept.runId, false]]);
+    const [newest, older] = runs.map((r) => Date.parse(r.createdAt));
+    expect(newest).toBeGreaterThan(older!);
+    expect(older).toBeGreaterThanOrEqual(t0);
+    expect(newest).toBeLessThanOrEqual(Date.now());
   });
 });

@@ -38,6 +38,8 @@ import { checkpointVerification, quantizationReport, writeExports } from './expo
 
 interface RunRecord {
   id: string;
+  /** When the run started (ISO time): a kept run's run.json says the same. */
+  createdAt: string;
   request: TrainRequest;
   data: PreparedData;
   /** The float IR (bits per layer set, no params). */
@@ -623,9 +625,10 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
       const model = buildModel(req, data, network.model);
       const request: TrainRequest = { ...req, ...(dir && !req.outDir ? { outDir: dir } : {}) };
       const before = chain?.state.epoch ?? 0;
+      const createdAt = new Date().toISOString();
       const run: RunRecord = {
-        id, request, data, model, base: network.model, source: network.source, epochsDone: before,
-        ...(dir ? { dir, file: newRunFile(id, keptRequest(request, data), before + req.epochs, chain ? { fromRun: resolve(req.fromRun!), carriedRows: chain.file.result!.rows, segmentsBefore: chain.state.segments?.length ?? 0 } : {}) } : {}),
+        id, createdAt, request, data, model, base: network.model, source: network.source, epochsDone: before,
+        ...(dir ? { dir, file: newRunFile(id, keptRequest(request, data), before + req.epochs, { createdAt, ...(chain ? { fromRun: resolve(req.fromRun!), carriedRows: chain.file.result!.rows, segmentsBefore: chain.state.segments?.length ?? 0 } : {}) }) } : {}),
         ...(chain ? { carriedRows: chain.file.result!.rows, segmentsBefore: chain.state.segments?.length ?? 0 } : {}),
       };
       keep(run);
@@ -664,9 +667,10 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
         ...(req.outDir ? { outDir: req.outDir } : dir ? { outDir: dir } : {}),
       };
       const model = buildModel(request, source.data, source.base);
+      const createdAt = new Date().toISOString();
       const run: RunRecord = {
-        id, request, data: source.data, model, base: source.base, source: source.source, epochsDone: done, segmentsBefore: source.result.segments.length,
-        ...(dir ? { dir, file: newRunFile(id, keptRequest(request, source.data), total) } : {}),
+        id, createdAt, request, data: source.data, model, base: source.base, source: source.source, epochsDone: done, segmentsBefore: source.result.segments.length,
+        ...(dir ? { dir, file: newRunFile(id, keptRequest(request, source.data), total, { createdAt }) } : {}),
       };
       keep(run);
       ctx.progress({ phase: 'start', fraction: 0, message: `run ${run.id} from ${source.id}`, data: { kind: 'start', runId: run.id } satisfies z.input<typeof TrainStartProgress> });
@@ -692,7 +696,7 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
       const network = await resolveNetwork(file.request);
       const model = buildModel(file.request, data, network.model);
       const run: RunRecord = {
-        id: file.runId, request: file.request, data, model, base: network.model, source: network.source, epochsDone: state.epoch, dir, file: { ...file, status: 'running', error: undefined },
+        id: file.runId, createdAt: file.createdAt, request: file.request, data, model, base: network.model, source: network.source, epochsDone: state.epoch, dir, file: { ...file, status: 'running', error: undefined },
         ...(file.carriedRows ? { carriedRows: file.carriedRows } : {}), ...(file.segmentsBefore !== undefined ? { segmentsBefore: file.segmentsBefore } : {}),
       };
       keep(run);
@@ -721,11 +725,11 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
       for (const r of [...runs.values()].reverse()) {
         if (out.has(r.id) || !r.dto) continue;
         out.set(r.id, {
-          runId: r.id, status: 'done', createdAt: new Date(0).toISOString(), epochsDone: r.epochsDone, epochsPlanned: r.request.epochs,
+          runId: r.id, status: 'done', createdAt: r.createdAt, epochsDone: r.epochsDone, epochsPlanned: r.request.epochs,
           dir: r.dir ?? null, fromRun: r.request.fromRun ?? null, model: modelName(r.request.model), bits: r.request.bits ?? TRAIN_DEFAULTS.weightBits, result: r.dto,
         });
       }
-      // Session runs first (newest first), then the kept ones by creation time.
+      // Newest first, kept and session runs alike.
       const list = [...out.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
       return { runs: list, skipped };
     },
