@@ -369,6 +369,32 @@ export async function torchInfo(python: string, opts: { timeoutMs?: number; sign
   return JSON.parse(line) as TorchInfo;
 }
 
+/** What the doctor says about a Python's torch, in one line. */
+export function describeTorch(python: string, info: TorchInfo): string {
+  const cuda = info.cuda.length ? `CUDA ${info.cuda.map((d) => `${d.index}: ${d.name}`).join(', ')}` : 'no CUDA device';
+  return `${python}: torch ${info.torch}, ${cuda}, ${info.threads} CPU thread${info.threads === 1 ? '' : 's'}`;
+}
+
+/**
+ * Fails fast, before any data is written or a run is kept, when `device` asks for CUDA that this
+ * Python's torch does not see (none at all, an index past the last GPU, or more processes than GPUs).
+ * The message names the flag (and the field) and what the doctor found.
+ */
+export async function checkComputeDevice(python: string, device: ComputeDevice, processes = 1, opts: { signal?: AbortSignal } = {}): Promise<TorchInfo | undefined> {
+  if (!device.startsWith('cuda')) return undefined;
+  const info = await torchInfo(python, { timeoutMs: 60_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const count = info.cuda.length;
+  const index = device.includes(':') ? Number(device.split(':')[1]) : 0;
+  const fix = 'Train with --device cpu (the compute device CPU), or give --python (Settings → PyTorch Python) a Python whose torch is a CUDA build on a machine with a GPU; qatwb doctor shows what each Python sees.';
+  const fail = (what: string): never => {
+    throw new ToolchainError({ tool: 'pytorch', reason: 'bad-input', message: `${what}; the doctor found ${describeTorch(python, info)}.`, fix });
+  };
+  if (count === 0) fail(`--device ${device} (computeDevice): this Python's PyTorch sees no CUDA device`);
+  if (index >= count) fail(`--device ${device} (computeDevice): there is no GPU ${index}, this Python's PyTorch sees ${count}`);
+  if (processes > count) fail(`--gpus ${processes} (gpus) with --device ${device}: this Python's PyTorch sees ${count} GPU${count === 1 ? '' : 's'}`);
+  return info;
+}
+
 /**
  * The engine's forward pass on fixed float parameters (PyTorch layout): float mode, or with `qat` the
  * QAT forward with each layer's IR outputShift and weightBits (the equivalence tests use this).

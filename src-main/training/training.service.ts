@@ -28,7 +28,7 @@ import { quantizeModel } from '../quant/quantize.ts';
 import { postTrainingQuantize } from '../quant/ptq.ts';
 import { runTrainingInWorker } from './train-in-worker.ts';
 import type { TrainHooks } from './trainer.ts';
-import { trainWithPytorch, type ComputeDevice } from './pytorch-engine.ts';
+import { checkComputeDevice, trainWithPytorch, type ComputeDevice } from './pytorch-engine.ts';
 import { resolveTorchPython } from './torch-python.ts';
 import { loadSettings } from '../toolchain/settings.ts';
 import type { EpochRecord, TrainConfig, TrainProgress, TrainResult, TrainState } from './train-types.ts';
@@ -489,6 +489,13 @@ async function runEngine(env: ServiceEnv, run: RunRecord, config: TrainConfig, h
   }, hooks);
 }
 
+/** CUDA asked for but not there fails before data is loaded or a run is kept (the engine would only say so after). */
+async function checkEngineDevice(env: ServiceEnv, req: TrainRequest, signal: AbortSignal): Promise<void> {
+  if ((req.engine ?? 'embedded') !== 'pytorch' || !req.computeDevice?.startsWith('cuda')) return;
+  const python = await resolveTorchPython(await loadSettings(env.stateDir), req.python);
+  await checkComputeDevice(python.path, req.computeDevice as ComputeDevice, req.gpus ?? 1, { signal });
+}
+
 async function train(env: ServiceEnv, run: RunRecord, config: TrainConfig, ctx: CallContext): Promise<TrainResult & { engine: 'embedded' | 'pytorch'; device: string }> {
   const t0 = Date.now();
   const keep = keeper(run);
@@ -614,6 +621,7 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
     async train(req, ctx) {
       const started = Date.now();
       if (req.qatStart > req.epochs) throw new ApiError('bad-request', `qatStart ${req.qatStart} is after the last epoch (${req.epochs}).`, 'qatStart');
+      await checkEngineDevice(env, req, ctx.signal);
       const chain = req.fromRun ? await chainFrom(req) : undefined;
       const id = randomUUID();
       const dir = req.projectDir ? projectRunDir(req.projectDir, id) : req.outDir;
@@ -666,6 +674,7 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
         ...(projectDir ? { projectDir } : {}),
         ...(req.outDir ? { outDir: req.outDir } : dir ? { outDir: dir } : {}),
       };
+      await checkEngineDevice(env, request, ctx.signal);
       const model = buildModel(request, source.data, source.base);
       const createdAt = new Date().toISOString();
       const run: RunRecord = {
@@ -690,6 +699,7 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
       const file = await readRunFile(dir);
       if (file.status === 'done') throw new ApiError('bad-request', `Run ${req.runId} has finished; train more as a new run (resume) instead.`, 'runId');
       const state = await readState(dir);
+      await checkEngineDevice(env, file.request, ctx.signal);
       ctx.progress({ phase: 'start', fraction: state.epoch / Math.max(1, file.epochsPlanned), message: `run ${file.runId} from epoch ${state.epoch + 1}`, data: { kind: 'start', runId: file.runId, dir } satisfies z.input<typeof TrainStartProgress> }, { mustDeliver: true });
       ctx.progress({ phase: 'data', message: 'loading data' });
       const data = await resolveData(file.request);

@@ -140,8 +140,12 @@ def run(job_dir, spec, job):
     plan_key = job["planKey"]
     want = job.get("device", "cpu")
     kind = "cuda" if want.startswith("cuda") else "cpu"
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise InputError("device cuda: this Python's PyTorch sees no CUDA device (torch.cuda.is_available() is False)")
+    if kind == "cuda":
+        # The app checks this before starting (checkComputeDevice); this holds for a job run by hand.
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = int(want.split(":")[1]) if ":" in want else 0
+        if index >= count:
+            raise InputError(f"--device {want}: this Python's PyTorch ({torch.__version__}) sees {count} CUDA device(s)")
     if job.get("threads"):
         torch.set_num_threads(int(job["threads"]))
     dist = Dist(kind)

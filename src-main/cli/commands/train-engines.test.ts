@@ -2,6 +2,7 @@
 // both summaries name their engine and device, the two QAT INT8 accuracies (through the simulator)
 // land within 1 percentage point, and the PyTorch run's exports go through the real ai8x-synthesis
 // with the izer's expected output equal to our simulator's (the cross-check).
+// --device cuda where torch sees no such GPU fails before any data is loaded, naming the flag and the doctor's finding.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,5 +45,20 @@ describe.skipIf(missing(...reqs))(`qatwb train --engine${skipNote(...reqs)}`, ()
     const b = qatwb(['train', '--example', 'mnist', '--epochs', '1', '--engine', 'pytorch', '--device', 'tpu']);
     expect(b.status).toBe(2);
     expect(b.stderr).toMatch(/--device expects cpu, cuda, cuda:N/);
+  });
+
+  it('--device cuda without that GPU fails fast, naming the flag and what the doctor found, before a run is kept', () => {
+    // The first index this Python's torch does not have: cuda (0) here without a GPU, cuda:N on a GPU machine.
+    const count = Number(spawnSync(PYTHON, ['-c', 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)'], { encoding: 'utf8' }).stdout.trim());
+    const device = count === 0 ? 'cuda' : `cuda:${count}`;
+    const project = mkdtempSync(join(tmpdir(), 'qatwb-nocuda-'));
+    const r = qatwb(['train', '--example', 'mnist', '--limit', '200', '--epochs', '1', '--engine', 'pytorch', '--python', PYTHON, '--device', device, '--project', project, '--json']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toMatch(/Traceback|at .*\.ts:\d+/);
+    expect(r.stderr).toMatch(new RegExp(`--device ${device} \\(computeDevice\\): .*; the doctor found .*: torch \\S+, ${count === 0 ? 'no CUDA device' : 'CUDA 0: '}`));
+    expect(r.stderr).toMatch(/Fix: Train with --device cpu/);
+    expect(JSON.parse(r.stdout).error.code).toBe('toolchain');
+    expect(r.stderr).not.toMatch(/\[start\] run /); // no run began
+    expect(existsSync(join(project, 'runs'))).toBe(false);
   });
 });
