@@ -11,6 +11,7 @@ import { buildMenu } from './menu.ts';
 import { isAllowedExternalUrl } from './external-url.ts';
 import { confirmToolPaths } from './tool-path-dialog.ts';
 import { createMainWindow, isRendererUrl } from './windows.ts';
+import { guardClose } from './close-guard.ts';
 
 /**
  * The services run from their TypeScript sources through tsx rather than from this bundle: they
@@ -53,14 +54,16 @@ if (!app.requestSingleInstanceLock()) {
     // Child processes (device link, virtual device) must not outlive the window.
     app.on('will-quit', () => void dispose());
     installIpcTransport(rpc, isRendererUrl);
-    Menu.setApplicationMenu(buildMenu(services, createMainWindow));
-    createMainWindow();
+    // Closing the last window with unsaved project changes asks first.
+    const openWindow = () => guardClose(createMainWindow(), services.project);
+    Menu.setApplicationMenu(buildMenu(services, openWindow));
+    openWindow();
     // `npm start` passes --example=mnist so a first run shows the built-in example.
     if (process.argv.includes('--example=mnist')) {
       await services.project.openExample({ name: 'mnist' }, { signal: new AbortController().signal, progress: () => undefined });
     }
     app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) createMainWindow();
+      if (BrowserWindow.getAllWindows().length === 0) openWindow();
     });
   });
 

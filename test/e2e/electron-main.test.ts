@@ -1,7 +1,8 @@
 // The built Electron main (electron-vite build) booted under plain Node with a stand-in `electron`
 // module, since the Electron binary cannot run here. Checks that the bundle starts, loads the
 // services from source through tsx, opens the MNIST example (--example=mnist, as npm start does),
-// answers IPC from its own renderer frame only, and applies the window lock-down.
+// answers IPC from its own renderer frame only, applies the window lock-down, and asks before the
+// window closes with unsaved changes (the stub answers Cancel, then Close without saving).
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +22,7 @@ describe('Electron main process (built, stubbed electron)', () => {
       const userData = mkdtempSync(join(tmpdir(), 'qatwb-electron-'));
       const child = spawn(process.execPath, ['--import', join(repo, 'test/e2e/electron-stub/register.mjs'), join(outDir, 'main/index.js'), '--example=mnist'], {
         cwd: repo,
-        env: { ...process.env, STUB_APP_PATH: repo, STUB_USER_DATA: userData },
+        env: { ...process.env, STUB_APP_PATH: repo, STUB_USER_DATA: userData, STUB_CLOSE_ANSWERS: '2,1' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const lines: { kind: string; data: any }[] = [];
@@ -40,8 +41,7 @@ describe('Electron main process (built, stubbed electron)', () => {
             } catch {
               continue;
             }
-            const opened = lines.some((l) => l.kind === 'ipc-out' && l.data.message?.kind === 'result' && l.data.message.response?.project?.doc?.name === 'MNIST digits');
-            if (opened) resolve();
+            if (line.includes('"window-closed"')) resolve();
           }
         });
         child.once('exit', (code) => reject(new Error(`main exited (${code}) early:\n${stderr}\n${JSON.stringify(lines, null, 1)}`)));
@@ -63,6 +63,12 @@ describe('Electron main process (built, stubbed electron)', () => {
       expect(stderr).toContain('untrusted frame');
       expect(lines.some((l) => l.kind === 'navigation-blocked')).toBe(true);
       expect(lines.find((l) => l.kind === 'window-open')!.data).toEqual({ action: 'deny' });
+      // The example opened; the stub changed it, then closed the window: asked, Cancel kept it; asked
+      // again, "Close without saving" closed it (the guard's own close() passes without asking).
+      expect(lines.some((l) => l.kind === 'ipc-out' && l.data.message?.response?.project?.doc?.name === 'MNIST digits')).toBe(true);
+      const closing = lines.filter((l) => ['close-requested', 'message-box', 'window-closed'].includes(l.kind));
+      expect(closing.map((l) => l.kind)).toEqual(['close-requested', 'message-box', 'close-requested', 'message-box', 'close-requested', 'window-closed']);
+      expect(closing[1]!.data).toEqual({ message: '"MNIST digits" has unsaved changes.', buttons: ['Save', 'Close without saving', 'Cancel'] });
     } finally {
       rmSync(outDir, { recursive: true, force: true });
     }

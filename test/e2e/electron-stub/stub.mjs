@@ -8,14 +8,31 @@ const report = (kind, data) => process.stdout.write(`${JSON.stringify({ kind, da
 const ipcHandlers = new Map();
 let nextId = 1;
 
+// Answers of the close dialog in turn (button indices), e.g. STUB_CLOSE_ANSWERS=2,1: Cancel, then close.
+const closeAnswers = (process.env.STUB_CLOSE_ANSWERS ?? '').split(',').filter(Boolean).map(Number);
+let edited = false;
+
 class WebContents extends EventEmitter {
-  constructor() {
+  constructor(win) {
     super();
     this.id = nextId++;
     this.url = '';
+    this.win = win;
   }
   isDestroyed() { return false; }
-  send(channel, message) { report('ipc-out', { channel, message }); }
+  send(channel, message) {
+    report('ipc-out', { channel, message });
+    // With close answers to give: once the example is open, change it (unsaved), then close the window twice.
+    if (!closeAnswers.length || message.kind !== 'result') return;
+    if (!edited && message.response?.project?.doc?.name === 'MNIST digits') {
+      edited = true;
+      ipcHandlers.get('rpc')?.({ sender: this, senderFrame: { url: this.url, parent: null } }, { kind: 'call', id: nextId++, service: 'project', method: 'update', request: { device: 'MAX78000' } });
+    } else if (message.response?.dirty === true && message.response?.project?.doc?.device === 'MAX78000' && !this.win.closing) {
+      this.win.closing = true;
+      this.win.close();
+      setTimeout(() => this.win.close(), 1500);
+    }
+  }
   setWindowOpenHandler(handler) { this.windowOpenHandler = handler; }
 }
 
@@ -23,7 +40,7 @@ const windows = [];
 export class BrowserWindow extends EventEmitter {
   constructor(options) {
     super();
-    this.webContents = new WebContents();
+    this.webContents = new WebContents(this);
     windows.push(this);
     report('window', { webPreferences: options.webPreferences });
     app.emit('web-contents-created', {}, this.webContents);
@@ -36,6 +53,15 @@ export class BrowserWindow extends EventEmitter {
     return Promise.resolve();
   }
   isMinimized() { return false; }
+  /** As Electron: 'close' (preventable) first, then the window goes. */
+  close() {
+    let prevented = false;
+    report('close-requested', true);
+    this.emit('close', { preventDefault: () => (prevented = true) });
+    if (prevented) return;
+    windows.splice(windows.indexOf(this), 1);
+    report('window-closed', true);
+  }
 }
 
 class App extends EventEmitter {
@@ -60,7 +86,10 @@ export const Menu = {
 };
 export const session = { defaultSession: { setPermissionRequestHandler() {}, setPermissionCheckHandler() {} } };
 export const shell = { openExternal() {} };
-export const dialog = { showErrorBox() {}, showOpenDialog: async () => ({ canceled: true, filePaths: [] }), showMessageBox: async () => ({}) };
+export const dialog = { showErrorBox() {}, showOpenDialog: async () => ({ canceled: true, filePaths: [] }), showMessageBox: async (_win, options) => {
+  report('message-box', { message: options.message, buttons: options.buttons });
+  return { response: closeAnswers.shift() ?? options.cancelId ?? 0 };
+} };
 export const nativeTheme = { shouldUseDarkColors: false };
 export const contextBridge = { exposeInMainWorld() {} };
 export const ipcRenderer = { send() {}, on() {}, removeListener() {} };
