@@ -29,9 +29,11 @@ describe('quantizeValue (ai8x Quantize + Clamp)', () => {
     expect(quantizeWide(40000)).toBe(32768);
     expect(quantizeWide(-40000)).toBe(-32768);
   });
-  it('avg pool floors at 1/128 (negative values go down) and clamps', () => {
+  it('avg pool truncates toward zero at 1/128 (a negative mean goes up, as on the device) and clamps', () => {
     expect(quantizeAvgPool(1.9 / 128)).toBe(1 / 128);
-    expect(quantizeAvgPool(-0.1 / 128)).toBe(-1 / 128);
+    expect(quantizeAvgPool(-1.9 / 128)).toBe(-1 / 128);
+    expect(quantizeAvgPool(-0.1 / 128) === 0).toBe(true); // −0: the same number
+    expect(quantizeAvgPool(-3)).toBe(-1);
     expect(quantizeAvgPool(2)).toBe(127 / 128);
     expect(quantizeAvgPool(2.5 / 128, true)).toBe(2 / 128);
   });

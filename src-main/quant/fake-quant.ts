@@ -22,10 +22,13 @@ export function quantizeWide(x: number): number {
   return Math.min(Math.max(q, WIDE_OUTPUT.lo), WIDE_OUTPUT.hi);
 }
 
-/** Average-pool result in QAT (FloorQat): floor at 1/128, then clamp [−1, 127/128]. */
+/**
+ * Average-pool result in QAT (ai8x FloorQat): truncated toward zero at 1/128 (floor for positive, ceil
+ * for negative means, as the accelerator and the simulator compute), then clamp [−1, 127/128].
+ */
 export function quantizeAvgPool(x: number, rounding = false): number {
   const scaled = x * ACTIVATION.step;
   // torch.round rounds half to even; avg-pool rounding mode only.
-  const q = rounding ? roundHalfEven(scaled) : Math.floor(scaled);
+  const q = rounding ? roundHalfEven(scaled) : Math.trunc(scaled);
   return Math.min(Math.max(q / ACTIVATION.step, ACTIVATION.lo), ACTIVATION.hi);
 }

@@ -64,12 +64,15 @@ export function activate(y: tf.Tensor, spec: ActivationSpec): tf.Tensor {
   return f(y);
 }
 
-/** Average-pool output in QAT (FloorQat, or RoundQat with avg-pool rounding), then clamp. */
+/**
+ * Average-pool output in QAT (FloorQat: truncated toward zero at 1/128, as the accelerator computes a
+ * negative mean; or RoundQat with avg-pool rounding), then clamp.
+ */
 export function quantizeAvgPool(x: tf.Tensor, rounding: boolean): tf.Tensor {
   const f = customGrad((v: tf.Tensor, save: tf.GradSaveFunc) => {
     const { step, lo, hi } = ACTIVATION;
     const scaled = tf.mul(v, step);
-    const q = tf.div(rounding ? tf.round(scaled) : tf.floor(scaled), step);
+    const q = tf.div(rounding ? tf.round(scaled) : tf.mul(tf.sign(scaled), tf.floor(tf.abs(scaled))), step);
     save([q]);
     return {
       value: tf.clipByValue(q, lo, hi),

@@ -1,8 +1,8 @@
 // The PyTorch engine as the app runs it (a real child process of Debian's Python with torch): the
 // same initial weights and batch order as the embedded engine, a run split by resume equal to the
 // same run in one go, a 2-process DDP run on CPU (gloo) that tracks the single-process run, cancel
-// with a resumable state, a remote command prefix that moves the job and the results, and clear
-// errors for bad input.
+// with a resumable state, networks with pooling-only layers, a remote command prefix that moves the
+// job and the results, and clear errors for bad input.
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,6 +161,41 @@ describe.skipIf(missing(...reqs))(`PyTorch engine${skipNote(...reqs)}`, () => {
     expect(torch.segments.map((s) => s.bits)).toEqual([8, 4]);
     expect(torch.segments[1]!.layerBits).toEqual([8, 4, 4, 4, 4]);
     torch.history.forEach((e, i) => expect(Math.abs(e.valAccuracy - emb.history[i]!.valAccuracy)).toBeLessThanOrEqual(0.02));
+  });
+
+  it('trains networks with pooling-only layers (max and avg) like the embedded engine: same layout of results, same trajectory', async () => {
+    const conv = (name: string, cin: number, cout: number, activation: 'relu' | 'none'): Model['layers'][number] => ({
+      name, op: 'conv1d', inChannels: cin, outChannels: cout, kernel: [3, 1], pad: 1, stride: 1, flatten: false,
+      activation, weightBits: 8, outputShift: 0, outputWidth: 8, hasBias: true,
+    });
+    const poolOnly = (name: string, c: number, kind: 'max' | 'avg', size: number): Model['layers'][number] => ({
+      name, op: 'passthrough', inChannels: c, outChannels: c, kernel: [1, 1], pad: 0, stride: 1, flatten: false,
+      activation: 'none', weightBits: 8, outputShift: 0, outputWidth: 8, hasBias: false, pool: { kind, size: [size, 1], stride: [size, 1] },
+    });
+    const pooled: Model = {
+      arch: 'pooled1d', dataset: 'bumps', device: 'MAX78002', input: { channels: 1, dims: [64], format: 'HWC' },
+      layers: [
+        conv('c1', 1, 8, 'none'), poolOnly('p1', 8, 'avg', 2), // signed averages: the truncation matters
+        conv('c2', 8, 12, 'relu'), poolOnly('p2', 12, 'max', 4),
+        { name: 'fc', op: 'linear', inChannels: 12, outChannels: 4, kernel: [1, 1], pad: 0, stride: 1, flatten: true, activation: 'none', weightBits: 8, outputShift: 0, outputWidth: 32, hasBias: true },
+      ],
+    };
+    const cfg: TrainConfig = { epochs: 3, qatStartEpoch: 2, batchSize: 16, learningRate: 3e-3, weightBits: 8, seed: 7, layerBits: { c2: 4 } };
+    const [emb, torch] = [await runTrainingInWorker(pooled, data, cfg), await trainWithPytorch(pooled, data, cfg, opts)];
+    const weighted = ['c1', 'c2', 'fc'];
+    expect(torch.floatParams.map((p) => p.name)).toEqual(weighted);
+    expect(emb.floatParams.map((p) => p.name)).toEqual(weighted);
+    expect(torch.outputShifts.length).toBe(3);
+    expect(torch.layerBits).toEqual(emb.layerBits);
+    expect(torch.layerBits).toEqual([8, 8, 4, 8, 8]);
+    expect(torch.history.map((e) => e.ranges.map((r) => r.layer))).toEqual(emb.history.map((e) => e.ranges.map((r) => r.layer)));
+    expect(torch.state.variables.map((v) => `${v.name}:${v.shape.join('x')}`)).toEqual(emb.state.variables.map((v) => `${v.name}:${v.shape.join('x')}`));
+    // Same initial weights and batches: float rounding apart, the same run (QAT epoch included).
+    torch.history.forEach((e, i) => {
+      expect(Math.abs(e.trainLoss - emb.history[i]!.trainLoss)).toBeLessThan(0.02 * emb.history[i]!.trainLoss);
+      expect(Math.abs(e.valAccuracy - emb.history[i]!.valAccuracy)).toBeLessThanOrEqual(0.03);
+    });
+    expect(torch.history[2]!.valAccuracy).toBeGreaterThan(0.5); // it learned through the pooling-only layers (chance 0.25)
   });
 
   it('takes over a state from the embedded engine (weights, BN statistics, Adam moments in its layouts) and hands it back unchanged', async () => {

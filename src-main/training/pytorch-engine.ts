@@ -16,6 +16,7 @@ import type { Model, WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import type { Dataset, Split } from '../data/dataset.ts';
 import { serializeModel } from '../ir/schema.ts';
+import { opHasWeights } from '../ir/ops/registry.ts';
 import { readNpy, writeNpy } from '../formats/npy.ts';
 import { formatCommand, runProcess } from '../toolchain/run-process.ts';
 import { ToolchainError } from '../toolchain/toolchain-error.ts';
@@ -73,8 +74,9 @@ async function readF32(file: string): Promise<{ data: Float32Array; shape: numbe
   return { data: a.data as Float32Array, shape: a.shape };
 }
 
+/** The float parameters of the layers with weights (a pooling-only layer has none), like the embedded engine's. */
 async function readParams(dir: string, model: Model): Promise<FloatLayerParams[]> {
-  return Promise.all(model.layers.map(async (l) => {
+  return Promise.all(model.layers.filter((l) => opHasWeights(l.op)).map(async (l) => {
     const w = await readF32(join(dir, `${l.name}.weight.npy`));
     const biasFile = join(dir, `${l.name}.bias.npy`);
     return { name: l.name, weight: w.data, bias: existsSync(biasFile) ? (await readF32(biasFile)).data : null };

@@ -2,7 +2,7 @@
 // integer (× 2^(6+b) for a wide output, × 128 for an 8-bit one): on the three conformance cases
 // (real ai8x-synthesis outputs) and on small networks that together use every layer kind the
 // engines train — conv1d, conv2d, linear with and without flatten, max and avg pooling (floor and
-// rounding), ReLU / none, 8/4/2/1-bit weights, with and without bias, wide and 8-bit outputs. Each
+// rounding) fused into a layer or as pooling-only layers (1-D and 2-D), ReLU / none, 8/4/2/1-bit weights, with and without bias, wide and 8-bit outputs. Each
 // case also equals the app's reference QAT forward (predictFloat), which the embedded engine matches
 // (qat-equivalence.test.ts). Abs is the exception ai8x itself has: QAT rounds |x| (a tie −2.5 → 3),
 // the accelerator takes |round(x)| (→ 2), so there the engines agree with each other and the
@@ -90,6 +90,12 @@ describe.skipIf(missing(...reqs))(`PyTorch engine QAT forward ≡ simulator${ski
     name, op: 'linear', inChannels: cin, outChannels: cout, kernel: [1, 1], pad: 0, stride: 1, flatten: true,
     activation: 'none', weightBits: 8, outputShift: 0, outputWidth: 32, hasBias: true, ...extra,
   });
+  /** A pooling-only layer (ai8x MaxPool/AvgPool module, IR op passthrough) of `c` channels. */
+  const poolOnly = (name: string, c: number, kind: 'max' | 'avg', size: number, oneD: boolean): Layer => ({
+    name, op: 'passthrough', inChannels: c, outChannels: c, kernel: [1, 1], pad: 0, stride: 1, flatten: false,
+    activation: 'none', weightBits: 8, outputShift: 0, outputWidth: 8, hasBias: false,
+    pool: { kind, size: oneD ? [size, 1] : [size, size], stride: oneD ? [size, 1] : [size, size] },
+  });
   const net = (arch: string, channels: number, dims: number[], layers: Layer[], avgPoolRounding = false): Model => ({
     arch, dataset: 't', device: 'MAX78002', input: { channels, dims, format: 'HWC' }, layers, ...(avgPoolRounding ? { avgPoolRounding } : {}),
   });
@@ -113,22 +119,44 @@ describe.skipIf(missing(...reqs))(`PyTorch engine QAT forward ≡ simulator${ski
       conv('c4', 'conv1d', 6, 8, 1, 0, { pool: { kind: 'max', size: [2, 1], stride: [2, 1] } }),
       fc('fc1', 8, 6, { flatten: false, activation: 'relu', outputWidth: 8 }),
     ]), { c1: 2, c3: 4 }],
+    ['2-D pooling-only layers: max, then avg (truncated toward zero) of signed data, between convolutions', net('kp2', 3, [16, 16], [
+      conv('c1', 'conv2d', 3, 8, 3, 1),
+      poolOnly('p1', 8, 'max', 2, false),
+      conv('c2', 'conv2d', 8, 8, 3, 1, { activation: 'none' }),
+      poolOnly('p2', 8, 'avg', 2, false),
+      conv('c3', 'conv2d', 8, 6, 3, 1, { pool: { kind: 'max', size: [2, 2], stride: [2, 2] } }),
+      fc('fc', 6, 4),
+    ]), { c2: 4 }],
+    ['2-D pooling-only avg with avg-pool rounding, right before the linear layer', net('kp2r', 2, [8, 8], [
+      conv('c1', 'conv2d', 2, 6, 3, 1, { activation: 'none' }),
+      poolOnly('p1', 6, 'avg', 2, false),
+      poolOnly('p2', 6, 'max', 2, false),
+      fc('fc', 6, 3),
+    ], true), { c1: 2 }],
+    ['1-D pooling-only layers: avg 4 then max 2, 8-bit output', net('kp1', 2, [64], [
+      conv('c1', 'conv1d', 2, 8, 5, 2, { activation: 'none' }),
+      poolOnly('p1', 8, 'avg', 4, true),
+      conv('c2', 'conv1d', 8, 8, 3, 1),
+      poolOnly('p2', 8, 'max', 2, true),
+      conv('c3', 'conv1d', 8, 6, 3, 1, { outputWidth: 8 }),
+    ]), { c3: 4 }],
   ];
   for (const [label, model, layerBits] of kinds) {
     it(`layer kinds — ${label}`, async () => {
       const rng = seededRng(31);
       const shapes = inferLayerShapes(model);
-      const fp: FloatLayerParams[] = model.layers.map((l, i) => {
+      const fp: FloatLayerParams[] = model.layers.flatMap((l, i) => {
+        if (l.op === 'passthrough') return [];
         const k = l.op === 'linear' ? 1 : l.op === 'conv1d' ? l.kernel[0] : l.kernel[0] * l.kernel[1];
         const input = shapes[i]!.pooled;
         const cin = l.op === 'linear' && l.flatten ? input.channels * input.dims.reduce((a, b) => a * b, 1) : l.inChannels;
         const n = cin * l.outChannels * k;
         const bound = 2.5 / Math.sqrt(n / l.outChannels);
-        return {
+        return [{
           name: l.name,
           weight: Float32Array.from({ length: n }, () => (rng() * 2 - 1) * bound),
           bias: l.hasBias ? Float32Array.from({ length: l.outChannels }, () => (rng() * 2 - 1) * 0.3) : null,
-        };
+        }];
       });
       const q = quantizeModel(model, fp, { defaultBits: 8, layerBits });
       const per = model.input.channels * model.input.dims.reduce((a, b) => a * b, 1);

@@ -133,7 +133,7 @@ describe('tfjs fake quantizers = the ai8x rule', () => {
       expect(Array.from(got)).toEqual(edges.map((v) => Math.fround(quantizeValue(Math.fround(v) * 2 ** -shift, bits))));
     }
   });
-  it('activations (q8 + clamp) and avg-pool floor', () => {
+  it('activations (q8 + clamp) and avg-pool truncation', () => {
     const act = tf.tidy(() => activate(tf.tensor1d(edges), { activation: 'none', wide: false, quantize: true, outScale: 1 }).dataSync().slice());
     expect(Array.from(act)).toEqual(edges.map((v) => Math.fround(quantizeValue(Math.fround(v), 8))));
     const avg = tf.tidy(() => quantizeAvgPool(tf.tensor1d(edges), false).dataSync().slice());

@@ -1,6 +1,6 @@
 """Reads the app's model IR (model.json, src-main/ir/schema.ts) and checks that the engine can train
 it: the same rules as planNetwork in src-main/training/network.ts (sequential conv1d / conv2d /
-linear, stride and dilation 1, no element-wise ops). Errors name the file and the field."""
+linear and pooling-only passthrough layers, stride and dilation 1, no element-wise ops). Errors name the file and the field."""
 import json
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -42,6 +42,11 @@ class LayerSpec:
     # tfjs layout of the weight variable ([kh, kw, in, out]; linear [h·w·c, out]) for the app's init order.
     tfjs_weight_shape: Tuple[int, ...] = ()
 
+    @property
+    def has_weights(self):
+        """False for a pooling-only layer (ai8x MaxPool/AvgPool module, IR op passthrough)."""
+        return self.op != "passthrough"
+
 
 @dataclass
 class ModelSpec:
@@ -82,8 +87,8 @@ def parse_model(doc, path="model.json"):
     for i, raw in enumerate(raw_layers):
         where = f"{path}: layers[{i}] ({raw.get('name', '?')})"
         op = raw.get("op")
-        if op not in ("conv1d", "conv2d", "linear"):
-            raise InputError(f"{where}: op '{op}' is not trainable yet (conv1d, conv2d, linear are)")
+        if op not in ("conv1d", "conv2d", "linear", "passthrough"):
+            raise InputError(f"{where}: op '{op}' is not trainable yet (conv1d, conv2d, linear and pooling-only layers are)")
         inputs = raw.get("inputs")
         if inputs is not None and inputs != [i - 1]:
             raise InputError(f"{where}: inputs {json.dumps(inputs)}: only sequential models are trainable")
@@ -104,6 +109,14 @@ def parse_model(doc, path="model.json"):
             else:
                 shape = (shape[0], (shape[1] - pool.size[0]) // pool.stride[0] + 1, (shape[2] - pool.size[1]) // pool.stride[1] + 1)
         pooled = shape
+        if op == "passthrough":
+            # The pooled data as is: no weights, no activation, no output stage.
+            layers.append(LayerSpec(
+                index=i, name=str(raw.get("name")), op=op, in_channels=pooled[0], out_channels=pooled[0], kernel=(1, 1), pad=0,
+                pool=pool, flatten=False, activation="none", weight_bits=raw.get("weightBits", 8), output_shift=0, wide=False,
+                has_bias=False, batch_norm=False, in_shape=in_shape, pooled_shape=pooled, out_shape=shape,
+            ))
+            continue
         cin, cout = raw.get("inChannels"), raw.get("outChannels")
         _need(isinstance(cout, int) and cout > 0, f"{where}.outChannels", "a positive integer", cout)
         if op != "linear" and cin != pooled[0]:

@@ -24,7 +24,8 @@ class QatNet(nn.Module):
         self.biases = nn.ParameterList()
         self.bns = nn.ModuleDict()
         for layer in spec.layers:
-            self.weights.append(nn.Parameter(torch.zeros(layer.weight_shape)))
+            # A pooling-only layer holds an empty, frozen placeholder so indices stay the layers'.
+            self.weights.append(nn.Parameter(torch.zeros(layer.weight_shape if layer.has_weights else 0), requires_grad=layer.has_weights))
             # ParameterList cannot hold None: layers without bias get an empty placeholder.
             self.biases.append(nn.Parameter(torch.zeros(layer.out_channels if layer.has_bias else 0), requires_grad=layer.has_bias))
             if layer.name in batch_norm_layers:
@@ -47,6 +48,8 @@ class QatNet(nn.Module):
         """Parameters in the embedded engine's order: per layer weight, bias, BN γ, BN β."""
         out = []
         for i, layer in enumerate(self.spec.layers):
+            if not layer.has_weights:
+                continue
             out.append(self.weights[i])
             if layer.has_bias:
                 out.append(self.biases[i])
@@ -65,6 +68,11 @@ class QatNet(nn.Module):
                 h = _pool(h, layer.pool, self.spec.one_d)
                 if layer.pool.kind == "avg":
                     h = AvgPoolQuant.apply(h, rounding) if qat else h.clamp(-1.0, 127 / 128)
+            if not layer.has_weights:
+                # A pooling-only layer (ai8x MaxPool/AvgPool module): the pooled data as is.
+                if taps is not None:
+                    taps.append(h.detach())
+                continue
             w = self.weights[i]
             b = self.bias(i)
             if qat:
@@ -111,6 +119,8 @@ class QatNet(nn.Module):
         with torch.no_grad():
             for i, layer in enumerate(self.spec.layers):
                 key = str(i)
+                if not layer.has_weights:
+                    continue  # draws nothing, like createVars
                 if layer.name in init:
                     w, b, bn = init[layer.name]
                     if bn is not None and key not in self.bns:
@@ -144,6 +154,8 @@ class QatNet(nn.Module):
         """params: {name: (weight ndarray in PyTorch layout, bias ndarray or None)}."""
         with torch.no_grad():
             for i, layer in enumerate(self.spec.layers):
+                if not layer.has_weights:
+                    continue
                 if layer.name not in params:
                     raise ValueError(f"params: no entry for layer '{layer.name}'")
                 w, b = params[layer.name]
@@ -156,10 +168,12 @@ class QatNet(nn.Module):
                     self.biases[i].copy_(torch.from_numpy(np.asarray(b, dtype=np.float32)))
 
     def folded_params(self):
-        """{name: (weight, bias)} with BN folded (ai8x /4 rule, quant/fold-batchnorm.ts), float32 numpy."""
+        """{name: (weight, bias)} of the layers with weights, BN folded (ai8x /4 rule, quant/fold-batchnorm.ts), float32 numpy."""
         out = {}
         with torch.no_grad():
             for i, layer in enumerate(self.spec.layers):
+                if not layer.has_weights:
+                    continue
                 w = self.weights[i].detach().float().cpu()
                 b = self.biases[i].detach().float().cpu() if layer.has_bias else None
                 key = str(i)
@@ -173,7 +187,8 @@ class QatNet(nn.Module):
         return out
 
     def shift_pairs(self):
-        return [(self.weights[i], self.bias(i)) for i in range(len(self.spec.layers))]
+        """(weight, bias) per layer for the output shifts; (None, None) for a pooling-only layer (shift 0)."""
+        return [(self.weights[i], self.bias(i)) if l.has_weights else (None, None) for i, l in enumerate(self.spec.layers)]
 
 
 def _pool(h, pool, one_d):

@@ -64,12 +64,14 @@ class Activate(torch.autograd.Function):
 
 
 class AvgPoolQuant(torch.autograd.Function):
-    """Average-pool output in QAT: floor at 1/128 (round half to even with avg-pool rounding), clamp."""
+    """Average-pool output in QAT: truncated toward zero at 1/128 (ai8x FloorQat: floor for positive,
+    ceil for negative means, as the accelerator computes), or rounded half to even with avg-pool
+    rounding; then clamp."""
 
     @staticmethod
     def forward(ctx, v, rounding):
         scaled = v * 128.0
-        q = (torch.round(scaled) if rounding else torch.floor(scaled)) / 128.0
+        q = (torch.round(scaled) if rounding else torch.trunc(scaled)) / 128.0
         ctx.save_for_backward((q >= -1) & (q <= 127 / 128))
         return q.clamp(-1.0, 127 / 128)
 
@@ -101,15 +103,21 @@ def quantile_sorted(values, q):
 
 
 def output_shifts(pairs, shift_quantile):
-    """Output shift per layer from its float weights and bias (ai8x recomputes it every forward)."""
+    """Output shift per layer from its float weights and bias (ai8x recomputes it every forward); 0 for a
+    pooling-only layer ((None, None)), like the embedded engine."""
+    weighted = [(w, b) for w, b in pairs if w is not None]
     if shift_quantile >= 1:
-        limits = torch.stack([
+        # One stack and one transfer for all layers (a device sync per layer would cost every batch).
+        limits = iter(torch.stack([
             torch.maximum(w.detach().abs().max(), b.detach().abs().max()) if b is not None else w.detach().abs().max()
-            for w, b in pairs
-        ]).tolist()
-        return [shift_from_limit(v) for v in limits]
+            for w, b in weighted
+        ]).tolist()) if weighted else iter(())
+        return [shift_from_limit(next(limits)) if w is not None else 0 for w, _ in pairs]
     out = []
     for w, b in pairs:
+        if w is None:
+            out.append(0)  # a pooling-only layer
+            continue
         parts = [w.detach().flatten()] + ([b.detach().flatten()] if b is not None else [])
         a = np.sort(np.abs(torch.cat(parts).float().cpu().numpy()).astype(np.float64))
         out.append(shift_from_limit(quantile_sorted(a, shift_quantile)))

@@ -187,7 +187,7 @@ def run(job_dir, spec, job):
     # trainer.ts: the config's per-layer choice, else the IR layer's batchNorm or the config's default.
     bn_wanted = lambda name: (config.get("layerBatchNorm") or {}).get(name, by_name[name].batch_norm or config.get("batchNorm", False))
     bn_folded = bool(resume["bnFolded"]) if resume else False
-    bn_layers = [] if bn_folded else [l.name for l in spec.layers if l.op != "linear" and bn_wanted(l.name)]
+    bn_layers = [] if bn_folded else [l.name for l in spec.layers if l.has_weights and l.op != "linear" and bn_wanted(l.name)]
     seed = config.get("seed", 1)
     model = QatNet(spec, bn_layers)
     if resume:
@@ -331,7 +331,7 @@ def run(job_dir, spec, job):
                 "epoch": epoch, "phase": st["phase"],
                 "trainLoss": totals[0] / max(totals[2], 1), "trainAccuracy": totals[1] / max(totals[2], 1),
                 "valLoss": val["loss"], "valAccuracy": val["accuracy"], "lr": lr, "bits": st["bits"],
-                "ranges": [layer_range_stats(l, *params[l.name], bits[i], sq, val["activations"][i]) for i, l in enumerate(spec.layers)],
+                "ranges": [layer_range_stats(l, *params[l.name], bits[i], sq, val["activations"][i]) for i, l in enumerate(spec.layers) if l.has_weights],
             }
             history.append(record)
             emit("epoch", record=record)
@@ -409,6 +409,8 @@ def var_names(model):
     given for weights, whose layout differs between the engines."""
     out = []
     for i, layer in enumerate(model.spec.layers):
+        if not layer.has_weights:
+            continue
         out.append((f"{layer.name}.weight", model.weights[i], layer))
         if layer.has_bias:
             out.append((f"{layer.name}.bias", model.biases[i], None))
@@ -471,6 +473,8 @@ def read_init(job_dir, rel, spec):
     folder = os.path.join(job_dir, rel)
     out = {}
     for l in spec.layers:
+        if not l.has_weights:
+            continue
         w_path = os.path.join(folder, f"{l.name}.weight.npy")
         if not os.path.exists(w_path):
             continue
@@ -521,6 +525,8 @@ def make_adam(model, resume, job_dir, device):
 def read_params(job_dir, rel, spec):
     out = {}
     for l in spec.layers:
+        if not l.has_weights:
+            continue
         w = np.load(os.path.join(job_dir, rel, f"{l.name}.weight.npy"))
         b_path = os.path.join(job_dir, rel, f"{l.name}.bias.npy")
         out[l.name] = (w, np.load(b_path) if os.path.exists(b_path) else None)
@@ -571,7 +577,7 @@ def write_result(job_dir, job, model, adam, spec, config, state, best, segments,
         seg_docs.append({**{k: v for k, v in seg.items() if k != "params"}, "params": f"segments/{i}"})
     sq = config.get("shiftQuantile", 1)
     result = {
-        "outputShifts": [output_shifts_np(*final[l.name], sq) for l in spec.layers],
+        "outputShifts": [output_shifts_np(*final[l.name], sq) for l in spec.layers if l.has_weights],
         "layerBits": bits,
         "samplesPerSecond": samples_per_second,
         "backend": f"PyTorch {torch.__version__} on {describe_device(device, dist)}",
