@@ -4,18 +4,15 @@
 // MAX78002 → live check on the project's own test windows. Along the way it asserts what a new user
 // tripped over (issue 15), and at the end it saves a screenshot of every view in both themes at
 // 1440 × 900 and 1024 × 768 into test-results/screenshots/ecg/ for a person to look at.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startServe, type ServeProcess } from '../server/serve-process.ts';
-import { launchBrowser, collectPageErrors } from './browser.ts';
+import { openApp } from './browser.ts';
 import { seededRng } from '../../src-main/data/random.ts';
+import { gate, need } from '../support/fixtures.ts';
 
-const OUT = 'test-results/screenshots/ecg';
-const RENDERER = process.env.QATWB_RENDERER_DIR ?? 'out/renderer';
-const built = existsSync(join(RENDERER, 'index.html'));
+const ui = gate(need.renderer());
 const PER_CLASS = 80;
 const CLASSES = 5;
 const LENGTH = 187;
@@ -46,36 +43,13 @@ function ecgCsv(): string {
   return rows.join('\n') + '\n';
 }
 
-describe.skipIf(!built)('ECG walk: new project → CSV → ecgnet → train → quantize → virtual device → check (chromium)', () => {
-  let serve: ServeProcess;
-  let browser: Browser;
-  let page: Page;
-  const consoleErrors: string[] = [];
+describe.skipIf(ui.skip)('ECG walk: new project → CSV → ecgnet → train → quantize → virtual device → check (chromium)' + ui.note, () => {
+  const { page, errors: consoleErrors, go, shot, newProject } = openApp({ out: 'test-results/screenshots/ecg', viewport: SIZES[0] });
   const projectDir = join(mkdtempSync(join(tmpdir(), 'qatwb-ecg-walk-')), 'ecg-beats');
-  const go = async (id: string) => {
-    await page.locator(`nav a[data-step="${id}"]`).click();
-    await page.locator(`main[data-view="${id}"]`).waitFor();
-  };
   const done = (id: string) => page.locator(`nav a[data-step="${id}"] .num.done`).count();
 
-  beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    serve = await startServe(['--renderer-dir', RENDERER]);
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: SIZES[0], colorScheme: 'light' });
-    collectPageErrors(page, consoleErrors);
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await Promise.race([serve?.stop(), new Promise((r) => setTimeout(r, 15_000))]);
-  });
-
   it('creates a project and puts a MIT-BIH-layout CSV in it', async () => {
-    await page.goto(serve.url);
-    await page.getByLabel('Name', { exact: true }).fill('ECG beats');
-    await page.getByLabel(/^Folder/).fill(projectDir);
-    await page.getByRole('button', { name: 'Create' }).click();
-    await page.getByTestId('header-project').filter({ hasText: 'ECG beats' }).waitFor();
+    await newProject('ECG beats', projectDir);
     mkdirSync(join(projectDir, 'data'));
     writeFileSync(join(projectDir, 'data', 'mitbih_train.csv'), ecgCsv());
   }, 60_000);
@@ -95,7 +69,7 @@ describe.skipIf(!built)('ECG walk: new project → CSV → ecgnet → train → 
     const chooser = page.getByTestId('file-chooser');
     await chooser.getByRole('button', { name: /^data/ }).click();
     await chooser.getByRole('button', { name: /mitbih_train\.csv/ }).waitFor();
-    await page.screenshot({ path: `${OUT}/02b-data-file-chooser-light-1440x900.png` });
+    await shot('02b-data-file-chooser-light-1440x900', { fullPage: false });
     await chooser.getByRole('button', { name: /mitbih_train\.csv/ }).click();
     await expect(page.getByTestId('csv-file').inputValue()).resolves.toBe(join(projectDir, 'data', 'mitbih_train.csv'));
     await page.getByTestId('import-data').click();
@@ -173,13 +147,13 @@ describe.skipIf(!built)('ECG walk: new project → CSV → ecgnet → train → 
           await go(view);
           await page.waitForTimeout(view === 'model' ? 1500 : 500); // the graph's layout runs in a worker
           const name = `${String(i + 1).padStart(2, '0')}-${view}-${theme}-${size.width}x${size.height}`;
-          await page.screenshot({ path: `${OUT}/${name}.png` });
+          await shot(name, { fullPage: false });
           // What lies below the fold, once, scrolled to the end of the view.
           const more = await page.locator('main').evaluate((m) => m.scrollHeight > m.clientHeight + 40);
           if (more) {
             await page.locator('main').evaluate((m) => m.scrollTo(0, m.scrollHeight));
             await page.waitForTimeout(200);
-            await page.screenshot({ path: `${OUT}/${name}-end.png` });
+            await shot(`${name}-end`, { fullPage: false });
             await page.locator('main').evaluate((m) => m.scrollTo(0, 0));
           }
         }

@@ -3,58 +3,26 @@
 // with early stopping and class weights, then QAT at its own lower learning rate with its own
 // patience → the comparison with fall recall per row → the run is still there after `qatwb serve`
 // restarts. Screenshots go to test-results/screenshots/fall/ for a person to look at.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startServe, type ServeProcess } from '../server/serve-process.ts';
-import { launchBrowser, collectPageErrors } from './browser.ts';
+import { openApp } from './browser.ts';
 import { writeFallCsv } from '../support/fall-data.ts';
+import { gate, need } from '../support/fixtures.ts';
 
 const OUT = 'test-results/screenshots/fall';
-const RENDERER = process.env.QATWB_RENDERER_DIR ?? 'out/renderer';
-const built = existsSync(join(RENDERER, 'index.html'));
+const ui = gate(need.renderer());
 
-describe.skipIf(!built)('fall-detection recipe walk (chromium)', () => {
-  let serve: ServeProcess;
-  let browser: Browser;
-  let page: Page;
-  const consoleErrors: string[] = [];
+describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () => {
+  const { page, serve, errors: consoleErrors, go, shot, newProject, importCsv, restartServe } = openApp({ out: OUT });
   const projectDir = join(mkdtempSync(join(tmpdir(), 'qatwb-fall-walk-')), 'falls');
-  const go = async (id: string) => {
-    await page.locator(`nav a[data-step="${id}"]`).click();
-    await page.locator(`main[data-view="${id}"]`).waitFor();
-  };
-
-  beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    serve = await startServe(['--renderer-dir', RENDERER]);
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-    collectPageErrors(page, consoleErrors);
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await Promise.race([serve?.stop(), new Promise((r) => setTimeout(r, 15_000))]);
-  });
 
   it('creates the project and imports the imbalanced fall set', async () => {
-    await page.goto(serve.url);
-    await page.getByLabel('Name', { exact: true }).fill('Falls');
-    await page.getByLabel(/^Folder/).fill(projectDir);
-    await page.getByRole('button', { name: 'Create' }).click();
-    await page.getByTestId('header-project').filter({ hasText: 'Falls' }).waitFor();
+    await newProject('Falls', projectDir);
     mkdirSync(join(projectDir, 'data'));
     copyFileSync(writeFallCsv({ count: 400, fallShare: 0.12, seed: 7 }), join(projectDir, 'data', 'falls.csv'));
-    await go('data');
-    await page.getByRole('radio', { name: 'CSV file' }).check();
-    await page.getByTestId('browse-csv').click();
-    const chooser = page.getByTestId('file-chooser');
-    await chooser.getByRole('button', { name: /^data/ }).click();
-    await chooser.getByRole('button', { name: /falls\.csv/ }).click();
-    await page.getByTestId('import-data').click();
-    await page.getByTestId('data-summary').waitFor({ timeout: 60_000 });
+    await importCsv('falls.csv');
     await go('model');
     await page.getByTestId('choose-ecgnet').click();
     await page.getByTestId('rule-ok').waitFor({ timeout: 60_000 });
@@ -76,7 +44,7 @@ describe.skipIf(!built)('fall-detection recipe walk (chromium)', () => {
     await page.getByTestId('class-weights').check();
     await page.getByTestId('qat-words').locator('summary').click();
     await expect(page.getByTestId('qat-words').textContent()).resolves.toMatch(/Per-channel and asymmetric scales are not available/);
-    await page.screenshot({ path: `${OUT}/01-train-form-light-1440x900.png`, fullPage: true });
+    await shot('01-train-form-light-1440x900');
     await page.getByTestId('start-training').click();
     await page.getByTestId('train-result').waitFor({ timeout: 300_000 });
     const rows = await page.locator('[data-testid="comparison"] tr[data-cmp] td:first-child').allTextContents();
@@ -87,7 +55,7 @@ describe.skipIf(!built)('fall-detection recipe walk (chromium)', () => {
     // Class weights keep the rare class: the QAT model finds falls.
     expect(Number(/fall\s+([\d.]+)%/.exec(recall!)![1])).toBeGreaterThan(50);
     await page.getByTestId('train-result').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: `${OUT}/02-train-result-light-1440x900.png`, fullPage: true });
+    await shot('02-train-result-light-1440x900');
     // A collapsed row is named in the warning; the QAT row that finds falls is not one of them.
     const collapsed = await page.locator('[data-testid="comparison"] tr.collapsed td:first-child').allTextContents();
     expect(collapsed).not.toContain('QAT 8-bit');
@@ -110,8 +78,7 @@ describe.skipIf(!built)('fall-detection recipe walk (chromium)', () => {
     await page.getByRole('button', { name: 'Save', exact: true }).first().click();
     await page.getByText('Unsaved', { exact: true }).waitFor({ state: 'detached' });
     expect(consoleErrors).toEqual([]);
-    await serve.stop();
-    serve = await startServe(['--renderer-dir', RENDERER, '--state-dir', serve.stateDir]);
+    await restartServe();
     // The old page saw its server go away; that is the restart, not an error.
     consoleErrors.length = 0;
     await page.goto(serve.url);
@@ -120,7 +87,7 @@ describe.skipIf(!built)('fall-detection recipe walk (chromium)', () => {
     await page.getByTestId('header-project').filter({ hasText: 'Falls' }).waitFor();
     await go('train');
     await page.getByTestId('train-result').waitFor({ timeout: 60_000 }).catch(async (e) => {
-      await page.screenshot({ path: `${OUT}/03-failed.png`, fullPage: true });
+      await shot('03-failed');
       throw e;
     });
     const rows = await page.locator('[data-testid="comparison"] tr[data-cmp] td:first-child').allTextContents();
@@ -128,7 +95,7 @@ describe.skipIf(!built)('fall-detection recipe walk (chromium)', () => {
     // The size-vs-accuracy plot across the project's runs: PTQ and QAT of the one run.
     await expect(page.getByTestId('size-accuracy').locator('circle').count()).resolves.toBe(2);
     await page.getByTestId('size-accuracy').screenshot({ path: `${OUT}/04-size-vs-accuracy.png` });
-    await page.screenshot({ path: `${OUT}/03-train-after-restart-light-1440x900.png`, fullPage: true });
+    await shot('03-train-after-restart-light-1440x900');
     expect(consoleErrors).toEqual([]);
   }, 120_000);
 });

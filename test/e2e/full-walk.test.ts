@@ -3,49 +3,26 @@
 // ranges (Quantize) → export folder → live check against the virtual MAX78002 → metrics on screen,
 // report exported. Screenshots of every step go to test-results/full-walk/.
 // QATWB_RENDERER_DIR points at a renderer build other than out/renderer.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startServe, type ServeProcess } from '../server/serve-process.ts';
-import { launchBrowser, collectPageErrors } from './browser.ts';
+import { openApp } from './browser.ts';
 import { gate, izerDir, need, PYTHON } from '../support/fixtures.ts';
 
-const OUT = 'test-results/full-walk';
-const RENDERER = process.env.QATWB_RENDERER_DIR ?? 'out/renderer';
 const ui = gate(need.renderer(), need.izer());
 const SUBSET = 600;
 const WINDOWS = 40;
 
 describe.skipIf(ui.skip)('full walk: MNIST example → train → model → quantize → export → live check (chromium)' + ui.note, () => {
-  let serve: ServeProcess;
-  let browser: Browser;
-  let page: Page;
-  const consoleErrors: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
-  const go = async (id: string) => {
-    await page.locator(`nav a[data-step="${id}"]`).click();
-    await page.locator(`main[data-view="${id}"]`).waitFor();
-  };
-
-  beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    serve = await startServe(['--renderer-dir', RENDERER]);
+  const { page, serve, errors: consoleErrors, go, shot } = openApp({
+    out: 'test-results/full-walk',
+    acceptDownloads: true,
     // Deploy runs the real ai8x-synthesis; the MSDK cannot be installed here, so the build uses the
     // stand-in MSDK makefile (real make and arm-gcc on the generated project, MSDK header stubs).
-    const fixtures = resolve('test/fixtures/toolchain');
-    writeFileSync(join(serve.stateDir, 'toolchain-settings.json'), JSON.stringify({
-      izerDir: izerDir(), python: PYTHON, maximPath: join(fixtures, 'fake-msdk'),
-    }));
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', acceptDownloads: true });
-    collectPageErrors(page, consoleErrors);
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    // If a step failed with the virtual device still running, its child processes keep qatwb serve
-    // alive after SIGTERM; do not hang the run on that.
-    await Promise.race([serve?.stop(), new Promise((r) => setTimeout(r, 15_000))]);
+    prepare: (s) =>
+      writeFileSync(join(s.stateDir, 'toolchain-settings.json'), JSON.stringify({
+        izerDir: izerDir(), python: PYTHON, maximPath: join(resolve('test/fixtures/toolchain'), 'fake-msdk'),
+      })),
   });
 
   it('opens the MNIST example in one click', async () => {

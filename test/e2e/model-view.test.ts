@@ -2,20 +2,19 @@
 // MNIST example, sees ai85net5 as a 5-node graph, changes a layer's weight bits on its node and sees
 // the weight-memory total follow (re-planned by the model service), sees the data memory map, and
 // checks the choice lands in project.json's training section. Screenshots under test-results/.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import type { Browser, Page } from 'playwright-core';
 import { zoo } from '../../src-main/ir/zoo.ts';
 import { serializeModel } from '../../src-main/ir/schema.ts';
 import { planModel } from '../../src-main/planner/plan.ts';
 import { createRpcClient } from '../../src-main/rpc/client.ts';
 import type { Services } from '../../src-main/api/index.ts';
 import { socketTransport, type SocketLike } from '../../src-renderer/api/socket-transport.ts';
-import { startServe, type ServeProcess } from '../server/serve-process.ts';
-import { launchBrowser, collectPageErrors } from './browser.ts';
+import type { ServeProcess } from '../server/serve-process.ts';
+import { openApp } from './browser.ts';
 import { CONFORMANCE, gate, need } from '../support/fixtures.ts';
 
 const OUT = 'test-results/screenshots';
@@ -55,24 +54,12 @@ function brokenProject(): string {
 }
 
 describe.skipIf(ui.skip)('Model view in web mode (chromium)' + ui.note, () => {
-  let serve: ServeProcess;
-  let browser: Browser;
-  let page: Page;
-  const consoleErrors: string[] = [];
+  const { page, serve, errors: consoleErrors, shot } = openApp({ out: OUT, viewport: { width: 1440, height: 1000 } });
 
   beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    serve = await startServe();
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
-    collectPageErrors(page, consoleErrors);
     await page.goto(serve.url);
     await page.getByTestId('open-example').click();
     await page.getByTestId('header-project').filter({ hasText: 'MNIST digits' }).waitFor();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
   });
 
   it('shows ai85net5 as a graph of 5 layer nodes with processors, shapes and weight memory', async () => {
@@ -89,7 +76,7 @@ describe.skipIf(ui.skip)('Model view in web mode (chromium)' + ui.note, () => {
     await expect(conv2.textContent()).resolves.toContain('32,400 B');
     await expect(page.getByTestId('rule-ok').textContent()).resolves.toContain('fits the MAX78002');
     await page.waitForFunction(() => performance.getEntriesByName('qatwb:graph-render').length > 0);
-    await page.screenshot({ path: `${OUT}/model-graph.png`, fullPage: true });
+    await shot('model-graph');
   });
 
   it('changes a layer to 2-bit on its node and the weight-memory total follows', async () => {
@@ -151,7 +138,7 @@ describe.skipIf(ui.skip)('Model view in web mode (chromium)' + ui.note, () => {
     await expect(page.getByTestId('memrow-conv3').getAttribute('class')).resolves.toContain('problem');
     await page.getByTestId('rule-errors').click();
     await expect(page.getByTestId('layer-diagnostic').first().textContent()).resolves.toContain('processors-count');
-    await page.screenshot({ path: `${OUT}/model-rule-error.png` });
+    await shot('model-rule-error', { fullPage: false });
   });
 
   it('inspects the mnist-qat8 conformance model (checkpoint + YAML): weight memory as ai8xize reports it', async () => {
@@ -169,7 +156,7 @@ describe.skipIf(ui.skip)('Model view in web mode (chromium)' + ui.note, () => {
     // Trained shifts come from the checkpoint: not all zero as in the untrained built-in network.
     const shifts = await page.locator('[data-testid="layer-node"] .shift').allTextContents();
     expect(shifts.some((t) => t !== 'shift 0')).toBe(true);
-    await page.screenshot({ path: `${OUT}/model-imported.png` });
+    await shot('model-imported', { fullPage: false });
     await page.getByRole('button', { name: "Back to the project's network" }).click();
     await page.getByTestId('imported-banner').waitFor({ state: 'detached' });
   });
@@ -177,7 +164,7 @@ describe.skipIf(ui.skip)('Model view in web mode (chromium)' + ui.note, () => {
   it('renders in the dark theme', async () => {
     await page.getByTestId('theme-toggle').click();
     await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('dark');
-    await page.screenshot({ path: `${OUT}/model-graph-dark.png`, fullPage: true });
+    await shot('model-graph-dark');
     await page.getByTestId('theme-toggle').click();
   });
 
@@ -187,26 +174,16 @@ describe.skipIf(ui.skip)('Model view in web mode (chromium)' + ui.note, () => {
 });
 
 describe.skipIf(ui.skip)('Quantize view in web mode (chromium, after a short real training run)' + ui.note, () => {
-  let serve: ServeProcess;
-  let browser: Browser;
-  let page: Page;
-  const consoleErrors: string[] = [];
-
-  beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    serve = await startServe();
-    // 300 MNIST digits, 2 float epochs then 1 QAT epoch: enough for every chart to have data.
-    await withClient(serve, async (api) => {
-      await api.project.openExample({ name: 'mnist' });
-      await api.training.train({ data: { source: { kind: 'example', name: 'mnist' }, limit: 300 }, model: 'ai85net5', epochs: 3, qatStart: 2, batchSize: 32 });
-    });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
-    collectPageErrors(page, consoleErrors);
-  }, 300_000);
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
+  // 300 MNIST digits, 2 float epochs then 1 QAT epoch: enough for every chart to have data.
+  const { page, serve, errors: consoleErrors, shot } = openApp({
+    out: OUT,
+    viewport: { width: 1440, height: 1000 },
+    timeoutMs: 300_000,
+    prepare: (s) =>
+      withClient(s, async (api) => {
+        await api.project.openExample({ name: 'mnist' });
+        await api.training.train({ data: { source: { kind: 'example', name: 'mnist' }, limit: 300 }, model: 'ai85net5', epochs: 3, qatStart: 2, batchSize: 32 });
+      }),
   });
 
   it('shows the float / PTQ / QAT table and the ranges of the selected layer and epoch', async () => {
@@ -222,7 +199,7 @@ describe.skipIf(ui.skip)('Quantize view in web mode (chromium, after a short rea
     await expect(page.getByTestId('epoch-value').textContent()).resolves.toBe('3');
     await expect(page.locator('main').textContent()).resolves.toContain('QAT from epoch 3');
     expect(await page.locator('main canvas').count()).toBeGreaterThanOrEqual(6);
-    await page.screenshot({ path: `${OUT}/quantize.png`, fullPage: true });
+    await shot('quantize');
   });
 
   it('moves through layers with the arrow keys and through epochs with the slider', async () => {
@@ -252,10 +229,10 @@ describe.skipIf(ui.skip)('Quantize view in web mode (chromium, after a short rea
     expect(await total()).toBe(before - 16_200);
     await expect(page.getByTestId('sens-conv2-4').getAttribute('aria-pressed')).resolves.toBe('true');
     await page.getByTestId('sensitivity-table').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: `${OUT}/quantize-sensitivity.png` });
+    await shot('quantize-sensitivity', { fullPage: false });
     await page.getByTestId('theme-toggle').click();
     await page.locator('main').evaluate((m) => m.scrollTo(0, 0));
-    await page.screenshot({ path: `${OUT}/quantize-dark.png` });
+    await shot('quantize-dark', { fullPage: false });
     await page.getByTestId('theme-toggle').click();
   });
 

@@ -3,19 +3,15 @@
 // → the builder: a kernel too long for Conv1d breaks a rule, its fix is shown beside the layer and
 // applied, the network is saved → 1 float + 1 QAT epoch → the checkpoint verification lines → the
 // export folder; then a network uploaded from the browser. Screenshots go to test-results/screenshots/own-network/ for a person to look at.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startServe, type ServeProcess } from '../server/serve-process.ts';
-import { launchBrowser, collectPageErrors } from './browser.ts';
+import { openApp } from './browser.ts';
 import { seededRng } from '../../src-main/data/random.ts';
-import { FIXTURES } from '../support/fixtures.ts';
+import { FIXTURES, gate, need } from '../support/fixtures.ts';
 
-const OUT = 'test-results/screenshots/own-network';
-const RENDERER = process.env.QATWB_RENDERER_DIR ?? 'out/renderer';
-const built = existsSync(join(RENDERER, 'index.html'));
+const ui = gate(need.renderer());
 const CLASSES = 5;
 const LENGTH = 128;
 
@@ -31,29 +27,9 @@ function beatsCsv(): string {
   return rows.join('\n') + '\n';
 }
 
-describe.skipIf(!built)('own network walk: new project → import ONNX → builder fix → train → verification → export (chromium)', () => {
-  let serve: ServeProcess;
-  let browser: Browser;
-  let page: Page;
-  const consoleErrors: string[] = [];
+describe.skipIf(ui.skip)('own network walk: new project → import ONNX → builder fix → train → verification → export (chromium)' + ui.note, () => {
+  const { page, serve, errors: consoleErrors, go, shot, importCsv } = openApp({ out: 'test-results/screenshots/own-network' });
   const projectDir = join(mkdtempSync(join(tmpdir(), 'qatwb-own-walk-')), 'my-ecg');
-  const go = async (id: string) => {
-    await page.locator(`nav a[data-step="${id}"]`).click();
-    await page.locator(`main[data-view="${id}"]`).waitFor();
-  };
-  const shot = (name: string) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
-
-  beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    serve = await startServe(['--renderer-dir', RENDERER]);
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-    collectPageErrors(page, consoleErrors);
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await Promise.race([serve?.stop(), new Promise((r) => setTimeout(r, 15_000))]);
-  });
 
   it('creates a project with a CSV and the exported PyTorch model in it, and imports the CSV', async () => {
     await page.goto(serve.url);
@@ -69,14 +45,7 @@ describe.skipIf(!built)('own network walk: new project → import ONNX → build
     mkdirSync(join(projectDir, 'data'));
     writeFileSync(join(projectDir, 'data', 'beats.csv'), beatsCsv());
     copyFileSync(join(FIXTURES, 'networks', 'ecg-bn.onnx'), join(projectDir, 'data', 'ecg-bn.onnx'));
-    await go('data');
-    await page.getByRole('radio', { name: 'CSV file' }).check();
-    await page.getByTestId('browse-csv').click();
-    const chooser = page.getByTestId('file-chooser');
-    await chooser.getByRole('button', { name: /^data/ }).click();
-    await chooser.getByRole('button', { name: /beats\.csv/ }).click();
-    await page.getByTestId('import-data').click();
-    await page.getByTestId('data-summary').waitFor({ timeout: 60_000 });
+    await importCsv('beats.csv');
   }, 120_000);
 
   it('imports the ONNX model picked with the file chooser: BatchNorm layers, the pool before the classifier as its own layer', async () => {

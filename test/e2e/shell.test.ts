@@ -1,14 +1,12 @@
 // Browser test of the app shell in web mode: a real `qatwb serve` child process serving the built
 // renderer (npm test builds it first), driven by headless chromium. Visits every workflow view,
 // saves one screenshot per view under test-results/, and checks keyboard navigation and theming.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { startServe, type ServeProcess } from '../server/serve-process.ts';
-import { launchBrowser, collectPageErrors } from './browser.ts';
+import type { Page } from 'playwright-core';
+import { openApp } from './browser.ts';
 import { gate, need } from '../support/fixtures.ts';
 
-const OUT = 'test-results/screenshots';
 // Every workflow step. Feature owners fill these views over time, so this test checks only what
 // the shell guarantees: the view mounts under its route, shows a heading, and logs no errors.
 const views = ['project', 'data', 'model', 'train', 'quantize', 'deploy', 'device-check', 'settings'];
@@ -23,28 +21,13 @@ async function settle(page: Page): Promise<void> {
 }
 
 describe.skipIf(ui.skip)('app shell in web mode (chromium)' + ui.note, () => {
-  let serve: ServeProcess;
-  let browser: Browser;
-  let page: Page;
-  const consoleErrors: string[] = [];
-
-  beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    serve = await startServe();
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
-    collectPageErrors(page, consoleErrors);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-  });
+  const { page, serve, browser, errors: consoleErrors, shot } = openApp({ viewport: { width: 1280, height: 800 } });
 
   it('loads, connects with the URL token and hides the token from the address bar', async () => {
     await page.goto(serve.url);
     await page.getByText('Web · 127.0.0.1').waitFor();
     expect(page.url()).not.toContain('token=');
-    await page.screenshot({ path: `${OUT}/project-empty.png` });
+    await shot('project-empty', { fullPage: false });
     await expect(page.locator('main h2').first().textContent()).resolves.toBe('Start a project');
   });
 
@@ -64,7 +47,7 @@ describe.skipIf(ui.skip)('app shell in web mode (chromium)' + ui.note, () => {
       await expect(page.locator(`nav a[data-step="${id}"]`).getAttribute('aria-current')).resolves.toBe('page');
       expect(page.url()).toContain(`#/${id}`);
       await settle(page);
-      await page.screenshot({ path: `${OUT}/${id}.png` });
+      await shot(id, { fullPage: false });
     }
     await page.locator('nav a[data-step="model"]').click();
     await page.locator('main[data-view="model"] h1, main[data-view="model"] h2, main[data-view="model"] h3').first().waitFor();
@@ -91,7 +74,7 @@ describe.skipIf(ui.skip)('app shell in web mode (chromium)' + ui.note, () => {
     await expect(page.evaluate(() => document.activeElement?.getAttribute('data-step'))).resolves.toBe('data');
     await page.keyboard.press('Enter');
     await page.locator('main[data-view="data"]').waitFor();
-    await page.screenshot({ path: `${OUT}/keyboard-focus.png` });
+    await shot('keyboard-focus', { fullPage: false });
     await page.keyboard.press('Alt+3');
     await page.locator('main[data-view="model"]').waitFor();
   });
@@ -102,10 +85,10 @@ describe.skipIf(ui.skip)('app shell in web mode (chromium)' + ui.note, () => {
     await page.getByTestId('theme-toggle').click();
     await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('dark');
     expect(await bg()).not.toBe(light);
-    await page.screenshot({ path: `${OUT}/model-dark.png` });
+    await shot('model-dark', { fullPage: false });
     await page.locator('nav a[data-step="project"]').click();
     await page.locator('main[data-view="project"]').waitFor();
-    await page.screenshot({ path: `${OUT}/project-dark.png` });
+    await shot('project-dark', { fullPage: false });
     await page.getByTestId('theme-toggle').click();
     await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('light');
   });

@@ -10,6 +10,8 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const FIXTURES = join(REPO_ROOT, 'test/fixtures');
 /** Real ai8x-synthesis outputs (bit-exact references), kept in the repository. */
 export const CONFORMANCE = join(FIXTURES, 'conformance');
+/** The renderer build the browser tests serve: $QATWB_RENDERER_DIR, else out/renderer. */
+export const RENDERER_DIR = resolve(REPO_ROOT, process.env.QATWB_RENDERER_DIR ?? 'out/renderer');
 export const CONFORMANCE_CASES = ['mnist-qat8', 'mnist-extrasmall', 'ecg1d-mixed'] as const;
 
 export function conformance(name: (typeof CONFORMANCE_CASES)[number], file?: string): string {
@@ -63,7 +65,7 @@ export const need = {
   },
   /** The built renderer the browser tests serve (`npm test` builds it first). */
   renderer(): Requirement {
-    return existsSync(join(REPO_ROOT, 'out/renderer/index.html')) ? { ok: true, reason: '' } : { ok: false, reason: 'the renderer is not built; run npm run build:renderer (npm test does it)' };
+    return existsSync(join(RENDERER_DIR, 'index.html')) ? { ok: true, reason: '' } : { ok: false, reason: `the renderer is not built in ${RENDERER_DIR}; run npm run build:renderer (npm test does it)` };
   },
   command(name: string, aptPackage: string): Requirement {
     return probe(`cmd:${name}`, 'sh', ['-c', `command -v ${name}`]) ? { ok: true, reason: '' } : { ok: false, reason: `no ${name}; install: apt-get install ${aptPackage}` };
