@@ -4,9 +4,10 @@
 // newer ai8x also writes shift_quantile, which older quantize.py output lacks, so it is not required),
 // every weight on the layer's b-bit grid and every bias an 8-bit value once the izer divides it by 2^(b−1). Read back from the bytes
 // that are written, so it judges the file the izer will read, not our intent.
-import type { Layer, Model } from '../ir/graph.ts';
+import type { Model } from '../ir/graph.ts';
 import type { NdArray } from './npy.ts';
 import { readTorchCheckpoint } from './torch-checkpoint.ts';
+import { opHasWeights } from '../ir/ops/registry.ts';
 
 export interface Verification {
   /** BatchNorm tensors (checkpoint) or layers (model) not yet folded; must be 0. */
@@ -70,12 +71,11 @@ function offGrid(t: NdArray, bits: number, scale: number, read: (v: number) => n
   return -1;
 }
 
-const hasWeights = (l: Layer): boolean => ['conv1d', 'conv2d', 'convtranspose2d', 'linear'].includes(l.op);
 
 /** The same three facts for an IR model (an import, before training). */
 export function verifyModel(model: Model): Verification {
   const problems: string[] = [];
-  const weighted = model.layers.filter(hasWeights);
+  const weighted = model.layers.filter((l) => opHasWeights(l.op));
   const withParams = weighted.filter((l) => l.params);
   let onGrid = withParams.length === weighted.length && weighted.length > 0;
   for (const l of withParams) {

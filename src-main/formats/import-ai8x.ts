@@ -9,7 +9,8 @@ import type { NdArray } from './npy.ts';
 import { readNetworkYaml, type NetworkConfig, type YamlLayer } from './network-yaml.ts';
 import { readTorchCheckpoint } from './torch-checkpoint.ts';
 import { intRange } from '../quant/fixed-point.ts';
-import { isElementWise, opHasWeights } from '../ir/ops/registry.ts';
+import { isElementWise, opHasWeights, opSpec } from '../ir/ops/registry.ts';
+import { IZER_OPS, labelList } from './izer-ops.ts';
 
 /** The parts of a training checkpoint the import reads. */
 export interface CheckpointData {
@@ -138,10 +139,9 @@ export function modelFromAi8x(
     if (i === 0 && inputChannels === undefined) input.channels = layer.inChannels;
     if (i === 0 && inputChannels !== undefined && opHasWeights(layer.op) && layer.inChannels !== inputChannels)
       throw new FormatError(opts.sampleName ?? 'sample.npy', 'shape', `${layer.inChannels} input channels first, as ${cf} layer ${layer.name} expects: (${layer.inChannels}, H, W) or (${layer.inChannels}, L)`, `(${opts.sample!.shape.join(', ')})`);
-    if (i === 0 && layer.op === 'conv1d' && !oneD)
-      throw new FormatError(opts.sampleName ?? 'sample.npy', 'shape', `(C, L) data for the Conv1d first layer`, `(${[input.channels, ...input.dims].join(', ')})`);
-    if (i === 0 && (layer.op === 'conv2d' || layer.op === 'convtranspose2d') && oneD)
-      throw new FormatError(opts.sampleName ?? 'sample.npy', 'shape', `(C, H, W) data for the Conv2d first layer`, `(${[input.channels, ...input.dims].join(', ')})`);
+    const { dims: needs, name: opName } = IZER_OPS[layer.op];
+    if (i === 0 && needs !== null && (needs === 1) !== oneD)
+      throw new FormatError(opts.sampleName ?? 'sample.npy', 'shape', `${needs === 1 ? '(C, L)' : '(C, H, W)'} data for the ${opName} first layer`, `(${[input.channels, ...input.dims].join(', ')})`);
     if (sources.length) layer.inputs = sources;
     layers.push(layer);
     shapes.push(outShape(layer, pooledDims));
@@ -178,12 +178,9 @@ function normPool(p: Pool, oneD: boolean): Pool {
   return oneD ? { kind: p.kind, size: [p.size[0], 1], stride: [p.stride[0], 1] } : p;
 }
 
+/** The op's output shape (ir/ops); an impossible one is carried on as is and reported by validation. */
 function outShape(l: Layer, pooled: number[]): DataShape {
-  if (l.op === 'linear') return { channels: l.outChannels, dims: [1, 1] };
-  if (l.op === 'conv1d') return { channels: l.outChannels, dims: [pooled[0]! + 2 * l.pad - (l.dilation ?? 1) * (l.kernel[0] - 1)] };
-  if (l.op === 'conv2d') return { channels: l.outChannels, dims: pooled.map((n, d) => n + 2 * l.pad - (l.dilation ?? 1) * (l.kernel[d]! - 1)) };
-  if (l.op === 'convtranspose2d') return { channels: l.outChannels, dims: pooled.map((n, d) => (n - 1) * l.stride - 2 * l.pad + l.kernel[d]! + 1) };
-  return { channels: l.outChannels, dims: pooled };
+  return opSpec(l.op).inferShape(l, { channels: l.inChannels, dims: pooled }) ?? { channels: l.outChannels, dims: pooled };
 }
 
 function buildLayer(
@@ -215,14 +212,16 @@ function buildLayer(
   const parts = splitKey(key)!;
   const w = sd.get(key)!;
   const rank = w.shape.length;
-  const kindByRank: Record<number, OpKind[]> = { 2: ['linear'], 3: ['conv1d'], 4: ['conv2d', 'convtranspose2d'] };
-  if (!(kindByRank[rank] ?? []).includes(y.op))
-    throw new FormatError(yf, at('operation'), `an operation matching ${cf} ${key} of shape (${w.shape.join(', ')}) (${rank === 2 ? 'Linear/MLP' : rank === 3 ? 'Conv1d' : rank === 4 ? 'Conv2d or ConvTranspose2d' : 'unsupported rank'}); check that the module order in the model equals the YAML layer order`, y.op);
-  // Kernel size check; izer defaults: Conv1d 9 (!), Conv2d/ConvTranspose2d 3x3, Linear 1x1.
-  const given = y.kernelSize ?? (y.op === 'conv1d' ? [9, 1] : y.op === 'linear' ? [1, 1] : [3, 3]);
-  const actual: [number, number] = rank === 2 ? [1, 1] : rank === 3 ? [w.shape[2]!, 1] : [w.shape[2]!, w.shape[3]!];
+  const layout = IZER_OPS[y.op].weights;
+  if (layout?.rank !== rank) {
+    const matching = (Object.keys(IZER_OPS) as OpKind[]).filter((k) => IZER_OPS[k].weights?.rank === rank);
+    throw new FormatError(yf, at('operation'), `an operation matching ${cf} ${key} of shape (${w.shape.join(', ')}) (${matching.length ? labelList(matching) : 'unsupported rank'}); check that the module order in the model equals the YAML layer order`, y.op);
+  }
+  // Kernel size check against the izer's default when the YAML gives none (Conv1d: 9!).
+  const given = y.kernelSize ?? layout.defaultKernel;
+  const actual = layout.kernel(w.shape);
   if (given[0] !== actual[0] || given[1] !== actual[1])
-    throw new FormatError(yf, at('kernel_size'), `${rank === 3 ? actual[0] : `${actual[0]}x${actual[1]}`} as the weights of ${key} in ${cf} have${y.kernelSize ? '' : ' (the izer assumes ' + (y.op === 'conv1d' ? '9 for Conv1d' : '3x3') + ' when kernel_size is missing)'}; set kernel_size: ${rank === 3 ? actual[0] : `${actual[0]}x${actual[1]}`}`, rank === 3 ? String(given[0]) : `${given[0]}x${given[1]}`);
+    throw new FormatError(yf, at('kernel_size'), `${rank === 3 ? actual[0] : `${actual[0]}x${actual[1]}`} as the weights of ${key} in ${cf} have${y.kernelSize ? '' : ` (the izer assumes ${layout.defaultKernelText} when kernel_size is missing)`}; set kernel_size: ${rank === 3 ? actual[0] : `${actual[0]}x${actual[1]}`}`, rank === 3 ? String(given[0]) : `${given[0]}x${given[1]}`);
   // Weight bits: YAML quantization > <L>.weight_bits > 8.
   if (y.quantization === 'binary') throw new FormatError(yf, at('quantization'), '1, 2, 4 or 8 (binary ±1 weights are not supported by the workbench yet)', 'binary');
   const wbT = sd.get(`${parts.layer}.weight_bits`);
@@ -241,26 +240,21 @@ function buildLayer(
       throw new FormatError(cf, `state_dict.${key}[${k}]`, `a ${bits}-bit weight (${lo}..${hi})${y.quantization ? ` as ${yf} ${at('quantization')} says` : ''}`, String(v));
     weights[k] = v;
   }
-  let inChannels: number, outChannels: number;
-  const positions = pooledDims.reduce((a, b) => a * b, 1);
-  if (y.op === 'linear') {
-    outChannels = w.shape[0]!;
-    inChannels = inShape.channels;
+  const channels = layout.channels(w.shape);
+  const outChannels = channels.out;
+  const inChannels = channels.in ?? inShape.channels;
+  if (channels.in === null) {
+    // The second axis counts input features: the channels, or C·H·W with flatten.
+    const positions = pooledDims.reduce((a, b) => a * b, 1);
     const features = y.flatten ? inShape.channels * positions : inShape.channels;
     if (w.shape[1] !== features)
       throw new FormatError(cf, `state_dict.${key}`, `${features} input features (${y.flatten ? `flatten of ${inShape.channels}x${pooledDims.join('x')}` : `${inShape.channels} channels`}) as ${yf} and the input size give`, `(${w.shape.join(', ')})`);
-  } else if (y.op === 'convtranspose2d') {
-    inChannels = w.shape[0]!;
-    outChannels = w.shape[1]!;
-  } else {
-    outChannels = w.shape[0]!;
-    inChannels = w.shape[1]!;
   }
-  if (i > 0 && y.op !== 'linear' && inChannels !== inShape.channels)
+  if (i > 0 && channels.in !== null && inChannels !== inShape.channels)
     throw new FormatError(cf, `state_dict.${key}`, `${inShape.channels} input channels (the output of the previous layer)`, `(${w.shape.join(', ')})`);
   if (y.outChannels !== undefined && y.outChannels !== outChannels)
     throw new FormatError(yf, at('out_channels'), `${outChannels} as the weights of ${key} in ${cf} have`, String(y.outChannels));
-  if (y.inChannels !== undefined && y.inChannels !== inChannels && y.op !== 'linear')
+  if (y.inChannels !== undefined && y.inChannels !== inChannels && channels.in !== null)
     throw new FormatError(yf, at('in_channels'), `${inChannels} as the weights of ${key} in ${cf} have`, String(y.inChannels));
   // Bias: β = floor(bias_ckpt / 2^(wb − 1)) with the checkpoint's weight_bits (as the izer does).
   const biasKey = parts.op === null ? `${parts.layer}.bias` : `${parts.layer}.${parts.op}.bias`;
@@ -281,7 +275,6 @@ function buildLayer(
   const osT = sd.get(`${parts.layer}.output_shift`);
   const outputShift = (y.outputShift ?? (osT ? Math.trunc(num(osT)) : 0)) + 0; // + 0: no -0 from a stored -0.0
   if (y.outputShift !== undefined && osT) warn(i, 'yaml-shift', `${yf} layers[${i}].output_shift (${y.outputShift}) replaces the checkpoint's output_shift (${num(osT)}).`);
-  const oneD = y.op === 'conv1d';
   return {
     ...base,
     name: parts.layer,
@@ -289,13 +282,12 @@ function buildLayer(
     inChannels,
     outChannels,
     kernel: actual,
-    pad: y.op === 'linear' ? 0 : y.pad ?? 1,
-    stride: y.stride ?? (y.op === 'convtranspose2d' ? 2 : 1),
+    pad: layout.pad(y.pad),
+    stride: layout.stride(y.stride),
     ...(y.dilation !== undefined && y.dilation !== 1 ? { dilation: y.dilation } : {}),
     weightBits: bits,
     outputShift,
     hasBias: bias !== null,
     params: { weights, bias },
-    ...(oneD ? {} : {}),
   };
 }

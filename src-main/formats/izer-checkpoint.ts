@@ -8,6 +8,7 @@ import type { NdArray } from './npy.ts';
 import { writeTorchCheckpoint } from './torch-checkpoint.ts';
 import { gridScale, intRange } from '../quant/fixed-point.ts';
 import { opHasWeights } from '../ir/ops/registry.ts';
+import { IZER_OPS } from './izer-ops.ts';
 
 export interface IzerCheckpointOptions {
   epoch?: number;
@@ -58,19 +59,11 @@ export function writeIzerCheckpoint(model: Model, opts: IzerCheckpointOptions = 
   });
 }
 
-/** PyTorch weight layout of the layer's op; the izer tells Linear/Conv1d/Conv2d apart by rank. */
+/** PyTorch weight layout of the layer's op (izer-ops.ts). */
 function weightShape(layer: Layer, n: number, file: string): number[] {
-  const [kh, kw] = layer.kernel;
-  const out = layer.outChannels;
-  let shape: number[];
-  switch (layer.op) {
-    case 'conv2d': shape = [out, layer.inChannels, kh, kw]; break;
-    case 'conv1d': shape = [out, layer.inChannels, kh]; break;
-    case 'convtranspose2d': shape = [layer.inChannels, out, kh, kw]; break;
-    // With flatten the input features are C·H·W, which the layer alone does not know: derive them.
-    case 'linear': shape = [out, out > 0 ? n / out : 0]; break;
-    default: throw new FormatError(file, `${layer.name}.op`, 'a layer with weights', layer.op);
-  }
+  const layout = IZER_OPS[layer.op].weights;
+  if (!layout) throw new FormatError(file, `${layer.name}.op`, 'a layer with weights', layer.op);
+  const shape = layout.shape(layer, n);
   const want = shape.reduce((a, d) => a * d, 1);
   if (want !== n || !shape.every(Number.isInteger)) {
     throw new FormatError(file, `${layer.name}.op.weight`, `${layer.op} weights of shape (${shape.join(', ')})`, `${n} values`);

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import type { Activation, DataFormat, EltwiseOp, Layer, Model, OpKind, Pool, WeightBits } from '../ir/graph.ts';
 import { FormatError, describe } from './format-error.ts';
 import { isElementWise, opHasWeights } from '../ir/ops/registry.ts';
+import { ELTWISE_LABELS, ELTWISE_NAMES, IZER_OPS, OPERATION_LABELS, OPERATION_NAMES } from './izer-ops.ts';
 
 /** One YAML layer after alias resolution and value checks; absent = not given in the file. */
 export interface YamlLayer {
@@ -69,11 +70,6 @@ const LAYER_KEYS: Record<string, string> = Object.fromEntries([
   ['bias_group', 'bias_group'], ['bias_quadrant', 'bias_group'],
 ]);
 
-const OPS: Record<string, OpKind> = {
-  conv1d: 'conv1d', conv2d: 'conv2d', convtranspose2d: 'convtranspose2d', none: 'passthrough', passthrough: 'passthrough',
-  linear: 'linear', fc: 'linear', mlp: 'linear', add: 'add', sub: 'sub', xor: 'xor', bitwisexor: 'xor', or: 'or', bitwiseor: 'or',
-};
-const ELTWISE: Record<string, EltwiseOp> = { add: 'add', sub: 'sub', xor: 'xor', bitwisexor: 'xor', or: 'or', bitwiseor: 'or' };
 
 export interface ReadResult {
   config: NetworkConfig;
@@ -142,8 +138,8 @@ function readLayer(raw: unknown, i: number, file: string, warnings: string[]): Y
     L.name = String(v.name);
   }
   if (v.operation !== undefined) {
-    const op = OPS[String(v.operation).toLowerCase()];
-    if (!op) throw new FormatError(file, at('operation'), 'Conv1d, Conv2d, ConvTranspose2d, None/Passthrough, Linear/FC/MLP, Add, Sub, Xor or Or', describe(v.operation));
+    const op = OPERATION_NAMES.get(String(v.operation).toLowerCase());
+    if (!op) throw new FormatError(file, at('operation'), OPERATION_LABELS, describe(v.operation));
     L.op = op;
     L.opGiven = true;
   } else warnings.push(`${file}: layers[${i}]: no operation given; assuming Conv2d as the izer does.`);
@@ -164,15 +160,16 @@ function readLayer(raw: unknown, i: number, file: string, warnings: string[]): Y
     });
   }
   if (v.eltwise !== undefined) {
-    const e = ELTWISE[String(v.eltwise).toLowerCase()];
-    if (!e) throw new FormatError(file, at('eltwise'), 'Add, Sub, Xor or Or', describe(v.eltwise));
+    const e = ELTWISE_NAMES.get(String(v.eltwise).toLowerCase());
+    if (!e) throw new FormatError(file, at('eltwise'), ELTWISE_LABELS, describe(v.eltwise));
     L.eltwise = e;
   }
   setIf(L, 'operands', int('operands', 1, 16));
   setIf(L, 'poolFirst', bool('pool_first'));
-  if (v.kernel_size !== undefined && L.op === 'linear')
+  const izer = IZER_OPS[L.op];
+  if (v.kernel_size !== undefined && !izer.kernelSizeKey)
     throw new FormatError(file, at('kernel_size'), 'no kernel_size on a Linear/MLP layer (the izer refuses it: "Cannot configure `kernel_size` for fully connected layers")', String(v.kernel_size));
-  if (v.kernel_size !== undefined) L.kernelSize = readKernel(v.kernel_size, file, at('kernel_size'), L.op === 'conv1d');
+  if (v.kernel_size !== undefined) L.kernelSize = readKernel(v.kernel_size, file, at('kernel_size'), izer.dims === 1);
   setIf(L, 'stride', int('stride', 1, 16));
   setIf(L, 'pad', int('pad', 0, 16));
   setIf(L, 'dilation', int('dilation', 1, 2047));
@@ -180,7 +177,7 @@ function readLayer(raw: unknown, i: number, file: string, warnings: string[]): Y
   if (v.max_pool !== undefined && v.avg_pool !== undefined)
     throw new FormatError(file, at('avg_pool'), 'either max_pool or avg_pool, not both', 'both given');
   const poolKey = v.max_pool !== undefined ? 'max_pool' : v.avg_pool !== undefined ? 'avg_pool' : undefined;
-  const oneD = L.op === 'conv1d';
+  const oneD = izer.dims === 1;
   if (poolKey) {
     const size = readPair(v[poolKey], file, at(poolKey), 1, 1024, oneD) as [number, number];
     const stride = v.pool_stride !== undefined ? readPair(v.pool_stride, file, at('pool_stride'), 1, 1024, oneD) as [number, number] : size;
@@ -275,11 +272,6 @@ function hex64(mask: string | bigint): string {
   return `0x${n.toString(16).padStart(16, '0')}`;
 }
 
-const OP_NAMES: Record<OpKind, string> = {
-  conv1d: 'Conv1d', conv2d: 'Conv2d', convtranspose2d: 'ConvTranspose2d', linear: 'MLP', passthrough: 'None',
-  add: 'Add', sub: 'Sub', or: 'Or', xor: 'Xor',
-};
-
 function yamlScalar(s: string): string {
   return /^[A-Za-z_][\w.-]*$/.test(s) ? s : JSON.stringify(s);
 }
@@ -297,19 +289,14 @@ export function writeNetworkYaml(model: Model): string {
     kv.push(['out_offset', `0x${l.placement.outOffset.toString(16).padStart(4, '0')}`]);
     if (l.inDim) kv.push(['in_dim', l.inDim.length === 1 ? l.inDim[0]! : `[${l.inDim.join(', ')}]`]);
     if (l.inputs && l.inputs.length > 0) kv.push(['in_sequences', `[${l.inputs.map((s) => (s === -1 ? 'input' : String(s))).join(', ')}]`]);
-    kv.push(['operation', OP_NAMES[l.op]]);
-    if (l.eltwise) kv.push(['eltwise', OP_NAMES[l.eltwise]]);
+    const izer = IZER_OPS[l.op];
+    kv.push(['operation', izer.name]);
+    if (l.eltwise) kv.push(['eltwise', IZER_OPS[l.eltwise].name]);
     if (l.operands !== undefined && isElementWise(l)) kv.push(['operands', l.operands]);
     if (l.poolFirst === false) kv.push(['pool_first', 'false']);
-    // Only convolutions take kernel_size and pad: the izer refuses `kernel_size` on a Linear/MLP layer
-    // and fixes pad 0 for it and for passthrough/element-wise layers. ConvTranspose2d's stride is
-    // always 2, and the izer refuses any `stride` key on a pooling layer, so stride is never written.
-    if (l.op === 'conv1d') kv.push(['kernel_size', l.kernel[0]]);
-    else if (l.op === 'conv2d' || l.op === 'convtranspose2d') kv.push(['kernel_size', `${l.kernel[0]}x${l.kernel[1]}`]);
-    if (l.op === 'conv1d' || l.op === 'conv2d' || l.op === 'convtranspose2d') kv.push(['pad', l.pad]);
-    if (l.dilation && l.dilation !== 1 && (l.op === 'conv1d' || l.op === 'conv2d')) kv.push(['dilation', l.dilation]);
+    kv.push(...izer.keys(l));
     if (l.pool) {
-      const oneD = l.op === 'conv1d' || model.input.dims.length === 1 && l.pool.size[1] === 1 && l.pool.stride[1] === 1;
+      const oneD = izer.dims === 1 || model.input.dims.length === 1 && l.pool.size[1] === 1 && l.pool.stride[1] === 1;
       const pair = (p: [number, number]): string | number => (oneD || p[0] === p[1] ? p[0] : `[${p[0]}, ${p[1]}]`);
       kv.push([l.pool.kind === 'max' ? 'max_pool' : 'avg_pool', pair(l.pool.size)]);
       kv.push(['pool_stride', pair(l.pool.stride)]);

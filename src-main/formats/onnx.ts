@@ -9,7 +9,7 @@
 // logits [N, classes]. The device's 32-bit output equals logit · 2^(6+b) for b-bit last-layer weights.
 import protobuf from 'protobufjs';
 import { ONNX_PROTO } from './onnx-schema.ts';
-import type { Model } from '../ir/graph.ts';
+import type { Layer, Model, OpKind } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { isElementWise } from '../ir/ops/registry.ts';
 
@@ -38,6 +38,71 @@ function tensor(name: string, dims: number[], data: Float32Array): TensorObj {
   return { name, dims, data_type: FLOAT, raw_data: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
 }
 
+/** The float tensor between layers: C and the spatial dims ([] after a Gemm). */
+interface Flow { cur: string; shape: { c: number; dims: number[] } }
+
+/** What an op's lowering works with: the layer, the tensor so far and the graph being built. */
+interface Lowering extends Flow {
+  layer: Layer;
+  params(): FloatLayerParams;
+  add(op_type: string, name: string, input: string[], attribute?: Attr[]): string;
+  init(t: TensorObj): void;
+  fail(what: string): never;
+}
+
+/** Conv over 1 or 2 spatial dims; `kernel` gives the ONNX kernel_shape of the layer. */
+const convNode = (kernel: (l: Layer) => number[]) => ({ layer, cur, shape, params, add, init, fail }: Lowering): Flow => {
+  const n = layer.name;
+  const p = params();
+  const k = kernel(layer);
+  if (k.length !== shape.dims.length) fail(`a ${k.length}-D kernel on ${shape.dims.length}-D data.`);
+  const wDims = [layer.outChannels, layer.inChannels, ...k];
+  if (p.weight.length !== wDims.reduce((a, b) => a * b, 1)) fail(`${p.weight.length} weights; expected ${wDims.join('×')}.`);
+  init(tensor(`${n}.weight`, wDims, p.weight));
+  const input = [cur, `${n}.weight`];
+  if (p.bias) init(tensor(`${n}.bias`, [layer.outChannels], p.bias)), input.push(`${n}.bias`);
+  const dil = layer.dilation ?? 1;
+  return {
+    cur: add('Conv', `${n}_conv`, input, [
+      ints('kernel_shape', k), ints('pads', [...k.map(() => layer.pad), ...k.map(() => layer.pad)]),
+      ints('strides', k.map(() => layer.stride)), ints('dilations', k.map(() => dil)), int('group', 1),
+    ]),
+    shape: { c: layer.outChannels, dims: shape.dims.map((d, i) => d + 2 * layer.pad - dil * (k[i]! - 1)) },
+  };
+};
+
+/** Flatten + Gemm over all C·H·W features. */
+function gemmNode({ layer, cur, shape, params, add, init, fail }: Lowering): Flow {
+  const n = layer.name;
+  const p = params();
+  const features = shape.c * shape.dims.reduce((a, b) => a * b, 1);
+  if (p.weight.length !== layer.outChannels * features) fail(`${p.weight.length} weights; expected ${layer.outChannels}×${features}.`);
+  const flat = add('Flatten', `${n}_flatten`, [cur], [int('axis', 1)]);
+  init(tensor(`${n}.weight`, [layer.outChannels, features], p.weight));
+  const input = [flat, `${n}.weight`];
+  if (p.bias) init(tensor(`${n}.bias`, [layer.outChannels], p.bias)), input.push(`${n}.bias`);
+  return { cur: add('Gemm', `${n}_gemm`, input, [int('transB', 1)]), shape: { c: layer.outChannels, dims: [] } };
+}
+
+const unsupported = (what: string) => ({ fail }: Lowering): never => fail(`${what} not supported by the float export.`);
+
+/**
+ * The ONNX facet of every op: the nodes for the op itself (pooling before and activation and clamp
+ * after are common to all). A Record over OpKind, so a new op does not compile until it says how it
+ * lowers, or that the float export refuses it.
+ */
+const ONNX_LOWERING: Record<OpKind, (x: Lowering) => Flow> = {
+  conv1d: convNode((l) => [l.kernel[0]]),
+  conv2d: convNode((l) => l.kernel),
+  convtranspose2d: unsupported('ConvTranspose2d is'),
+  linear: gemmNode,
+  passthrough: ({ cur, shape }) => ({ cur, shape }),
+  add: unsupported('element-wise operations are'),
+  sub: unsupported('element-wise operations are'),
+  or: unsupported('element-wise operations are'),
+  xor: unsupported('element-wise operations are'),
+};
+
 export interface OnnxExportOptions {
   /** Producer version written into the model; default "0.1.0". */
   producerVersion?: string;
@@ -63,8 +128,8 @@ export function writeOnnx(model: Model, params: readonly FloatLayerParams[], opt
       throw new Error(`ONNX export: layer ${li} "${layer.name}": ${what}`);
     };
     if (layer.inputs && !(layer.inputs.length === 1 && layer.inputs[0] === li - 1)) fail('non-sequential inputs (in_sequences) are not supported by the float export.');
+    // A fused element-wise operation (`eltwise` on a convolution) is refused like a stand-alone one.
     if (isElementWise(layer)) fail('element-wise operations are not supported by the float export.');
-    if (layer.op === 'convtranspose2d') fail('ConvTranspose2d is not supported by the float export.');
     const n = layer.name;
     if (layer.pool) {
       const k = oneD ? [layer.pool.size[0]] : layer.pool.size;
@@ -72,34 +137,11 @@ export function writeOnnx(model: Model, params: readonly FloatLayerParams[], opt
       cur = add(layer.pool.kind === 'max' ? 'MaxPool' : 'AveragePool', `${n}_pool`, [cur], [ints('kernel_shape', k), ints('strides', s)]);
       shape = { c: shape.c, dims: shape.dims.map((d, i) => Math.floor((d - k[i]!) / s[i]!) + 1) };
     }
-    if (layer.op === 'conv1d' || layer.op === 'conv2d') {
-      const p = byName.get(n) ?? fail('no float parameters.');
-      const k = layer.op === 'conv1d' ? [layer.kernel[0]] : layer.kernel;
-      if (k.length !== shape.dims.length) fail(`a ${k.length}-D kernel on ${shape.dims.length}-D data.`);
-      const wDims = [layer.outChannels, layer.inChannels, ...k];
-      if (p.weight.length !== wDims.reduce((a, b) => a * b, 1)) fail(`${p.weight.length} weights; expected ${wDims.join('×')}.`);
-      inits.push(tensor(`${n}.weight`, wDims, p.weight));
-      const input = [cur, `${n}.weight`];
-      if (p.bias) inits.push(tensor(`${n}.bias`, [layer.outChannels], p.bias)), input.push(`${n}.bias`);
-      const dil = layer.dilation ?? 1;
-      cur = add('Conv', `${n}_conv`, input, [
-        ints('kernel_shape', k), ints('pads', [...k.map(() => layer.pad), ...k.map(() => layer.pad)]),
-        ints('strides', k.map(() => layer.stride)), ints('dilations', k.map(() => dil)), int('group', 1),
-      ]);
-      shape = { c: layer.outChannels, dims: shape.dims.map((d, i) => d + 2 * layer.pad - dil * (k[i]! - 1)) };
-    } else if (layer.op === 'linear') {
-      const p = byName.get(n) ?? fail('no float parameters.');
-      const features = shape.c * shape.dims.reduce((a, b) => a * b, 1);
-      if (p.weight.length !== layer.outChannels * features) fail(`${p.weight.length} weights; expected ${layer.outChannels}×${features}.`);
-      cur = add('Flatten', `${n}_flatten`, [cur], [int('axis', 1)]);
-      inits.push(tensor(`${n}.weight`, [layer.outChannels, features], p.weight));
-      const input = [cur, `${n}.weight`];
-      if (p.bias) inits.push(tensor(`${n}.bias`, [layer.outChannels], p.bias)), input.push(`${n}.bias`);
-      cur = add('Gemm', `${n}_gemm`, input, [int('transB', 1)]);
-      shape = { c: layer.outChannels, dims: [] };
-    } else if (layer.op !== 'passthrough') {
-      fail(`op ${layer.op} is not supported by the float export.`);
-    }
+    ({ cur, shape } = ONNX_LOWERING[layer.op]({
+      layer, cur, shape, add, fail,
+      params: () => byName.get(n) ?? fail('no float parameters.'),
+      init: (t) => { inits.push(t); },
+    }));
     if (layer.outputWidth === 32) {
       if (layer.activation !== 'none') fail('a wide (32-bit) layer cannot have an activation.');
       // ai8x clamps a wide float output to ±2^15 (never reached by sane logits; kept for fidelity).

@@ -4,7 +4,7 @@
 // each violation a Diagnostic in plain words with the layer and the fix.
 import type { DataShape, Device, Diagnostic, Layer, Model, Placement } from '../ir/graph.ts';
 import { DEVICE_LIMITS } from '../ir/limits.ts';
-import { isElementWise, opSpec } from '../ir/ops/registry.ts';
+import { isElementWise } from '../ir/ops/registry.ts';
 import { layerError, layerWarning, type OpContext } from '../ir/ops/op-spec.ts';
 import { inferLayerShapes, validateModel } from '../ir/validate.ts';
 import { biasBytes, inputBytesPerInstance, kernelWordsPerProcessor, outputBytesPerInstance, storedWeightCount, weightBytes } from './memory.ts';
@@ -97,9 +97,7 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
       ?? (i === model.layers.length - 1 ? maskHex(defaultMask(Math.min(64, layer.outChannels), false)) : undefined);
     diagnostics.push(...offsetRules(model, layer, ctx, placement, inBytes, outBytes, i > 0 ? layers[i - 1]?.placement.outOffset : undefined, sh.sources, outMask));
     outMasks.push(outMask);
-    const spec = opSpec(layer.op);
-    const wCount = spec.hasWeights ? spec.weightCount(layer, sh.pooled) : 0;
-    const kWords = spec.hasWeights ? kernelWordsPerProcessor(layer, sh.pooled) : 0;
+    const kWords = kernelWordsPerProcessor(layer, sh.pooled);
     if (kWords > lim.kernelWords)
       // An estimate of the izer's kernel map, so a warning: the weight-byte total below is exact.
       diagnostics.push(layerWarning(ctx, layer, 'kernel-memory', `needs about ${kWords} kernel words per processor (estimate); each processor holds ${lim.kernelWords} on the ${model.device}.`,
@@ -111,7 +109,7 @@ export function planModel(model0: Model, opts: PlanOptions = {}): Plan {
     layers.push({
       index: i, name: layer.name, op: layer.op, inChannels: readChannels, outChannels: layer.outChannels,
       inputShape: sh.input, outputShape: sh.output, passes: need.passes, processorsNeeded: need.perPass, placement,
-      inBytesPerInstance: inBytes, outBytesPerInstance: outBytes, weightBytes: weightBytes(storedWeightCount(layer, wCount), layer.weightBits), biasBytes: bBytes, kernelWords: kWords,
+      inBytesPerInstance: inBytes, outBytesPerInstance: outBytes, weightBytes: weightBytes(storedWeightCount(layer, sh.pooled), layer.weightBits), biasBytes: bBytes, kernelWords: kWords,
     });
   });
   diagnostics.push(...flowRules(model, layers, shapes.map((x) => x.sources), outMasks));

@@ -6,9 +6,10 @@
 //   output_shift = −bit_shift
 // torch does this in float32, so the products and the +0.5 are rounded to float32 here too.
 // The IR stores β (the izer's bias register value); the checkpoint writer stores β·2^(b−1).
-import type { Layer, LayerParams, Model, WeightBits } from '../ir/graph.ts';
+import type { LayerParams, Model, WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { absQuantile, intRange, roundHalfEven } from './fixed-point.ts';
+import { opHasWeights } from '../ir/ops/registry.ts';
 
 export interface QuantizeOptions {
   /** Bits per layer name; layers not listed keep `defaultBits` (or their IR weightBits). */
@@ -65,7 +66,6 @@ export function quantizeLayer(p: FloatLayerParams, bits: WeightBits, shiftQuanti
   };
 }
 
-const hasWeights = (l: Layer): boolean => l.op === 'conv1d' || l.op === 'conv2d' || l.op === 'convtranspose2d' || l.op === 'linear';
 
 /**
  * A copy of `model` with integer params, weightBits and outputShift on every layer with weights.
@@ -79,7 +79,7 @@ export function quantizeModel(
   const byName = new Map(floatParams.map((p) => [p.name, p]));
   const infos: QuantizedLayerInfo[] = [];
   const layers = model.layers.map((layer) => {
-    if (!hasWeights(layer)) return { ...layer };
+    if (!opHasWeights(layer.op)) return { ...layer };
     const p = byName.get(layer.name);
     if (!p) throw new Error(`quantize: no float parameters for layer "${layer.name}".`);
     if (layer.hasBias !== (p.bias !== null)) {

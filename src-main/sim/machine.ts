@@ -10,9 +10,9 @@ import { pool, type PoolArgs } from './kernels/pool.ts';
 import { eltwise } from './kernels/eltwise.ts';
 import { passthrough } from './kernels/passthrough.ts';
 import { conv2d, conv2dScratch, type Conv2dArgs } from './kernels/conv2d.ts';
-import { conv1d, type Conv1dArgs } from './kernels/conv1d.ts';
-import { linear, type LinearArgs } from './kernels/linear.ts';
-import { convTranspose2d, prepareConvTranspose2d, type ConvTranspose2dArgs, type PreparedConvTranspose } from './kernels/convtranspose2d.ts';
+import { conv1d } from './kernels/conv1d.ts';
+import { linear } from './kernels/linear.ts';
+import { convTranspose2d, prepareConvTranspose2d, stretch, type ConvTranspose2dArgs } from './kernels/convtranspose2d.ts';
 import { requantize } from './output-stage.ts';
 
 export class SimError extends Error {
@@ -44,13 +44,32 @@ interface CompiledLayer {
   combined: Int32Array;
   acc: Int32Array;
   out: Int32Array;
-  scratch: Int32Array;
-  stretched: Int32Array;
-  conv2d?: Conv2dArgs;
-  conv1d?: Conv1dArgs;
-  linear?: LinearArgs;
-  convT?: { args: ConvTranspose2dArgs; prep: PreparedConvTranspose };
+  /** The op's accumulate; null for weightless ops (their data is copied through). */
+  kernel: OpKernel | null;
   shift: number;
+}
+
+/** A layer's op, set up once per program. */
+export interface OpKernel {
+  /** acc = the op over src, bias (β·128) included. */
+  accumulate(src: Int32Array, acc: Int32Array): void;
+  /** The same op as a product of im2col patches and the weights, for a GEMM engine. */
+  gemm: GemmView;
+}
+
+/**
+ * An op as a matrix product: patches of kh×kw taps over inC channels of an inH×inW plane (zero
+ * border `pad`: both dims for conv2d, the length only for conv1d; linear: one patch of inC
+ * features), times weights [outC][inC][kh·kw] (linear: [outC][inC]), giving outC×outH×outW.
+ */
+export interface GemmView {
+  kind: 'conv2d' | 'conv1d' | 'linear';
+  inC: number; inH: number; inW: number; kh: number; kw: number; pad: number; dil: number;
+  outH: number; outW: number; outC: number;
+  weights: Int8Array;
+  bias: Int32Array | null;
+  /** Rewrites the input first (ConvTranspose2d: the stretched, zero-stuffed plane). */
+  input?(src: Int32Array): Int32Array;
 }
 
 export interface Program {
@@ -65,44 +84,67 @@ export interface Program {
 const size = (s: DataShape): number => s.channels * s.dims.reduce((a, b) => a * b, 1);
 const hw = (s: DataShape): [number, number] => (s.dims.length === 1 ? [s.dims[0]!, 1] : [s.dims[0]!, s.dims[1]!]);
 
-/** What an op's kernel set-up needs: the layer, its integer parameters and the pooled input size. */
+/** What an op's kernel set-up needs: the layer, its integer parameters, pooled input and output size. */
 interface KernelSetup {
   layer: Layer;
   params: LayerParams;
   /** Pooled input height (1-D: length) and width (1-D: 1). */
   pH: number;
   pW: number;
+  pooled: DataShape;
+  output: DataShape;
 }
 
+const copyThrough = (): null => null;
+
+const conv2dGemm = (a: Conv2dArgs, out: DataShape): GemmView => ({
+  kind: 'conv2d', inC: a.inC, inH: a.inH, inW: a.inW, kh: a.kh, kw: a.kw, pad: a.pad, dil: a.dilation,
+  outH: out.dims[0]!, outW: out.dims[1]!, outC: a.outC, weights: a.weights, bias: a.bias,
+});
+
 /**
- * The simulator facet of every op: sets up the layer's kernel arguments once per program. Weightless
- * ops set none (their data is copied through after pooling / combining). A Record over OpKind, so a
- * new op does not compile until it has a kernel here.
+ * The simulator facet of every op: sets up the layer's kernel once per program, with its GEMM view
+ * for the WebAssembly path (wasm-accelerate.ts). Weightless ops have none: their data is copied
+ * through after pooling / combining. A Record over OpKind, so a new op does not compile until it
+ * has a kernel here.
  */
-const prepareKernel: Record<OpKind, (c: CompiledLayer, k: KernelSetup) => void> = {
-  conv2d(c, { layer, params, pH, pW }) {
-    c.conv2d = { inC: layer.inChannels, inH: pH, inW: pW, outC: layer.outChannels, kh: layer.kernel[0], kw: layer.kernel[1], pad: layer.pad, dilation: layer.dilation ?? 1, weights: params.weights, bias: params.bias };
-    c.scratch = new Int32Array(conv2dScratch(c.conv2d));
+const prepareKernel: Record<OpKind, (k: KernelSetup) => OpKernel | null> = {
+  conv2d({ layer, params, pH, pW, output }) {
+    const a: Conv2dArgs = { inC: layer.inChannels, inH: pH, inW: pW, outC: layer.outChannels, kh: layer.kernel[0], kw: layer.kernel[1], pad: layer.pad, dilation: layer.dilation ?? 1, weights: params.weights, bias: params.bias };
+    const scratch = new Int32Array(conv2dScratch(a));
+    return { accumulate: (src, acc) => conv2d(src, acc, scratch, a), gemm: conv2dGemm(a, output) };
   },
-  conv1d(c, { layer, params, pH }) {
-    c.conv1d = { inC: layer.inChannels, inL: pH, outC: layer.outChannels, k: layer.kernel[0], pad: layer.pad, dilation: layer.dilation ?? 1, weights: params.weights, bias: params.bias };
-    c.scratch = new Int32Array(pH + 2 * layer.pad);
+  conv1d({ layer, params, pH, output }) {
+    const a = { inC: layer.inChannels, inL: pH, outC: layer.outChannels, k: layer.kernel[0], pad: layer.pad, dilation: layer.dilation ?? 1, weights: params.weights, bias: params.bias };
+    const scratch = new Int32Array(pH + 2 * layer.pad);
+    return {
+      accumulate: (src, acc) => conv1d(src, acc, scratch, a),
+      gemm: { kind: 'conv1d', inC: a.inC, inH: a.inL, inW: 1, kh: a.k, kw: 1, pad: a.pad, dil: a.dilation, outH: output.dims[0]!, outW: 1, outC: a.outC, weights: a.weights, bias: a.bias },
+    };
   },
-  linear(c, { layer, params }) {
-    c.linear = { inFeatures: size(c.pooled), outFeatures: layer.outChannels, weights: params.weights, bias: params.bias };
+  linear({ layer, params, pooled }) {
+    const a = { inFeatures: size(pooled), outFeatures: layer.outChannels, weights: params.weights, bias: params.bias };
+    return {
+      accumulate: (src, acc) => linear(src, acc, a),
+      gemm: { kind: 'linear', inC: a.inFeatures, inH: 1, inW: 1, kh: 1, kw: 1, pad: 0, dil: 1, outH: 1, outW: 1, outC: a.outFeatures, weights: a.weights, bias: a.bias },
+    };
   },
-  convtranspose2d(c, { layer, params, pH, pW }) {
+  convtranspose2d({ layer, params, pH, pW, output }) {
     const args: ConvTranspose2dArgs = { inC: layer.inChannels, inH: pH, inW: pW, outC: layer.outChannels, k: layer.kernel[0], stride: layer.stride, pad: layer.pad, outputPadding: CONVTRANSPOSE_OUTPUT_PADDING, weights: params.weights, bias: params.bias };
     const prep = prepareConvTranspose2d(args);
-    c.convT = { args, prep };
-    c.stretched = new Int32Array(layer.inChannels * prep.h * prep.w);
-    c.scratch = new Int32Array(conv2dScratch(prep.conv));
+    const stretched = new Int32Array(layer.inChannels * prep.h * prep.w);
+    const scratch = new Int32Array(conv2dScratch(prep.conv));
+    return {
+      accumulate: (src, acc) => convTranspose2d(src, acc, stretched, scratch, args, prep),
+      // The stride-1 convolution over the stretched input with the flipped weights.
+      gemm: { ...conv2dGemm(prep.conv, output), input: (src) => { stretch(src, stretched, args, prep); return stretched; } },
+    };
   },
-  passthrough: () => {},
-  add: () => {},
-  sub: () => {},
-  or: () => {},
-  xor: () => {},
+  passthrough: copyThrough,
+  add: copyThrough,
+  sub: copyThrough,
+  or: copyThrough,
+  xor: copyThrough,
 };
 
 export function compile(model: Model): Program {
@@ -133,8 +175,7 @@ export function compile(model: Model): Program {
       combined: new Int32Array(size(sh.pooled)),
       acc: new Int32Array(size(sh.output)),
       out: new Int32Array(size(sh.output)),
-      scratch: new Int32Array(0),
-      stretched: new Int32Array(0),
+      kernel: null,
       shift: totalShift(layer),
     };
     const params = layer.params!;
@@ -143,7 +184,7 @@ export function compile(model: Model): Program {
       if (params.weights.length !== want) throw new SimError(i, `Layer ${i} (${layer.name}) has ${params.weights.length} weights; its shape needs ${want}.`);
       if (params.bias && params.bias.length !== layer.outChannels) throw new SimError(i, `Layer ${i} (${layer.name}) has ${params.bias.length} bias values for ${layer.outChannels} output channels.`);
     }
-    prepareKernel[layer.op](c, { layer, params, pH, pW });
+    c.kernel = prepareKernel[layer.op]({ layer, params, pH, pW, pooled: sh.pooled, output: sh.output });
     return c;
   });
   const inputShape = { channels: model.input.channels, dims: [...model.input.dims] };
@@ -197,17 +238,12 @@ export function run(prog: Program, input: Int32Array, afterLayer?: LayerHook): v
       data = c.pooledBufs[0]!;
     } else data = src;
 
-    if (l.op === 'passthrough' || (isElt && !c.conv2d && !c.conv1d && !c.linear && !c.convT)) {
+    if (!c.kernel) {
       passthrough(data, c.out);
     } else {
       const fast = prog.accelerate ? prog.accelerate(l, i, data, c.acc, c.out) : false;
       if (fast !== 'out') {
-        if (!fast) {
-          if (c.conv2d) conv2d(data, c.acc, c.scratch, c.conv2d);
-          else if (c.conv1d) conv1d(data, c.acc, c.scratch, c.conv1d);
-          else if (c.linear) linear(data, c.acc, c.linear);
-          else if (c.convT) convTranspose2d(data, c.acc, c.stretched, c.scratch, c.convT.args, c.convT.prep);
-        }
+        if (!fast) c.kernel.accumulate(data, c.acc);
         if (l.outputWidth === 32) c.out.set(c.acc);
         else requantize(c.acc, c.out, c.out.length, c.shift, l.activation);
       }

@@ -4,18 +4,14 @@
 // row's channels together), multiplied against weights pre-packed in (ky, kx, c) order since
 // compile time. For 8-bit layers with total shift ≤ 7 the output stage (β·128, round, clamp,
 // activation) also runs in wasm; otherwise the JS side adds β·128 while copying the int32 results.
-// ConvTranspose2d runs as the stride-1 convolution over its stretched, zero-stuffed input.
+// Each op says how it is a GEMM (machine.ts `prepareKernel`, `GemmView`); ConvTranspose2d runs
+// as the stride-1 convolution over its stretched, zero-stuffed input.
 import type { Layer } from '../ir/graph.ts';
 import { totalShift } from '../ir/validate.ts';
-import type { AccumulateHook, Program } from './machine.ts';
+import type { AccumulateHook, GemmView, Program } from './machine.ts';
 import { instantiateGemm } from './wasm-gemm.ts';
-import { stretch } from './kernels/convtranspose2d.ts';
 
-interface Prepared {
-  kind: 'conv2d' | 'conv1d' | 'linear';
-  inC: number; inH: number; inW: number; kh: number; kw: number; pad: number; dil: number;
-  outH: number; outW: number;
-  outC: number;
+interface Prepared extends GemmView {
   nPix: number;
   /** nPix rounded up to even (the kernel works on pixel pairs). */
   nPixPad: number;
@@ -27,7 +23,6 @@ interface Prepared {
   hwcPtr: number;
   padW: number;
   pw: number;
-  bias: Int32Array | null;
   /** Byte offset of β·128 per (padded) output channel, for the fused output stage. */
   biasPtr: number;
   /** Fused output stage (8-bit output, total shift ≤ 7): r = 7 − s, lower clamp, abs. */
@@ -43,28 +38,8 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
   const preps = new Map<number, Prepared>();
   let wBytes = 0, pBytes = 0, outBytes = 0, hwcBytes = 0, biasBytes = 0;
   prog.layers.forEach((c, i) => {
-    let p: Omit<Prepared, 'k8' | 'nOB' | 'wPtr' | 'nPix' | 'nPixPad' | 'K' | 'hwcPtr' | 'padW' | 'pw' | 'biasPtr' | 'fused'> | undefined;
-    let weights: Int8Array | undefined;
-    if (c.convT) {
-      // Stride-1 convolution over the stretched input with the flipped weights (see convtranspose2d.ts).
-      const a = c.convT.prep.conv;
-      p = { kind: 'conv2d', inC: a.inC, inH: a.inH, inW: a.inW, kh: a.kh, kw: a.kw, pad: 0, dil: 1, outH: c.output.dims[0]!, outW: c.output.dims[1]!, outC: a.outC, bias: a.bias };
-      weights = a.weights;
-    } else if (c.conv2d) {
-      const a = c.conv2d;
-      const [oh, ow] = [c.output.dims[0]!, c.output.dims[1]!];
-      p = { kind: 'conv2d', inC: a.inC, inH: a.inH, inW: a.inW, kh: a.kh, kw: a.kw, pad: a.pad, dil: a.dilation, outH: oh, outW: ow, outC: a.outC, bias: a.bias };
-      weights = a.weights;
-    } else if (c.conv1d) {
-      const a = c.conv1d;
-      p = { kind: 'conv1d', inC: a.inC, inH: a.inL, inW: 1, kh: a.k, kw: 1, pad: a.pad, dil: a.dilation, outH: c.output.dims[0]!, outW: 1, outC: a.outC, bias: a.bias };
-      weights = a.weights;
-    } else if (c.linear) {
-      const a = c.linear;
-      p = { kind: 'linear', inC: a.inFeatures, inH: 1, inW: 1, kh: 1, kw: 1, pad: 0, dil: 1, outH: 1, outW: 1, outC: a.outFeatures, bias: a.bias };
-      weights = a.weights;
-    }
-    if (!p || !weights) return;
+    const p = c.kernel?.gemm;
+    if (!p) return;
     const K = p.inC * p.kh * p.kw;
     const k8 = Math.ceil(K / 8);
     const nOB = Math.ceil(p.outC / 4);
@@ -83,7 +58,6 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
     if (p.kind !== 'linear') hwcBytes += align((p.inH + 2 * p.pad) * pw * p.inC * 2, 16);
     pBytes = Math.max(pBytes, nPixPad * k8 * 16);
     outBytes = Math.max(outBytes, nOB * 4 * nPixPad * 4);
-    void weights;
   });
   if (preps.size === 0) return null;
   const wBase = 0, pBase = align(wBytes, 64), outBase = align(pBase + pBytes, 64), hwcBase = align(outBase + outBytes, 64);
@@ -95,10 +69,8 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
   const i32 = new Int32Array(g.memory.buffer);
   // Pack weights: block ob, chunk k: rows o = 4·ob + j, elements k·8 .. k·8+7 (zero beyond K / outC),
   // element kk = (ky·kw + kx)·C + c ↔ PyTorch w[o][c][ky][kx] (linear: kk = feature).
-  prog.layers.forEach((c, i) => {
-    const p = preps.get(i);
-    if (!p) return;
-    const w = (c.convT?.prep.conv ?? c.conv2d ?? c.conv1d ?? c.linear)!.weights;
+  for (const p of preps.values()) {
+    const w = p.weights;
     const base = (wBase + p.wPtr) >> 1;
     for (let ob = 0; ob < p.nOB; ob++)
       for (let k = 0; k < p.k8; k++)
@@ -112,7 +84,7 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
             i16[dst + e] = p.kind === 'linear' ? w[o * p.K + kk]! : w[(o * p.inC + c) * p.kh * p.kw + tap]!;
           }
         }
-  });
+  }
   for (const p of preps.values())
     if (p.bias) for (let o = 0; o < p.outC; o++) i32[((biasBase + p.biasPtr) >> 2) + o] = p.bias[o]! * 128;
   const pIdx = pBase >> 1;
@@ -121,11 +93,7 @@ export function createWasmAccelerator(prog: Program): AccumulateHook | null {
   return (_layer: Layer, index: number, src: Int32Array, acc: Int32Array, out: Int32Array): boolean | 'out' => {
     const p = preps.get(index);
     if (!p) return false;
-    const ct = prog.layers[index]!.convT;
-    if (ct) {
-      stretch(src, prog.layers[index]!.stretched, ct.args, ct.prep);
-      src = prog.layers[index]!.stretched;
-    }
+    if (p.input) src = p.input(src);
     const row = p.k8 * 8;
     if (p.kind === 'linear') {
       for (let f = 0; f < p.K; f++) i16[pIdx + f] = src[f]!;

@@ -2,7 +2,7 @@
 // channel-first like PyTorch: ai8x float mode, or with `qat` exactly what the QAT forward computes
 // (max78002.md §1.3, §1.8, §1.9), so that for 8-bit weights the wide output × 2^14 is the
 // accelerator's 32-bit result.
-import type { Layer, Model, WeightBits } from '../ir/graph.ts';
+import type { Layer, Model, OpKind, WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { quantizeAvgPool, quantizeParams, quantizeWide } from '../quant/fake-quant.ts';
 import { ACTIVATION, quantizeValue, WIDE_OUTPUT } from '../quant/fixed-point.ts';
@@ -19,6 +19,32 @@ interface Data {
   v: Float64Array;
 }
 
+/** The op's output before the activation, from the pooled input and the (fake-quantized) parameters. */
+type Forward = (layer: Layer, d: Data, weight: Float32Array, bias: Float32Array | null) => Data;
+
+const unsupported = (layer: Layer): never => {
+  throw new Error(`predictFloat: ${layer.name}: op '${layer.op}' is not supported`);
+};
+
+/**
+ * The float-forward facet of every op: `copy` passes the pooled data on as is (no parameters, no
+ * activation), `unsupported` refuses the op. A Record over OpKind, so a new op does not compile
+ * until it has a forward pass here.
+ */
+const FORWARD: Record<OpKind, Forward | 'copy' | 'unsupported'> = {
+  // Conv1d runs as a 1×k convolution over 1×L data.
+  conv1d: (l, d, w, b) => conv(d, w, b, l.outChannels, 1, l.kernel[0], 0, l.pad),
+  conv2d: (l, d, w, b) => conv(d, w, b, l.outChannels, l.kernel[0], l.kernel[1], l.pad, l.pad),
+  linear: (l, d, w, b) => dense(d, w, b, l.outChannels),
+  convtranspose2d: 'unsupported',
+  // A pooling-only layer (ai8x MaxPool/AvgPool module): the pooled data as is.
+  passthrough: 'copy',
+  add: 'unsupported',
+  sub: 'unsupported',
+  or: 'unsupported',
+  xor: 'unsupported',
+};
+
 /** Logits (the last layer's output, flattened channel-major) for n samples: n × features. */
 export function predictFloat(
   model: Model,
@@ -34,15 +60,18 @@ export function predictFloat(
   if (x.length < n * per) throw new Error(`predictFloat: x has ${x.length} values, expected ${n} × ${per}`);
   const byName = new Map(params.map((p) => [p.name, p]));
   const prepared = model.layers.map((layer, i) => {
-    if (layer.op === 'passthrough') return { layer, weight: new Float32Array(0), bias: null, shift: 0 };
+    const forward = FORWARD[layer.op];
+    if (forward === 'copy') return { layer, forward, weight: new Float32Array(0), bias: null, shift: 0 };
+    if (forward === 'unsupported') return unsupported(layer);
     const p = byName.get(layer.name);
     if (!p) throw new Error(`predictFloat: params: no entry for layer '${layer.name}'`);
     const qat = options.qat;
-    if (!qat) return { layer, weight: p.weight, bias: p.bias, shift: 0 };
+    if (!qat) return { layer, forward, weight: p.weight, bias: p.bias, shift: 0 };
     const bits = qat.bits[i]!;
     const shift = qat.shifts[i]!;
     return {
       layer,
+      forward,
       weight: quantizeParams(p.weight, bits, shift),
       bias: p.bias ? quantizeParams(p.bias, bits, shift) : null,
       shift,
@@ -51,7 +80,7 @@ export function predictFloat(
   let out: Float32Array | undefined;
   for (let s = 0; s < n; s++) {
     let d: Data = { c: model.input.channels, h: h0, w: w0, v: Float64Array.from(x.subarray(s * per, (s + 1) * per)) };
-    for (const l of prepared) d = runLayer(l.layer, d, l.weight, l.bias, l.shift, !!options.qat, model.avgPoolRounding ?? false, oneD);
+    for (const l of prepared) d = runLayer(l.layer, l.forward, d, l.weight, l.bias, l.shift, !!options.qat, model.avgPoolRounding ?? false, oneD);
     out ??= new Float32Array(n * d.v.length);
     out.set(d.v, s * d.v.length);
   }
@@ -59,34 +88,13 @@ export function predictFloat(
 }
 
 function runLayer(
-  layer: Layer, input: Data, weight: Float32Array, bias: Float32Array | null, shift: number,
+  layer: Layer, forward: Forward | 'copy', input: Data, weight: Float32Array, bias: Float32Array | null, shift: number,
   qat: boolean, avgRounding: boolean, oneD: boolean,
 ): Data {
   let d = input;
   if (layer.pool) d = pool(d, layer, oneD, qat, avgRounding);
-  // A pooling-only layer (ai8x MaxPool/AvgPool module): the pooled data as is.
-  if (layer.op === 'passthrough') return d;
-  let y: Data;
-  if (layer.op === 'linear') {
-    const features = d.v.length;
-    const o = layer.outChannels;
-    const v = new Float64Array(o);
-    for (let k = 0; k < o; k++) {
-      let acc = bias ? bias[k]! : 0;
-      const row = k * features;
-      for (let f = 0; f < features; f++) acc += d.v[f]! * weight[row + f]!;
-      v[k] = acc;
-    }
-    y = { c: o, h: 1, w: 1, v };
-  } else if (layer.op === 'conv1d' || layer.op === 'conv2d') {
-    const kh = layer.op === 'conv1d' ? 1 : layer.kernel[0];
-    const kw = layer.op === 'conv1d' ? layer.kernel[0] : layer.kernel[1];
-    const ph = layer.op === 'conv1d' ? 0 : layer.pad;
-    const pw = layer.pad;
-    y = conv(d, weight, bias, layer.outChannels, kh, kw, ph, pw);
-  } else {
-    throw new Error(`predictFloat: ${layer.name}: op '${layer.op}' is not supported`);
-  }
+  if (forward === 'copy') return d;
+  const y = forward(layer, d, weight, bias);
   const wide = layer.outputWidth === 32;
   const scale = qat && !wide ? 2 ** shift : 1;
   const v = y.v;
@@ -98,6 +106,19 @@ function runLayer(
     else v[i] = qat ? quantizeValue(a, 8) : Math.min(Math.max(a, ACTIVATION.lo), ACTIVATION.hi);
   }
   return y;
+}
+
+/** Fully connected over all C·H·W features, channel-major (flatten). */
+function dense(d: Data, weight: Float32Array, bias: Float32Array | null, o: number): Data {
+  const features = d.v.length;
+  const v = new Float64Array(o);
+  for (let k = 0; k < o; k++) {
+    let acc = bias ? bias[k]! : 0;
+    const row = k * features;
+    for (let f = 0; f < features; f++) acc += d.v[f]! * weight[row + f]!;
+    v[k] = acc;
+  }
+  return { c: o, h: 1, w: 1, v };
 }
 
 function conv(d: Data, weight: Float32Array, bias: Float32Array | null, co: number, kh: number, kw: number, ph: number, pw: number): Data {

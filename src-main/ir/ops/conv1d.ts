@@ -5,7 +5,6 @@ import type { DataShape, Diagnostic, Layer } from '../graph.ts';
 import { checkPad, layerError, type OpContext, type OpSpec } from './op-spec.ts';
 
 export const conv1d: OpSpec = {
-  kinds: ['conv1d'],
   hasWeights: true,
   elementwise: false,
   inferShape(layer, pooled) {

@@ -6,7 +6,6 @@ import type { DataShape, Diagnostic, Layer } from '../graph.ts';
 import { checkPad, layerError, type OpContext, type OpSpec } from './op-spec.ts';
 
 export const conv2d: OpSpec = {
-  kinds: ['conv2d'],
   hasWeights: true,
   elementwise: false,
   inferShape(layer, pooled) {

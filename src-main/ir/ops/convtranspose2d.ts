@@ -7,7 +7,6 @@ import { checkPad, layerError, type OpContext, type OpSpec } from './op-spec.ts'
 export const CONVTRANSPOSE_OUTPUT_PADDING = 1;
 
 export const convtranspose2d: OpSpec = {
-  kinds: ['convtranspose2d'],
   hasWeights: true,
   elementwise: false,
   inferShape(layer, pooled) {

@@ -4,7 +4,6 @@ import type { DataShape, Diagnostic, Layer } from '../graph.ts';
 import { layerError, type OpContext, type OpSpec } from './op-spec.ts';
 
 export const eltwise: OpSpec = {
-  kinds: ['add', 'sub', 'or', 'xor'],
   hasWeights: false,
   elementwise: true,
   inferShape: (_layer, pooled) => ({ channels: pooled.channels, dims: [...pooled.dims] }),

@@ -8,7 +8,6 @@ export const MAX_FLATTEN_POSITIONS = 256;
 export const MAX_FLATTEN_FEATURES = 16_384;
 
 export const linear: OpSpec = {
-  kinds: ['linear'],
   hasWeights: true,
   elementwise: false,
   inferShape(layer, pooled) {

@@ -1,6 +1,6 @@
 // What every IR op file provides: its attribute rules (validate), shape inference and weight count.
-// One op per file (ops/<op>.ts); ops/registry.ts lists them. Pure: no Node, no tfjs.
-import type { DataShape, Device, Diagnostic, Layer, OpKind } from '../graph.ts';
+// One op per file (ops/<op>.ts); ops/registry.ts maps each OpKind to one. Pure: no Node, no tfjs.
+import type { DataShape, Device, Diagnostic, Layer } from '../graph.ts';
 
 /** Facts about where a layer sits, needed by rules that depend on the device or position. */
 export interface OpContext {
@@ -12,7 +12,6 @@ export interface OpContext {
 }
 
 export interface OpSpec {
-  kinds: readonly OpKind[];
   /** Does the op carry weights (and so a checkpoint `*.weight` tensor). */
   hasWeights: boolean;
   /** Stand-alone element-wise op: combines several equal-shape operands instead of concatenating them. */

@@ -4,7 +4,6 @@ import type { DataShape, Diagnostic, Layer } from '../graph.ts';
 import { layerError, type OpContext, type OpSpec } from './op-spec.ts';
 
 export const passthrough: OpSpec = {
-  kinds: ['passthrough'],
   hasWeights: false,
   elementwise: false,
   inferShape: (_layer, pooled) => ({ channels: pooled.channels, dims: [...pooled.dims] }),
