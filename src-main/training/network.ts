@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Layer, Model } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
-import { conv2d } from './layers/conv2d.ts';
-import { conv1d } from './layers/conv1d.ts';
+import { conv2d, type ConvSpec } from './layers/conv2d.ts';
+import { convBlock } from './layers/conv-block.ts';
 import { linear } from './layers/linear.ts';
 import { pool, type PoolSpec } from './layers/pooling.ts';
 import { batchNorm, BN_EPS, BN_SETTLED, type BatchNormVars, type BatchStats } from './layers/batch-norm.ts';
@@ -211,12 +211,23 @@ export function forward(plans: LayerPlan[], vars: NetworkVars, x: tf.Tensor4D, o
     const isFirst = i === 0;
     const qat = opts.qat;
     if (p.pool) {
-      h = pool(h as tf.Tensor4D, p.pool);
+      // QAT activations of an 8-bit layer lie on the 1/128 grid: ties in a max pool go to the first.
+      const onGrid = qat && i > 0 && !plans[i - 1]!.isWide;
+      h = pool(h as tf.Tensor4D, p.pool, onGrid ? { grid: ACTIVATION.step } : {});
       if (p.pool.kind === 'avg') h = qat ? quantizeAvgPool(h, opts.avgPoolRounding ?? false) : tf.clipByValue(h, ACTIVATION.lo, ACTIVATION.hi);
     }
     if (!p.hasWeights) {
       // A pooling-only layer (ai8x MaxPool/AvgPool module): the pooled data as is.
       opts.tap?.(i, h);
+      continue;
+    }
+    const layer = p.layer;
+    const bn = vars.bn[i];
+    if (layer.op !== 'linear' && !opts.tap && !(bn && !qat)) {
+      // The fused block; BatchNorm in the float phase and range taps need the steps apart.
+      h = convBlock(h as tf.Tensor4D, vars.weights[i]! as tf.Tensor4D, (vars.biases[i] ?? null) as tf.Tensor1D | null, {
+        ...convSpec(p, isFirst), activation: layer.activation, wide: p.isWide, ...(qat ? { qat: { bits: qat.bits[i]!, shift: qat.shifts[i]! } } : {}),
+      });
       continue;
     }
     let w: tf.Tensor = vars.weights[i]!;
@@ -226,17 +237,12 @@ export function forward(plans: LayerPlan[], vars: NetworkVars, x: tf.Tensor4D, o
       if (b) b = fakeQuantParam(b, qat.bits[i]!, qat.shifts[i]!);
     }
     let y: tf.Tensor;
-    const layer = p.layer;
     if (layer.op === 'linear') {
       const n = h.shape[0]!;
       y = linear(tf.reshape(h, [n, -1]) as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D | null, isFirst);
-    } else if (layer.op === 'conv1d') {
-      y = conv1d(h as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D | null, layer.kernel[0], layer.pad, isFirst);
     } else {
-      const pd = layer.pad;
-      y = conv2d(h as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D | null, { kernel: layer.kernel, pads: [pd, pd, pd, pd], isFirst });
+      y = conv2d(h as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D | null, convSpec(p, isFirst));
     }
-    const bn = vars.bn[i];
     if (bn && !qat) {
       const r = batchNorm(y as tf.Tensor4D, bn, opts.training);
       y = r.out;
@@ -250,6 +256,14 @@ export function forward(plans: LayerPlan[], vars: NetworkVars, x: tf.Tensor4D, o
     h = activate(y, { activation: layer.activation, wide: p.isWide, quantize: !!qat, outScale });
   }
   return tf.reshape(h, [h.shape[0]!, -1]) as tf.Tensor2D;
+}
+
+/** A conv layer's NHWC convolution: conv1d runs as a [1, k] conv2d on [N, 1, L, C] data. */
+function convSpec(p: LayerPlan, isFirst: boolean): ConvSpec {
+  const { kernel, pad } = p.layer;
+  return p.layer.op === 'conv1d'
+    ? { kernel: [1, kernel[0]], pads: [0, 0, pad, pad], isFirst }
+    : { kernel, pads: [pad, pad, pad, pad], isFirst };
 }
 
 // ---- PyTorch layout ↔ variable layout ----

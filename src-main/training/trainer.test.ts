@@ -191,7 +191,7 @@ describe('early stopping per phase', () => {
     // those of the best QAT epoch, not the last one.
     const config: TrainConfig = {
       ...base, batchNorm: false, epochs: 14, qatStartEpoch: 2, learningRate: 3e-3,
-      qat: { learningRate: 0.3, earlyStopping: { patience: 2, monitor: 'valLoss', restoreBest: true } },
+      qat: { learningRate: 3, earlyStopping: { patience: 2, monitor: 'valLoss', restoreBest: true } },
     };
     const r = await train(model, data, config);
     const qat = r.history.filter((h) => h.phase === 'qat');

@@ -16,7 +16,7 @@ export interface ConvSpec {
 }
 
 type Explicit = [[number, number], [number, number], [number, number], [number, number]];
-const explicit = (p: Pads): Explicit => [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]];
+export const explicit = (p: Pads): Explicit => [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]];
 
 /** Forward y = conv(x, w) + b with the custom gradient; w is [kh, kw, Cin, Cout]. */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null, spec: ConvSpec): tf.Tensor4D {

@@ -1,11 +1,13 @@
-// The custom-gradient layers on the training backend (wasm) against tfjs's stock gradients on the
-// pure-JS cpu backend, on small 1-D and 2-D conv nets with pads 0/1/2, both dW methods (Cin ≤ 4
-// and > 4), max and avg pooling, and a linear output.
+// The network's training layers (forward() on the training backend, wasm) against tfjs's stock
+// gradients on the pure-JS cpu backend, on small 1-D and 2-D conv nets with pads 0/1/2, both dW
+// methods (Cin ≤ 4 and > 4), max and avg pooling, and a linear output; in the float phase and in
+// QAT (mixed bits, weights past the clamp, STEs written as stock ops, max-pool ties on the grid).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import type { Layer, Model } from '../../ir/graph.ts';
 import { initBackend } from '../backend.ts';
-import { createVars, forward, planNetwork, trainableVars, type LayerPlan } from '../network.ts';
+import { createVars, forward, planNetwork, trainableVars, type LayerPlan, type QatSettings } from '../network.ts';
+import { ACTIVATION, gridMax, gridScale, WIDE_OUTPUT } from '../../quant/fixed-point.ts';
 import { seededRng as makeRng } from '../../data/random.ts';
 
 function conv(name: string, op: 'conv1d' | 'conv2d', cin: number, cout: number, k: number, pad: number, pool?: Layer['pool']): Layer {
@@ -34,28 +36,45 @@ const nets: Record<string, Model> = {
   },
 };
 
-/** Reference: the same net from plain tf ops (stock gradients). */
-function stockForward(plans: LayerPlan[], vars: tf.Variable[], x: tf.Tensor4D): tf.Tensor {
+/** round-half-up (or floor) of v with the gradient of v: v + a constant (a stock-op STE). */
+function ste(v: tf.Tensor, f: (e: number) => number = (e) => Math.floor(e + 0.5)): tf.Tensor {
+  const values = v.dataSync();
+  return tf.add(v, tf.tensor(Float32Array.from(values, (e) => f(e) - e), v.shape));
+}
+
+/** Reference: the same net from plain tf ops (stock gradients); QAT with stock-op STEs. */
+function stockForward(plans: LayerPlan[], vars: tf.Variable[], x: tf.Tensor4D, qat?: QatSettings): tf.Tensor {
   let h: tf.Tensor = x;
   plans.forEach((p, i) => {
-    const w = vars[2 * i]!;
-    const b = vars[2 * i + 1]!;
+    const { lo, hi, step } = p.isWide ? WIDE_OUTPUT : ACTIVATION;
+    const outScale = qat && !p.isWide ? 2 ** qat.shifts[i]! : 1;
+    const param = (v: tf.Tensor) => {
+      if (!qat) return v;
+      const g = gridScale(qat.bits[i]!);
+      const q = tf.div(ste(tf.mul(v, 2 ** -qat.shifts[i]! * g)), g);
+      return tf.mul(tf.clipByValue(q, -1, gridMax(qat.bits[i]!)), outScale);
+    };
+    const w = param(vars[2 * i]!);
+    const b = param(vars[2 * i + 1]!);
     if (p.pool) {
-      h = p.pool.kind === 'max'
-        ? tf.maxPool(h as tf.Tensor4D, p.pool.size, p.pool.stride, 'valid')
-        : tf.clipByValue(tf.avgPool(h as tf.Tensor4D, p.pool.size, p.pool.stride, 'valid'), -1, 127 / 128);
+      if (p.pool.kind === 'max') {
+        h = tf.maxPool(h as tf.Tensor4D, p.pool.size, p.pool.stride, 'valid');
+      } else {
+        h = tf.avgPool(h as tf.Tensor4D, p.pool.size, p.pool.stride, 'valid');
+        if (qat) h = tf.div(ste(tf.mul(h, ACTIVATION.step), Math.floor), ACTIVATION.step);
+        h = tf.clipByValue(h, ACTIVATION.lo, ACTIVATION.hi);
+      }
     }
     let y: tf.Tensor;
     if (p.layer.op === 'linear') {
       y = tf.add(tf.matMul(tf.reshape(h, [h.shape[0]!, -1]), w as tf.Tensor2D), b);
-      h = tf.clipByValue(y, -32768, 32768);
     } else {
       const pd = p.layer.pad;
       const pads: [[number, number], [number, number], [number, number], [number, number]] =
         p.layer.op === 'conv1d' ? [[0, 0], [0, 0], [pd, pd], [0, 0]] : [[0, 0], [pd, pd], [pd, pd], [0, 0]];
-      y = tf.add(tf.conv2d(h as tf.Tensor4D, w as tf.Tensor4D, 1, pads), b);
-      h = tf.clipByValue(tf.relu(y), -1, 127 / 128);
+      y = tf.relu(tf.add(tf.conv2d(h as tf.Tensor4D, w as tf.Tensor4D, 1, pads), b));
     }
+    h = tf.clipByValue(qat ? tf.div(ste(tf.mul(y, step)), step) : y, lo, hi);
   });
   return h;
 }
@@ -68,7 +87,12 @@ beforeAll(async () => {
   await initBackend();
 });
 
-describe.each(Object.entries(nets))('gradients equal tfjs stock gradients on cpu: %s', (_, model) => {
+const modes: [string, string, Model, boolean][] = Object.entries(nets).flatMap(([name, model]) => [
+  [name, 'float', model, false] as [string, string, Model, boolean],
+  [name, 'QAT', model, true] as [string, string, Model, boolean],
+]);
+
+describe.each(modes)('gradients equal tfjs stock gradients on cpu: %s, %s', (_, __, model, withQat) => {
   it('weights and biases (1e-4 relative)', async () => {
     expect(tf.getBackend()).toBe('wasm');
     const plans = planNetwork(model, () => false);
@@ -77,14 +101,17 @@ describe.each(Object.entries(nets))('gradients equal tfjs stock gradients on cpu
     const list = trainableVars(vars);
     const n = 4;
     const [h, w, c] = plans[0]!.inShape;
-    const xData = Float32Array.from({ length: n * h * w * c }, () => rng() * 2 - 1);
+    // QAT input on the 1/128 grid, like the activations after it: sums are exact on both backends.
+    const xData = Float32Array.from({ length: n * h * w * c }, () => (withQat ? Math.floor((rng() * 2 - 1) * 128) / 128 : rng() * 2 - 1));
+    // Mixed bits; shift −1 doubles the weights before the grid, so some reach past the clamp.
+    const qat: QatSettings | undefined = withQat ? { bits: plans.map((_, i) => [8, 4, 8, 2][i % 4]!), shifts: plans.map(() => -1) } : undefined;
     // Larger weights so some activations clip at 127/128 and ReLU cuts: the masks are exercised.
     list.forEach((v) => v.assign(tf.mul(v, 3)));
     const outSize = plans[plans.length - 1]!.layer.outChannels;
     const rData = Float32Array.from({ length: n * outSize }, () => rng() * 2 - 1);
     const x = tf.tensor4d(xData, [n, h, w, c]);
     const r = tf.tensor2d(rData, [n, outSize]);
-    const ours = tf.variableGrads(() => lossOf(forward(plans, vars, x, { training: true }), r), list);
+    const ours = tf.variableGrads(() => lossOf(forward(plans, vars, x, { training: true, ...(qat ? { qat } : {}) }), r), list);
     const oursData = list.map((v) => ours.grads[v.name]!.dataSync().slice());
     const values = list.map((v) => v.dataSync().slice());
     const lossOurs = ours.value.dataSync()[0]!;
@@ -95,7 +122,7 @@ describe.each(Object.entries(nets))('gradients equal tfjs stock gradients on cpu
       const cpuVars = list.map((v, i) => tf.variable(tf.tensor(values[i]!, v.shape)));
       const xc = tf.tensor4d(xData, [n, h, w, c]);
       const rc = tf.tensor2d(rData, [n, outSize]);
-      const ref = tf.variableGrads(() => lossOf(stockForward(plans, cpuVars, xc), rc), cpuVars);
+      const ref = tf.variableGrads(() => lossOf(stockForward(plans, cpuVars, xc, qat), rc), cpuVars);
       expect(lossOurs).toBeCloseTo(ref.value.dataSync()[0]!, 4);
       cpuVars.forEach((v, i) => {
         const want = ref.grads[v.name]!.dataSync();
