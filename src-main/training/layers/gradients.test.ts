@@ -36,7 +36,7 @@ const nets: Record<string, Model> = {
   },
 };
 
-/** round-half-up (or floor) of v with the gradient of v: v + a constant (a stock-op STE). */
+/** round-half-up (or trunc) of v with the gradient of v: v + a constant (a stock-op STE). */
 function ste(v: tf.Tensor, f: (e: number) => number = (e) => Math.floor(e + 0.5)): tf.Tensor {
   const values = v.dataSync();
   return tf.add(v, tf.tensor(Float32Array.from(values, (e) => f(e) - e), v.shape));
@@ -61,7 +61,7 @@ function stockForward(plans: LayerPlan[], vars: tf.Variable[], x: tf.Tensor4D, q
         h = tf.maxPool(h as tf.Tensor4D, p.pool.size, p.pool.stride, 'valid');
       } else {
         h = tf.avgPool(h as tf.Tensor4D, p.pool.size, p.pool.stride, 'valid');
-        if (qat) h = tf.div(ste(tf.mul(h, ACTIVATION.step), Math.floor), ACTIVATION.step);
+        if (qat) h = tf.div(ste(tf.mul(h, ACTIVATION.step), Math.trunc), ACTIVATION.step);
         h = tf.clipByValue(h, ACTIVATION.lo, ACTIVATION.hi);
       }
     }
