@@ -2,6 +2,7 @@
 // the live check (device INT8 vs bit-exact simulator vs float, window by window).
 import { z } from 'zod';
 import { call, job, service } from './contract.ts';
+import { ScalingDto } from './training.api.ts';
 
 export const PortInfo = z.object({
   /** Path to open, e.g. /dev/ttyACM0 or a virtual device's pty link. */
@@ -97,6 +98,8 @@ export const CheckReport = z.object({
   device: z.object({ id: z.string(), firmware: z.string(), modelHash: z.string(), modelHashMatches: z.boolean() }),
   model: z.string(),
   source: z.string(),
+  /** The input scaling the model expects (model.json `input.scaling`, null if not recorded); `raw`: the host scaled raw source values with it. */
+  input: z.object({ raw: z.boolean(), scaling: ScalingDto.nullable() }),
   /** Output unit: value · 2^scaleExp compares with float logits (−14: Q17.14). */
   scaleExp: z.number().int(),
   float: z.object({ present: z.boolean(), note: z.string().optional() }),
@@ -156,8 +159,13 @@ export const deviceApi = service(
       z.strictObject({
         /** Exported artifacts folder (checkpoint.pth.tar, network.yaml, optional model.onnx). */
         artifacts: z.string().min(1),
-        /** "device" (the board's own sensor), "mnist", or an int8 .npy of windows. Default "device". */
+        /**
+         * "device" (the board's own sensor), "mnist", an int8 .npy of windows, or raw values (a .csv in
+         * the training file's layout, a float .npy) scaled with model.json `input.scaling`. Default "device".
+         */
         source: z.string().optional(),
+        /** An integer .npy holds raw values (e.g. ADC counts), not int8 codes. */
+        raw: z.boolean().optional(),
         /** Labels .npy for a windows file. */
         labels: z.string().optional(),
         /** Windows to check (default: the whole source; live: 100). */
@@ -177,7 +185,7 @@ export const deviceApi = service(
       'Starts a virtual MAX78002 (bit-exact simulator behind a pty) and returns its port path.',
       z.strictObject({
         artifacts: z.string().min(1),
-        /** Live-mode source: "mnist" or an int8 .npy. */
+        /** Live-mode source: "mnist", an int8 .npy, or raw values (.csv, float .npy) the device scales with model.json input.scaling. */
         sensor: z.string().optional(),
         /** Sensor windows per second, default 10. */
         rateHz: z.number().positive().optional(),

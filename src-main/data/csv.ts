@@ -51,7 +51,27 @@ function splitRow(line: string, delimiter: string): string[] {
 const isNumeric = (cell: string): boolean => cell !== '' && Number.isFinite(Number(cell));
 const LABEL_NAMES = ['label', 'class', 'target', 'y'];
 
-export function parseCsv(text: string, options: CsvOptions): CsvDataset {
+/** A CSV's numbers before any scaling: features row by row, and the label cells (null: no label column). */
+export interface CsvTable {
+  count: number;
+  features: number;
+  /** count × features raw values, as float32 (as training holds them before scaling). */
+  x: Float32Array;
+  rawLabels: string[] | null;
+}
+
+export interface CsvTableOptions {
+  file: string;
+  labelColumn?: number | string;
+  /**
+   * Feature values per row when known (the live check: the model's input length). A row of exactly
+   * that many columns has no label column; otherwise one column more is expected, the label.
+   */
+  features?: number;
+}
+
+/** Reads the rows of a CSV as raw numbers; errors name the file, the row and the column. */
+export function readCsvTable(text: string, options: CsvTableOptions): CsvTable {
   const { file } = options;
   const lines = text.split(/\r?\n/);
   while (lines.length && lines[lines.length - 1]!.trim() === '') lines.pop();
@@ -61,7 +81,11 @@ export function parseCsv(text: string, options: CsvOptions): CsvDataset {
   const delimiter = detectDelimiter(lines[first]!);
   const head = splitRow(lines[first]!, delimiter);
   const width = head.length;
-  if (width < 2) throw dataError({ file, row: first + 1 }, `found ${width} column; expected features plus a label column.`);
+  const unlabelled = options.features !== undefined && width === options.features && options.labelColumn === undefined;
+  if (options.features !== undefined && !unlabelled && width !== options.features + 1) {
+    throw dataError({ file, row: first + 1 }, `found ${width} columns; expected ${options.features} feature values per row (the model's input), optionally plus a label column.`);
+  }
+  if (!unlabelled && width < 2) throw dataError({ file, row: first + 1 }, `found ${width} column; expected features plus a label column.`);
   // A header row has more non-numeric cells than the next row (string labels alone are not a header).
   const nonNumeric = (cells: string[]): number =>
     cells.filter((c) => !isNumeric(c) && !/^[+-]?(nan|inf(inity)?)?$/i.test(c)).length;
@@ -71,9 +95,10 @@ export function parseCsv(text: string, options: CsvOptions): CsvDataset {
     ? nonNumeric(head) > nonNumeric(splitRow(lines[next]!, delimiter))
     : nonNumeric(head) > 0;
   const header = hasHeader ? head : undefined;
-  let label: number;
+  let label = -1;
   const lc = options.labelColumn;
-  if (typeof lc === 'string' && !/^-?\d+$/.test(lc)) {
+  if (unlabelled) label = -1;
+  else if (typeof lc === 'string' && !/^-?\d+$/.test(lc)) {
     if (!header) throw dataError({ file, column: lc }, `label column "${lc}" given by name, but the file has no header row.`);
     label = header.indexOf(lc);
     if (label < 0) throw dataError({ file, row: first + 1, column: lc }, `no column named "${lc}" in the header (${header.slice(0, 8).join(', ')}${width > 8 ? ', …' : ''}).`);
@@ -85,11 +110,7 @@ export function parseCsv(text: string, options: CsvOptions): CsvDataset {
     const named = header?.findIndex((h) => LABEL_NAMES.includes(h.toLowerCase())) ?? -1;
     label = named >= 0 ? named : width - 1;
   }
-  const features = width - 1;
-  const shape = options.shape ?? { channels: 1, dims: [features] };
-  const per = shape.channels * shape.dims.reduce((a, b) => a * b, 1);
-  if (per !== features) throw dataError({ file, column: 'shape' }, `shape ${shape.channels}×${shape.dims.join('×')} = ${per} values, but each row has ${features} feature columns.`);
-
+  const features = label < 0 ? width : width - 1;
   const start = hasHeader ? first + 1 : first;
   const rows = lines.length - start;
   if (rows <= 0) throw dataError({ file }, 'the file has a header but no data rows.');
@@ -114,19 +135,37 @@ export function parseCsv(text: string, options: CsvOptions): CsvDataset {
       }
       x[o++] = v;
     }
-    const lab = cells[label]!;
-    if (lab === '') throw dataError({ file, row: r + 1, column: label + 1 }, 'the label is empty; expected a class name or number.');
-    rawLabels[count++] = lab;
+    if (label >= 0) {
+      const lab = cells[label]!;
+      if (lab === '') throw dataError({ file, row: r + 1, column: label + 1 }, 'the label is empty; expected a class name or number.');
+      rawLabels[count] = lab;
+    }
+    count++;
   }
-  const { y, classNames } = encodeLabels(rawLabels.slice(0, count), file);
+  return {
+    count,
+    features,
+    x: count * features === x.length ? x : x.slice(0, count * features),
+    rawLabels: label >= 0 ? rawLabels.slice(0, count) : null,
+  };
+}
+
+export function parseCsv(text: string, options: CsvOptions): CsvDataset {
+  const { file } = options;
+  const table = readCsvTable(text, { file, ...(options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {}) });
+  const { count, features, x } = table;
+  const shape = options.shape ?? { channels: 1, dims: [features] };
+  const per = shape.channels * shape.dims.reduce((a, b) => a * b, 1);
+  if (per !== features) throw dataError({ file, column: 'shape' }, `shape ${shape.channels}×${shape.dims.join('×')} = ${per} values, but each row has ${features} feature columns.`);
+  const { y, classNames } = encodeLabels(table.rawLabels!, file);
   const scalingKind = options.scaling ?? { kind: 'minmax' as const };
-  const scaledRange = scaleToTrainingRange(x.subarray(0, count * features), scalingKind);
+  const scaledRange = scaleToTrainingRange(x, scalingKind);
   return {
     name: file.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, ''),
     count,
     channels: shape.channels,
     dims: [...shape.dims],
-    x: count * features === x.length ? x : x.slice(0, count * features),
+    x,
     y,
     classNames,
     scaledRange,

@@ -2,6 +2,9 @@
 // sees the same grid divided by 128 (ai8x.normalize, max78002.md §1.2), so every stored training
 // value is a multiple of 1/128 in [-1, 127/128] and converts to int8 exactly.
 import { roundHalfEven } from '../quant/fixed-point.ts';
+import type { InputScaling } from '../ir/graph.ts';
+
+export type { InputScaling };
 
 /** How raw feature values map onto [0, 1] before ai8x.normalize. */
 export type Scaling =
@@ -26,18 +29,37 @@ export function toDeviceInt8(x: number): number {
   return q < -128 ? -128 : q > 127 ? 127 : q;
 }
 
+/**
+ * One raw feature value → int8 device code, exactly as training scaled it: the value is first
+ * rounded to float32 (training holds raw values in a Float32Array), then mapped in double
+ * precision. resources/firmware/qatwb_scaling.c does the same arithmetic in C.
+ */
+export function rawToCode(raw: number, scaling: InputScaling): number {
+  const v = Math.fround(raw);
+  if (Number.isNaN(v)) return 0; // as an Int8Array stores NaN; the C side does the same
+  if (scaling.kind === 'int8') {
+    const q = Math.round(v);
+    return q < -128 ? -128 : q > 127 ? 127 : q;
+  }
+  const u = (v - scaling.min) / (scaling.max - scaling.min);
+  return toInt8Code(u < 0 ? 0 : u > 1 ? 1 : u);
+}
+
+/** A raw window (any length) → the int8 codes the device, the simulator and the float model take. */
+export function scaleRawWindow(raw: ArrayLike<number>, scaling: InputScaling): Int8Array {
+  const out = new Int8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = rawToCode(raw[i]!, scaling);
+  return out;
+}
+
 /** Scales raw values in place to the training range (int8 code / 128). Returns the range used. */
 export function scaleToTrainingRange(values: Float32Array, scaling: Scaling): { min: number; max: number } {
-  if (scaling.kind === 'int8') {
-    for (let i = 0; i < values.length; i++) {
-      const q = Math.round(values[i]!);
-      values[i] = (q < -128 ? -128 : q > 127 ? 127 : q) / 128;
-    }
-    return { min: -128, max: 127 };
-  }
   let min = 0;
   let max = 1;
-  if (scaling.kind === 'range') {
+  if (scaling.kind === 'int8') {
+    min = -128;
+    max = 127;
+  } else if (scaling.kind === 'range') {
     min = scaling.min;
     max = scaling.max;
   } else if (scaling.kind === 'minmax') {
@@ -49,10 +71,7 @@ export function scaleToTrainingRange(values: Float32Array, scaling: Scaling): { 
     }
     if (!(max > min)) max = min + 1; // a constant data set maps to 0
   }
-  const span = max - min;
-  for (let i = 0; i < values.length; i++) {
-    const u = (values[i]! - min) / span;
-    values[i] = toInt8Code(u < 0 ? 0 : u > 1 ? 1 : u) / 128;
-  }
+  const recorded: InputScaling = { kind: scaling.kind, min, max };
+  for (let i = 0; i < values.length; i++) values[i] = rawToCode(values[i]!, recorded) / 128;
   return { min, max };
 }

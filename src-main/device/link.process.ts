@@ -4,16 +4,11 @@
 import { ApiError } from '../api/contract.ts';
 import { createThrottle } from '../platform/throttle.ts';
 import { parentChannel } from './device-process.ts';
-import { inputScaleFrom, loadFloatModel, type FloatModel } from './float-model.ts';
-import { runLiveCheck, type CheckSource } from './live-check.ts';
-import { loadRuntime } from './model-runtime.ts';
-import { loadWindowSource } from './sensor-source.ts';
+import { prepareCheck, type CheckInputs } from './check-job.ts';
+import { runLiveCheck } from './live-check.ts';
 import { DeviceSession } from './session.ts';
 
-export interface CheckRequest {
-  artifacts: string;
-  source?: string;
-  labels?: string;
+export interface CheckRequest extends CheckInputs {
   windows?: number;
   saveDir?: string;
 }
@@ -32,15 +27,7 @@ const fail = (e: unknown, during: string) =>
 
 async function check(req: CheckRequest): Promise<void> {
   if (!session) throw new ApiError('not-connected', 'Connect to a device before starting a check.');
-  const runtime = await loadRuntime(req.artifacts);
-  const spec = req.source ?? 'device';
-  let source: CheckSource = { kind: 'device' };
-  if (spec !== 'device') {
-    const set = await loadWindowSource(spec, runtime.inputLength, req.labels);
-    source = { kind: 'windows', windows: set.windows, name: set.name, ...(set.labels ? { labels: set.labels } : {}) };
-  }
-  let float: FloatModel | undefined;
-  if (runtime.floatModelPath) float = await loadFloatModel(runtime.floatModelPath, runtime.inputShape, inputScaleFrom(runtime.quantization));
+  const { runtime, source, float } = await prepareCheck(req);
   abort = new AbortController();
   // At most ~20 windows a second reach the UI; the report carries them all.
   const pass = createThrottle(50);

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../api/contract.ts';
 import { writeNpy } from '../formats/npy.ts';
+import type { InputScaling } from '../ir/graph.ts';
 import type { FloatModel } from './float-model.ts';
 import { findDivergence, type Divergence } from './layer-search.ts';
 import { Comparison, LabelAccuracy, LatencyStats, argmax, type ComparisonSummary } from './metrics.ts';
@@ -18,7 +19,7 @@ export type CheckSource =
   /** Live mode: the device captures windows with its own sensor and sends SENSOR frames. */
   | { kind: 'device'; rateHz?: number }
   /** Host mode: these windows go to the device as INPUT frames (labels optional). */
-  | { kind: 'windows'; windows: Int8Array[]; labels?: Int32Array; name: string };
+  | { kind: 'windows'; windows: Int8Array[]; labels?: Int32Array; name: string; /** Raw values scaled to these codes with this. */ scaledWith?: InputScaling };
 
 export interface CheckOptions {
   session: DeviceSession;
@@ -83,6 +84,12 @@ export interface CheckReport {
   device: { id: string; firmware: string; modelHash: string; modelHashMatches: boolean };
   model: string;
   source: string;
+  /**
+   * The input the model expects and what the host did with the source: `scaling` is model.json's
+   * `input.scaling` (null when not recorded); `raw` is true when the host scaled raw source values
+   * to int8 codes with it (then device, simulator and float model all saw those codes).
+   */
+  input: { raw: boolean; scaling: InputScaling | null };
   /** Output unit used to compare with float logits: value · 2^scaleExp. */
   scaleExp: number;
   float: { present: boolean; note?: string };
@@ -312,6 +319,7 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
     device: { id: hello.deviceId, firmware: hello.firmwareId, modelHash: hello.modelHash.toString(16).padStart(8, '0'), modelHashMatches: hello.modelHash === rt.modelHash },
     model: rt.name,
     source: o.source.kind === 'device' ? 'device sensor' : o.source.name,
+    input: { raw: o.source.kind === 'windows' && o.source.scaledWith !== undefined, scaling: (o.source.kind === 'windows' ? o.source.scaledWith : undefined) ?? rt.scaling ?? null },
     scaleExp: outputScaleExp(rt),
     float: o.float ? { present: true } : { present: false, note: 'No model.onnx in the artifacts: the float column is absent; device is compared with the simulator only.' },
     vsFloat: fs1,

@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../api/contract.ts';
-import type { Model } from '../ir/graph.ts';
+import type { InputScaling, Model } from '../ir/graph.ts';
+import { SchemaError, storedInputScaling } from '../ir/schema.ts';
 import { importAi8x } from '../formats/import-ai8x.ts';
 import { readNpy } from '../formats/npy.ts';
 import { prepare, run as runSim, toInt32Input, type LayerHook } from '../sim/simulate.ts';
@@ -47,6 +48,12 @@ export interface ModelRuntime {
   floatModelPath?: string;
   /** quantization.json when present (input/output scales of the float model). */
   quantization?: Record<string, unknown>;
+  /** The artifacts folder the runtime was loaded from. */
+  artifactsDir?: string;
+  /** model.json in the artifacts folder, when present. */
+  modelJsonPath?: string;
+  /** The feature scaling the model was trained with (model.json `input.scaling`), when recorded. */
+  scaling?: InputScaling;
 }
 
 /** The final layer's output as the device sends it, whatever integer type the simulator used. */
@@ -108,6 +115,8 @@ export async function loadRuntime(dir: string): Promise<ModelRuntime> {
   const onnx = join(dir, 'model.onnx');
   const qjson = join(dir, 'quantization.json');
   const quantization = existsSync(qjson) ? await readQuantizationJson(qjson) : undefined;
+  const mjson = join(dir, 'model.json');
+  const scaling = existsSync(mjson) ? await readModelJsonScaling(mjson) : undefined;
   return {
     name: `${model.arch} (${model.dataset})`,
     model,
@@ -131,7 +140,21 @@ export async function loadRuntime(dir: string): Promise<ModelRuntime> {
     ...(sample ? { sample } : {}),
     ...(existsSync(onnx) ? { floatModelPath: onnx } : {}),
     ...(quantization ? { quantization } : {}),
+    artifactsDir: dir,
+    ...(existsSync(mjson) ? { modelJsonPath: mjson } : {}),
+    ...(scaling ? { scaling } : {}),
   };
+}
+
+/** model.json's `input.scaling` (undefined when it records none); a malformed one names the file and field. */
+async function readModelJsonScaling(file: string): Promise<InputScaling | undefined> {
+  const doc = await readInputJson(file, 'artifacts');
+  try {
+    return storedInputScaling(doc);
+  } catch (error) {
+    if (error instanceof SchemaError) throw new ApiError('invalid-data', `${file}: ${error.message}.`, 'artifacts');
+    throw error;
+  }
 }
 
 /** quantization.json as an object; a parse error or another JSON type names the file. */

@@ -20,7 +20,7 @@ parentChannel.onMessage(async (m: VirtualDeviceRequest) => {
   try {
     if (m.type === 'start') {
       const runtime = await loadRuntime(m.artifacts);
-      const sensor = m.sensor ? await loadWindowSource(m.sensor, runtime.inputLength) : undefined;
+      const sensor = m.sensor ? await loadWindowSource(m.sensor, runtime) : undefined;
       vd = new VirtualDevice({
         runtime,
         ...(m.baud ? { baud: m.baud } : {}),

@@ -156,6 +156,22 @@ export interface ModelInput {
   dims: number[];
   /** Layout of the first layer's data in memory. */
   format: DataFormat;
+  /**
+   * How raw feature values become the int8 input, as the model was trained (docs/model-json.md):
+   * absent on a model that was never trained on a data set (or saved before it was recorded).
+   */
+  scaling?: InputScaling;
+}
+
+/**
+ * Feature scaling of a trained model: raw [min, max] maps to [0, 1], then ai8x.normalize gives the
+ * int8 code round((u − 0.5)·256) clamped. `int8`: raw values are already codes (min −128, max 127);
+ * `minmax` holds the training file's own range, `unit` is [0, 1], `range` a given one.
+ */
+export interface InputScaling {
+  kind: 'unit' | 'minmax' | 'range' | 'int8';
+  min: number;
+  max: number;
 }
 
 export interface Model {

@@ -2,7 +2,7 @@
 // stored as base64 of the raw little-endian bytes (Int8 weights, Int32 bias), float starting weights
 // (`init`) as base64 of little-endian float32; reading also accepts plain number arrays.
 // Bump SCHEMA_VERSION and add a migration in `migrate` when the stored shape changes.
-import type { FloatBatchNorm, FloatInit, Layer, LayerParams, Model } from './graph.ts';
+import type { FloatBatchNorm, FloatInit, InputScaling, Layer, LayerParams, Model } from './graph.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -147,6 +147,31 @@ function migrate(doc: StoredModel): StoredModel {
   return doc;
 }
 
+const SCALING_KINDS: readonly InputScaling['kind'][] = ['unit', 'minmax', 'range', 'int8'];
+
+/** `input.scaling` (optional: a model never trained on a data set, or saved before it was recorded). */
+function readScaling(v: unknown): InputScaling {
+  const field = 'input.scaling';
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SchemaError(field, 'an object {kind, min, max}');
+  const { kind, min, max } = v as Record<string, unknown>;
+  if (!SCALING_KINDS.includes(kind as InputScaling['kind'])) throw new SchemaError(`${field}.kind`, `one of ${SCALING_KINDS.map((k) => `"${k}"`).join(', ')}`);
+  if (typeof min !== 'number' || !Number.isFinite(min)) throw new SchemaError(`${field}.min`, 'a finite number');
+  if (typeof max !== 'number' || !Number.isFinite(max) || !(max > min)) throw new SchemaError(`${field}.max`, 'a finite number greater than min');
+  return { kind: kind as InputScaling['kind'], min, max };
+}
+
+/**
+ * Only the input scaling of a stored model (the live check reads it from an export's model.json
+ * without decoding the layers); undefined when the document does not record one.
+ */
+export function storedInputScaling(json: unknown): InputScaling | undefined {
+  if (!json || typeof json !== 'object') throw new SchemaError('', 'a JSON object');
+  const doc = json as Partial<StoredModel>;
+  if (doc.schema !== 'qatwb.model') throw new SchemaError('schema', '"qatwb.model"');
+  const input = doc.input as { scaling?: unknown } | undefined;
+  return input && typeof input === 'object' && input.scaling !== undefined ? readScaling(input.scaling) : undefined;
+}
+
 export function deserializeModel(json: unknown): Model {
   if (!json || typeof json !== 'object') throw new SchemaError('', 'a JSON object');
   const doc = json as StoredModel;
@@ -156,6 +181,7 @@ export function deserializeModel(json: unknown): Model {
   const cur = migrate(doc);
   if (!Array.isArray(cur.layers)) throw new SchemaError('layers', 'an array');
   const { schema: _s, version: _v, layers, ...rest } = cur;
+  if (rest.input && typeof rest.input === 'object' && rest.input.scaling !== undefined) readScaling(rest.input.scaling);
   return {
     ...rest,
     layers: layers.map((l, i) => {

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Model, WeightBits } from '../ir/graph.ts';
+import type { InputScaling, Model, WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { writeNpy } from '../formats/npy.ts';
 import { writeNetworkYaml } from '../formats/network-yaml.ts';
@@ -46,7 +46,7 @@ export interface ReportInput {
   history: readonly { epoch: number; phase: string; layers?: readonly unknown[]; [figure: string]: unknown }[];
   sample: { index: number; label: number; className: string };
   /** The feature scaling the data was trained with (raw [min, max] → [0, 1]), so raw windows are scaled the same way. */
-  scaling?: { kind: string; min: number; max: number } | null;
+  scaling?: InputScaling | null;
 }
 
 /**
@@ -117,6 +117,11 @@ export interface ExportInput {
   epoch: number;
   /** Content of quantization.json. */
   quantization: Record<string, unknown>;
+  /**
+   * The feature scaling the data was trained with, written into model.json `input.scaling` (what
+   * the live check and the virtual device apply to raw windows); null drops one the model carried in.
+   */
+  scaling?: InputScaling | null;
   /**
    * The test split as planar int8 device input, back to back, with its labels: written as
    * test.windows.npy / test.labels.npy, the project's own windows for the virtual device's sensor
@@ -235,6 +240,12 @@ async function cleanLeftovers(parent: string, base: string): Promise<void> {
   for (const n of await readdir(dir).catch(() => [] as string[])) if (/^\..+\.tmp$/.test(n)) await rm(join(dir, n), { force: true });
 }
 
+/** The model with this training run's input scaling (a model.json trained on other data carries its own). */
+function withScaling(model: Model, scaling: InputScaling | null): Model {
+  const { scaling: _old, ...input } = model.input;
+  return { ...model, input: scaling ? { ...input, scaling: { kind: scaling.kind, min: scaling.min, max: scaling.max } } : input };
+}
+
 export async function writeExports(dir: string, input: ExportInput, hooks?: ExportHooks): Promise<ExportResult> {
   const { model } = input;
   const plan = planModel(model);
@@ -259,7 +270,7 @@ export async function writeExports(dir: string, input: ExportInput, hooks?: Expo
     ['sample.expected.npy', writeNpy({ dtype: 'int64', shape: [expected.length, 1, 1], data: BigInt64Array.from(expected, (v) => BigInt(v)) })],
     ['model.onnx', writeOnnx(model, exportFloatParams(model, input.floatParams))],
     ['quantization.json', JSON.stringify({ ...input.quantization, verification: { batchNormLeft, qatParameters, onGrid } }, null, 2) + '\n'],
-    ['model.json', JSON.stringify(serializeModel(planned), null, 2) + '\n'],
+    ['model.json', JSON.stringify(serializeModel(withScaling(planned, input.scaling ?? null)), null, 2) + '\n'],
   ];
   if (input.testWindows) {
     const { x, labels } = input.testWindows;

@@ -381,6 +381,7 @@ async function finish(run: RunRecord, result: TrainResult & { engine: 'embedded'
         ...(run.dir && run.file && resolve(run.dir) === resolve(dir) ? [['state.json', stateJson(result.state)], ['run.json', runJson({ ...run.file, epochsDone: result.state.epoch, history: result.history.map(epochDto) })]] as [string, string][] : []),
       ],
       epoch: run.epochsDone - 1,
+      scaling: dataset.scaling ?? null,
       quantization: quantizationReport({
         model: deployed.model,
         policy: {

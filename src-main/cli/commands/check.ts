@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { optInt, optString, reqString } from '../args.ts';
 import type { Command } from '../command.ts';
 import { runCheckJob, summarizeReport } from '../../device/check-job.ts';
-import { reportCsv, reportJson } from '../../device/live-check.ts';
+import { reportCsv, reportJson, type CheckReport } from '../../device/live-check.ts';
 
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)} %`);
 const num = (v: number | null, d = 4) => (v === null ? 'n/a' : v === Infinity ? '∞' : v.toFixed(d));
@@ -11,16 +11,21 @@ const num = (v: number | null, d = 4) => (v === null ? 'n/a' : v === Infinity ? 
 export const command: Command = {
   name: 'check',
   summary: 'Live check: device vs simulator vs float, window by window.',
-  usage: `qatwb check --port PATH --artifacts DIR [--windows N] [--source device|mnist|FILE.npy] [--labels FILE.npy]
-             [--baud B] [--save DIR] [--report FILE.json] [--csv FILE.csv] [--json]
+  usage: `qatwb check --port PATH --artifacts DIR [--windows N] [--source device|mnist|FILE.npy|FILE.csv] [--labels FILE.npy]
+             [--raw] [--baud B] [--save DIR] [--report FILE.json] [--csv FILE.csv] [--json]
   --port PATH       serial port of the board (or of "qatwb virtual-device")
   --artifacts DIR   exported model: checkpoint.pth.tar, network.yaml [, model.onnx for the float column]
-  --source SRC      device: windows the device captures itself (live); mnist or FILE.npy: the host sends them
-  --labels FILE     labels for FILE.npy windows (gives the three-row report)
+  --source SRC      device: windows the device captures itself (live); mnist, FILE.npy or FILE.csv: the host
+                    sends them. An int8/integer .npy holds int8 codes; a float .npy or a .csv (the training
+                    file's layout, label column optional) holds raw values, scaled to int8 codes with
+                    model.json input.scaling exactly as training scaled them
+  --raw             an integer .npy holds raw values (e.g. ADC counts), not int8 codes
+  --labels FILE     labels for the windows (gives the three-row report; a .csv may carry its own)
   --windows N       windows to check (default: all of the source; live: 100)
   --save DIR        save disagreeing windows there as disagreements.x.npy / .y.npy
   --report / --csv  write the full report (JSON) / per-window rows (CSV)`,
   options: ['port', 'artifacts', 'windows', 'source', 'labels', 'baud', 'save', 'report', 'csv'],
+  booleans: ['raw'],
   async run(args, io) {
     const windows = optInt(args, 'windows', { min: 1 });
     const baud = optInt(args, 'baud', { min: 300 });
@@ -35,6 +40,7 @@ export const command: Command = {
       ...(source ? { source } : {}),
       ...(labels ? { labels } : {}),
       ...(saveDir ? { saveDir } : {}),
+      ...(args.options.get('raw') === true ? { raw: true } : {}),
     }, {
       onStatus: (s, m) => {
         if (s !== 'closed') io.err(`link ${s}${m ? `: ${m}` : ''}`);
@@ -49,6 +55,7 @@ export const command: Command = {
       return 0;
     }
     io.out(`Live check of ${report.model} on ${report.device.id} (${report.device.firmware}), source ${report.source}`);
+    io.out(`  input: ${scalingLine(report)}`);
     if (!report.device.modelHashMatches) io.out('WARNING: the device reports another model hash than these artifacts — it runs a different model.');
     io.out(`  windows ${report.windows}, lost ${report.windowsLost}; frames corrupted ${report.framesCorrupted}, recovered ${report.framesRecovered}`);
     io.out(`  bit-exact vs simulator ${pct(report.bitExactRate)}`);
@@ -65,6 +72,18 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** One line on the input scaling: what the model expects and who applied it to this source. */
+function scalingLine(r: CheckReport): string {
+  const s = r.input.scaling;
+  const expects = !s
+    ? 'model.json records no input scaling'
+    : s.kind === 'int8'
+      ? 'the model takes int8 codes as they are'
+      : `the model expects raw [${s.min}, ${s.max}] → int8 (${s.kind === 'minmax' ? 'min-max of the training file' : s.kind === 'unit' ? 'unit range' : 'given range'})`;
+  const how = r.source === 'device sensor' ? 'the device scales what it captures' : r.input.raw ? 'raw windows scaled by the host' : 'windows sent as int8 codes';
+  return `${expects}; ${how}`;
+}
 
 async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;

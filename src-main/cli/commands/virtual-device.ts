@@ -12,9 +12,11 @@ export const command: Command = {
   ownsSignals: true,
   summary: 'Start a virtual MAX78002 on a pseudo-terminal.',
   usage: `qatwb virtual-device --artifacts DIR [--sensor mnist|FILE.npy] [--rate HZ] [--fault-rate R] [--baud 921600]
-                              [--bug-layer N] [--ignore-layer-requests] [--json]
+                              [--bug-layer N] [--ignore-layer-requests] [--raw] [--json]
   --artifacts DIR   folder with checkpoint.pth.tar + network.yaml (the model the device runs)
-  --sensor SRC      live mode source: "mnist" (built-in digits) or an int8 .npy of windows
+  --sensor SRC      live mode source: "mnist" (built-in digits), an int8 .npy of windows, or raw sensor
+                    values (a .csv in the training file's layout, a float .npy; --raw: an integer
+                    .npy) that the device scales with model.json input.scaling, as training did
   --rate HZ         sensor windows per second (default 10)
   --sensor-autostart  stream at once, without waiting for the host to ask
   --fault-rate R    probability per frame of an injected fault (corrupt/drop/delay/garbage), 0..1
@@ -24,7 +26,7 @@ export const command: Command = {
   --ignore-layer-requests  never answer layer requests (to see a first-divergent-layer search fail)
 Prints one line with the port path to open. SIGUSR1: unplug for 0.5 s and replug. Ctrl-C: stop.`,
   options: ['artifacts', 'sensor', 'rate', 'fault-rate', 'baud', 'bug-layer'],
-  booleans: ['sensor-autostart', 'ignore-layer-requests'],
+  booleans: ['sensor-autostart', 'ignore-layer-requests', 'raw'],
   async run(args, io) {
     const dir = reqString(args, 'artifacts');
     const baud = optInt(args, 'baud', { min: 300 }) ?? 921600;
@@ -36,7 +38,7 @@ Prints one line with the port path to open. SIGUSR1: unplug for 0.5 s and replug
       throw new UsageError(`--bug-layer expects a layer index 0..${runtime.layerNames.length - 1} of ${runtime.name}, got ${bugLayer}.`);
     }
     const sensorSpec = optString(args, 'sensor');
-    const sensor = sensorSpec ? await loadWindowSource(sensorSpec, runtime.inputLength) : undefined;
+    const sensor = sensorSpec ? await loadWindowSource(sensorSpec, runtime, args.options.get('raw') === true ? { raw: true } : {}) : undefined;
     const vd = new VirtualDevice({
       runtime, baud, faultRate, sensorRateHz: rateHz,
       ...(sensor ? { sensorWindows: sensor.windows } : {}),
@@ -45,7 +47,7 @@ Prints one line with the port path to open. SIGUSR1: unplug for 0.5 s and replug
       ignoreLayerRequests: args.options.get('ignore-layer-requests') === true,
     });
     const path = await vd.start();
-    const ready = { path, pts: vd.hostPts, model: runtime.name, baud, faultRate, sensor: sensor?.name ?? null, pid: process.pid };
+    const ready = { path, pts: vd.hostPts, model: runtime.name, baud, faultRate, sensor: sensor?.name ?? null, sensorScaling: sensor?.scaledWith ?? null, pid: process.pid };
     if (args.options.has('json')) io.out(JSON.stringify(ready));
     else io.out(`virtual MAX78002 ready on ${path} (${ready.pts}) — model ${runtime.name}, ${baud} baud${faultRate ? `, fault rate ${faultRate}` : ''}`);
     return await new Promise<number>((resolve) => {
