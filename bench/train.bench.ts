@@ -123,7 +123,7 @@ async function measureEngine(model: Model, classes: number, t1?: number): Promis
   let last: TrainProgress | undefined;
   try {
     const r = await trainWithPytorch(model, { dataset, split: { train: idx.subarray(64), validation: idx.subarray(0, 64), test: idx.subarray(0, 0) } },
-      { epochs: 3, qatStartEpoch: 3, batchSize: BATCH, learningRate: 1e-3, weightBits: 8 },
+      { epochs: 3, qatStartEpoch: 3, batchSize: BATCH, learningRate: 1e-3 },
       { python: PYTHON_ENGINE, device: ENGINE_DEVICE, ...(ENGINE_DEVICE === 'cpu' ? { threads: 1 } : {}) },
       { onProgress: (p) => (last = p) });
     return last && last.epoch === 2 && last.batch === last.batches ? last.samplesPerSecond : r.samplesPerSecond;

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { call, job, service } from './contract.ts';
 import { DataSource, SplitSpec } from './data.api.ts';
-import { WEIGHT_BITS } from '../ir/graph.ts';
+import { WEIGHT_BITS, type BitsStep } from '../ir/graph.ts';
 import { StoredModelDto } from './model.api.ts';
 
 /** The IR's WeightBits (ir/graph.ts), the one type of a layer's weight bits, as a schema. */
@@ -55,12 +55,12 @@ export const QatPhaseDto = z.strictObject({
   earlyStopping: EarlyStoppingDto.optional(),
 });
 
-/** One width of a progressive bits schedule: from this QAT epoch on (0 = the QAT start), these bits, this lr. */
+/** The IR's BitsStep (ir/graph.ts): from this QAT epoch on (0 = the QAT start), these bits, this lr. */
 export const BitsStepDto = z.strictObject({
-  epoch: z.number().int().min(0),
-  bits: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]),
+  fromQatEpoch: z.number().int().min(0),
+  bits: WeightBits,
   learningRate: z.number().positive().optional(),
-});
+}) satisfies z.ZodType<BitsStep>;
 
 /** The numbers used where a request leaves a setting out (shown as numbers in the UI and CLI help). */
 export const TRAIN_DEFAULTS = {
@@ -100,9 +100,13 @@ export const TrainRequest = z.strictObject({
   epochs: z.number().int().min(1).max(1000),
   /** Epoch (0-based) at which BN is folded and QAT starts (ai8x start_epoch); must be ≤ epochs. */
   qatStart: z.number().int().min(0),
-  /** Default weight bits for every layer (1/2/4/8); default 8. */
+  /**
+   * Bit edits made in the network's IR before training (the CLI's --bits, --layer-bits, --bits-schedule;
+   * ir/bits-policy.ts withBitsEdits). The app's Train step sends none: its network carries its bits.
+   * `bits`: every layer's final width (a schedule the network had is dropped).
+   */
   bits: WeightBits.optional(),
-  /** Per-layer weight bits by layer name, overriding `bits`. */
+  /** Final widths by layer name; these layers keep their width through a bit schedule. */
   layerBits: z.record(z.string(), WeightBits).optional(),
   /** Quantile of |w ∪ b| that sets each layer's output shift (policy shift_quantile); default 1.0. */
   shiftQuantile: z.number().gt(0).max(1).optional(),
@@ -116,7 +120,7 @@ export const TrainRequest = z.strictObject({
   earlyStopping: EarlyStoppingDto.optional(),
   /** The QAT phase's own learning rate, schedule, batch size and early stopping. */
   qat: QatPhaseDto.optional(),
-  /** Progressive widths within the QAT phase (per-layer `layerBits` still win); one comparison row per width. */
+  /** The network's bit schedule (Model.bitsSchedule): progressive widths in the QAT phase, one comparison row per width. */
   bitsSchedule: z.array(BitsStepDto).max(8).optional(),
   /** Conv layers with a bias get BatchNorm in the float phase, folded at QAT start (ai8x Fused*BN*); default false. */
   batchNorm: z.boolean().optional(),

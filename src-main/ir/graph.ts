@@ -33,6 +33,18 @@ export type EltwiseOp = 'add' | 'sub' | 'or' | 'xor';
 export type WeightBits = 1 | 2 | 4 | 8;
 export const WEIGHT_BITS: readonly WeightBits[] = [1, 2, 4, 8];
 
+/**
+ * One width of a progressive bit schedule (QAT policy): from this QAT epoch on (0 = the QAT start)
+ * the layers that follow the schedule train at `bits`. The last step's width is the final one, so it
+ * is the `weightBits` of every layer that follows the schedule (ir/bits-policy.ts).
+ */
+export interface BitsStep {
+  fromQatEpoch: number;
+  bits: WeightBits;
+  /** Learning rate while this width trains (model-level steps only); absent: the QAT phase's. */
+  learningRate?: number;
+}
+
 /** Pooling done in flight before the layer's op. 1-D data uses [size, 1] / [stride, 1]. */
 export interface Pool {
   kind: PoolKind;
@@ -95,8 +107,10 @@ export interface Layer {
   /** Flatten C×H×W to C·H·W features before a linear op (channel-major). */
   flatten: boolean;
   activation: Activation;
-  /** Weight (and bias) bit width. */
+  /** Weight (and bias) bit width: the final one when a bit schedule narrows it during QAT. */
   weightBits: WeightBits;
+  /** This layer's own bit schedule (wins over the model's); its last width equals `weightBits`. */
+  bitsSchedule?: Omit<BitsStep, 'learningRate'>[];
   /** Trained output shift (checkpoint `output_shift`); the hardware adds 8 - weightBits. */
   outputShift: number;
   /** Extra shift from the network YAML `output_shift`, added to outputShift. */
@@ -184,6 +198,11 @@ export interface Model {
   layers: Layer[];
   /** Average pooling rounds instead of truncating (izer `--avg-pool-rounding`); default false. */
   avgPoolRounding?: boolean;
+  /**
+   * Progressive weight widths of the QAT phase, e.g. 8 → 4 → 2 (steps in QAT-epoch order, the first
+   * at 0). Layers whose `weightBits` equal its last width follow it; the others keep their width.
+   */
+  bitsSchedule?: BitsStep[];
 }
 
 /** Shape of a layer's data: channels plus [H, W] or [L]. */

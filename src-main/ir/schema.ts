@@ -3,6 +3,7 @@
 // (`init`) as base64 of little-endian float32; reading also accepts plain number arrays.
 // Bump SCHEMA_VERSION and add a migration in `migrate` when the stored shape changes.
 import type { FloatBatchNorm, FloatInit, InputScaling, Layer, LayerParams, Model } from './graph.ts';
+import { bitsPolicyProblems } from './bits-policy.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -182,7 +183,7 @@ export function deserializeModel(json: unknown): Model {
   if (!Array.isArray(cur.layers)) throw new SchemaError('layers', 'an array');
   const { schema: _s, version: _v, layers, ...rest } = cur;
   if (rest.input && typeof rest.input === 'object' && rest.input.scaling !== undefined) readScaling(rest.input.scaling);
-  return {
+  const model = {
     ...rest,
     layers: layers.map((l, i) => {
       const { params, init, ...base } = l;
@@ -193,4 +194,11 @@ export function deserializeModel(json: unknown): Model {
       } as Layer;
     }),
   } as Model;
+  const problem = bitsPolicyProblems(model)[0];
+  if (problem) {
+    const error = new SchemaError(problem.field, '');
+    error.message = `model.${problem.field}: ${problem.message}`;
+    throw error;
+  }
+  return model;
 }

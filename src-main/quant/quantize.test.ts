@@ -7,6 +7,7 @@ import { ecgNet } from '../ir/zoo.ts';
 import type { WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { seededRng } from '../data/random.ts';
+import { withLayerBits } from '../ir/bits-policy.ts';
 
 function randomParams(name: string, nw: number, nb: number, scale: number, seed: number): FloatLayerParams {
   const rng = seededRng(seed);
@@ -80,14 +81,14 @@ describe('quantize (quantize.py default path)', () => {
       shapes[l.name] = n;
       return randomParams(l.name, n, l.hasBias ? l.outChannels : 0, 0.2, 10 + i);
     });
-    const { model, layers } = quantizeModel(m, fp, { defaultBits: 8, layerBits: { conv2: 4, conv3: 2 }, shiftQuantile: 0.99 });
+    const { model, layers } = quantizeModel(withLayerBits(m, { conv2: 4, conv3: 2 }), fp, { shiftQuantile: 0.99 });
     expect(model.layers.map((l) => l.weightBits)).toEqual([8, 4, 2, 8, 8]);
     expect(model.layers[1]!.params!.weights.every((w) => w >= -8 && w <= 7)).toBe(true);
     expect(model.layers[2]!.params!.bias!.every((b) => b >= -2 && b <= 1)).toBe(true);
     expect(layers[0]!.outputShift).toBe(model.layers[0]!.outputShift);
     expect(layers.some((l) => l.clippedShare > 0)).toBe(true); // quantile 0.99 clips the tail
     expect(m.layers[0]!.params).toBeUndefined(); // input untouched
-    const ptq = postTrainingQuantize(m, fp, { defaultBits: 8 });
+    const ptq = postTrainingQuantize(m, fp);
     expect(ptq.layers.every((l) => l.clippedShare === 0)).toBe(true);
     expect(() => quantizeModel(m, fp.slice(1))).toThrow(/no float parameters for layer "conv1"/);
     expect(() => quantizeModel(m, fp.map((p) => ({ ...p, bias: null })))).toThrow(/"conv1" has bias in the model/);

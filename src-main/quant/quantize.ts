@@ -11,11 +11,8 @@ import type { FloatLayerParams } from '../ir/float-params.ts';
 import { absQuantile, intRange, roundHalfEven } from './fixed-point.ts';
 import { opHasWeights } from '../ir/ops/registry.ts';
 
+/** Each layer is quantized to its IR `weightBits` (a width of a schedule: ir/bits-policy.ts withLayerBits). */
 export interface QuantizeOptions {
-  /** Bits per layer name; layers not listed keep `defaultBits` (or their IR weightBits). */
-  layerBits?: Record<string, WeightBits>;
-  /** Default weight bits for every layer with weights. */
-  defaultBits?: WeightBits;
   /** Quantile of |w ∪ b| that sets the shift (policy shift_quantile), default 1.0 (the max). */
   shiftQuantile?: number;
 }
@@ -88,10 +85,9 @@ export function quantizeModel(
     if (p.bias && p.bias.length !== layer.outChannels) {
       throw new Error(`quantize: layer "${layer.name}" bias has ${p.bias.length} values; expected ${layer.outChannels}.`);
     }
-    const bits = options.layerBits?.[layer.name] ?? options.defaultBits ?? layer.weightBits;
-    const { params, info } = quantizeLayer(p, bits, options.shiftQuantile ?? 1);
+    const { params, info } = quantizeLayer(p, layer.weightBits, options.shiftQuantile ?? 1);
     infos.push(info);
-    return { ...layer, weightBits: bits, outputShift: info.outputShift, params };
+    return { ...layer, outputShift: info.outputShift, params };
   });
   return { model: { ...model, layers }, layers: infos };
 }

@@ -10,6 +10,7 @@ import { readNpy } from '../formats/npy.ts';
 import { seededRng } from '../data/random.ts';
 import { exportFloatParams, quantizationReport, writeExports } from './export.ts';
 import { deserializeModel } from '../ir/schema.ts';
+import { withLayerBits } from '../ir/bits-policy.ts';
 
 describe('exports', () => {
   it('writes all files; torch.load reads the checkpoint and `qatwb simulate` reproduces the expected sample', async () => {
@@ -19,7 +20,7 @@ describe('exports', () => {
       const n = l.op === 'linear' ? l.outChannels * l.inChannels * 2 : l.outChannels * l.inChannels * l.kernel[0];
       return { name: l.name, weight: Float32Array.from({ length: n }, () => (rng() - 0.5) * 0.6), bias: Float32Array.from({ length: l.outChannels }, () => (rng() - 0.5) * 0.2) };
     });
-    const q = quantizeModel(model, fp, { defaultBits: 8, layerBits: { conv2: 4, conv3: 2 } });
+    const q = quantizeModel(withLayerBits(model, { conv2: 4, conv3: 2 }), fp);
     const sample = Int8Array.from({ length: 128 }, () => Math.floor(rng() * 256) - 128);
     const dir = join(mkdtempSync(join(tmpdir(), 'qatwb-export-')), 'out');
     const report = quantizationReport({

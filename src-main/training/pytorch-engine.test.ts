@@ -15,6 +15,7 @@ import { trainWithPytorch, type PytorchEngineOptions } from './pytorch-engine.ts
 import { runTrainingInWorker } from './train-in-worker.ts';
 import type { TrainConfig, TrainProgress } from './train-types.ts';
 import { PYTHON, missing, need, skipNote } from '../../test/support/fixtures.ts';
+import { withBitsEdits } from '../ir/bits-policy.ts';
 
 const reqs = [need.python(), need.numpy(), need.torch()];
 
@@ -42,7 +43,7 @@ function bumps(count: number, length = 64, classes = 4, seed = 5): { dataset: Da
 
 const model: Model = ecgNet('MAX78002', 64, 4);
 const base: TrainConfig = {
-  epochs: 4, qatStartEpoch: 3, batchSize: 16, learningRate: 2e-3, weightBits: 8, batchNorm: true,
+  epochs: 4, qatStartEpoch: 3, batchSize: 16, learningRate: 2e-3, batchNorm: true,
   qat: { learningRate: 6e-4 }, seed: 3,
 };
 const opts: PytorchEngineOptions = { python: PYTHON, threads: 1 };
@@ -144,13 +145,13 @@ describe.skipIf(missing(...reqs))(`PyTorch engine${skipNote(...reqs)}`, () => {
 
   it('follows the same recipe as the embedded engine: early stop with restore-best, bits schedule with lr per width, plateau', async () => {
     const recipe: TrainConfig = {
-      epochs: 8, qatStartEpoch: 4, batchSize: 16, learningRate: 5e-3, weightBits: 8, seed: 3,
+      epochs: 8, qatStartEpoch: 4, batchSize: 16, learningRate: 5e-3, seed: 3,
       earlyStopping: { patience: 1, monitor: 'valAccuracy', restoreBest: true },
       qat: { learningRate: 2e-3, lrSchedule: { kind: 'plateau', factor: 0.5, patience: 1 }, earlyStopping: { patience: 2, monitor: 'valAccuracy' } },
-      bitsSchedule: [{ epoch: 0, bits: 8 }, { epoch: 2, bits: 4, learningRate: 1e-3 }],
-      layerBits: { conv1: 8 },
     };
-    const [emb, torch] = [await runTrainingInWorker(model, data, recipe), await trainWithPytorch(model, data, recipe, opts)];
+    // The bit schedule is the network's (model.json): 8 then 4 bits with its own lr, conv1 held at 8.
+    const scheduled = withBitsEdits(model, { bitsSchedule: [{ fromQatEpoch: 0, bits: 8 }, { fromQatEpoch: 2, bits: 4, learningRate: 1e-3 }], layerBits: { conv1: 8 } });
+    const [emb, torch] = [await runTrainingInWorker(scheduled, data, recipe), await trainWithPytorch(scheduled, data, recipe, opts)];
     const shape = (r: typeof emb) => ({
       epochs: r.history.map((e) => [e.epoch, e.phase, e.bits, e.lr]),
       qatStart: r.qatStart, stoppedEarly: r.stoppedEarly, bestEpoch: r.bestEpoch, layerBits: r.layerBits,
@@ -176,11 +177,11 @@ describe.skipIf(missing(...reqs))(`PyTorch engine${skipNote(...reqs)}`, () => {
       arch: 'pooled1d', dataset: 'bumps', device: 'MAX78002', input: { channels: 1, dims: [64], format: 'HWC' },
       layers: [
         conv('c1', 1, 8, 'none'), poolOnly('p1', 8, 'avg', 2), // signed averages: the truncation matters
-        conv('c2', 8, 12, 'relu'), poolOnly('p2', 12, 'max', 4),
+        { ...conv('c2', 8, 12, 'relu'), weightBits: 4 }, poolOnly('p2', 12, 'max', 4),
         { name: 'fc', op: 'linear', inChannels: 12, outChannels: 4, kernel: [1, 1], pad: 0, stride: 1, flatten: true, activation: 'none', weightBits: 8, outputShift: 0, outputWidth: 32, hasBias: true },
       ],
     };
-    const cfg: TrainConfig = { epochs: 3, qatStartEpoch: 2, batchSize: 16, learningRate: 3e-3, weightBits: 8, seed: 7, layerBits: { c2: 4 } };
+    const cfg: TrainConfig = { epochs: 3, qatStartEpoch: 2, batchSize: 16, learningRate: 3e-3, seed: 7 };
     const [emb, torch] = [await runTrainingInWorker(pooled, data, cfg), await trainWithPytorch(pooled, data, cfg, opts)];
     const weighted = ['c1', 'c2', 'fc'];
     expect(torch.floatParams.map((p) => p.name)).toEqual(weighted);

@@ -97,7 +97,7 @@ async function writeJob(dir: string, model: Model, data: { dataset: Dataset; spl
   const { resumeFrom, ...plainConfig } = config;
   // The plan both engines follow (stages.ts); the saved QAT start holds once QAT began.
   const qatStart = resumeFrom?.bnFolded ? resumeFrom.qatStart ?? config.qatStartEpoch : config.qatStartEpoch;
-  const stages = planStages(config, qatStart);
+  const stages = planStages(model, config, qatStart);
   await writeFile(join(dir, 'model.json'), JSON.stringify(serializeModel({ ...model, layers: model.layers.map(({ params: _p, init: _i, ...l }) => l) })));
   // Float starting weights from the IR (an imported or saved network) as .npy, PyTorch layout.
   const withInit = model.layers.filter((l) => l.init);

@@ -20,6 +20,7 @@ import { seededRng } from '../data/random.ts';
 import { forwardWithPytorch, type ComputeDevice } from './pytorch-engine.ts';
 import { predictFloat } from './predict-float.ts';
 import { CONFORMANCE_CASES, PYTHON, conformance, missing, need, skipNote } from '../../test/support/fixtures.ts';
+import { withBitsEdits, withLayerBits } from '../ir/bits-policy.ts';
 
 const reqs = [need.python(), need.numpy(), need.torch()];
 /** bench/train-gpu.sh runs this file on a GPU with QATWB_TORCH_DEVICE=cuda. */
@@ -158,7 +159,7 @@ describe.skipIf(missing(...reqs))(`PyTorch engine QAT forward ≡ simulator${ski
           bias: l.hasBias ? Float32Array.from({ length: l.outChannels }, () => (rng() * 2 - 1) * 0.3) : null,
         }];
       });
-      const q = quantizeModel(model, fp, { defaultBits: 8, layerBits });
+      const q = quantizeModel(withLayerBits(model, layerBits), fp);
       const per = model.input.channels * model.input.dims.reduce((a, b) => a * b, 1);
       const n = 8;
       const int8 = Int8Array.from({ length: n * per }, () => Math.floor(rng() * 256) - 128);
@@ -176,7 +177,7 @@ describe.skipIf(missing(...reqs))(`PyTorch engine QAT forward ≡ simulator${ski
       bias: Float32Array.from({ length: 8 }, () => (rng() * 2 - 1) * 0.3),
     }];
     for (const bits of [8, 2] as const) {
-      const q = quantizeModel(model, fp, { defaultBits: bits });
+      const q = quantizeModel(withBitsEdits(model, { bits }), fp);
       const int8 = Int8Array.from({ length: 4 * 64 }, () => Math.floor(rng() * 256) - 128);
       const { scaled, sim } = await threeWays(q.model, fp, int8, 4);
       const diffs = scaled.map((v, i) => Math.abs(v - sim[i]!));

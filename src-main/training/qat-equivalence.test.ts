@@ -12,6 +12,7 @@ import { initBackend } from './backend.ts';
 import { disposeVars, forward, gatherBatch, planNetwork, varsFromParams } from './network.ts';
 import { simulateBatch } from '../sim/simulate.ts';
 import { predictFloat } from './predict-float.ts';
+import { withLayerBits } from '../ir/bits-policy.ts';
 
 function params(model: Model, seed: number): FloatLayerParams[] {
   const rng = seededRng(seed);
@@ -48,7 +49,7 @@ describe('exported integer model ≡ QAT float model', () => {
   for (const [label, model, layerBits] of cases) {
     it(label, async () => {
       const fp = params(model, 21);
-      const q = quantizeModel(model, fp, { defaultBits: 8, layerBits });
+      const q = quantizeModel(withLayerBits(model, layerBits), fp);
       const n = 6;
       const per = model.input.channels * model.input.dims.reduce((a, b) => a * b, 1);
       const rng = seededRng(4);

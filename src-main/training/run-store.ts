@@ -8,6 +8,7 @@ import { ApiError } from '../api/contract.ts';
 import type { TrainRequest, TrainResultDto, ComparisonRowDto } from '../api/training.api.ts';
 import { writeFileAtomic } from '../project/atomic-write.ts';
 import type { TrainState } from './train-types.ts';
+import type { WeightBits } from '../ir/graph.ts';
 
 export const RUN_FILE = 'run.json';
 export const STATE_FILE = 'state.json';
@@ -64,6 +65,9 @@ export async function readRunFile(dir: string): Promise<RunFile> {
     if (!ok) throw new ApiError('invalid-data', `${path}: field "${field}" is missing or of the wrong type.`, field);
   }
   if (doc.schemaVersion !== SCHEMA_VERSION) throw new ApiError('invalid-data', `${path}: schemaVersion ${doc.schemaVersion}; this version reads ${SCHEMA_VERSION}.`, 'schemaVersion');
+  // Runs kept before the bit schedule moved into the IR named a step's first QAT epoch `epoch`.
+  const steps: { epoch?: number; fromQatEpoch?: number; bits: WeightBits; learningRate?: number }[] | undefined = doc.request.bitsSchedule;
+  if (steps) doc.request.bitsSchedule = steps.map(({ epoch, ...s }) => ({ ...s, fromQatEpoch: s.fromQatEpoch ?? epoch ?? 0 }));
   return doc;
 }
 

@@ -1,44 +1,48 @@
 // The stage plan of a training run (pure, no tfjs): the float phase, then the QAT phase split into
-// one stage per width of a bits schedule, and each stage's learning rate by epoch. Both engines
-// follow it: the embedded trainer directly, the PyTorch engine from the plan the app hands it.
-import type { WeightBits } from '../ir/graph.ts';
+// one stage per width of the network's bit policy (ir/bits-policy.ts: Model.bitsSchedule and each
+// Layer's), and each stage's learning rate by epoch. Both engines follow it: the embedded trainer
+// directly, the PyTorch engine from the plan the app hands it (its per-layer bits included).
+import type { Model, WeightBits } from '../ir/graph.ts';
+import { bitsAt, modelBitsAt, modelStepAt, widthBoundaries } from '../ir/bits-policy.ts';
 import type { EarlyStopping, LrSchedule, TrainConfig } from './train-types.ts';
 
 /**
  * One stretch of training with its own settings: the float phase, then the QAT phase, which a
- * bits schedule splits into one stage per width. An early stop ends the stage and moves the
+ * bit schedule splits into one stage per width. An early stop ends the stage and moves the
  * later ones earlier, keeping their lengths.
  */
 export interface Stage {
   phase: 'float' | 'qat';
   /** Planned epochs. */
   length: number;
-  /** Default weight bits (QAT stages). */
+  /** The width that names the stage ("QAT 4-bit"): the model schedule's, else the most common layer width. */
   bits: WeightBits;
+  /** Every layer's weight bits in this stage, in layer order (the float stage: the final widths). */
+  layerBits: WeightBits[];
   learningRate: number;
   lrSchedule: LrSchedule;
   batchSize: number;
   earlyStopping?: EarlyStopping;
 }
 
-/** The stages of a config; `qatStart` (the actual one) sets the float phase's length. */
-export function planStages(config: TrainConfig, qatStart = config.qatStartEpoch): Stage[] {
+/** The stages of training `model` with `config`; `qatStart` (the actual one) sets the float phase's length. */
+export function planStages(model: Model, config: TrainConfig, qatStart = config.qatStartEpoch): Stage[] {
   const none: LrSchedule = { kind: 'none' };
   const legacy: EarlyStopping | undefined = config.earlyStopPatience !== undefined
     ? { patience: config.earlyStopPatience, monitor: 'valLoss', restoreBest: false }
     : undefined;
+  const finalBits = model.layers.map((l) => l.weightBits);
   const float: Stage = {
-    phase: 'float', length: Math.min(qatStart, config.epochs), bits: config.weightBits, learningRate: config.learningRate,
+    phase: 'float', length: Math.min(qatStart, config.epochs), bits: modelBitsAt(model, Infinity), layerBits: finalBits, learningRate: config.learningRate,
     lrSchedule: config.lrSchedule ?? none, batchSize: config.batchSize, ...((config.earlyStopping ?? legacy) ? { earlyStopping: config.earlyStopping ?? legacy } : {}),
   };
   const q = config.qat ?? {};
   const qatLength = Math.max(0, config.epochs - config.qatStartEpoch);
   const qatEs = q.earlyStopping ?? legacy;
-  const steps = [...(config.bitsSchedule ?? [])].filter((s) => s.epoch < qatLength).sort((a, b) => a.epoch - b.epoch);
-  if (!steps.length || steps[0]!.epoch > 0) steps.unshift({ epoch: 0, bits: config.weightBits });
-  const qat: Stage[] = steps.map((step, i) => ({
-    phase: 'qat', length: (steps[i + 1]?.epoch ?? qatLength) - step.epoch, bits: step.bits,
-    learningRate: step.learningRate ?? q.learningRate ?? config.learningRate,
+  const starts = widthBoundaries(model, qatLength);
+  const qat: Stage[] = starts.map((from, i) => ({
+    phase: 'qat', length: (starts[i + 1] ?? qatLength) - from, bits: modelBitsAt(model, from), layerBits: bitsAt(model, from),
+    learningRate: modelStepAt(model, from)?.learningRate ?? q.learningRate ?? config.learningRate,
     lrSchedule: q.lrSchedule ?? config.lrSchedule ?? none, batchSize: q.batchSize ?? config.batchSize,
     ...(qatEs ? { earlyStopping: qatEs } : {}),
   }));

@@ -28,7 +28,7 @@ export interface EarlyStopping {
   restoreBest?: boolean;
 }
 
-/** What the QAT phase (or one width of a bits schedule) does differently from the float phase. */
+/** What the QAT phase does differently from the float phase (a width of the model's bit schedule may set its own learning rate). */
 export interface PhaseSettings {
   learningRate?: number;
   lrSchedule?: LrSchedule;
@@ -36,14 +36,7 @@ export interface PhaseSettings {
   earlyStopping?: EarlyStopping;
 }
 
-export interface BitsStep {
-  /** First epoch of this width, counted from the QAT start. */
-  epoch: number;
-  bits: WeightBits;
-  /** Learning rate of this width; default the QAT phase's. */
-  learningRate?: number;
-}
-
+/** How to train; what to train, with every layer's weight bits and the bit schedule, is the Model (ir/graph.ts). */
 export interface TrainConfig {
   /** Planned epochs, float phase + QAT phase. An early-stopped float phase moves the QAT phase earlier, keeping its length. */
   epochs: number;
@@ -59,12 +52,6 @@ export interface TrainConfig {
   earlyStopping?: EarlyStopping;
   /** The QAT phase's own settings. */
   qat?: PhaseSettings;
-  /** Default weight (and bias) bits in QAT (policy `weight_bits`). */
-  weightBits: WeightBits;
-  /** Per-layer overrides by layer name (policy `overrides`). */
-  layerBits?: Record<string, WeightBits>;
-  /** Progressive default bits within the QAT phase (overrides still win); each width ends with a snapshot. */
-  bitsSchedule?: BitsStep[];
   /** Quantile of |w ∪ b| that sets the output shift (policy `shift_quantile`, default 1). */
   shiftQuantile?: number;
   /** Conv layers get BatchNorm (γ/β) in the float phase, folded at QAT start (ai8x Fused*BN*). */

@@ -22,7 +22,7 @@ describe('runTrainingInWorker', () => {
     const seen: TrainProgress[] = [];
     let batchAtCancel = -1;
     const result = await runTrainingInWorker(ecgNet('MAX78002', L, 3), data, {
-      epochs: 3, qatStartEpoch: 1, batchSize: 64, learningRate: 1e-3, weightBits: 8,
+      epochs: 3, qatStartEpoch: 1, batchSize: 64, learningRate: 1e-3,
     }, {
       signal: controller.signal,
       onProgress: (p) => {

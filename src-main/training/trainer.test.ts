@@ -2,12 +2,14 @@
 // QAT forward = plain-TS QAT predictor (integers × 2^14), resume = uninterrupted run.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ecgNet } from '../ir/zoo.ts';
+import type { Model } from '../ir/graph.ts';
+import { bitsAt, bitsPolicyProblems, withBitsEdits } from '../ir/bits-policy.ts';
 import type { Dataset, Split } from '../data/dataset.ts';
 import { quantizeAvgPool as refAvg } from '../quant/fake-quant.ts';
 import { quantizeValue } from '../quant/fixed-point.ts';
 import { initBackend, tf } from './backend.ts';
 import { activate, fakeQuantParam, quantizeAvgPool } from './fake-quant.ts';
-import { bitsFor, exportParams, planStages, predictFloat, stageLearningRate, train, type Stage, type TrainConfig } from './trainer.ts';
+import { exportParams, planStages, predictFloat, stageLearningRate, train, type Stage, type TrainConfig } from './trainer.ts';
 import { createVars, forward, gatherBatch, planNetwork, varsFromParams, disposeVars } from './network.ts';
 import { seededRng as makeRng } from '../data/random.ts';
 
@@ -35,7 +37,7 @@ function synthetic(count: number): { dataset: Dataset; split: Split } {
 }
 
 const data = synthetic(96);
-const base: TrainConfig = { epochs: 4, qatStartEpoch: 2, batchSize: 24, learningRate: 3e-3, weightBits: 8, batchNorm: true, seed: 5 };
+const base: TrainConfig = { epochs: 4, qatStartEpoch: 2, batchSize: 24, learningRate: 3e-3, batchNorm: true, seed: 5 };
 
 beforeAll(async () => {
   await initBackend();
@@ -146,22 +148,45 @@ describe('tfjs fake quantizers = the ai8x rule', () => {
 });
 
 describe('schedules', () => {
-  const plans = planNetwork(model, () => false);
-  it('per-layer overrides win over the stage width', () => {
-    expect(bitsFor(plans, { layerBits: { conv1: 8 } }, 2)).toEqual([8, 2, 2, 2, 2]);
+  // The bit policy is the model's: 8 → 4 → 2 from QAT epochs 0, 2, 4 (the last width with its own lr);
+  // conv1 holds 8 bits (it has its own one-step schedule: a layer the model schedule does not narrow).
+  const scheduled = withBitsEdits(model, {
+    bitsSchedule: [{ fromQatEpoch: 0, bits: 8 }, { fromQatEpoch: 2, bits: 4 }, { fromQatEpoch: 4, bits: 2, learningRate: 5e-5 }],
+    layerBits: { conv1: 8 },
+  });
+  it('the IR carries the final widths; a layer held at a width keeps it', () => {
+    expect(scheduled.layers.map((l) => l.weightBits)).toEqual([8, 2, 2, 2, 2]);
+    expect(bitsAt(scheduled, 0)).toEqual([8, 8, 8, 8, 8]);
+    expect(bitsAt(scheduled, 3)).toEqual([8, 4, 4, 4, 4]);
+    expect(bitsAt(scheduled, 9)).toEqual([8, 2, 2, 2, 2]);
   });
 
-  it('a progressive bits schedule is one QAT stage per width, counted from the QAT start, each with its lr', () => {
-    const c: TrainConfig = {
-      ...base, epochs: 10, qatStartEpoch: 4, learningRate: 1e-3, qat: { learningRate: 1e-4 },
-      bitsSchedule: [{ epoch: 4, bits: 2, learningRate: 5e-5 }, { epoch: 2, bits: 4 }, { epoch: 0, bits: 8 }],
-    };
-    expect(planStages(c).map((s) => [s.phase, s.length, s.bits, s.learningRate])).toEqual([
-      ['float', 4, 8, 1e-3], ['qat', 2, 8, 1e-4], ['qat', 2, 4, 1e-4], ['qat', 2, 2, 5e-5],
+  it('a progressive bits schedule is one QAT stage per width, counted from the QAT start, each with its lr and per-layer bits', () => {
+    const c: TrainConfig = { ...base, epochs: 10, qatStartEpoch: 4, learningRate: 1e-3, qat: { learningRate: 1e-4 } };
+    expect(planStages(scheduled, c).map((s) => [s.phase, s.length, s.bits, s.learningRate, s.layerBits])).toEqual([
+      ['float', 4, 2, 1e-3, [8, 2, 2, 2, 2]], ['qat', 2, 8, 1e-4, [8, 8, 8, 8, 8]], ['qat', 2, 4, 1e-4, [8, 4, 4, 4, 4]], ['qat', 2, 2, 5e-5, [8, 2, 2, 2, 2]],
     ]);
   });
 
-  const stage = (lrSchedule: Stage['lrSchedule'], length = 8): Stage => ({ phase: 'float', length, bits: 8, learningRate: 1, lrSchedule, batchSize: 8 });
+  it('a layer\'s own schedule adds a stage where it changes width', () => {
+    const own: Model = { ...model, layers: model.layers.map((l) => (l.name === 'fc' ? { ...l, weightBits: 4, bitsSchedule: [{ fromQatEpoch: 0, bits: 8 }, { fromQatEpoch: 3, bits: 4 }] } : l)) };
+    const c: TrainConfig = { ...base, epochs: 6, qatStartEpoch: 1 };
+    expect(planStages(own, c).filter((s) => s.phase === 'qat').map((s) => [s.length, s.layerBits])).toEqual([
+      [3, [8, 8, 8, 8, 8]], [2, [8, 8, 8, 8, 4]],
+    ]);
+    expect(bitsPolicyProblems({ ...own, layers: own.layers.map((l) => (l.name === 'fc' ? { ...l, weightBits: 2 } : l)) })[0]).toMatchObject({ field: 'layers.4.bitsSchedule' });
+  });
+
+  it('trains each width with the layers\' bits of the IR and keeps one snapshot per width', async () => {
+    const short = withBitsEdits(model, { bitsSchedule: [{ fromQatEpoch: 0, bits: 8 }, { fromQatEpoch: 1, bits: 2 }], layerBits: { conv1: 8 } });
+    const r = await train(short, data, { ...base, batchNorm: false, epochs: 3, qatStartEpoch: 1 });
+    expect(r.segments.map((g) => [g.bits, g.layerBits, g.fromEpoch, g.toEpoch])).toEqual([[8, [8, 8, 8, 8, 8], 1, 1], [2, [8, 2, 2, 2, 2], 2, 2]]);
+    expect(r.history.map((h) => h.bits)).toEqual([2, 8, 2]);
+    expect(r.history[2]!.ranges.map((x) => x.weightBits)).toEqual([8, 2, 2, 2, 2]);
+    expect(r.layerBits).toEqual([8, 2, 2, 2, 2]);
+  });
+
+  const stage = (lrSchedule: Stage['lrSchedule'], length = 8): Stage => ({ phase: 'float', length, bits: 8, layerBits: [], learningRate: 1, lrSchedule, batchSize: 8 });
   const curve = (st: Stage) => Array.from({ length: st.length }, (_, k) => stageLearningRate(st, k));
   it('none: constant', () => {
     expect(curve(stage({ kind: 'none' }))).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);

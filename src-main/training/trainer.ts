@@ -17,6 +17,7 @@ import {
 import { activationStats, layerRangeStats, type ActivationSample } from './range-stats.ts';
 import type { EpochRecord, TrainConfig, TrainProgress, TrainResult, TrainState } from './train-types.ts';
 import { planStages, stageLearningRate } from './stages.ts';
+import { bitsPolicyProblems } from '../ir/bits-policy.ts';
 
 export type * from './train-types.ts';
 export { defaultMilestones, planStages, stageLearningRate, type Stage } from './stages.ts';
@@ -56,7 +57,7 @@ export async function train(
   let floatModelParams = resume?.floatModelParams;
   // The saved QAT start holds once QAT began (it may have come early); before, this config's rules.
   let qatStart = resume?.bnFolded ? resume.qatStart ?? config.qatStartEpoch : config.qatStartEpoch;
-  const stages = planStages(config, qatStart);
+  const stages = planStages(model, config, qatStart);
   const planKey = JSON.stringify(stages);
   const shuffleSeed = resume?.seed ?? (config.seed ?? 1) * 7919 + 17;
   const inShape = plans[0]!.inShape;
@@ -84,7 +85,7 @@ export async function train(
   const stopped = { float: false, qat: false, ...resume?.stopped };
   const bestEpochs: { float?: number; qat?: number } = { ...resume?.bestEpochs };
   const segments = [...(resume?.segments ?? [])];
-  let bits = bitsFor(plans, config, stages[Math.min(stage, stages.length - 1)]?.bits ?? config.weightBits);
+  let bits = bitsFor(plans, stages[Math.min(stage, stages.length - 1)]?.layerBits ?? model.layers.map((l) => l.weightBits));
 
   const snapshot = () => namedVars(plans, vars).map(({ name, v }) => ({ name, shape: v.shape, data: v.dataSync().slice() as Float32Array }));
   const state = (): TrainState => ({
@@ -104,7 +105,7 @@ export async function train(
     bestEpochs[st.phase] = kept;
     if (st.phase === 'qat') {
       segments.push({
-        bits: st.bits, layerBits: bitsFor(plans, config, st.bits), fromEpoch: stageStart, toEpoch: end - 1,
+        bits: st.bits, layerBits: [...st.layerBits], fromEpoch: stageStart, toEpoch: end - 1,
         bestEpoch: kept, stoppedEarly: early, params: exportParams(plans, vars),
       });
     }
@@ -136,7 +137,7 @@ export async function train(
         bnFolded = true;
         qatStart = epoch;
       }
-      bits = bitsFor(plans, config, st.bits);
+      bits = bitsFor(plans, st.layerBits);
       const lr = stageLearningRate(st, epoch - stageStart, lrScale);
       const batches = Math.ceil(split.train.length / st.batchSize);
       const order = shuffleInPlace(split.train.slice(), seededRng(shuffleSeed + epoch * 1013));
@@ -343,9 +344,9 @@ function currentShifts(vars: NetworkVars, shiftQuantile: number): number[] {
   return vars.weights.map((w, i) => (w ? outputShift(w.dataSync() as Float32Array, vars.biases[i]?.dataSync() as Float32Array | null ?? null, shiftQuantile) : 0));
 }
 
-/** Per-layer bits: the layer's override, else the stage's default width. */
-export function bitsFor(plans: LayerPlan[], config: Pick<TrainConfig, 'layerBits'>, stageBits: WeightBits): WeightBits[] {
-  return plans.map((p) => config.layerBits?.[p.layer.name] ?? stageBits);
+/** Per-plan bits from a stage's per-layer bits (layer order; the IR decides them, ir/bits-policy.ts). */
+function bitsFor(plans: LayerPlan[], layerBits: readonly WeightBits[]): WeightBits[] {
+  return plans.map((p) => layerBits[p.index]!);
 }
 
 function assignVars(plans: LayerPlan[], vars: NetworkVars, saved: { name: string; data: Float32Array }[]): void {
@@ -396,17 +397,8 @@ function validateConfig(model: Model, data: { dataset: Dataset; split: Split }, 
   if (!Number.isInteger(c.qatStartEpoch) || c.qatStartEpoch < 0) bad('qatStartEpoch', 'an integer ≥ 0', c.qatStartEpoch);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) bad('batchSize', 'an integer ≥ 1', c.batchSize);
   if (!(c.learningRate > 0)) bad('learningRate', '> 0', c.learningRate);
-  const bitsOk = (b: unknown) => b === 1 || b === 2 || b === 4 || b === 8;
-  if (!bitsOk(c.weightBits)) bad('weightBits', '1, 2, 4 or 8', c.weightBits);
-  for (const [name, b] of Object.entries(c.layerBits ?? {})) {
-    if (!model.layers.some((l) => l.name === name)) bad(`layerBits.${name}`, 'a layer name of the model', name);
-    if (!bitsOk(b)) bad(`layerBits.${name}`, '1, 2, 4 or 8', b);
-  }
-  for (const s of c.bitsSchedule ?? []) {
-    if (!bitsOk(s.bits)) bad('bitsSchedule[].bits', '1, 2, 4 or 8', s.bits);
-    if (!Number.isInteger(s.epoch) || s.epoch < 0) bad('bitsSchedule[].epoch', 'an integer ≥ 0 (counted from the QAT start)', s.epoch);
-    if (s.learningRate !== undefined && !(s.learningRate > 0)) bad('bitsSchedule[].learningRate', '> 0', s.learningRate);
-  }
+  const policy = bitsPolicyProblems(model);
+  if (policy.length) throw new Error(`training: model.${policy[0]!.field}: ${policy[0]!.message}`);
   if (c.qat?.learningRate !== undefined && !(c.qat.learningRate > 0)) bad('qat.learningRate', '> 0', c.qat.learningRate);
   if (c.qat?.batchSize !== undefined && !(Number.isInteger(c.qat.batchSize) && c.qat.batchSize >= 1)) bad('qat.batchSize', 'an integer ≥ 1', c.qat.batchSize);
   for (const [field, es] of [['earlyStopping', c.earlyStopping], ['qat.earlyStopping', c.qat?.earlyStopping]] as const) {

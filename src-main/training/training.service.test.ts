@@ -10,6 +10,9 @@ import { memoryTransport } from '../rpc/memory-transport.ts';
 import { createTrainingService } from './training.service.ts';
 import type { Progress } from '../api/contract.ts';
 import { TrainProgressData } from '../api/training.api.ts';
+import { serializeModel } from '../ir/schema.ts';
+import { zooForData } from '../ir/zoo.ts';
+import { withBitsEdits } from '../ir/bits-policy.ts';
 
 function client() {
   const server = createRpcServer({ training: createTrainingService({ stateDir: tmpdir(), emit() {} }) });
@@ -19,6 +22,21 @@ function client() {
 const small = { data: { source: { kind: 'example' as const, name: 'mnist' as const }, limit: 400, split: { test: 60, validation: 0 } }, model: 'ai85netextrasmall' as const };
 
 describe('training service', () => {
+  it('trains the widths the network itself carries (its IR: final bits and schedule), with no bits in the request', async () => {
+    const training = client();
+    const net = serializeModel(withBitsEdits(zooForData('ai85netextrasmall', 'MAX78002', { channels: 1, dims: [28, 28], classes: 10 })!, {
+      bitsSchedule: [{ fromQatEpoch: 0, bits: 8 }, { fromQatEpoch: 1, bits: 2, learningRate: 2e-4 }], layerBits: { conv1: 8 },
+    }));
+    const r = await training.train({ ...small, model: net, epochs: 3, qatStart: 1, batchSize: 32 });
+    expect(r.rows.map((x) => [x.name, x.layerBits])).toEqual([
+      ['float (end of float phase)', [32, 32, 32, 32]], ['PTQ 8-bit', [8, 8, 8, 8]], ['QAT 8-bit', [8, 8, 8, 8]], ['QAT 2-bit mixed', [8, 2, 2, 2]],
+    ]);
+    expect(r.layers.map((l) => l.bits)).toEqual([8, 2, 2, 2]);
+    const run = await training.getRun({ runId: r.runId });
+    expect(run.history.map((h) => [h.phase, h.bits, h.lr])).toEqual([['float', 2, 1e-3], ['qat', 8, 3e-4], ['qat', 2, 2e-4]].map(([p, b, lr]) => [p, b, expect.closeTo(lr as number, 12)]));
+  });
+
+
   it('trains float then QAT, reports float / PTQ / QAT on the same test set, streams progress, resumes', async () => {
     const training = client();
     const seen: Progress[] = [];
@@ -84,6 +102,10 @@ describe('training service', () => {
     await expect(training.train({ ...small, epochs: 2, qatStart: 1, bits: 3 as never })).rejects.toMatchObject({ code: 'bad-request', field: 'bits' });
     await expect(training.train({ ...small, epochs: 2, qatStart: 5 })).rejects.toMatchObject({ code: 'bad-request', field: 'qatStart' });
     await expect(training.train({ ...small, epochs: 2, qatStart: 1, layerBits: { nope: 4 } })).rejects.toMatchObject({ code: 'bad-request', field: 'layerBits.nope' });
+    await expect(training.train({ ...small, epochs: 4, qatStart: 2, bitsSchedule: [{ fromQatEpoch: 0, bits: 8 }, { fromQatEpoch: 2, bits: 4 }] }))
+      .rejects.toMatchObject({ code: 'bad-request', field: 'bitsSchedule.1.fromQatEpoch', message: expect.stringMatching(/QAT phase has 2 epochs/) });
+    await expect(training.train({ ...small, epochs: 4, qatStart: 2, bits: 2, bitsSchedule: [{ fromQatEpoch: 0, bits: 8 }, { fromQatEpoch: 1, bits: 4 }] }))
+      .rejects.toMatchObject({ code: 'bad-request', field: 'bits' });
     await expect(training.train({ ...small, model: 'ecgnet', epochs: 2, qatStart: 1 })).rejects.toMatchObject({ code: 'invalid-data' });
     await expect(training.getRun({ runId: 'nope' })).rejects.toMatchObject({ code: 'not-found' });
   });

@@ -17,6 +17,7 @@ import type { Model, WeightBits } from '../ir/graph.ts';
 import { zoo, zooForData } from '../ir/zoo.ts';
 import { basename } from 'node:path';
 import { deserializeModel, SchemaError } from '../ir/schema.ts';
+import { atWidths, BitsEditError, bitsAt, bitsPolicyProblems, commonWidth, withBitsEdits } from '../ir/bits-policy.ts';
 import { ImportError } from '../formats/import-error.ts';
 import { networkKind, ZOO_NAMES } from '../model/load-network.ts';
 import { datasetStore, prepareData, type PreparedData } from '../data/source.ts';
@@ -157,8 +158,12 @@ export async function resolveNetwork(req: Pick<TrainRequest, 'model' | 'checkpoi
   }
 }
 
-/** The network to train on this data: a zoo network sized to the data, or the given one as is (checked). */
-export function buildModel(req: Pick<TrainRequest, 'model' | 'device' | 'bits' | 'layerBits'>, data: PreparedData, base: Model): Model {
+/**
+ * The network to train on this data: a zoo network sized to the data, or the given one as is (checked),
+ * with the request's bit edits (the CLI's --bits, --layer-bits, --bits-schedule) made in its IR; from
+ * here on the IR alone says each layer's bits and the schedule.
+ */
+export function buildModel(req: Pick<TrainRequest, 'model' | 'device' | 'bits' | 'layerBits' | 'bitsSchedule'>, data: PreparedData, base: Model): Model {
   const { dataset } = data;
   const device = req.device ?? base.device;
   const classes = dataset.classNames.length;
@@ -183,24 +188,16 @@ export function buildModel(req: Pick<TrainRequest, 'model' | 'device' | 'bits' |
       throw new ApiError('invalid-data', `The network ${model.arch} outputs ${outputs} values (last layer ${out.name}) but the data set has ${classes} classes. Set the last layer's outputs to ${classes}.`, 'model');
   }
   model.dataset = dataset.name;
-  const names = new Set(model.layers.map((l) => l.name));
-  for (const name of Object.keys(req.layerBits ?? {})) {
-    if (!names.has(name)) throw new ApiError('bad-request', `layerBits: no layer named "${name}" in ${model.arch} (layers: ${[...names].join(', ')}).`, `layerBits.${name}`);
+  try {
+    return withBitsEdits(model, {
+      ...(req.bits !== undefined ? { bits: req.bits } : {}),
+      ...(req.layerBits ? { layerBits: req.layerBits } : {}),
+      ...(req.bitsSchedule?.length ? { bitsSchedule: req.bitsSchedule } : {}),
+    });
+  } catch (error) {
+    if (error instanceof BitsEditError) throw new ApiError('bad-request', error.message, error.field);
+    throw error;
   }
-  model.layers = model.layers.map((l) => ({ ...l, weightBits: (req.layerBits?.[l.name] ?? req.bits ?? (zooName ? 8 : l.weightBits)) as WeightBits }));
-  return model;
-}
-
-/**
- * Per-layer bits as overrides: the request's, plus the layers whose width the network itself fixes
- * (an imported mixed-width ai8x model) where it differs from the run's default; the default and a
- * bits schedule apply to the rest.
- */
-function layerBitsOption(req: Pick<TrainRequest, 'bits' | 'layerBits'>, model: Model): { layerBits?: Record<string, WeightBits> } {
-  const base = req.bits ?? 8;
-  const own = Object.fromEntries(model.layers.filter((l) => l.weightBits !== base).map((l) => [l.name, l.weightBits]));
-  const all = { ...own, ...req.layerBits };
-  return Object.keys(all).length ? { layerBits: all } : {};
 }
 
 async function resolveData(req: TrainRequest): Promise<PreparedData> {
@@ -222,10 +219,8 @@ export function engineConfig(req: TrainRequest, data: PreparedData, epochs: numb
   if (Array.isArray(req.classWeights) && req.classWeights.length !== classes) {
     throw new ApiError('bad-request', `classWeights: ${req.classWeights.length} weights given, the data set has ${classes} classes (${data.dataset.classNames.join(', ')}).`, 'classWeights');
   }
-  const qatLength = epochs - req.qatStart;
-  for (const [i, s] of (req.bitsSchedule ?? []).entries()) {
-    if (s.epoch >= qatLength) throw new ApiError('bad-request', `bitsSchedule[${i}]: ${s.bits}-bit from QAT epoch ${s.epoch}, but the QAT phase has ${qatLength} epochs.`, `bitsSchedule.${i}.epoch`);
-  }
+  const problem = bitsPolicyProblems(model, epochs - req.qatStart)[0];
+  if (problem) throw new ApiError('bad-request', `The network's ${problem.field}: ${problem.message}.`, problem.field);
   return {
     epochs,
     qatStartEpoch: req.qatStart,
@@ -234,15 +229,19 @@ export function engineConfig(req: TrainRequest, data: PreparedData, epochs: numb
     ...(req.lrSchedule ? { lrSchedule: req.lrSchedule } : {}),
     ...(req.earlyStopping ? { earlyStopping: req.earlyStopping } : {}),
     qat: { ...req.qat, learningRate: req.qat?.learningRate ?? lr * TRAIN_DEFAULTS.qatLearningRateFactor },
-    weightBits: req.bits ?? 8,
-    ...(req.bitsSchedule?.length ? { bitsSchedule: req.bitsSchedule } : {}),
-    ...layerBitsOption(req, model),
     ...(req.shiftQuantile !== undefined ? { shiftQuantile: req.shiftQuantile } : {}),
     ...(req.batchNorm ? { batchNorm: true } : {}),
     ...(req.seed !== undefined ? { seed: req.seed } : {}),
     ...(Array.isArray(req.classWeights) ? { classWeights: req.classWeights } : {}),
     ...(req.classWeights === true ? { classWeights: classWeights(data.dataset.y, classes, data.split.train) } : {}),
   };
+}
+
+/** The layers whose width differs from the model's common one, by name (quantization.json's policy). */
+function mixedBits(m: Model): { layerBits?: Record<string, WeightBits> } {
+  const common = commonWidth(m);
+  const own = Object.fromEntries(m.layers.filter((l) => l.params && l.weightBits !== common).map((l) => [l.name, l.weightBits]));
+  return Object.keys(own).length ? { layerBits: own } : {};
 }
 
 const rowName = (kind: 'ptq' | 'qat', bits: number, layerBits: readonly number[]): string =>
@@ -267,19 +266,19 @@ async function finish(run: RunRecord, result: TrainResult & { engine: 'embedded'
   const test = split.test;
   const labels = Int32Array.from(test, (i) => dataset.y[i]!);
   const layerBitsOf = (m: Model) => m.layers.filter((l) => l.params).map((l) => l.weightBits as number);
-  const opts = { defaultBits: (req.bits ?? 8) as WeightBits, ...layerBitsOption(req, model) };
   const shiftQuantile = req.shiftQuantile ?? 1;
   // Widths trained in this run (segments carried from a continued run's state are rows of that run).
   const ownSegments = result.segments.slice(run.segmentsBefore ?? 0);
   const qatRan = result.segments.length > 0;
   const quantized = ownSegments.map((seg) => ({
     seg,
-    q: quantizeModel(model, seg.params, { defaultBits: seg.bits as WeightBits, ...layerBitsOption(req, model), shiftQuantile }),
+    q: quantizeModel(atWidths(model, seg.layerBits), seg.params, { shiftQuantile }),
   }));
-  const qat = quantized.length ? quantized[quantized.length - 1]!.q : qatRan ? quantizeModel(model, result.floatParams, { ...opts, shiftQuantile }) : undefined;
+  const qat = quantized.length ? quantized[quantized.length - 1]!.q : qatRan ? quantizeModel(model, result.floatParams, { shiftQuantile }) : undefined;
   const floatPhase = result.floatModelParams ?? (qatRan ? undefined : result.floatParams);
   // A chain carries its source's float and PTQ rows; it measures only its own widths (and the float logits, for the error).
-  const ptq = floatPhase && !run.carriedRows?.length ? postTrainingQuantize(model, floatPhase, opts) : undefined;
+  // PTQ rounds the float model to the widths QAT starts from (a schedule's first; else the final ones).
+  const ptq = floatPhase && !run.carriedRows?.length ? postTrainingQuantize(atWidths(model, bitsAt(model, 0)), floatPhase) : undefined;
   // The model that is exported and deployed: the last QAT width, or PTQ when no QAT epoch ran.
   const deployed = qat ?? ptq!;
 
@@ -318,7 +317,8 @@ async function finish(run: RunRecord, result: TrainResult & { engine: 'embedded'
   const rows: ComparisonRowDto[] = [...(run.carriedRows ?? [])];
   if (!run.carriedRows?.length) {
     rows.push(row('float', 'float (end of float phase)', 32, floatParams.map(() => 32), f!, floatLogits, floatWeightBytes(floatParams), floatLosses));
-    if (ptq && pAcc) rows.push(row('ptq', rowName('ptq', opts.defaultBits, layerBitsOf(ptq.model)), opts.defaultBits, layerBitsOf(ptq.model), pAcc, deviceToLogits(ptq.model, pAcc.outputs as Int32Array), planModel(ptq.model).weightMemoryBytes, []));
+    const ptqBits = ptq && commonWidth(ptq.model);
+    if (ptq && ptqBits && pAcc) rows.push(row('ptq', rowName('ptq', ptqBits, layerBitsOf(ptq.model)), ptqBits, layerBitsOf(ptq.model), pAcc, deviceToLogits(ptq.model, pAcc.outputs as Int32Array), planModel(ptq.model).weightMemoryBytes, []));
   }
   quantized.forEach(({ seg, q }, i) => {
     const acc = qAccs[i]!;
@@ -387,8 +387,9 @@ async function finish(run: RunRecord, result: TrainResult & { engine: 'embedded'
         policy: {
           epochs: run.epochsDone,
           qatStart: result.qatStart,
-          bits: req.bits ?? 8,
-          ...(req.layerBits ? { layerBits: req.layerBits } : {}),
+          bits: commonWidth(deployed.model),
+          ...mixedBits(deployed.model),
+          ...(model.bitsSchedule ? { bitsSchedule: model.bitsSchedule } : {}),
           shiftQuantile,
         },
         accuracy: { float: dto.floatAccuracy, ptq: dto.ptqAccuracy, qat: dto.qatAccuracy, table, testSamples: test.length },
@@ -597,12 +598,16 @@ async function findRunDir(runId: string, projectDir?: string): Promise<string | 
 /** What a run list calls the network: its zoo name or file, or a stored model's arch. */
 const modelName = (m: TrainRequest['model']): string => (typeof m === 'string' ? m : m.arch);
 
+/** A run's width: its last row's, else what its request sets (an edit, or the network it sends). */
+const runBits = (req: TrainRequest, result: TrainResultDto | null): number =>
+  result?.rows.at(-1)?.bits ?? req.bits ?? req.bitsSchedule?.at(-1)?.bits ?? (typeof req.model === 'string' ? TRAIN_DEFAULTS.weightBits : commonWidth(req.model));
+
 const diskStatus = (f: RunFile): RunFile['status'] => (f.status === 'running' && !active.has(f.runId) ? 'interrupted' : f.status);
 
 function summary(f: RunFile, dir: string | null, result: TrainResultDto | null): RunSummaryDto {
   return {
     runId: f.runId, status: diskStatus(f), createdAt: f.createdAt, epochsDone: f.epochsDone, epochsPlanned: f.epochsPlanned,
-    dir, fromRun: f.fromRun ?? null, model: modelName(f.request.model), bits: f.request.bits ?? TRAIN_DEFAULTS.weightBits, result: result ?? f.result ?? null,
+    dir, fromRun: f.fromRun ?? null, model: modelName(f.request.model), bits: runBits(f.request, result ?? f.result ?? null), result: result ?? f.result ?? null,
   };
 }
 
@@ -663,7 +668,10 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
       const qatStart = qatStarted ? source.result.qatStart : (req.qatStart ?? Math.max(done, source.request.qatStart));
       if (!qatStarted && qatStart < done) throw new ApiError('bad-request', `qatStart ${qatStart} is before the next epoch (${done}).`, 'qatStart');
       const total = done + req.epochs;
-      const { outDir: _ignored, projectDir, fromRun: _f, ...rest } = source.request;
+      // New bits replace the source's widths and its schedule.
+      const { outDir: _ignored, projectDir, fromRun: _f, ...kept } = source.request;
+      const { bitsSchedule: _bs, ...unscheduled } = kept;
+      const rest = req.bits ? unscheduled : kept;
       const id = randomUUID();
       const dir = projectDir ? projectRunDir(projectDir, id) : undefined;
       const request: TrainRequest = {
@@ -737,7 +745,7 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
         if (out.has(r.id) || !r.dto) continue;
         out.set(r.id, {
           runId: r.id, status: 'done', createdAt: r.createdAt, epochsDone: r.epochsDone, epochsPlanned: r.request.epochs,
-          dir: r.dir ?? null, fromRun: r.request.fromRun ?? null, model: modelName(r.request.model), bits: r.request.bits ?? TRAIN_DEFAULTS.weightBits, result: r.dto,
+          dir: r.dir ?? null, fromRun: r.request.fromRun ?? null, model: modelName(r.request.model), bits: runBits(r.request, r.dto ?? null), result: r.dto,
         });
       }
       // Newest first, kept and session runs alike.

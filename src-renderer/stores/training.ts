@@ -55,8 +55,8 @@ export function parseBitsSchedule(text: string, qatEpochs: number): TrainRequest
     if (epoch >= qatEpochs) return `Bits schedule: QAT epoch ${epoch} is past the QAT phase (${qatEpochs} epochs, counted from 0).`;
     const lr = m[3] !== undefined ? Number(m[3]) : undefined;
     if (lr !== undefined && !(lr > 0)) return `Bits schedule: the learning rate in "${item}" must be > 0.`;
-    if (steps.length && epoch <= steps[steps.length - 1]!.epoch) return 'Bits schedule: the epochs must increase.';
-    steps.push({ epoch, bits: Number(m[1]) as WeightBits, ...(lr !== undefined ? { learningRate: lr } : {}) });
+    if (steps.length && epoch <= steps[steps.length - 1]!.fromQatEpoch) return 'Bits schedule: the epochs must increase.';
+    steps.push({ fromQatEpoch: epoch, bits: Number(m[1]) as WeightBits, ...(lr !== undefined ? { learningRate: lr } : {}) });
   }
   return steps.length ? steps : undefined;
 }

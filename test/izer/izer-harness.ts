@@ -20,6 +20,7 @@ import { writeNetworkYaml } from '../../src-main/formats/network-yaml.ts';
 import { readNpy, toNumbers, writeNpy } from '../../src-main/formats/npy.ts';
 import { runSynthesize, type SynthesizeStepResult } from '../../src-main/toolchain/steps/synthesize.ts';
 import { izerDir, PYTHON } from '../support/fixtures.ts';
+import { withBitsEdits } from '../../src-main/ir/bits-policy.ts';
 
 export interface ExportOptions {
   seed?: number;
@@ -70,9 +71,8 @@ export function randomFloatParams(model: Model, seed: number, batchNorm = false)
 export async function exportNetwork(model0: Model, opts: ExportOptions = {}): Promise<Exported> {
   const seed = opts.seed ?? 1;
   const floatParams = randomFloatParams(model0, seed, opts.batchNorm);
-  const layerBits = typeof opts.bits === 'object' ? opts.bits : undefined;
-  const defaultBits = typeof opts.bits === 'number' ? opts.bits : undefined;
-  const { model } = quantizeModel(model0, floatParams, { ...(layerBits ? { layerBits } : {}), ...(defaultBits ? { defaultBits } : {}) });
+  const bits = opts.bits === undefined ? model0 : withBitsEdits(model0, typeof opts.bits === 'number' ? { bits: opts.bits } : { layerBits: opts.bits });
+  const { model } = quantizeModel(bits, floatParams);
   const rng = seededRng(seed + 1000);
   const size = model.input.channels * model.input.dims.reduce((a, b) => a * b, 1);
   const sample = Int8Array.from({ length: size }, () => Math.floor(rng() * 256) - 128);

@@ -18,7 +18,7 @@ function input(epoch: number) {
     const n = l.op === 'linear' ? l.outChannels * l.inChannels * 2 : l.outChannels * l.inChannels * l.kernel[0];
     return { name: l.name, weight: Float32Array.from({ length: n }, () => (rng() - 0.5) * 0.6), bias: Float32Array.from({ length: l.outChannels }, () => (rng() - 0.5) * 0.2) };
   });
-  const q = quantizeModel(model, fp, { defaultBits: 8 });
+  const q = quantizeModel(model, fp);
   const sample = Int8Array.from({ length: 128 }, () => Math.floor(rng() * 256) - 128);
   return { model: q.model, floatParams: fp, sample, epoch, quantization: { run: epoch } };
 }

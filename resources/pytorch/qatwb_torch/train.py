@@ -27,10 +27,11 @@ from .stats import activation_stats, layer_range_stats
 PROGRESS_INTERVAL_S = 0.2
 STATS_SAMPLES = 64
 # What the app's TrainConfig may hold. The schedule-like parts (phases, schedules, early stopping,
-# bits schedule) reach the engine as the app's stage plan (stages.ts planStages), not re-derived here.
+# and each stage's per-layer bits from model.json's bit policy) reach the engine as the app's stage
+# plan (stages.ts planStages), not re-derived here.
 KNOWN_CONFIG = {
-    "epochs", "qatStartEpoch", "batchSize", "learningRate", "lrSchedule", "earlyStopping", "qat", "weightBits", "layerBits",
-    "bitsSchedule", "shiftQuantile", "batchNorm", "layerBatchNorm", "classWeights", "earlyStopPatience", "seed",
+    "epochs", "qatStartEpoch", "batchSize", "learningRate", "lrSchedule", "earlyStopping", "qat",
+    "shiftQuantile", "batchNorm", "layerBatchNorm", "classWeights", "earlyStopPatience", "seed",
 }
 
 
@@ -50,10 +51,9 @@ def emit(kind, **fields):
     sys.stdout.flush()
 
 
-def bits_for(spec, config, stage_bits):
-    """Per-layer bits: the layer's override, else the stage's default width (trainer.ts bitsFor)."""
-    overrides = config.get("layerBits") or {}
-    return [overrides.get(l.name, stage_bits) for l in spec.layers]
+def bits_for(spec, stage):
+    """Per-layer bits of a stage (the app's plan, from model.json); the layers' final widths without one."""
+    return list(stage["layerBits"]) if stage else [l.weight_bits for l in spec.layers]
 
 
 def default_milestones(length):
@@ -85,13 +85,9 @@ def check_config(config, spec, classes):
     unknown = sorted(set(config) - KNOWN_CONFIG)
     if unknown:
         raise InputError(f"training config: {', '.join(unknown)}: not supported by the PyTorch engine of this version")
-    for f in ("epochs", "qatStartEpoch", "batchSize", "learningRate", "weightBits"):
+    for f in ("epochs", "qatStartEpoch", "batchSize", "learningRate"):
         if f not in config:
             raise InputError(f"training config: {f} is missing")
-    names = {l.name for l in spec.layers}
-    for name in (config.get("layerBits") or {}):
-        if name not in names:
-            raise InputError(f"training config: layerBits.{name} must be a layer name of the model")
     cw = config.get("classWeights")
     if cw is not None and len(cw) != classes:
         raise InputError(f"training config: classWeights must be {classes} non-negative numbers (got {len(cw)})")
@@ -220,7 +216,7 @@ def run(job_dir, spec, job):
     stopped = {"float": False, "qat": False, **((resume or {}).get("stopped") or {})}
     best_epochs = dict((resume or {}).get("bestEpochs") or {})
     segments = read_segments(job_dir, resume, spec) if resume else []
-    bits = bits_for(spec, config, stages[min(stage, len(stages) - 1)]["bits"] if stages else config["weightBits"])
+    bits = bits_for(spec, stages[min(stage, len(stages) - 1)] if stages else None)
     net = wrap(model, dist, device)
 
     def end_stage(end, early):
@@ -236,7 +232,7 @@ def run(job_dir, spec, job):
         best_epochs[st["phase"]] = kept
         if st["phase"] == "qat":
             segments.append({
-                "bits": st["bits"], "layerBits": bits_for(spec, config, st["bits"]), "fromEpoch": stage_start, "toEpoch": end - 1,
+                "bits": st["bits"], "layerBits": bits_for(spec, st), "fromEpoch": stage_start, "toEpoch": end - 1,
                 "bestEpoch": kept, "stoppedEarly": early, "params": model.folded_params(),
             })
         stage += 1
@@ -261,7 +257,7 @@ def run(job_dir, spec, job):
             net = wrap(model, dist, device)
             bn_folded = True
             qat_start = epoch
-        bits = bits_for(spec, config, st["bits"])
+        bits = bits_for(spec, st)
         lr = stage_learning_rate(st, epoch - stage_start, lr_scale)
         for g in adam.param_groups:
             g["lr"] = lr

@@ -69,6 +69,9 @@ describe('qatwb train recipes', () => {
     }
     // PTQ 8-bit is the float model rounded: close to it (SQNR well above the 2-bit QAT row's).
     expect(res.rows[1].sqnrDb).toBeGreaterThan(20);
+    // The schedule is the network's: model.json carries it, with the final width on every layer.
+    expect(deployed.bitsSchedule).toEqual([{ fromQatEpoch: 0, bits: 8 }, { fromQatEpoch: 1, bits: 4, learningRate: 5e-4 }, { fromQatEpoch: 2, bits: 2, learningRate: 2e-4 }]);
+    expect(deployed.layers.map((l) => l.weightBits)).toEqual(deployed.layers.map(() => 2));
     const q = JSON.parse(readFileSync(join(out, 'quantization.json'), 'utf8'));
     // The scaling the data was trained with travels with the model.
     expect(q.input.scaling).toEqual(res.scaling);

@@ -37,7 +37,8 @@ const USAGE = `  qatwb train (--example mnist | --data FILE.csv [--label-column 
     --monitor M          what early stopping watches: loss (validation loss) or accuracy [loss]
     --class-weights      weight the loss by inverse class frequency; =W0,W1,... gives one weight per class
     --bits-schedule      progressive widths in the QAT phase: BITS@EPOCH[:LR],... counted from the QAT start,
-                         e.g. 8@0,4@30:1e-4,2@60:5e-5 (one comparison row per width)
+                         e.g. 8@0,4@30:1e-4,2@60:5e-5 (one comparison row per width); the last width is the
+                         final one, --layer-bits layers keep theirs (model.json "bitsSchedule")
   Engine: --engine pytorch trains in a Python with torch (a child process; same semantics, same exports);
     --device cpu|cuda[:N], --gpus N > 1 starts N processes with torchrun (DDP: NCCL on cuda, gloo on cpu),
     --threads N CPU threads per process. --device MAX78002|MAX78000 still names the target (= --target).
@@ -104,7 +105,7 @@ function lrSchedule(args: ParsedArgs, key: string): { kind: 'none' | 'step' | 'c
   return kind ? { kind } : undefined;
 }
 
-/** `8@0,4@30:1e-4,2@60` → bits steps counted from the QAT start, each with an optional lr. */
+/** `8@0,4@30:1e-4,2@60` → the network's bit schedule (steps from the QAT start, each with an optional lr). */
 export function parseBitsSchedule(v: string, qatEpochs: number): NonNullable<TrainRequest['bitsSchedule']> {
   const steps = v.split(',').filter(Boolean).map((item) => {
     const m = /^(\d+)@(\d+)(?::([\d.eE+-]+))?$/.exec(item.trim());
@@ -114,12 +115,13 @@ export function parseBitsSchedule(v: string, qatEpochs: number): NonNullable<Tra
     const lr = m[3] !== undefined ? Number(m[3]) : undefined;
     if (lr !== undefined && !(lr > 0)) throw new UsageError(`--bits-schedule ${item}: the learning rate must be > 0, got "${m[3]}".`);
     if (epoch >= qatEpochs) throw new UsageError(`--bits-schedule ${item}: QAT epoch ${epoch} is past the QAT phase (${qatEpochs} epochs; epochs count from the QAT start).`);
-    return { epoch, bits, ...(lr !== undefined ? { learningRate: lr } : {}) };
+    return { fromQatEpoch: epoch, bits, ...(lr !== undefined ? { learningRate: lr } : {}) };
   });
-  const epochs = steps.map((s) => s.epoch);
+  const epochs = steps.map((s) => s.fromQatEpoch);
   if (new Set(epochs).size !== epochs.length || epochs.some((e, i) => i > 0 && e < epochs[i - 1]!)) {
     throw new UsageError(`--bits-schedule: the epochs must increase, got "${v}".`);
   }
+  if (epochs.length && epochs[0] !== 0) throw new UsageError(`--bits-schedule: the first width starts at the QAT start (BITS@0), got "${v}".`);
   return steps;
 }
 

@@ -49,7 +49,7 @@ describe('BatchNorm running statistics', () => {
     const range = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
     const dataset: Dataset = { name: 's', count, channels: 1, dims: [L], x, y, classNames: ['a', 'b', 'c'] };
     const split: Split = { train: range(0, 120), validation: range(120, count), test: range(0, 0) };
-    const r = await train(ecgNet('MAX78002', L, classes), { dataset, split }, { epochs: 2, qatStartEpoch: 2, batchSize: 40, learningRate: 3e-3, weightBits: 8, batchNorm: true, seed: 2 });
+    const r = await train(ecgNet('MAX78002', L, classes), { dataset, split }, { epochs: 2, qatStartEpoch: 2, batchSize: 40, learningRate: 3e-3, batchNorm: true, seed: 2 });
     expect(r.history.map((h) => h.phase)).toEqual(['float', 'float']);
     expect(r.history[1]!.valAccuracy).toBeGreaterThan(0.6); // chance is 1/3
   }, 60_000);
