@@ -1,11 +1,14 @@
 /* Host HAL shim: runs the protocol core on a PC over a pty/serial path or stdin/stdout, with a
  * stand-in "CNN" of four integer layers, so the workbench's tests can talk to the C firmware core
- * through a real pty. Usage: qw_host [--bug-layer N] [PATH]. --bug-layer flips the lowest bit of
- * every value of layer N before the next layer reads it (a deployment bug, as the virtual device
- * injects it). Build: cc -std=c99 qatwb_frame.c qatwb_device.c hal_host.c */
+ * through a real pty. Usage: qw_host [--bug-layer N] [--raw-sensor KIND,MIN,MAX] [PATH]. --bug-layer
+ * flips the lowest bit of every value of layer N before the next layer reads it (a deployment bug,
+ * as the virtual device injects it). --raw-sensor makes the sensor produce raw float values and
+ * scale them with qatwb_scaling.c (KIND as qatwb_scaling.h numbers it), as a board with an analog
+ * sensor would. Build: cc -std=c99 qatwb_frame.c qatwb_device.c qatwb_scaling.c hal_host.c */
 #define _DEFAULT_SOURCE
 #include "qatwb_hal.h"
 #include "qatwb_proto.h"
+#include "qatwb_scaling.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +23,8 @@
 static int fd_in = 0, fd_out = 1;
 static volatile sig_atomic_t stop;
 static int bug_layer = -1;
+static int raw_sensor;
+static qw_scaling sensor_scaling;
 
 /* The stand-in network (test/device/stand-in-runtime.ts computes the same): 784 inputs →
  * expand (4×784 int8) → pool (pooling only, 4×392 int8) → wide (12×1568 int8, larger than one
@@ -101,9 +106,21 @@ int hal_layer_output(uint16_t layer, uint32_t offset, uint32_t max, int32_t *out
   return 0;
 }
 
+/* Raw mode: value k of capture `frame` is ((k·31 + frame·17) mod 1000)·0.37 − 100 in float
+ * arithmetic (test/device/firmware.test.ts computes the same), scaled to codes like a real sensor's. */
+static float raw_value(size_t k, uint32_t frame) {
+  return (float)((k * 31u + frame * 17u) % 1000u) * 0.37f - 100.0f;
+}
+
 int hal_sensor_capture(int8_t *w, size_t n) {
   static uint32_t frame;
-  for (size_t k = 0; k < n; k++) w[k] = (int8_t)(((k * 31u + frame * 17u) % 256u) - 128);
+  static float raw[N_IN];
+  if (raw_sensor && n <= N_IN) {
+    for (size_t k = 0; k < n; k++) raw[k] = raw_value(k, frame);
+    qw_scale_window(raw, w, n, &sensor_scaling);
+  } else {
+    for (size_t k = 0; k < n; k++) w[k] = (int8_t)(((k * 31u + frame * 17u) % 256u) - 128);
+  }
   if (n) frame++;
   return 0;
 }
@@ -114,6 +131,13 @@ int main(int argc, char **argv) {
   const char *path = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--bug-layer") == 0 && i + 1 < argc) bug_layer = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--raw-sensor") == 0 && i + 1 < argc) {
+      char *end;
+      sensor_scaling.kind = (int)strtol(argv[++i], &end, 10);
+      sensor_scaling.min = strtod(end + 1, &end);
+      sensor_scaling.max = strtod(end + 1, &end);
+      raw_sensor = 1;
+    }
     else path = argv[i];
   }
   if (path) {

@@ -3,7 +3,7 @@
  * arriving while the CNN runs), the DWT cycle counter as the µs clock, and the generated CNN API
  * (cnn_enable/init/load_weights/load_bias/configure/start/unload, cnn_time from CNN_ISR).
  *
- * Build: add qatwb_frame.c, qatwb_device.c and this file to the synthesized project in place of
+ * Build: add qatwb_frame.c, qatwb_device.c, qatwb_scaling.c and this file to the synthesized project in place of
  * its main.c (keep cnn.c, cnn.h, weights.h), and define the model constants below (the workbench
  * writes them into qatwb_model.h when it exports).
  */
@@ -27,6 +27,7 @@
 #ifdef QW_HAVE_MODEL_H
 #include "qatwb_model.h"
 #endif
+#include "qatwb_scaling.h"
 
 #ifndef QW_BAUD
 #define QW_BAUD 921600
@@ -159,9 +160,20 @@ int hal_layer_output(uint16_t layer, uint32_t offset, uint32_t max, int32_t *out
   return -1; /* intermediate layers are overwritten in place (ping-pong offsets) */
 }
 
+/* The input scaling the model was trained with (qatwb_model.h states it; NONE when model.json
+ * recorded none). A sensor HAL that reads raw values (ADC counts, g, mV) into a float buffer hands
+ * them to the CNN as qw_scale_window(raw, window, n, &qw_input_scaling): the same codes the
+ * workbench computes from the same raw values, so the live check compares like with like. */
+#ifndef QW_INPUT_SCALING_KIND
+#define QW_INPUT_SCALING_KIND QW_SCALING_NONE
+#define QW_INPUT_SCALING_MIN 0.0
+#define QW_INPUT_SCALING_MAX 1.0
+#endif
+const qw_scaling qw_input_scaling = { QW_INPUT_SCALING_KIND, QW_INPUT_SCALING_MIN, QW_INPUT_SCALING_MAX };
+
 int hal_sensor_capture(int8_t *window, size_t n) {
   (void)window; (void)n;
-  return -1; /* no sensor wired in this build; a camera/microphone HAL goes here */
+  return -1; /* no sensor wired in this build; a camera/microphone HAL goes here (see above) */
 }
 
 int main(void) {

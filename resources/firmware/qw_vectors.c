@@ -1,9 +1,14 @@
-/* Test-vector tool for the workbench's tests: checks the C framing against the TypeScript one.
+/* Test-vector tool for the workbench's tests: checks the C framing and input scaling against the
+ * TypeScript ones.
  * stdin lines:  E <type> <seq> <payload-hex>   → prints the encoded frame as hex
  *               D <chunk> <stream-hex>          → decodes the stream fed in <chunk>-byte pieces;
  *                                                 prints "F type seq hex" per frame, "C type seq"
- *                                                 per corrupt payload, then "S" + the counters. */
+ *                                                 per corrupt payload, then "S" + the counters.
+ *               Q <kind> <min> <max> <raw>...   → scales raw float32 values (8 hex digits of their
+ *                                                 bits each; min/max: 16 hex digits of double bits)
+ *                                                 and prints the int8 codes, space-separated. */
 #include "qatwb_proto.h"
+#include "qatwb_scaling.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +41,31 @@ static void on_corrupt(void *ctx, uint8_t type, uint16_t seq) {
   printf("C %u %u\n", type, seq);
 }
 
+static double bits_to_double(unsigned long long b) {
+  double d;
+  memcpy(&d, &b, sizeof d);
+  return d;
+}
+
+static void scale_line(const char *p) {
+  char *end;
+  qw_scaling s;
+  s.kind = (int)strtol(p, &end, 10);
+  s.min = bits_to_double(strtoull(end, &end, 16));
+  s.max = bits_to_double(strtoull(end, &end, 16));
+  const char *sep = "";
+  for (;;) {
+    while (*end == ' ') end++;
+    if (*end == '\0' || *end == '\n') break;
+    uint32_t b = (uint32_t)strtoul(end, &end, 16);
+    float v;
+    memcpy(&v, &b, sizeof v);
+    printf("%s%d", sep, qw_scale_value(v, &s));
+    sep = " ";
+  }
+  printf("\n");
+}
+
 static char line[4 * 1024 * 1024];
 static uint8_t bytes[2 * 1024 * 1024];
 static uint8_t frame[QW_OVERHEAD + QW_MAX_PAYLOAD];
@@ -51,6 +81,8 @@ int main(void) {
       size_t len = qw_encode_frame(frame, (uint8_t)type, (uint16_t)seq, bytes, (uint16_t)n);
       hex(frame, len);
       printf("\n");
+    } else if (line[0] == 'Q') {
+      scale_line(line + 2);
     } else if (line[0] == 'D') {
       unsigned chunk;
       int off = 0;

@@ -2,14 +2,52 @@
 // built with -DQW_HAVE_MODEL_H) is compiled with, from the same artifacts the live check reads:
 // so the HELLO's model hash and shapes match what the host expects.
 import { fileURLToPath } from 'node:url';
+import type { InputScaling } from '../ir/graph.ts';
 import type { ModelRuntime } from './model-runtime.ts';
 
 /** Folder of the firmware sources to copy into a synthesized project beside cnn.c/cnn.h. */
 export const FIRMWARE_DIR = fileURLToPath(new URL('../../resources/firmware/', import.meta.url));
 /** The files a project needs (hal_host.c and qw_vectors.c are for host tests only). */
-export const FIRMWARE_FILES = ['qatwb_proto.h', 'qatwb_hal.h', 'qatwb_frame.c', 'qatwb_device.c', 'hal_msdk.c'] as const;
+export const FIRMWARE_FILES = ['qatwb_proto.h', 'qatwb_hal.h', 'qatwb_frame.c', 'qatwb_device.c', 'qatwb_scaling.h', 'qatwb_scaling.c', 'hal_msdk.c'] as const;
 
-export function firmwareModelHeader(rt: Pick<ModelRuntime, 'modelHash' | 'inputShape' | 'outputWeightBits' | 'outputBits' | 'name' | 'model'>): string {
+const KIND_DEFINE: Record<InputScaling['kind'], string> = { unit: 'QW_SCALING_UNIT', minmax: 'QW_SCALING_MINMAX', range: 'QW_SCALING_RANGE', int8: 'QW_SCALING_INT8' };
+const KIND_WORDS: Record<InputScaling['kind'], string> = {
+  unit: 'raw values in [0, 1]', minmax: 'min-max of the training file', range: 'a given range', int8: 'raw values are int8 codes already',
+};
+
+/** A double as a C literal that reads back as the same double (shortest round trip, always floating). */
+function cDouble(v: number): string {
+  const t = String(v);
+  return /[.eE]/.test(t) ? t : `${t}.0`;
+}
+
+/**
+ * The model's input scaling as C defines (qatwb_scaling.h reads them) with a comment saying what
+ * they mean: the firmware of a board that reads raw sensor values scales them as training did.
+ */
+export function scalingDefines(scaling: InputScaling | null | undefined): string[] {
+  if (!scaling) {
+    return [
+      '/* Input scaling: model.json records none; the CNN must be fed int8 codes (scale raw values as the',
+      ' * training data was scaled before they reach it). */',
+      '#define QW_INPUT_SCALING_KIND QW_SCALING_NONE',
+      '#define QW_INPUT_SCALING_MIN 0.0',
+      '#define QW_INPUT_SCALING_MAX 1.0',
+    ];
+  }
+  return [
+    `/* Input scaling the model was trained with (model.json input.scaling: ${scaling.kind}, ${KIND_WORDS[scaling.kind]}):`,
+    scaling.kind === 'int8'
+      ? ' * code = round(v) clamped to [-128, 127]; qatwb_scaling.c qw_scale_window() applies it to raw values. */'
+      : ` * raw v -> u = (v - ${cDouble(scaling.min)}) / (${cDouble(scaling.max)} - ${cDouble(scaling.min)}) clamped to [0, 1] -> int8 code =
+ * round-half-even((u - 0.5) * 256) clamped to [-128, 127]; qatwb_scaling.c qw_scale_window() applies it. */`,
+    `#define QW_INPUT_SCALING_KIND ${KIND_DEFINE[scaling.kind]}`,
+    `#define QW_INPUT_SCALING_MIN ${cDouble(scaling.min)}`,
+    `#define QW_INPUT_SCALING_MAX ${cDouble(scaling.max)}`,
+  ];
+}
+
+export function firmwareModelHeader(rt: Pick<ModelRuntime, 'modelHash' | 'inputShape' | 'outputWeightBits' | 'outputBits' | 'name' | 'model' | 'scaling'>): string {
   const [c, h, w] = rt.inputShape.length === 2 ? [rt.inputShape[0]!, rt.inputShape[1]!, 1] : rt.inputShape;
   if (rt.outputBits !== 32) {
     throw new Error(`${rt.name}: the firmware sends 32-bit outputs; the last layer has output_width ${rt.outputBits} (set output_width: 32 in the YAML).`);
@@ -25,6 +63,7 @@ export function firmwareModelHeader(rt: Pick<ModelRuntime, 'modelHash' | 'inputS
     `#define QW_INPUT_W ${w}`,
     `#define QW_INPUT_FORMAT_${format} 1`,
     `#define QW_OUTPUT_WEIGHT_BITS ${rt.outputWeightBits}`,
+    ...scalingDefines(rt.scaling),
     '#endif',
     '',
   ].join('\n');

@@ -13,7 +13,7 @@ import { runBuild } from './steps/build.ts';
 import { readKat, type KatResult } from './steps/console.ts';
 import { crossCheckInWorker } from './steps/cross-check.ts';
 import { runFlash } from './steps/flash.ts';
-import { addHarness, defaultHarnessDir, type HarnessResult } from './steps/harness.ts';
+import { addHarness, artifactsInputScaling, defaultHarnessDir, type HarnessResult } from './steps/harness.ts';
 import { readSynthesisRecord, writeSynthesisRecord } from './steps/synthesis-record.ts';
 import { checkLayerCount } from './steps/preflight.ts';
 import { runSynthesize } from './steps/synthesize.ts';
@@ -140,6 +140,7 @@ export async function synthesizeFlow(ctx: FlowContext, req: SynthesizeFlowReques
     : await addHarness({
       projectDir: synth.projectDir, harnessDir: ctx.harnessDir ?? defaultHarnessDir(), checkpoint: artifacts.checkpoint, yaml: artifacts.yaml,
       inputShape: await npyShape(artifacts.sampleInput), outputCount, prefix, outputWeightBits: await outputWeightBits(artifacts),
+      scaling: await artifactsInputScaling(artifacts.dir),
     });
   let bundleDir: string | undefined;
   if (req.bundleDir) {

@@ -17,6 +17,8 @@ import type { ModelRuntime } from '../../src-main/device/model-runtime.ts';
 import * as P from '../../src-main/device/protocol.ts';
 import { DeviceSession } from '../../src-main/device/session.ts';
 import { standInRuntime } from './stand-in-runtime.ts';
+import { rawToCode, scaleRawWindow } from '../../src-main/data/normalize.ts';
+import type { InputScaling } from '../../src-main/ir/graph.ts';
 import { expectBugFound } from './expect-bug-found.ts';
 import { CONFORMANCE } from '../support/fixtures.ts';
 
@@ -33,9 +35,10 @@ const CFLAGS = ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror'];
 const C_CHUNK_VALUES = Math.floor((16384 - 16) / 4);
 
 beforeAll(() => {
-  execFileSync('gcc', [...CFLAGS, join(FW, 'qatwb_frame.c'), join(FW, 'qw_vectors.c'), '-o', vec]);
-  execFileSync('gcc', [...CFLAGS, join(FW, 'qatwb_frame.c'), join(FW, 'qatwb_device.c'), join(FW, 'hal_host.c'), '-o', shim]);
-  execFileSync('gcc', [...CFLAGS, '-DQW_NO_LAYER_CRC', join(FW, 'qatwb_frame.c'), join(FW, 'qatwb_device.c'), join(FW, 'hal_host.c'), '-o', shimNoCrc]);
+  execFileSync('gcc', [...CFLAGS, join(FW, 'qatwb_frame.c'), join(FW, 'qatwb_scaling.c'), join(FW, 'qw_vectors.c'), '-o', vec]);
+  const core = [join(FW, 'qatwb_frame.c'), join(FW, 'qatwb_device.c'), join(FW, 'qatwb_scaling.c'), join(FW, 'hal_host.c')];
+  execFileSync('gcc', [...CFLAGS, ...core, '-o', shim]);
+  execFileSync('gcc', [...CFLAGS, '-DQW_NO_LAYER_CRC', ...core, '-o', shimNoCrc]);
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -93,6 +96,64 @@ describe('C framing vs TypeScript framing', () => {
     for (const k of ['F ', 'C ', 'S ']) expect(kind(got, k)).toEqual(kind(want, k));
     expect(got.length).toBe(want.length);
     expect(want.some((l) => l.startsWith('C '))).toBe(true);
+  });
+});
+
+/** qatwb_scaling.h's kind numbers. */
+const C_KIND: Record<InputScaling['kind'], number> = { unit: 1, minmax: 2, range: 3, int8: 4 };
+const f32hex = (v: number) => { const b = Buffer.alloc(4); b.writeFloatBE(v); return b.toString('hex'); };
+const f64hex = (v: number) => { const b = Buffer.alloc(8); b.writeDoubleBE(v); return b.toString('hex'); };
+
+describe('C input scaling vs TypeScript input scaling', () => {
+  it('gives the same int8 code for every shared vector: ties, clamps, boundaries, NaN, infinities, random values', () => {
+    const r = rng(21);
+    const scalings: InputScaling[] = [
+      { kind: 'unit', min: 0, max: 1 },
+      { kind: 'int8', min: -128, max: 127 },
+      { kind: 'minmax', min: Math.fround(-1.25), max: Math.fround(2.45) },
+      { kind: 'minmax', min: -32768, max: 32767 },
+      { kind: 'range', min: 0.1, max: 0.30000000000000004 },
+      { kind: 'range', min: -9.80665 * 4, max: 9.80665 * 4 },
+    ];
+    const special = [0, -0, 1, -1, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 127.5, -128.5, 127.49999, -128.49998, 1e-40, -1e-40, 3.4e38, -3.4e38, Infinity, -Infinity, NaN];
+    const lines: string[] = [];
+    const want: number[][] = [];
+    for (const s of scalings) {
+      const values: number[] = [...special, s.min, s.max, Math.fround(s.min) - 1e-3, Math.fround(s.max) + 1e-3];
+      // Exact ties of (u − 0.5)·256 at half a code: round-half-even decides them.
+      for (let k = -128; k < 128; k++) values.push(s.min + ((k + 0.5) / 256 + 0.5) * (s.max - s.min), s.min + ((k + 128) / 256) * (s.max - s.min));
+      for (let i = 0; i < 2000; i++) values.push(s.min - 0.2 * (s.max - s.min) + r() * 1.4 * (s.max - s.min));
+      const f32 = values.map((v) => Math.fround(v));
+      lines.push(`Q ${C_KIND[s.kind]} ${f64hex(s.min)} ${f64hex(s.max)} ${f32.map(f32hex).join(' ')}`);
+      want.push(f32.map((v) => rawToCode(v, s) | 0)); // -0 and 0 are the same code
+    }
+    const got = execFileSync(vec, { input: lines.join('\n') + '\n', encoding: 'utf8', maxBuffer: 16 << 20 }).trim().split('\n').map((l) => l.split(' ').map(Number));
+    expect(got.length).toBe(scalings.length);
+    scalings.forEach((s, i) => expect(got[i], `${s.kind} [${s.min}, ${s.max}]`).toEqual(want[i]));
+    // The vectors reach every code and both clamps, and exercise real ties (not only easy values).
+    expect(new Set(want[2]).size).toBe(256);
+    // Unit scaling, ties k + 0.5 for k = −128..126 (127.5 clamps to 127): each rounds to the even code.
+    const ties = want[0]!.slice(special.length + 4, special.length + 4 + 510).filter((_, j) => j % 2 === 0);
+    expect(ties).toEqual(Array.from({ length: 255 }, (_, i) => { const k = i - 128; return k % 2 === 0 ? k : k + 1; }));
+  });
+
+  it('the generated model header states the scaling and the MSDK build carries its constants', async () => {
+    const rt = await loadRuntime(`${CONFORMANCE}/mnist-extrasmall`);
+    const scaling: InputScaling = { kind: 'minmax', min: Math.fround(-1.25), max: Math.fround(2.45) };
+    const header = firmwareModelHeader({ ...rt, scaling });
+    expect(header).toContain(`#define QW_INPUT_SCALING_KIND QW_SCALING_MINMAX\n#define QW_INPUT_SCALING_MIN -1.25\n#define QW_INPUT_SCALING_MAX ${Math.fround(2.45)}\n`);
+    expect(header).toMatch(/round-half-even\(\(u - 0\.5\) \* 256\)/);
+    expect(firmwareModelHeader(rt)).toContain('#define QW_INPUT_SCALING_KIND QW_SCALING_NONE'); // model.json records none
+    const inc = mkdtempSync(join(out, 'scaled-'));
+    writeFileSync(join(inc, 'qatwb_model.h'), header);
+    const o = join(inc, 'hal_msdk.o');
+    execFileSync('arm-none-eabi-gcc', ['-mcpu=cortex-m4', '-mthumb', ...CFLAGS, '-DQW_HAVE_MODEL_H', '-I', inc, '-I', STUB, '-c', join(FW, 'hal_msdk.c'), '-o', o]);
+    const obj = readFileSync(o);
+    for (const v of [scaling.min, scaling.max]) {
+      const b = Buffer.alloc(8);
+      b.writeDoubleLE(v);
+      expect(obj.includes(b), `${v} in qw_input_scaling`).toBe(true);
+    }
   });
 });
 
@@ -179,6 +240,28 @@ describe('firmware core (host build) over a real pty', () => {
     }, 30_000);
   }
 
+  it('a sensor that reads raw values: the firmware scales them to exactly the codes the workbench computes', async () => {
+    const rt = standInRuntime();
+    const scaling: InputScaling = { kind: 'range', min: -100, max: 269.63 };
+    // hal_host.c's raw sensor: value k of capture f is ((k·31 + f·17) mod 1000)·0.37 − 100, in float.
+    const raw = (f: number) => Array.from({ length: 784 }, (_, k) => Math.fround(Math.fround(((k * 31 + f * 17) % 1000) * Math.fround(0.37)) - 100));
+    await withFirmware(['--raw-sensor', `${C_KIND[scaling.kind]},${scaling.min},${scaling.max}`], async (s) => {
+      const seen: { seq: number; window: Int8Array; outputs: Int32Array }[] = [];
+      s.onSensor((x) => seen.push(x));
+      await s.sensor(true, 500);
+      await new Promise((res) => setTimeout(res, 200));
+      await s.sensor(false);
+      expect(seen.length).toBeGreaterThan(3);
+      for (const x of seen) {
+        expect(Array.from(x.window), `capture ${x.seq}`).toEqual(Array.from(scaleRawWindow(raw(x.seq), scaling)));
+        expect(Array.from(x.outputs)).toEqual(Array.from(rt.run(x.window)));
+      }
+      // The values span the range and beyond, so codes at both clamps and in between occur.
+      const codes = new Set(seen.flatMap((x) => Array.from(x.window)));
+      expect(codes.has(-128) && codes.has(127) && codes.size > 200).toBe(true);
+    });
+  }, 30_000);
+
   it('without LAYER_CRC_REQ the host dumps the layers in order and still names the layer', async () => {
     const rt = standInRuntime();
     const report = await withFirmware(['--bug-layer', '2'], (session) => runLiveCheck({
@@ -214,7 +297,7 @@ describe('MSDK-facing firmware', () => {
 
   it('compiles for the Cortex-M4 of the MAX78002 (arm-none-eabi-gcc, MSDK header stubs)', () => {
     const flags = ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16', ...CFLAGS, '-I', STUB, '-c'];
-    for (const f of ['hal_msdk.c', 'qatwb_device.c', 'qatwb_frame.c']) {
+    for (const f of ['hal_msdk.c', 'qatwb_device.c', 'qatwb_frame.c', 'qatwb_scaling.c']) {
       const o = join(out, f.replace('.c', '.o'));
       execFileSync('arm-none-eabi-gcc', [...flags, join(FW, f), '-o', o]);
       expect(execFileSync('arm-none-eabi-readelf', ['-h', o], { encoding: 'utf8' })).toMatch(/Machine:\s+ARM/);

@@ -28,9 +28,10 @@ describe.skipIf(gcc.skip)('the real firmware harness in the project ai8xize.py g
     });
     const h = await addHarness({
       projectDir: r.projectDir, harnessDir: HARNESS, checkpoint: join(art, 'checkpoint.pth.tar'), yaml: join(art, 'network.yaml'),
-      inputShape: [1, 28, 28], outputCount: 10, prefix: 'kat',
+      inputShape: [1, 28, 28], outputCount: 10, prefix: 'kat', scaling: { kind: 'minmax', min: -1.25, max: 2.450000047683716 },
     });
     expect(h.added).toBe(true);
+    expect(h.files).toContain('qatwb_scaling.c');
     expect(h.files).toContain('hal_msdk.c');
     expect(h.files).not.toContain('hal_host.c');
     expect(h.files).not.toContain('qw_vectors.c');
@@ -55,6 +56,9 @@ describe.skipIf(gcc.skip)('the real firmware harness in the project ai8xize.py g
     expect(defined('qatwb_harness_main')).toBe(1);
     expect(defined('cnn_time')).toBe(1);
     expect(defined('qw_device_poll')).toBe(1);
+    // The raw-value scaling is in the program, with the model's own constants.
+    expect(defined('qw_scale_window')).toBe(1);
+    expect(nm.filter((l) => / [RD] qw_input_scaling$/.test(l)).length).toBe(1);
 
     // The model facts the firmware reports match what the host computes.
     const ckpt = readFileSync(join(art, 'checkpoint.pth.tar'));
@@ -63,6 +67,8 @@ describe.skipIf(gcc.skip)('the real firmware harness in the project ai8xize.py g
     const modelH = readFileSync(join(r.projectDir, 'qatwb_model.h'), 'utf8');
     expect(modelH).toContain(`#define QATWB_MODEL_HASH 0x${hash}u`);
     expect(modelH).toMatch(/#define QW_INPUT_H 28/);
+    expect(modelH).toContain('#define QW_INPUT_SCALING_KIND QW_SCALING_MINMAX\n#define QW_INPUT_SCALING_MIN -1.25\n#define QW_INPUT_SCALING_MAX 2.450000047683716\n');
+    expect(modelH).toMatch(/model\.json input\.scaling: minmax, min-max of the training file/);
     expect(readFileSync(join(r.projectDir, 'hal_msdk.c'), 'utf8').startsWith('#define QW_HAVE_MODEL_H 1')).toBe(true);
   });
 });

@@ -8,6 +8,9 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { crc32 } from '../../device/framing.ts';
+import { scalingDefines } from '../../device/firmware-config.ts';
+import type { InputScaling } from '../../ir/graph.ts';
+import { storedInputScaling } from '../../ir/schema.ts';
 import { ToolchainError } from '../toolchain-error.ts';
 
 export const DEFAULT_ENTRY = 'qatwb_harness_run';
@@ -31,6 +34,8 @@ export interface HarnessInput {
   outputCount: number;
   /** Weight bits of the output layer (scale of a 32-bit output); default 8. */
   outputWeightBits?: number;
+  /** The model's input scaling (model.json input.scaling), stated in qatwb_model.h; null: none recorded. */
+  scaling?: InputScaling | null;
   prefix: string;
 }
 
@@ -130,8 +135,20 @@ function modelH(input: HarnessInput, ckpt: Uint8Array, yaml: Uint8Array): string
 #define QW_INPUT_H ${dims[0] ?? 1}
 #define QW_INPUT_W ${dims[1] ?? 1}
 #define QW_OUTPUT_WEIGHT_BITS ${input.outputWeightBits ?? 8}
+${scalingDefines(input.scaling).join('\n')}
 #endif
 `;
+}
+
+/** model.json's input scaling in an artifacts folder; null when there is no model.json or it records none. */
+export async function artifactsInputScaling(dir: string): Promise<InputScaling | null> {
+  const file = join(dir, 'model.json');
+  if (!existsSync(file)) return null;
+  try {
+    return storedInputScaling(JSON.parse(await readFile(file, 'utf8'))) ?? null;
+  } catch (error) {
+    throw new ToolchainError({ tool: 'other', reason: 'bad-input', message: `${file}: ${(error as Error).message}; cannot state the input scaling in the firmware.`, fix: 'Re-export the model (qatwb train writes model.json).' });
+  }
 }
 
 export async function addHarness(input: HarnessInput): Promise<HarnessResult> {
