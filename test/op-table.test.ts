@@ -1,5 +1,5 @@
 // The op table is checked by the compiler: every facet of an op (its IR spec, simulator kernel,
-// float forward, ONNX and izer lowering, planner rule) is a Record over OpKind in its own folder,
+// float forward, training layer, ONNX and izer lowering, planner rule) is a Record over OpKind in its own folder,
 // so a new op kind that lacks one does not type-check, and the errors name each missing facet.
 // The new kind is planted in memory (ir/graph.ts as read by the compiler), never on disk.
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ const FACETS: Record<string, string> = {
   'src-main/ir/ops/registry.ts': 'opSpecs',
   'src-main/sim/machine.ts': 'prepareKernel',
   'src-main/training/predict-float.ts': 'FORWARD',
+  'src-main/training/layers/ops.ts': 'TRAINING_OPS',
   'src-main/formats/onnx.ts': 'ONNX_LOWERING',
   'src-main/formats/izer-ops.ts': 'IZER_OPS',
   'src-main/planner/memory.ts': 'KERNEL_ELEMENTS',

@@ -1,12 +1,12 @@
-// A trainable network built from the IR: per-layer plan (shapes, padding, pooling in NHWC terms),
-// tfjs variables in NHWC/[kh,kw,in,out] layout, and the ai8x forward pass (max78002.md §1.3) in
-// float or QAT mode. Conversions to and from FloatLayerParams (PyTorch layout) live here too.
+// A trainable network built from the IR: per-layer plan (shapes from ir/shapes.ts in NHWC terms,
+// the op's training entry from layers/ops.ts), tfjs variables in NHWC/[kh,kw,in,out] layout, and
+// the ai8x forward pass (max78002.md §1.3) in float or QAT mode. Conversions to and from
+// FloatLayerParams (PyTorch layout) live here too.
 import * as tf from '@tensorflow/tfjs';
-import type { Layer, Model } from '../ir/graph.ts';
+import type { DataShape, Layer, Model } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
-import { conv2d, type ConvSpec } from './layers/conv2d.ts';
-import { convBlock } from './layers/conv-block.ts';
-import { linear } from './layers/linear.ts';
+import { inferLayerShapes } from '../ir/shapes.ts';
+import { TRAINING_OPS, type TrainingOp } from './layers/ops.ts';
 import { pool, type PoolSpec } from './layers/pooling.ts';
 import { batchNorm, BN_EPS, BN_SETTLED, type BatchNormVars, type BatchStats } from './layers/batch-norm.ts';
 import { foldBatchNorm } from '../quant/fold-batchnorm.ts';
@@ -16,6 +16,8 @@ import { ACTIVATION } from '../quant/fixed-point.ts';
 export interface LayerPlan {
   layer: Layer;
   index: number;
+  /** The op's training entry (layers/ops.ts). */
+  op: TrainingOp;
   /** Input [H, W, C] (NHWC without N; 1-D data: [1, L, C]). */
   inShape: [number, number, number];
   /** Shape after the optional pooling. */
@@ -44,71 +46,47 @@ export interface QatSettings {
   bits: number[];
 }
 
-/** Check the model is trainable here and derive each layer's shapes. */
+/** Check the model is trainable here and derive each layer's shapes (ir/shapes.ts) and weight shape. */
 export function planNetwork(model: Model, batchNormLayers: (name: string) => boolean): LayerPlan[] {
   const oneD = model.input.dims.length === 1;
-  let shape: [number, number, number] = oneD
-    ? [1, model.input.dims[0]!, model.input.channels]
-    : [model.input.dims[0]!, model.input.dims[1]!, model.input.channels];
+  const hwc = (s: DataShape): [number, number, number] =>
+    s.dims.length === 1 ? [1, s.dims[0]!, s.channels] : [s.dims[0]!, s.dims[1]!, s.channels];
+  const shapes = inferLayerShapes(model);
   return model.layers.map((layer, index) => {
     const where = `model.layers[${index}] (${layer.name})`;
-    if (layer.op !== 'conv1d' && layer.op !== 'conv2d' && layer.op !== 'linear' && layer.op !== 'passthrough') {
-      throw new Error(`training: ${where}: op '${layer.op}' is not trainable yet (conv1d, conv2d, linear and pooling-only layers are)`);
+    const op = TRAINING_OPS[layer.op];
+    if (!op) throw new Error(`training: ${where}: unknown op '${layer.op}'`);
+    const shape = shapes[index]!;
+    let weightShape: number[];
+    try {
+      weightShape = op.weightShape(layer, hwc(shape.pooled));
+    } catch (e) {
+      throw new Error(`training: ${where}: ${(e as Error).message}`, { cause: e });
     }
     if (layer.inputs && !(layer.inputs.length === 1 && layer.inputs[0] === index - 1)) {
       throw new Error(`training: ${where}: inputs ${JSON.stringify(layer.inputs)}: only sequential models are trainable`);
     }
-    if (layer.eltwise) throw new Error(`training: ${where}: eltwise is not trainable yet`);
+    if (layer.eltwise) throw new Error(`training: ${where}: not trainable yet: the fused element-wise '${layer.eltwise}', because the engine trains sequential networks only`);
+    if (layer.inDim) throw new Error(`training: ${where}: not trainable yet: in_dim, because the engine does not reshape between layers`);
     if (layer.stride !== 1 || (layer.dilation ?? 1) !== 1) {
       throw new Error(`training: ${where}: stride ${layer.stride}/dilation ${layer.dilation}: only 1 is trainable`);
     }
-    const inShape = shape;
-    let poolSpec: PoolSpec | undefined;
-    if (layer.pool) {
-      const [a, b] = layer.pool.size;
-      const [sa, sb] = layer.pool.stride;
-      poolSpec = oneD
-        ? { kind: layer.pool.kind, size: [1, a], stride: [1, sa] }
-        : { kind: layer.pool.kind, size: [a, b], stride: [sa, sb] };
-      shape = [
-        Math.floor((shape[0] - poolSpec.size[0]) / poolSpec.stride[0]) + 1,
-        Math.floor((shape[1] - poolSpec.size[1]) / poolSpec.stride[1]) + 1,
-        shape[2],
-      ];
-    }
-    const pooledShape = shape;
-    if (layer.op === 'passthrough') {
-      return { layer, index, inShape, pooledShape, outShape: shape, ...(poolSpec ? { pool: poolSpec } : {}), weightShape: [], hasWeights: false, isWide: false, hasBatchNorm: false };
-    }
-    if (pooledShape[2] !== layer.inChannels && layer.op !== 'linear') {
-      throw new Error(`training: ${where}: inChannels ${layer.inChannels} but the data has ${pooledShape[2]} channels`);
-    }
-    let weightShape: number[];
-    if (layer.op === 'linear') {
-      const features = pooledShape[0] * pooledShape[1] * pooledShape[2];
-      const expected = layer.flatten ? features : pooledShape[2];
-      if (layer.inChannels !== pooledShape[2] && layer.inChannels !== features) {
-        throw new Error(`training: ${where}: inChannels ${layer.inChannels} matches neither ${pooledShape[2]} channels nor ${features} features`);
-      }
-      if (!layer.flatten && pooledShape[0] * pooledShape[1] !== 1) {
-        throw new Error(`training: ${where}: linear on ${pooledShape[0]}x${pooledShape[1]} data needs flatten: true`);
-      }
-      weightShape = [Math.max(expected, features), layer.outChannels];
-      shape = [1, 1, layer.outChannels];
-    } else {
-      const [kh, kw] = layer.op === 'conv1d' ? [1, layer.kernel[0]] : layer.kernel;
-      const padH = layer.op === 'conv1d' ? 0 : layer.pad;
-      weightShape = [kh, kw, layer.inChannels, layer.outChannels];
-      shape = [pooledShape[0] + 2 * padH - kh + 1, pooledShape[1] + 2 * layer.pad - kw + 1, layer.outChannels];
-      if (shape[0] < 1 || shape[1] < 1) throw new Error(`training: ${where}: output size ${shape[0]}x${shape[1]} is empty`);
-    }
-    const isWide = layer.outputWidth === 32;
-    const hasBatchNorm = layer.op !== 'linear' && batchNormLayers(layer.name);
+    if (!shape.output) throw new Error(`training: ${where}: ${shape.problem}`);
+    const pool: PoolSpec | undefined = layer.pool && {
+      kind: layer.pool.kind,
+      size: oneD ? [1, layer.pool.size[0]] : [layer.pool.size[0], layer.pool.size[1]],
+      stride: oneD ? [1, layer.pool.stride[0]] : [layer.pool.stride[0], layer.pool.stride[1]],
+    };
+    const hasWeights = weightShape.length > 0;
+    const hasBatchNorm = hasWeights && layer.op !== 'linear' && batchNormLayers(layer.name);
     if (hasBatchNorm && !layer.hasBias) {
       // ai8x asserts bias=True for BN layers; the folded bias needs a home.
       throw new Error(`training: ${where}: batchNorm needs hasBias: true (ai8x asserts bias with BatchNorm)`);
     }
-    return { layer, index, inShape, pooledShape, outShape: shape, ...(poolSpec ? { pool: poolSpec } : {}), weightShape, hasWeights: true, isWide, hasBatchNorm };
+    return {
+      layer, index, op, inShape: hwc(shape.input), pooledShape: hwc(shape.pooled), outShape: hwc(shape.output),
+      ...(pool ? { pool } : {}), weightShape, hasWeights, isWide: hasWeights && layer.outputWidth === 32, hasBatchNorm,
+    };
   });
 }
 
@@ -217,17 +195,16 @@ export function forward(plans: LayerPlan[], vars: NetworkVars, x: tf.Tensor4D, o
       if (p.pool.kind === 'avg') h = qat ? quantizeAvgPool(h, opts.avgPoolRounding ?? false) : tf.clipByValue(h, ACTIVATION.lo, ACTIVATION.hi);
     }
     if (!p.hasWeights) {
-      // A pooling-only layer (ai8x MaxPool/AvgPool module): the pooled data as is.
+      h = p.op.apply(h as tf.Tensor4D, null, null, p.layer, isFirst);
       opts.tap?.(i, h);
       continue;
     }
     const layer = p.layer;
     const bn = vars.bn[i];
-    if (layer.op !== 'linear' && !opts.tap && !(bn && !qat)) {
+    if (p.op.block && !opts.tap && !(bn && !qat)) {
       // The fused block; BatchNorm in the float phase and range taps need the steps apart.
-      h = convBlock(h as tf.Tensor4D, vars.weights[i]! as tf.Tensor4D, (vars.biases[i] ?? null) as tf.Tensor1D | null, {
-        ...convSpec(p, isFirst), activation: layer.activation, wide: p.isWide, ...(qat ? { qat: { bits: qat.bits[i]!, shift: qat.shifts[i]! } } : {}),
-      });
+      const q = qat ? { qat: { bits: qat.bits[i]!, shift: qat.shifts[i]! } } : {};
+      h = p.op.block(h as tf.Tensor4D, vars.weights[i]!, vars.biases[i] ?? null, layer, { isFirst, activation: layer.activation, wide: p.isWide, ...q });
       continue;
     }
     let w: tf.Tensor = vars.weights[i]!;
@@ -236,13 +213,7 @@ export function forward(plans: LayerPlan[], vars: NetworkVars, x: tf.Tensor4D, o
       w = fakeQuantParam(w, qat.bits[i]!, qat.shifts[i]!);
       if (b) b = fakeQuantParam(b, qat.bits[i]!, qat.shifts[i]!);
     }
-    let y: tf.Tensor;
-    if (layer.op === 'linear') {
-      const n = h.shape[0]!;
-      y = linear(tf.reshape(h, [n, -1]) as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D | null, isFirst);
-    } else {
-      y = conv2d(h as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D | null, convSpec(p, isFirst));
-    }
+    let y = p.op.apply(h as tf.Tensor4D, w, b, layer, isFirst);
     if (bn && !qat) {
       const r = batchNorm(y as tf.Tensor4D, bn, opts.training);
       y = r.out;
@@ -258,14 +229,6 @@ export function forward(plans: LayerPlan[], vars: NetworkVars, x: tf.Tensor4D, o
   return tf.reshape(h, [h.shape[0]!, -1]) as tf.Tensor2D;
 }
 
-/** A conv layer's NHWC convolution: conv1d runs as a [1, k] conv2d on [N, 1, L, C] data. */
-function convSpec(p: LayerPlan, isFirst: boolean): ConvSpec {
-  const { kernel, pad } = p.layer;
-  return p.layer.op === 'conv1d'
-    ? { kernel: [1, kernel[0]], pads: [0, 0, pad, pad], isFirst }
-    : { kernel, pads: [pad, pad, pad, pad], isFirst };
-}
-
 // ---- PyTorch layout ↔ variable layout ----
 
 /**
@@ -274,27 +237,7 @@ function convSpec(p: LayerPlan, isFirst: boolean): ConvSpec {
  * channel-major). One permutation serves both directions, so they cannot drift apart.
  */
 function torchIndexOf(p: LayerPlan): Int32Array {
-  const perm = new Int32Array(p.weightShape.reduce((a, b) => a * b, 1));
-  if (p.layer.op === 'linear') {
-    const [h, w, c] = p.pooledShape;
-    const hw = h * w;
-    const o = p.layer.outChannels;
-    for (let ci = 0; ci < c; ci++) {
-      for (let s = 0; s < hw; s++) {
-        for (let k = 0; k < o; k++) perm[(s * c + ci) * o + k] = k * c * hw + ci * hw + s;
-      }
-    }
-    return perm;
-  }
-  const [kh, kw, cin, cout] = p.weightShape as [number, number, number, number];
-  for (let a = 0; a < kh; a++) {
-    for (let b = 0; b < kw; b++) {
-      for (let ci = 0; ci < cin; ci++) {
-        for (let co = 0; co < cout; co++) perm[((a * kw + b) * cin + ci) * cout + co] = ((co * cin + ci) * kh + a) * kw + b;
-      }
-    }
-  }
-  return perm;
+  return p.op.torchIndex(p.layer, p.weightShape, p.pooledShape);
 }
 
 /** Variable data → PyTorch layout (conv [out][in][kh][kw], conv1d [out][in][k], linear [out][in] channel-major). */

@@ -28,11 +28,11 @@ const p1 = (kind: 'max' | 'avg'): Layer['pool'] => ({ kind, size: [2, 1], stride
 const nets: Record<string, Model> = {
   '2-D 10x10, pads 0/2/1, Cin 2 then 6': {
     arch: 't2', dataset: 't', device: 'MAX78002', input: { channels: 2, dims: [10, 10], format: 'HWC' },
-    layers: [conv('c1', 'conv2d', 2, 6, 3, 0), conv('c2', 'conv2d', 6, 5, 3, 2, p2('max')), conv('c3', 'conv2d', 5, 4, 3, 1, p2('avg')), fc(4 * 3 * 3, 3)],
+    layers: [conv('c1', 'conv2d', 2, 6, 3, 0), conv('c2', 'conv2d', 6, 5, 3, 2, p2('max')), conv('c3', 'conv2d', 5, 4, 3, 1, p2('avg')), fc(4, 3)],
   },
   '1-D, pads 2/1/0, Cin 1 then 8': {
     arch: 't1', dataset: 't', device: 'MAX78002', input: { channels: 1, dims: [24], format: 'HWC' },
-    layers: [conv('c1', 'conv1d', 1, 8, 5, 2), conv('c2', 'conv1d', 8, 6, 3, 1, p1('max')), conv('c3', 'conv1d', 6, 4, 3, 0, p1('avg')), fc(4 * 4, 3)],
+    layers: [conv('c1', 'conv1d', 1, 8, 5, 2), conv('c2', 'conv1d', 8, 6, 3, 1, p1('max')), conv('c3', 'conv1d', 6, 4, 3, 0, p1('avg')), fc(4, 3)],
   },
 };
 
