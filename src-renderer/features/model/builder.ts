@@ -5,15 +5,7 @@
 import type { Diagnostic, Layer, Model, OpKind } from '@ir/graph.ts';
 import { inferLayerShapes } from '@ir/shapes.ts';
 import { opSpec } from '@ir/ops/registry.ts';
-
-export const BUILDER_OPS: { op: OpKind; label: string }[] = [
-  { op: 'conv1d', label: 'Conv1d' },
-  { op: 'conv2d', label: 'Conv2d' },
-  { op: 'convtranspose2d', label: 'ConvTranspose2d' },
-  { op: 'linear', label: 'Linear' },
-  { op: 'passthrough', label: 'Pooling only' },
-  { op: 'add', label: 'Add (residual)' },
-];
+import { MODEL_OPS } from './ops.ts';
 
 function uniqueName(model: Model, base: string): string {
   const names = new Set(model.layers.map((l) => l.name));
@@ -26,16 +18,11 @@ export function newLayer(model: Model, op: OpKind, at: number): Layer {
   const shapes = inferLayerShapes(model);
   const prev = at === 0 ? model.input.channels : shapes[at - 1]?.output?.channels ?? model.input.channels;
   const base: Layer = {
-    name: uniqueName(model, op === 'linear' ? 'fc' : op === 'passthrough' ? 'pool' : op === 'add' ? 'add' : 'conv'),
+    name: uniqueName(model, MODEL_OPS[op].namePrefix),
     op, inChannels: prev, outChannels: prev, kernel: [1, 1], pad: 0, stride: 1, flatten: false, activation: 'none',
     weightBits: 8, outputShift: 0, outputWidth: 8, hasBias: false,
   };
-  if (op === 'conv1d') return { ...base, kernel: [3, 1], pad: 1, outChannels: 16, activation: 'relu', hasBias: true };
-  if (op === 'conv2d') return { ...base, kernel: [3, 3], pad: 1, outChannels: 16, activation: 'relu', hasBias: true };
-  if (op === 'convtranspose2d') return { ...base, kernel: [3, 3], pad: 1, stride: 2, outChannels: 16, activation: 'relu', hasBias: true };
-  if (op === 'linear') return { ...base, outChannels: 10, hasBias: true, flatten: true };
-  if (op === 'passthrough') return { ...base, pool: { kind: 'max', size: oneD ? [2, 1] : [2, 2], stride: oneD ? [2, 1] : [2, 2] } };
-  return { ...base, operands: 2, inputs: [Math.max(-1, at - 2), at - 1] };
+  return { ...base, ...MODEL_OPS[op].start({ oneD, at }) };
 }
 
 /**

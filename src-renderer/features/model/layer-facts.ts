@@ -5,24 +5,16 @@ import type { StoredLayer } from '@ir/schema.ts';
 import { DEVICE_LIMITS, PROCESSORS } from '@ir/limits.ts';
 import type { Device } from '@ir/graph.ts';
 import type { PlanDto } from '../../../src-main/api/model.api.ts';
+import { MODEL_OPS } from './ops.ts';
 
 export type LayerPlan = PlanDto['layers'][number];
 export const BIT_CHOICES = [8, 4, 2, 1] as const;
 
-export function kernelText(l: StoredLayer): string {
-  if (l.op === 'linear') return l.flatten ? 'flatten → linear' : 'linear';
-  if (l.op === 'conv1d') return `k${l.kernel[0]}`;
-  if (l.op === 'conv2d' || l.op === 'convtranspose2d') return `${l.kernel[0]}×${l.kernel[1]}`;
-  return '—';
-}
-
 export function opText(l: StoredLayer): string {
   const parts: string[] = [];
   if (l.pool) parts.push(`${l.pool.kind}pool ${l.pool.size[0]}${l.pool.size[1] > 1 ? `×${l.pool.size[1]}` : ''}`);
-  const weighted = ['conv1d', 'conv2d', 'convtranspose2d'].includes(l.op);
-  parts.push(l.op === 'linear' ? kernelText(l) : weighted ? `${l.op} ${kernelText(l)}` : `${l.op}${l.operands ? ` of ${l.operands}` : ''}`);
+  parts.push(MODEL_OPS[l.op].text(l));
   if (l.eltwise) parts.unshift(`${l.eltwise} of ${l.operands ?? 2}`);
-  if (weighted && l.pad) parts.push(`pad ${l.pad}`);
   if (l.activation !== 'none') parts.push(l.activation === 'relu' ? 'ReLU' : 'Abs');
   return parts.join(' · ');
 }
