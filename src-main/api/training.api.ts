@@ -354,6 +354,10 @@ export const RunSummaryDto = z.object({
   fromRun: z.string().nullable(),
   model: z.string(),
   bits: z.number().int(),
+  /** Epochs this run trains in each phase as planned (a chain: QAT only; the result says where early stopping ended them). */
+  phases: z.object({ float: z.number().int(), qat: z.number().int() }),
+  /** QAT widths in order (one, or the steps of a bits schedule). */
+  widths: z.array(z.number().int()),
   result: TrainResultDto.nullable(),
 });
 export type RunSummaryDto = z.infer<typeof RunSummaryDto>;

@@ -315,6 +315,8 @@ async function finish(run: RunRecord, result: TrainResult & { engine: 'embedded'
   };
   const floatLosses = lossCurve.filter((_, i) => result.history[i]!.phase === 'float');
   const rows: ComparisonRowDto[] = [...(run.carriedRows ?? [])];
+  // A chain's carried rows keep their flag; the warning says where they were measured.
+  for (const r of run.carriedRows ?? []) if (r.collapsed) warnings.push(`${r.name}: collapsed in run ${r.runId.slice(0, 8)}, which this run continued`);
   if (!run.carriedRows?.length) {
     rows.push(row('float', 'float (end of float phase)', 32, floatParams.map(() => 32), f!, floatLogits, floatWeightBytes(floatParams), floatLosses));
     const ptqBits = ptq && commonWidth(ptq.model);
@@ -604,10 +606,23 @@ const runBits = (req: TrainRequest, result: TrainResultDto | null): number =>
 
 const diskStatus = (f: RunFile): RunFile['status'] => (f.status === 'running' && !active.has(f.runId) ? 'interrupted' : f.status);
 
+/** What a run list says of a run: network, width, planned epochs per phase and the QAT widths in order. */
+function planned(req: TrainRequest, result: TrainResultDto | null): Pick<RunSummaryDto, 'model' | 'bits' | 'phases' | 'widths'> {
+  const bits = runBits(req, result);
+  // A chain (fromRun) trains QAT only: its request's epochs all come after the source's.
+  const qat = req.fromRun ? req.epochs : req.epochs - req.qatStart;
+  // Measured: the widths of its own QAT rows; planned: the request's schedule, else its one width.
+  const measured = result?.rows.filter((r) => r.kind === 'qat' && r.runId === result.runId).map((r) => r.bits) ?? [];
+  return {
+    model: modelName(req.model), bits, phases: { float: req.epochs - qat, qat },
+    widths: measured.length ? measured : req.bitsSchedule?.length ? req.bitsSchedule.map((s) => s.bits) : [bits],
+  };
+}
+
 function summary(f: RunFile, dir: string | null, result: TrainResultDto | null): RunSummaryDto {
   return {
     runId: f.runId, status: diskStatus(f), createdAt: f.createdAt, epochsDone: f.epochsDone, epochsPlanned: f.epochsPlanned,
-    dir, fromRun: f.fromRun ?? null, model: modelName(f.request.model), bits: runBits(f.request, result ?? f.result ?? null), result: result ?? f.result ?? null,
+    dir, fromRun: f.fromRun ?? null, ...planned(f.request, result ?? f.result ?? null), result: result ?? f.result ?? null,
   };
 }
 
@@ -642,7 +657,7 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
       const createdAt = new Date().toISOString();
       const run: RunRecord = {
         id, createdAt, request, data, model, base: network.model, source: network.source, epochsDone: before,
-        ...(dir ? { dir, file: newRunFile(id, keptRequest(request, data), before + req.epochs, { createdAt, ...(chain ? { fromRun: resolve(req.fromRun!), carriedRows: chain.file.result!.rows, segmentsBefore: chain.state.segments?.length ?? 0 } : {}) }) } : {}),
+        ...(dir ? { dir, file: newRunFile(id, keptRequest(request, data), before + req.epochs, { createdAt, epochsDone: before, ...(chain ? { fromRun: resolve(req.fromRun!), carriedRows: chain.file.result!.rows, segmentsBefore: chain.state.segments?.length ?? 0 } : {}) }) } : {}),
         ...(chain ? { carriedRows: chain.file.result!.rows, segmentsBefore: chain.state.segments?.length ?? 0 } : {}),
       };
       keep(run);
@@ -745,7 +760,7 @@ export function createTrainingService(env: ServiceEnv): ServiceImpl<typeof train
         if (out.has(r.id) || !r.dto) continue;
         out.set(r.id, {
           runId: r.id, status: 'done', createdAt: r.createdAt, epochsDone: r.epochsDone, epochsPlanned: r.request.epochs,
-          dir: r.dir ?? null, fromRun: r.request.fromRun ?? null, model: modelName(r.request.model), bits: runBits(r.request, r.dto ?? null), result: r.dto,
+          dir: r.dir ?? null, fromRun: r.request.fromRun ?? null, ...planned(r.request, r.dto ?? null), result: r.dto,
         });
       }
       // Newest first, kept and session runs alike.

@@ -1,11 +1,12 @@
 // Training runs (float, then QAT): the config form, the running job with live curves built from its
-// progress, and the finished run (float / PTQ / QAT table, per-layer quantization, export folder).
-// The `training` section of project.json keeps the config and the last run's summary.
+// progress, the finished run (float / PTQ / QAT table, per-layer quantization, export folder), and
+// the runs kept in the project folder (listed, shown, continued at another width, resumed).
+// The `training` section of project.json keeps the config and the reference run's summary.
 import { defineStore } from 'pinia';
-import { computed, reactive, shallowRef, watch } from 'vue';
+import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import type { CallOptions, Progress } from '@contract';
 import type { WeightBits } from '@ir/graph.ts';
-import { TrainProgressData, type RunSummaryDto, type TrainingLastRun, type TrainRequest, type TrainResultDto } from '../../src-main/api/training.api.ts';
+import { TrainProgressData, TrainRequest, type RunSummaryDto, type TrainingLastRun, type TrainResultDto } from '../../src-main/api/training.api.ts';
 import { api } from '../api/client.ts';
 import { useJob } from '../composables/use-job.ts';
 import { useDataStore } from './data.ts';
@@ -71,7 +72,7 @@ export interface EpochPoint {
   validationAccuracy?: number;
 }
 
-/** What project.json keeps of the last finished run (runs themselves live in the service's memory). */
+/** What project.json keeps of the reference run: the last finished one, or the one chosen in the run list. */
 export type LastRun = TrainingLastRun;
 
 const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null, classWeights: false, engine: 'embedded', computeDevice: 'cpu', gpus: null,
@@ -82,7 +83,16 @@ export const useTrainingStore = defineStore('training', () => {
   const project = useProjectStore();
   const data = useDataStore();
   const config = reactive<TrainConfig>(defaults());
-  const batchLoss = shallowRef<CurvePoint[]>([]);
+  /** The run the view shows (curves, result): chosen in the run list, the one the job trains, or the reference. */
+  const viewedRunId = ref<string | null>(null);
+  /** What the viewed run was asked to do, as kept (continuing from it reuses its data, network and settings). */
+  const viewedRequest = shallowRef<Record<string, unknown> | null>(null);
+  /** The run the job trains now (from its start progress): only its progress draws the live curves. */
+  const liveRunId = ref<string | null>(null);
+  const liveBatchLoss = shallowRef<CurvePoint[]>([]);
+  const following = () => liveRunId.value !== null && viewedRunId.value === liveRunId.value;
+  /** Batch-level loss of the run the job trains, while it is the one shown. */
+  const batchLoss = computed(() => (following() || viewedRunId.value === null ? liveBatchLoss.value : []));
   const epochs = shallowRef<EpochPoint[]>([]);
   const samplesPerSecond = shallowRef<number | null>(null);
   const result = shallowRef<TrainResultDto | null>(null);
@@ -116,11 +126,18 @@ export const useTrainingStore = defineStore('training', () => {
     const parsed = TrainProgressData.safeParse(p.data);
     if (!parsed.success) return;
     const d = parsed.data;
-    if (d.kind === 'batch') {
+    if (d.kind === 'start') {
+      liveRunId.value = d.runId;
+      viewedRunId.value = d.runId;
+      // run.json is written just after this message: list the new run once it is there.
+      setTimeout(() => void loadRuns(), 500);
+    } else if (d.kind === 'batch') {
       lastBatch.value = d;
-      if (d.loss !== null) batchLoss.value = [...batchLoss.value, { x: d.epoch + (d.batches ? d.batch / d.batches : 1), y: d.loss, phase: d.phase }];
+      if (d.loss !== null) liveBatchLoss.value = [...liveBatchLoss.value, { x: d.epoch + (d.batches ? d.batch / d.batches : 1), y: d.loss, phase: d.phase }];
       if (d.samplesPerSecond !== null) samplesPerSecond.value = d.samplesPerSecond;
     } else if (d.kind === 'epoch' && (p.phase === 'float' || p.phase === 'qat')) {
+      setTimeout(() => void loadRuns(), 300); // the list's epochs done, once run.json has the epoch
+      if (!following()) return;
       const va = d.validationAccuracy ?? undefined;
       const ta = d.trainAccuracy ?? undefined;
       if (va === undefined && ta === undefined) return;
@@ -128,9 +145,9 @@ export const useTrainingStore = defineStore('training', () => {
       epochs.value = [...epochs.value.filter((e) => e.epoch !== d.epoch), point];
     }
   }
-  /** One job for both a new run and a resumed one, so the view follows whichever runs. */
-  type Call = { kind: 'train'; req: TrainRequest } | { kind: 'resume'; req: { runId: string; epochs: number; outDir?: string } };
-  const job = useJob((c: Call, o?: CallOptions) => (c.kind === 'train' ? api.training.train(c.req, o) : api.training.resume(c.req, o)), onProgress);
+  /** One job for a new run (also one continued from a kept run) and a resumed one, so the view follows whichever runs. */
+  type Call = { kind: 'train'; req: TrainRequest } | { kind: 'continue'; req: { runId: string; projectDir: string } };
+  const job = useJob((c: Call, o?: CallOptions) => (c.kind === 'train' ? api.training.train(c.req, o) : api.training.continueRun(c.req, o)), onProgress);
 
   function request(): TrainRequest | string {
     if (!network.value) return 'The project has no network to train; choose or build one in Model.';
@@ -164,50 +181,98 @@ export const useTrainingStore = defineStore('training', () => {
     };
   }
 
+  /** Clears the live figures before a job starts; the view follows the run it starts. */
+  function resetLive(): void {
+    liveBatchLoss.value = [];
+    epochs.value = [];
+    history.value = [];
+    samplesPerSecond.value = null;
+    lastBatch.value = null;
+    result.value = null;
+    liveRunId.value = null;
+    viewedRunId.value = null;
+    viewedRequest.value = null;
+  }
+
   async function start(): Promise<void> {
     const req = request();
     if (typeof req === 'string') {
       job.fail(req);
       return;
     }
-    batchLoss.value = [];
-    epochs.value = [];
-    history.value = [];
-    samplesPerSecond.value = null;
-    lastBatch.value = null;
-    result.value = null;
-    await finish(await job.start({ kind: 'train', req }));
+    resetLive();
+    await run({ kind: 'train', req });
   }
 
-  /** Continues the latest run with more QAT epochs (same data and settings), then re-exports. */
-  async function resume(moreEpochs: number): Promise<void> {
-    const runId = result.value?.runId;
-    if (!runId) return;
-    lastBatch.value = null;
-    // A resumed run is a new run: it exports into its own folder (the source run's stays as it was).
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    const outDir = project.pathIn('artifacts', `export-${stamp}`);
-    await finish(await job.start({ kind: 'resume', req: { runId, epochs: moreEpochs, ...(outDir ? { outDir } : {}) } }));
+  async function run(call: Call): Promise<void> {
+    const res = await job.start(call);
+    void loadRuns(); // the outcome (finished, failed, cancelled) is in the list either way
+    await finish(res);
+  }
+
+  /**
+   * A new run that starts from a finished kept run's weights at another width (a chain 8 → 4 → 2):
+   * the same data, network and settings, a QAT phase of `epochs` epochs at `bits`.
+   */
+  async function continueFrom(source: RunSummaryDto, bits: WeightBits, epochs: number, learningRate: number | null): Promise<void> {
+    const projectDir = project.current?.path;
+    if (!source.dir || !projectDir) return;
+    let kept: unknown = source.runId === viewedRunId.value ? viewedRequest.value : null;
+    try {
+      kept ??= (await api.training.getRun({ runId: source.runId, projectDir })).request;
+    } catch (e) {
+      job.fail((e as Error).message);
+      return;
+    }
+    const parsed = TrainRequest.safeParse(kept);
+    if (!parsed.success) {
+      job.fail(`Run ${source.runId}: its kept settings cannot be used again (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? ''}).`);
+      return;
+    }
+    // Its own folder, one width, no per-layer overrides and no float phase: the source's weights start QAT at once.
+    const { outDir: _o, fromRun: _f, bitsSchedule: _b, layerBits: _l, earlyStopping: _e, ...base } = parsed.data;
+    const qat = { ...base.qat, ...(learningRate ? { learningRate } : {}) };
+    const req: TrainRequest = { ...base, fromRun: source.dir, epochs, qatStart: 0, bits, projectDir, ...(Object.keys(qat).length ? { qat } : {}) };
+    resetLive();
+    await run({ kind: 'train', req });
+  }
+
+  /** Goes on with an interrupted or cancelled kept run from its last finished epoch, in its own folder. */
+  async function resumeRun(runId: string): Promise<void> {
+    const projectDir = project.current?.path;
+    if (!projectDir) return;
+    resetLive();
+    liveRunId.value = runId;
+    // The epochs kept so far draw the curves' start; the resumed epochs join them live.
+    if (await loadRun(runId)) liveBatchLoss.value = epochs.value.map((e) => ({ x: e.epoch + 1, y: e.loss, phase: e.phase }));
+    await run({ kind: 'continue', req: { runId, projectDir } });
+  }
+
+  /** Writes `res` as the project's reference run: what Quantize, Deploy and Device check use after a restart too. */
+  async function recordReference(res: TrainResultDto, finishedAt: string): Promise<void> {
+    if (!project.isOpen || lastRun.value?.runId === res.runId) return;
+    const last: LastRun = {
+      runId: res.runId, floatAccuracy: res.floatAccuracy, ptqAccuracy: res.ptqAccuracy, qatAccuracy: res.qatAccuracy, finishedAt,
+      ...(res.outDir ? { outDir: res.outDir } : {}), ...(res.files ? { files: res.files } : {}),
+    };
+    await project.update({ section: { key: 'training', value: { config: { ...config, layerBits: { ...config.layerBits } }, lastRun: last } } });
   }
 
   async function finish(res: TrainResultDto | null): Promise<void> {
     if (!res) return;
     result.value = res;
     samplesPerSecond.value = res.samplesPerSecond;
-    void loadRuns();
     await loadRun(res.runId);
-    const lastRun: LastRun = {
-      runId: res.runId, floatAccuracy: res.floatAccuracy, ptqAccuracy: res.ptqAccuracy, qatAccuracy: res.qatAccuracy, finishedAt: new Date().toISOString(),
-      ...(res.outDir ? { outDir: res.outDir } : {}), ...(res.files ? { files: res.files } : {}),
-    };
-    if (project.isOpen) await project.update({ section: { key: 'training', value: { config: { ...config, layerBits: { ...config.layerBits } }, lastRun } } });
+    await recordReference(res, new Date().toISOString());
   }
 
-  /** Loads a run of this session (result + history); the live points are replaced by the authoritative history. */
+  /** Loads a run (result, history, request) into the view; the live points are replaced by the authoritative history. */
   async function loadRun(runId: string): Promise<boolean> {
     try {
       const projectDir = project.current?.path;
       const run = await api.training.getRun({ runId, ...(projectDir ? { projectDir } : {}) });
+      viewedRunId.value = runId;
+      viewedRequest.value = run.request;
       result.value = run.result;
       history.value = run.history;
       epochs.value = run.history.map((e) => ({ epoch: e.epoch, phase: e.phase, loss: e.loss, ...(e.trainAccuracy !== undefined ? { trainAccuracy: e.trainAccuracy } : {}), ...(e.validationAccuracy !== undefined ? { validationAccuracy: e.validationAccuracy } : {}) }));
@@ -215,6 +280,16 @@ export const useTrainingStore = defineStore('training', () => {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Shows a kept run (curves, comparison); a finished one also becomes the reference of Quantize,
+   * Deploy and Device check. The run the job trains keeps training; choosing it again follows it.
+   */
+  async function select(runId: string): Promise<void> {
+    if (!(await loadRun(runId))) return;
+    const summary = runs.value.find((r) => r.runId === runId);
+    if (result.value) await recordReference(result.value, summary?.createdAt ?? new Date().toISOString());
   }
 
   /**
@@ -237,38 +312,45 @@ export const useTrainingStore = defineStore('training', () => {
   watch(() => project.current?.path, (now, before) => {
     if (now === before) return;
     job.reset();
-    result.value = null;
-    history.value = [];
-    batchLoss.value = [];
-    epochs.value = [];
+    resetLive();
+    runs.value = [];
     applySection();
     void loadLatest();
   });
 
-  /** The runs kept in the project (for the size-vs-accuracy plot across runs). */
+  /** The runs kept in the project, newest first (the run list, the size-vs-accuracy plot). */
   const runs = shallowRef<RunSummaryDto[]>([]);
+  /** Runs that could not be read (a damaged run.json), named with the reason. */
+  const skippedRuns = shallowRef<string[]>([]);
+  const viewedRun = computed(() => runs.value.find((r) => r.runId === viewedRunId.value) ?? null);
+  let listing = 0;
   async function loadRuns(): Promise<void> {
     const projectDir = project.current?.path;
-    try {
-      runs.value = projectDir ? (await api.training.listRuns({ projectDir })).runs : [];
-    } catch {
+    const mine = ++listing;
+    if (!projectDir) {
       runs.value = [];
+      return;
+    }
+    try {
+      const list = await api.training.listRuns({ projectDir });
+      if (mine !== listing || projectDir !== project.current?.path) return; // a newer listing, or another project
+      // Only this project's runs: the service also lists this session's runs kept elsewhere or nowhere.
+      const root = `${projectDir.replace(/\\/g, '/').replace(/\/+$/, '')}/runs/`;
+      runs.value = list.runs.filter((r) => r.dir !== null && r.dir.replace(/\\/g, '/').startsWith(root));
+      skippedRuns.value = list.skipped;
+    } catch {
+      if (mine === listing) runs.value = [];
     }
   }
 
   /** The project's last run, else the newest finished run kept in its folder (also one never saved into project.json). */
   async function loadLatest(): Promise<void> {
-    void loadRuns();
+    const listed = loadRuns();
     const runId = lastRun.value?.runId;
     if (runId && (await loadRun(runId))) return;
-    const projectDir = project.current?.path;
-    if (!projectDir) return;
-    try {
-      const newest = (await api.training.listRuns({ projectDir })).runs.find((r) => r.result);
-      if (newest) await loadRun(newest.runId);
-    } catch {
-      // No kept runs readable: the view starts empty.
-    }
+    await listed;
+    const newest = runs.value.find((r) => r.result);
+    if (newest) await loadRun(newest.runId);
   }
 
   async function hydrate(): Promise<void> {
@@ -279,5 +361,8 @@ export const useTrainingStore = defineStore('training', () => {
     job.cancel();
   }
 
-  return { runs, config, arch, network, job, batchLoss, epochs, lastBatch, samplesPerSecond, result, history, lastRun, exportDir, start, resume, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), recordLayerBits, hydrate, dispose };
+  return {
+    runs, skippedRuns, viewedRunId, viewedRun, viewedRequest, liveRunId, config, arch, network, job, batchLoss, epochs, lastBatch, samplesPerSecond, result, history, lastRun, exportDir,
+    start, continueFrom, resumeRun, select, loadRuns, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), recordLayerBits, hydrate, dispose,
+  };
 });

@@ -2,9 +2,11 @@
 // synthetic, imbalanced fall set (12 % falls) picked with the file chooser → ecgnet → a float phase
 // with early stopping and class weights, then QAT at its own lower learning rate with its own
 // patience → the comparison with fall recall per row → the run is still there after `qatwb serve`
-// restarts. Screenshots go to test-results/screenshots/fall/ for a person to look at.
+// restarts → continued at 4 bits from the run list, `qatwb serve` killed mid-run and restarted: the
+// run shows as interrupted and Resume finishes it. Screenshots go to test-results/screenshots/fall/
+// for a person to look at.
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openApp } from './browser.ts';
@@ -98,4 +100,82 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
     await shot('03-train-after-restart-light-1440x900');
     expect(consoleErrors).toEqual([]);
   }, 120_000);
+  /** Opens the project after a restart of `qatwb serve` and shows the Train step. */
+  const reopen = async () => {
+    await page.goto(serve.url);
+    await page.getByLabel('Project folder or its project.json').fill(projectDir);
+    await page.getByRole('button', { name: 'Open', exact: true }).last().click();
+    await page.getByTestId('header-project').filter({ hasText: 'Falls' }).waitFor();
+    await go('train');
+  };
+  const statuses = () => page.locator('[data-testid="run-list"] li[data-run]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-status')));
+  const shots = async (name: string) => {
+    for (const scheme of ['light', 'dark'] as const) {
+      for (const [w, h] of [[1440, 900], [1024, 768]] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.setViewportSize({ width: w, height: h });
+        await page.getByTestId('run-list').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: `${OUT}/${name}-${scheme}-${w}x${h}.png` });
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1440, height: 900 });
+  };
+
+  it('continues the run at 4 bits from the run list; killed mid-run, it is listed as interrupted after the restart and Resume finishes it', async () => {
+    const list = page.getByTestId('run-list');
+    await expect(statuses()).resolves.toEqual(['done']);
+    const first = (await list.locator('li[data-run]').first().getAttribute('data-run'))!;
+    await expect(list.locator('li[data-run]').first().textContent()).resolves.toMatch(/reference/);
+    await page.getByTestId('continue-bits').selectOption('4');
+    await page.getByTestId('continue-epochs').fill('12');
+    await expect(page.getByTestId('continue-lr').getAttribute('placeholder')).resolves.toBe('0.0001'); // the run's own QAT rate
+    await page.getByTestId('continue-start').click();
+    // The new run is listed while it trains; it is killed once an epoch of it is on disk.
+    await expect.poll(statuses, { timeout: 60_000 }).toEqual(['running', 'done']);
+    const chained = (await list.locator('li[data-run]').first().getAttribute('data-run'))!;
+    expect(chained).not.toBe(first);
+    const runFile = () => JSON.parse(readFileSync(join(projectDir, 'runs', chained, 'run.json'), 'utf8')) as { epochsDone: number; epochsPlanned: number; status: string };
+    await expect.poll(() => { try { const f = runFile(); return f.epochsDone > f.epochsPlanned - 12; } catch { return false; } }, { timeout: 120_000, interval: 100 }).toBe(true);
+    await shots('05-run-list-running');
+    await serve.kill('SIGKILL');
+    const killed = runFile();
+    expect(killed.status).toBe('running');
+    expect(killed.epochsDone).toBeLessThan(killed.epochsPlanned);
+
+    await restartServe(); // on the same state folder; the killed process is gone already
+    consoleErrors.length = 0; // the old page lost its server: that is the crash, not an error
+    await reopen();
+    await expect.poll(statuses, { timeout: 30_000 }).toEqual(['interrupted', 'done']);
+    const row = list.locator(`li[data-run="${chained}"]`);
+    await expect(row.textContent()).resolves.toContain(`${killed.epochsDone} / ${killed.epochsPlanned} epochs`); // counted from the source's first, as the progress does
+    await expect(row.textContent()).resolves.toContain(`after ${first.slice(0, 8)}'s ${killed.epochsPlanned - 12} epochs`);
+    await expect(row.textContent()).resolves.toContain(`from ${first.slice(0, 8)}`);
+    await row.click();
+    await page.getByTestId('viewed-run').waitFor();
+    await expect(page.getByTestId('viewed-run').textContent()).resolves.toMatch(/interrupted/);
+    await shots('06-run-list-interrupted');
+
+    await row.getByTestId('resume-run').click();
+    await page.getByTestId('train-result').waitFor({ timeout: 300_000 });
+    const rows = await page.locator('[data-testid="comparison"] tr[data-cmp] td:first-child').allTextContents();
+    expect(rows).toEqual(['Float baseline', 'PTQ 8-bit', 'QAT 8-bit', 'QAT 4-bit']);
+    await expect.poll(statuses, { timeout: 30_000 }).toEqual(['done', 'done']);
+    const done = runFile();
+    expect(done.status).toBe('done');
+    expect(done.epochsDone).toBeGreaterThan(killed.epochsDone);
+    // The finished chain is the reference now; the 4-bit row's size is below the 8-bit one's.
+    await expect(row.textContent()).resolves.toMatch(/reference/);
+    const sizes = await page.locator('[data-testid="comparison"] tr[data-row="qat"] td:nth-child(5)').allTextContents();
+    expect(sizes.map((t) => Number.parseFloat(t))).toHaveLength(2);
+    expect(Number.parseFloat(sizes[1]!)).toBeLessThan(Number.parseFloat(sizes[0]!));
+    // A collapse flag carried from the source run is named in the warning too.
+    if (await page.getByTestId('collapse-warning').count()) await expect(page.getByTestId('collapse-warning').locator('li').count()).resolves.toBeGreaterThan(0);
+    await shots('07-run-list-resumed');
+    // Choosing the first run again shows its comparison (three rows) and makes it the reference.
+    await list.locator(`li[data-run="${first}"] button.linkish`).click();
+    await expect.poll(() => page.locator('[data-testid="comparison"] tr[data-cmp]').count()).toBe(3);
+    await expect(list.locator(`li[data-run="${first}"]`).textContent()).resolves.toMatch(/reference/);
+    expect(consoleErrors).toEqual([]);
+  }, 600_000);
 });

@@ -84,14 +84,18 @@ describe.skipIf(ui.skip)('full walk: MNIST example → train → model → quant
     await shot('04-train-done');
   }, 300_000);
 
-  it('continues the run with one more QAT epoch', async () => {
-    await page.getByRole('button', { name: 'Continue QAT' }).waitFor();
-    await page.locator('#more-epochs').fill('1');
-    await page.getByRole('button', { name: 'Continue QAT' }).click();
+  it('continues from the run with one more QAT epoch at 8 bits (a new run, listed)', async () => {
+    await page.getByTestId('continue-start').waitFor();
+    await page.getByTestId('continue-bits').selectOption('8');
+    await page.getByTestId('continue-epochs').fill('1');
+    await page.getByTestId('continue-start').click();
     await page.getByTestId('cancel-training').waitFor();
     await page.getByTestId('start-training').waitFor({ timeout: 240_000 });
     await expect(page.locator('[data-testid="train-result"] .meta').textContent()).resolves.toMatch(/^3 epochs/);
-    await expect(page.locator('[data-testid="train-result"] tr[data-row]').count()).resolves.toBe(3);
+    // The source run's rows first, then the new run's QAT row.
+    const rows = await page.locator('[data-testid="train-result"] tr[data-row]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-row')));
+    expect(rows).toEqual(['float', 'ptq', 'qat', 'qat']);
+    await expect.poll(() => page.locator('[data-testid="run-list"] li[data-status="done"]').count()).toBe(2);
   }, 300_000);
 
   it('shows the graph in Model and the layer ranges in Quantize', async () => {

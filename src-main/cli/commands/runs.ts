@@ -13,7 +13,7 @@ export const command: Command = {
   usage: `qatwb runs --project DIR [--continue RUNID] [--json]
   --project DIR      the project folder (its runs/ folder holds one folder per run)
   --continue RUNID   continue an interrupted or cancelled run from its last finished epoch, in its own folder
-  --json             {"runs": [{runId, status, createdAt, epochsDone, epochsPlanned, dir, fromRun, model, bits, result}], "skipped": []}
+  --json             {"runs": [{runId, status, createdAt, epochsDone, epochsPlanned, dir, fromRun, model, bits, phases, widths, result}], "skipped": []}
                      (with --continue: the finished run's summary, as qatwb train --json prints it)
 Status: running, done, cancelled, failed, or interrupted (the process stopped while it ran).`,
   options: ['project', 'continue'],

@@ -117,7 +117,9 @@ describe('qatwb train recipes', () => {
 
     const runs = qatwb(['runs', '--project', project, '--json']);
     expect(runs.status, runs.stderr).toBe(0);
-    const listed = JSON.parse(runs.stdout).runs as { runId: string; status: string; fromRun: string | null; bits: number; dir: string }[];
+    const listed = JSON.parse(runs.stdout).runs as { runId: string; status: string; fromRun: string | null; bits: number; dir: string; phases: { float: number; qat: number }; widths: number[]; epochsDone: number; epochsPlanned: number }[];
+    // What the run list shows: the epochs each run trains per phase (a chain: QAT only), its widths, its epochs counted from the chain's start.
+    expect(listed.map((r) => [r.phases.float, r.phases.qat, r.widths, r.epochsDone, r.epochsPlanned])).toEqual([[0, 1, [2], 5, 5], [0, 1, [4], 4, 4], [2, 1, [8], 3, 3]]);
     expect(listed.map((r) => [r.runId, r.status, r.bits])).toEqual([[c.runId, 'done', 2], [b.runId, 'done', 4], [a.runId, 'done', 8]]);
     expect(listed.map((r) => r.fromRun)).toEqual([b.outDir, a.outDir, null]);
     expect(listed.map((r) => r.dir)).toEqual([c.outDir, b.outDir, a.outDir].map((d: string) => d));
