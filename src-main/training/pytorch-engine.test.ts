@@ -4,6 +4,7 @@
 // with a resumable state, networks with pooling-only layers, a remote command prefix that moves the
 // job and the results, and clear errors for bad input.
 import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import type { Dataset, Split } from '../data/dataset.ts';
 import { seededRng } from '../data/random.ts';
 import { trainWithPytorch, type PytorchEngineOptions } from './pytorch-engine.ts';
 import { runTrainingInWorker } from './train-in-worker.ts';
-import type { TrainConfig, TrainProgress } from './train-types.ts';
+import type { TrainConfig, TrainProgress, TrainState } from './train-types.ts';
 import { PYTHON, missing, need, skipNote } from '../../test/support/fixtures.ts';
 import { withBitsEdits } from '../ir/bits-policy.ts';
 
@@ -52,9 +53,10 @@ describe.skipIf(missing(...reqs))(`PyTorch engine${skipNote(...reqs)}`, () => {
   const data = bumps(400);
   let whole: Awaited<ReturnType<typeof trainWithPytorch>>;
   const progress: TrainProgress[] = [];
+  const checkpoints: TrainState[] = [];
 
   beforeAll(async () => {
-    whole = await trainWithPytorch(model, data, base, opts, { onProgress: (p) => progress.push(p) });
+    whole = await trainWithPytorch(model, data, base, opts, { onProgress: (p) => progress.push(p), onCheckpoint: (s) => checkpoints.push(s) });
   });
 
   it('trains float then QAT with BN folded, streams progress and per-layer ranges, and hands back the app-side result', () => {
@@ -91,10 +93,31 @@ describe.skipIf(missing(...reqs))(`PyTorch engine${skipNote(...reqs)}`, () => {
     rest.floatParams.forEach((p, i) => expect(Array.from(p.weight)).toEqual(Array.from(whole.floatParams[i]!.weight)));
   });
 
+  it('hands over the whole state after every epoch, and a run resumed from any of them equals the run in one go', async () => {
+    expect(checkpoints.map((c) => c.epoch)).toEqual([1, 2, 3, 4]);
+    expect(checkpoints.map((c) => c.history.length)).toEqual([1, 2, 3, 4]);
+    expect(checkpoints.map((c) => c.bnFolded)).toEqual([false, false, false, true]);
+    expect(checkpoints[1]!.optimizer!.step).toBe(2 * 20); // 20 batches an epoch
+    // The last one is the final state.
+    const last = checkpoints[3]!;
+    last.variables.forEach((v, i) => expect(Array.from(v.data)).toEqual(Array.from(whole.state.variables[i]!.data)));
+    // From the state after epoch 2 (float phase, BN not folded yet): the same epochs 3 and 4, bit for bit.
+    const rest = await trainWithPytorch(model, data, { ...base, resumeFrom: checkpoints[1]! }, opts);
+    expect(rest.history.map((e) => e.valLoss)).toEqual(whole.history.map((e) => e.valLoss));
+    rest.floatParams.forEach((p, i) => expect(Array.from(p.weight)).toEqual(Array.from(whole.floatParams[i]!.weight)));
+  });
+
   it('2 processes with DDP on CPU (gloo) train the same global batches as one process', async () => {
     const single = await trainWithPytorch(model, data, { ...base, epochs: 2, batchNorm: false }, opts);
     const first: TrainProgress[] = [];
-    const ddp = await trainWithPytorch(model, data, { ...base, epochs: 2, batchNorm: false }, { ...opts, processes: 2 }, { onProgress: (p) => first.push(p) });
+    // Another run's rendezvous store on 29400 (torch 1.13's fixed --standalone port), here a listener that
+    // never answers: a run that went there would hang; this one has a port of its own.
+    const other = createServer(() => undefined);
+    await new Promise<void>((resolve) => other.once('error', () => resolve()).listen(29400, '127.0.0.1', resolve));
+    // A timeout of its own: a stuck run is ended with its process group (torchrun and both ranks) before
+    // the test's, so nothing is left holding a port or a core.
+    const ddp = await trainWithPytorch(model, data, { ...base, epochs: 2, batchNorm: false }, { ...opts, processes: 2, timeoutMs: 270_000 }, { onProgress: (p) => first.push(p) });
+    other.close();
     expect(ddp.backend).toMatch(/×2 processes, DDP gloo/);
     expect(ddp.worldSize).toBe(2);
     expect(ddp.history.length).toBe(2);

@@ -3,12 +3,16 @@
 // set as .npy, job.json with the TrainConfig), the engine streams JSON lines (progress, epoch
 // records with per-layer ranges) and writes the trained parameters and the resumable state as .npy
 // files in the embedded engine's layouts, so the result is a TrainResult like trainer.ts returns:
-// quantization, export, the comparison table and the Quantize view need no second path.
+// quantization, export, the comparison table and the Quantize view need no second path. After every
+// epoch the engine writes the same state to a checkpoint folder and says so; it reaches the app
+// through hooks.onCheckpoint (the run store keeps it), so a run whose Python dies goes on from there.
 // Several processes (`processes` > 1) start through torchrun (DDP); a command prefix such as
 // `ssh host` runs everything on another machine, with the job folder moved there and back by tar.
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,7 +96,7 @@ async function writeParams(dir: string, params: readonly FloatLayerParams[]): Pr
 }
 
 /** The job folder: model, data, config, the stage plan and (to resume) the state in the embedded engine's layouts. */
-async function writeJob(dir: string, model: Model, data: { dataset: Dataset; split: Split }, config: TrainConfig, opts: PytorchEngineOptions): Promise<void> {
+async function writeJob(dir: string, model: Model, data: { dataset: Dataset; split: Split }, config: TrainConfig, opts: PytorchEngineOptions, checkpoints: boolean): Promise<void> {
   const { dataset, split } = data;
   const { resumeFrom, ...plainConfig } = config;
   // The plan both engines follow (stages.ts); the saved QAT start holds once QAT began.
@@ -125,6 +129,7 @@ async function writeJob(dir: string, model: Model, data: { dataset: Dataset; spl
     device: opts.device ?? 'cpu',
     ...(opts.threads ? { threads: opts.threads } : {}),
     out: 'out',
+    ...(checkpoints ? { checkpoints: true } : {}),
     ...(resume ? { resume } : {}),
   };
   await writeFile(join(dir, 'job.json'), JSON.stringify(job, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $num: String(v) } : v)));
@@ -216,13 +221,31 @@ async function readResult(out: string, model: Model): Promise<PytorchTrainResult
   };
 }
 
-/** python argv of the engine in `jobDir` (torchrun for several processes). */
-function engineArgs(opts: PytorchEngineOptions, jobDir: string): string[] {
+/** A TCP port free on this machine now (the OS picks it). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * python argv of the engine in `jobDir`; torchrun for several processes, its rendezvous on `port`.
+ * Not --standalone: torch 1.13 puts that store on the fixed port 29400, so two runs at once on one
+ * machine (two users, two test files) would meet in one store and hang or fail when the other ends.
+ * is_host=1: this torchrun hosts its own store, or fails at once if the port was taken meanwhile.
+ */
+function engineArgs(opts: PytorchEngineOptions, jobDir: string, port: number): string[] {
   const n = opts.processes ?? 1;
   const run = ['-m', 'qatwb_torch', 'train', '--job', jobDir];
   // --redirects/--tee 2: worker stderr to a file and to us. ("0" would be the plain choice, but torch
   // 1.13's Std.from_str cannot parse it on Python ≥ 3.11, where IntFlag iteration skips 0.)
-  const torchrun = ['-m', 'torch.distributed.run', '--standalone', '--nnodes=1', `--nproc_per_node=${n}`, '--redirects', '2', '--tee', '2', '--log_dir', `${jobDir}/torchrun-logs`];
+  const torchrun = [
+    '-m', 'torch.distributed.run', '--nnodes=1', `--nproc_per_node=${n}`, '--max_restarts=0',
+    '--rdzv_backend=c10d', `--rdzv_endpoint=127.0.0.1:${port}`, `--rdzv_id=${randomUUID()}`, '--rdzv_conf=is_host=1,join_timeout=120',
+    '--redirects', '2', '--tee', '2', '--log_dir', `${jobDir}/torchrun-logs`,
+  ];
   return n > 1 ? [...torchrun, ...run] : run;
 }
 
@@ -283,8 +306,21 @@ export async function trainWithPytorch(
   const local = await mkdtemp(join(tmpdir(), 'qatwb-torch-'));
   const errors: string[] = [];
   try {
-    await writeJob(local, model, data, config, opts);
     const remote = opts.remotePrefix && opts.remotePrefix.length > 0;
+    // Per-epoch states come back as they are written; a remote run's stay there (its results return at the end).
+    const checkpoints = !!hooks.onCheckpoint && !remote;
+    await writeJob(local, model, data, config, opts, checkpoints);
+    // Checkpoints are read in order, one after the other, while the engine trains on; each folder goes once read.
+    let delivered: Promise<void> = Promise.resolve();
+    let checkpointError: Error | undefined;
+    const deliver = (rel: string) => {
+      delivered = delivered.then(async () => {
+        const dir = join(local, rel);
+        const r = await readResult(dir, model);
+        hooks.onCheckpoint?.(r.state);
+        await rm(dir, { recursive: true, force: true });
+      }).catch((e: Error) => void (checkpointError ??= e));
+    };
     const remoteDir = opts.remoteDir ?? `/tmp/qatwb-train-${local.split(/[\\/]/).pop()}`;
     const onLine = (line: string, stream: 'stdout' | 'stderr') => {
       opts.onLine?.(line, stream);
@@ -299,6 +335,7 @@ export async function trainWithPytorch(
         const { type: _t, ...p } = msg;
         hooks.onProgress?.(p as unknown as TrainProgress);
       } else if (msg.type === 'epoch') hooks.onEpoch?.(msg.record as EpochRecord);
+      else if (msg.type === 'checkpoint' && checkpoints) deliver(String(msg.dir));
       else if (msg.type === 'error') errors.push(String(msg.message));
     };
     const common = {
@@ -315,23 +352,40 @@ export async function trainWithPytorch(
           hooks.signal,
         );
         const env = Object.entries({ ...engineEnv(opts, remoteDir) }).map(([k, v]) => `${k}=${shq(v)}`).join(' ');
-        const cmd = `cd ${shq(remoteDir)} && ${env} exec ${shq(opts.python)} ${engineArgs(opts, remoteDir).map(shq).join(' ')}`;
+        const cmd = `cd ${shq(remoteDir)} && ${env} exec ${shq(opts.python)} ${engineArgs(opts, remoteDir, 20_000 + Math.floor(Math.random() * 30_000)).map(shq).join(' ')}`;
         await runProcess({ ...common, file: prefix[0]!, args: [...prefix.slice(1), cmd] }).catch(async (e: unknown) => {
           await fetchRemote(prefix, remoteDir, local).catch(() => undefined);
           throw e;
         });
         await fetchRemote(prefix, remoteDir, local, hooks.signal);
       } else {
-        await runProcess({ ...common, file: opts.python, args: engineArgs(opts, local), env: engineEnv(opts, PYTORCH_PACKAGE_DIR) });
+        await runProcess({ ...common, file: opts.python, args: engineArgs(opts, local, (opts.processes ?? 1) > 1 ? await freePort() : 0), env: engineEnv(opts, PYTORCH_PACKAGE_DIR) });
       }
     } catch (e) {
+      // The epochs finished before a crash or a kill are handed on first: the run goes on from the last.
+      await delivered;
       if (e instanceof ToolchainError && e.reason === 'cancelled' && existsSync(join(outDir, 'result.json'))) {
         return await readResult(outDir, model);
       }
       if (e instanceof ToolchainError && errors.length > 0) {
         throw new ToolchainError({ tool: 'pytorch', reason: 'bad-input', message: `PyTorch engine: ${errors.join('; ')}`, fix: 'Fix the input named above and start the run again.' });
       }
+      if (e instanceof ToolchainError && e.reason === 'exit' && typeof e.exitCode === 'number' && e.exitCode > 128) {
+        // Killed from outside (the kernel's out-of-memory killer, kill -9, a closed session): the epochs done are kept.
+        const sig = e.exitCode === 137 ? 'SIGKILL' : e.exitCode === 143 ? 'SIGTERM' : `signal ${e.exitCode - 128}`;
+        throw new ToolchainError({
+          tool: 'pytorch', reason: 'exit', exitCode: e.exitCode, tail: e.tail,
+          message: `The PyTorch engine was killed (${sig}, exit ${e.exitCode}) before the run ended.`,
+          fix: checkpoints
+            ? 'The state after its last finished epoch is kept: continue the run (the run list, or qatwb runs --continue RUNID). If memory ran out, use a smaller batch size.'
+            : 'If memory ran out, use a smaller batch size, then start the run again.',
+        });
+      }
       throw e;
+    }
+    await delivered;
+    if (checkpointError) {
+      throw new ToolchainError({ tool: 'pytorch', reason: 'exit', message: `Reading the engine's per-epoch state failed: ${checkpointError.message}`, fix: 'Check the free space of the temporary folder, then continue the run.' });
     }
     outDir = join(local, 'out');
     if (!existsSync(join(outDir, 'result.json'))) {

@@ -119,10 +119,6 @@ class Dist:
         torch.distributed.broadcast(t, 0)
         return t.tolist()
 
-    def close(self):
-        if self.on:
-            torch.distributed.destroy_process_group()
-
 
 def _load(job_dir, rel):
     return np.load(os.path.join(job_dir, rel), allow_pickle=False)
@@ -219,6 +215,15 @@ def run(job_dir, spec, job):
     bits = bits_for(spec, stages[min(stage, len(stages) - 1)] if stages else None)
     net = wrap(model, dist, device)
 
+    def state_now():
+        """Where the run stands (TrainState without the tensors, which write_snapshot adds)."""
+        return {
+            "epoch": epoch, "bnFolded": bn_folded, "history": history,
+            "bestValLoss": best["value"] if best else math.inf, "epochsWithoutImprovement": stale, "seed": shuffle_seed,
+            "stage": stage, "stageStart": stage_start, "planKey": plan_key, "qatStart": qat_start, "lrScale": lr_scale,
+            "plateauStale": plateau_stale, "stopped": dict(stopped), "bestEpochs": dict(best_epochs),
+        }
+
     def end_stage(end, early):
         nonlocal stage, stage_start, best, stale, lr_scale, plateau_stale
         st = stages[stage]
@@ -298,8 +303,7 @@ def run(job_dir, spec, job):
             adam.step()
             if not dummy:
                 with torch.no_grad():
-                    wy = class_w.index_select(0, yb)
-                    batch_loss = (F.cross_entropy(logits.detach(), yb, weight=class_w, reduction="none").sum() / wy.sum()) if dist.on else loss.detach()
+                    batch_loss = (F.cross_entropy(logits.detach(), yb, weight=class_w, reduction="none").sum() / class_w.index_select(0, yb).sum()) if dist.on else loss.detach()
                     loss_sum += batch_loss.double() * mine.shape[0]
                     correct += (logits.detach().argmax(1) == yb).sum().double()
                 seen += mine.shape[0]
@@ -352,14 +356,25 @@ def run(job_dir, spec, job):
                 stop_now = bool(es) and stale >= es["patience"]
         if stop_now:
             end_stage(epoch, True)
+        if dist.rank == 0 and job.get("checkpoints"):
+            # The whole state after this epoch (the embedded engine's onCheckpoint): the app keeps it in
+            # the run folder, so a run whose process dies goes on from here.
+            folder = os.path.join(job_dir, "checkpoints", str(epoch))
+            write_snapshot(folder, model, adam, spec, config, state_now(), best, segments, float_model, bits,
+                           trained / max(train_seconds, 1e-9), device, dist)
+            emit("checkpoint", epoch=epoch, dir=os.path.relpath(folder, job_dir))
     if dist.rank == 0:
-        write_result(job_dir, job, model, adam, spec, config, {
-            "epoch": epoch, "bnFolded": bn_folded, "history": history,
-            "bestValLoss": best["value"] if best else math.inf, "epochsWithoutImprovement": stale, "seed": shuffle_seed,
-            "stage": stage, "stageStart": stage_start, "planKey": plan_key, "qatStart": qat_start, "lrScale": lr_scale,
-            "plateauStale": plateau_stale, "stopped": stopped, "bestEpochs": best_epochs,
-        }, best, segments, float_model, bits, trained / max(train_seconds, 1e-9), device, dist, cancelled, stopped_at)
-    dist.close()
+        out = os.path.join(job_dir, job.get("out", "out"))
+        write_snapshot(out, model, adam, spec, config, state_now(), best, segments, float_model, bits,
+                       trained / max(train_seconds, 1e-9), device, dist, cancelled, stopped_at)
+        emit("result", file=os.path.relpath(os.path.join(out, "result.json"), job_dir))
+    if dist.on:
+        # Every collective is done and the result written. Leave without tearing DDP down: in torch 1.13
+        # freeing the reducer joins a gloo thread that waits for the GIL this thread holds (a rank then
+        # hangs for good after its work is done; seen here with 2 CPU processes).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def wrap(model, dist, device):
@@ -545,8 +560,9 @@ def describe_device(device, dist):
     return f"cpu ({threads} thread{'s' if threads != 1 else ''}{f' ×{dist.world} processes, DDP gloo' if dist.on else ''})"
 
 
-def write_result(job_dir, job, model, adam, spec, config, state, best, segments, float_model, bits, samples_per_second, device, dist, cancelled, stopped_at):
-    out = os.path.join(job_dir, job.get("out", "out"))
+def write_snapshot(out, model, adam, spec, config, state, best, segments, float_model, bits, samples_per_second, device, dist, cancelled=False, stopped_at=None):
+    """The run as the app reads it (pytorch-engine.ts readResult): parameters, the resumable state in the
+    embedded engine's layouts, and result.json last (written whole, then renamed into place)."""
     os.makedirs(out, exist_ok=True)
     final = model.folded_params()
     write_params(os.path.join(out, "final"), final)
@@ -589,7 +605,6 @@ def write_result(job_dir, job, model, adam, spec, config, state, best, segments,
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(plain(result), f, allow_nan=False)
     os.replace(tmp, os.path.join(out, "result.json"))
-    emit("result", file=os.path.relpath(os.path.join(out, "result.json"), job_dir))
 
 
 def write_vars(folder, saved):
