@@ -12,6 +12,8 @@ import { readNetworkYaml } from './network-yaml.ts';
 import type { NdArray } from './npy.ts';
 import { readTorchCheckpoint } from './torch-checkpoint.ts';
 import { validateModel } from '../ir/validate.ts';
+import { opSpec } from '../ir/ops/registry.ts';
+import { IZER_OPS } from './izer-ops.ts';
 
 export interface Ai8xNetworkRequest {
   yaml: string;
@@ -109,7 +111,7 @@ function importInner(req: Ai8xNetworkRequest, cf: string, yf: string): NetworkIm
     l.init = { weight: f.weight, bias: f.bias };
     const b = bn.get(l.name);
     if (b) {
-      if (l.op === 'linear') throw new ImportError('batchnorm-placement', `${l.name}.bn`, l.name, 'BatchNorm on a Linear layer; ai8x has BatchNorm only after convolutions.', 'remove it or fold it into the Linear weights.', cf);
+      if (!opSpec(l.op).batchNorm) throw new ImportError('batchnorm-placement', `${l.name}.bn`, l.name, `BatchNorm on a ${IZER_OPS[l.op].label} layer; ai8x has BatchNorm only after convolutions.`, `remove it or fold it into the ${l.name} weights.`, cf);
       const c = l.outChannels;
       const get = (k: string, fill: number) => (b[k] ? floatsOf(b[k]!) : new Float32Array(c).fill(fill));
       const stats: FloatBatchNorm = { gamma: get('weight', 1), beta: get('bias', 0), runningMean: get('running_mean', 0), runningVar: get('running_var', 1) };

@@ -8,6 +8,7 @@
 // refused with one ImportError naming the node, the layer and the fix; nothing half-imported.
 import type { Activation, DataShape, Device, Diagnostic, Layer, Model, Pool } from '../ir/graph.ts';
 import { validateModel } from '../ir/validate.ts';
+import { opSpec } from '../ir/ops/registry.ts';
 import { onnxModelType } from './onnx.ts';
 import { ImportError } from './import-error.ts';
 
@@ -226,7 +227,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Net
         const v = act(0);
         const l = layerOf(v);
         const inName = (n.input ?? [])[0] ?? '';
-        if (!l || (l.op !== 'conv1d' && l.op !== 'conv2d') || !canFuse(v, inName) || l.batchNorm)
+        if (!l || !opSpec(l.op).batchNorm || !canFuse(v, inName) || l.batchNorm)
           refuse('batchnorm-placement', node, l?.name ?? '', 'BatchNorm that does not directly follow a convolution; ai8x has BatchNorm only right after Conv1d/Conv2d.',
             'put BatchNorm right after a convolution, or fold it into the preceding layer before export.');
         if (Number(attrs.get('training_mode')?.i ?? 0) !== 0 || (n.output ?? []).length > 1)
@@ -414,7 +415,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Net
         const inName = (n.input ?? [])[a!.kind === 'act' ? 0 : 1] ?? '';
         const per = l ? l.outChannels : 0;
         const okShape = c.data.length === per && (c.dims.length <= 1 || c.dims.filter((d) => d !== 1).length <= 1);
-        if (!l || l.op === 'add' || !canFuse(v, inName) || l.batchNorm || !okShape || (l.hasBias && l.init?.bias === null))
+        if (!l || opSpec(l.op).elementwise || !canFuse(v, inName) || l.batchNorm || !okShape || (l.hasBias && l.init?.bias === null))
           refuse('unsupported-op', node, l?.name ?? '', 'an Add of a constant that is not a bias of the layer before it.', 'remove the constant (e.g. input normalization) from the model; the workbench scales inputs itself.');
         const bias = floats(c.data);
         l!.init!.bias = l!.init!.bias ? l!.init!.bias.map((x, i) => x + bias[i]!) : bias;
@@ -445,7 +446,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Net
   if (result.src !== layers.length - 1)
     refuse('outputs', sources[result.src] ?? '', layers[result.src]?.name ?? '', 'the output is not the last layer; later layers would not affect it.', 'remove the layers that do not lead to the output.');
   const last = layers[layers.length - 1]!;
-  if ((last.op === 'linear' || last.op === 'conv1d' || last.op === 'conv2d') && last.activation === 'none') last.outputWidth = 32;
+  if (opSpec(last.op).hasWeights && last.activation === 'none') last.outputWidth = 32;
   const used = new Set(layers.flatMap((l, i) => l.inputs ?? [i - 1]));
   layers.forEach((l, i) => { if (i < layers.length - 1 && !used.has(i)) warn(`layer ${l.name} (${sources[i]}) does not lead to the output.`, i); });
 

@@ -8,6 +8,7 @@ import { checkPad, layerError, type OpContext, type OpSpec } from './op-spec.ts'
 export const conv2d: OpSpec = {
   hasWeights: true,
   elementwise: false,
+  batchNorm: true,
   inferShape(layer, pooled) {
     if (pooled.dims.length !== 2) return null;
     const d = layer.dilation ?? 1;

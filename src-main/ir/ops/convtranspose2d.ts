@@ -9,6 +9,7 @@ export const CONVTRANSPOSE_OUTPUT_PADDING = 1;
 export const convtranspose2d: OpSpec = {
   hasWeights: true,
   elementwise: false,
+  batchNorm: true,
   inferShape(layer, pooled) {
     if (pooled.dims.length !== 2) return null;
     const s = layer.stride;

@@ -6,6 +6,7 @@ import { layerError, type OpContext, type OpSpec } from './op-spec.ts';
 export const eltwise: OpSpec = {
   hasWeights: false,
   elementwise: true,
+  batchNorm: false,
   inferShape: (_layer, pooled) => ({ channels: pooled.channels, dims: [...pooled.dims] }),
   weightCount: () => 0,
   validate(layer: Layer, _pooled: DataShape, ctx: OpContext): Diagnostic[] {

@@ -16,6 +16,8 @@ export interface OpSpec {
   hasWeights: boolean;
   /** Stand-alone element-wise op: combines several equal-shape operands instead of concatenating them. */
   elementwise: boolean;
+  /** Can a float BatchNorm follow the op (folded into it for QAT)? ai8x has it after convolutions only. */
+  batchNorm: boolean;
   /** Shape after the op, given the (combined, pooled) input shape; null if the shape is impossible. */
   inferShape(layer: Layer, pooled: DataShape): DataShape | null;
   /** Number of weight elements (0 for weightless ops). */

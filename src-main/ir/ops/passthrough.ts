@@ -6,6 +6,7 @@ import { layerError, type OpContext, type OpSpec } from './op-spec.ts';
 export const passthrough: OpSpec = {
   hasWeights: false,
   elementwise: false,
+  batchNorm: false,
   inferShape: (_layer, pooled) => ({ channels: pooled.channels, dims: [...pooled.dims] }),
   weightCount: () => 0,
   validate(layer: Layer, pooled: DataShape, ctx: OpContext): Diagnostic[] {
