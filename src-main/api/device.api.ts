@@ -82,6 +82,12 @@ const Comparison = z.object({
 
 /** The live-check report without per-window rows (those come as `window` events / CSV). */
 export const CheckReport = z.object({
+  /** complete; stopped (by the user); link-lost (the port stayed gone past the replug window); device-stalled (live device silent). */
+  status: z.enum(['complete', 'stopped', 'link-lost', 'device-stalled']),
+  /** Why the check ended early, with how many windows it kept (null when complete). */
+  reason: z.string().nullable(),
+  /** Windows the check set out to compare. */
+  windowsPlanned: z.number().int(),
   windows: z.number().int(),
   bitExactRate: z.number(),
   top1AgreementFloat: nullableNumber,
@@ -174,6 +180,11 @@ export const deviceApi = service(
         saveDir: z.string().optional(),
       }),
       CheckReport,
+    ),
+    inputScaling: call(
+      'The input scaling an export expects (its model.json input.scaling): how raw windows are scaled to int8 codes.',
+      z.strictObject({ artifacts: z.string().min(1) }),
+      z.object({ scaling: ScalingDto.nullable(), /** The model.json read, or null when the folder has none. */ file: z.string().nullable() }),
     ),
     stopCheck: call('Stops the running check (its job then returns the report so far).', z.strictObject({}), z.object({ stopped: z.boolean() })),
     getReport: call(

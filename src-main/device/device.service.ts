@@ -11,6 +11,8 @@ import type { ServiceEnv } from '../services.ts';
 import { reportCsv, reportJson, type CheckReport } from './live-check.ts';
 import type { LinkRequest } from './link.process.ts';
 import { listPorts } from './serial-port.ts';
+import { readInputJson } from '../platform/read-input.ts';
+import { storedInputScaling } from '../ir/schema.ts';
 import type { Hello } from './protocol.ts';
 import type { VirtualDeviceRequest } from './virtual-device.process.ts';
 
@@ -145,6 +147,17 @@ export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceA
         return JSON.parse(reportJson(summary));
       } finally {
         checking = false;
+      }
+    },
+
+    async inputScaling({ artifacts }) {
+      const file = join(artifacts, 'model.json');
+      const doc = await readInputJson(file, 'artifacts').catch((e: ApiError) => (e.code === 'not-found' ? null : Promise.reject(e)));
+      if (doc === null) return { scaling: null, file: null };
+      try {
+        return { scaling: storedInputScaling(doc) ?? null, file };
+      } catch (error) {
+        throw new ApiError('invalid-data', `${file}: ${(error as Error).message}.`, 'artifacts');
       }
     },
 

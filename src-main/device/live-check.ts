@@ -68,6 +68,16 @@ export interface RollingFigures {
 }
 
 export interface CheckReport {
+  /**
+   * complete: every planned window was checked; stopped: the user stopped it; link-lost: the serial
+   * link went away and did not come back within the reconnect window; device-stalled: a live device
+   * sent no window for the stall time. Every figure covers the `windows` checked before the end.
+   */
+  status: 'complete' | 'stopped' | 'link-lost' | 'device-stalled';
+  /** Why it ended early, in words (null when complete). */
+  reason: string | null;
+  /** Windows the check set out to compare (the source's, or --windows). */
+  windowsPlanned: number;
   windows: number;
   bitExactRate: number;
   top1AgreementFloat: number | null;
@@ -111,6 +121,15 @@ export interface CheckReport {
   perWindow: WindowRecord[];
 }
 
+/**
+ * How an error ends the check with what was compared: the link gone for good (link-lost) or the
+ * session closed under it (stopped); null for any other error.
+ */
+function linkEnd(e: Error): 'link-lost' | 'stopped' | null {
+  if (!(e instanceof ApiError)) return null;
+  return e.code === 'device-unplugged' ? 'link-lost' : e.code === 'cancelled' ? 'stopped' : null;
+}
+
 async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await fs.writeFile(tmp, bytes);
@@ -141,6 +160,11 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
   // Layer searches run one at a time with the link to themselves: no new window is sent (host
   // mode) or captured (live mode) meanwhile, so a device that keeps only its last window still
   // holds it, and no reply waits behind other traffic.
+  /** Why the check ended before its last window (first cause wins); null: it ran to the end. */
+  let ended: { status: CheckReport['status']; reason: string } | null = null;
+  const end = (status: CheckReport['status'], reason: string) => {
+    ended ??= { status, reason };
+  };
   let searches: Promise<unknown> = Promise.resolve();
   let hold: Promise<void> | null = null;
   let searching = false;
@@ -221,13 +245,18 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
     const total = Math.min(o.windows ?? src.length, src.length);
     let next = 0;
     const worker = async () => {
-      while (next < total && !o.signal?.aborted) {
+      while (next < total && !o.signal?.aborted && !ended) {
         while (hold) await hold;
-        if (next >= total || o.signal?.aborted) break;
+        if (next >= total || o.signal?.aborted || ended) break;
         const i = next++;
         const window = src[i]!;
         const r = await session.infer(window).catch((e: Error) => e);
         if (r instanceof Error) {
+          const how = linkEnd(r);
+          if (how) {
+            end(how, r.message);
+            break;
+          }
           if (!(r instanceof ApiError) || r.code !== 'device-timeout') throw r;
           continue; // lost after every retry: counted by the session
         }
@@ -246,15 +275,18 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
       const finish = (error?: Error) => {
         if (watchdog) clearTimeout(watchdog);
         stopListening();
-        if (error) reject(error);
-        else resolve();
+        const how = error ? linkEnd(error) : null;
+        if (error && how) end(how, error.message);
+        else if (error instanceof ApiError && error.code === 'device-stalled') end('device-stalled', error.message);
+        else if (error) return reject(error);
+        resolve();
       };
       // A live device that stops sending (unplugged for good, crashed) must not hang the check.
       const arm = () => {
         if (watchdog) clearTimeout(watchdog);
         watchdog = setTimeout(() => {
           if (searching) arm(); // the sensor is paused for a layer search
-          else finish(new ApiError('device-timeout', `The device sent no window for ${stallMs} ms (after ${perWindow.length} windows); is it still running in live mode?`));
+          else finish(new ApiError('device-stalled', `The device sent no window for ${stallMs} ms (after ${perWindow.length} windows); is it still running in live mode?`));
         }, stallMs);
       };
       o.signal?.addEventListener('abort', () => finish(), { once: true });
@@ -267,7 +299,7 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
         }, finish);
       });
       const offStatus = session.onStatus((st, message) => {
-        if (st === 'closed') finish(new ApiError('device-unplugged', message ?? 'The link to the device closed.'));
+        if (st === 'closed') finish(session.lost ?? new ApiError('device-unplugged', message ?? 'The link to the device closed.'));
         else if (st === 'connected') void session.sensor(true, rate).catch(() => {}); // back after a replug
       });
       stopListening = () => {
@@ -277,11 +309,15 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
       arm();
       session.sensor(true, rate).catch(finish);
     });
+    await chain.catch(() => {}); // windows already received are compared and kept
     await searches; // a search still running re-enables the sensor when it ends
-    await session.sensor(false).catch(() => {});
+    // Not while the link is down: the request would wait out the whole replug window.
+    if (session.status === 'connected') await session.sensor(false).catch(() => {});
   }
+  if (!ended && o.signal?.aborted) end('stopped', 'Stopped before all windows were checked.');
 
   const n = perWindow.length;
+  const planned = o.source.kind === 'windows' ? Math.min(o.windows ?? o.source.windows.length, o.source.windows.length) : o.windows ?? 100;
   const fs1 = vsFloat?.summary() ?? null;
   const ss = vsSim.summary();
   const disagreements: CheckReport['disagreements'] = { count: bad.length, against };
@@ -302,7 +338,11 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
       ]
     : null;
   const hello = session.hello;
+  const finished = ended as { status: CheckReport['status']; reason: string } | null;
   return {
+    status: finished?.status ?? 'complete',
+    reason: finished ? `${finished.reason} The check ended after ${n} of ${planned} windows; every figure covers those ${n}.` : null,
+    windowsPlanned: planned,
     windows: n,
     bitExactRate: n ? bitExact / n : 0,
     top1AgreementFloat: fs1?.top1Agreement ?? null,

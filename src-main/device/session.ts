@@ -1,6 +1,7 @@
 // Host side of the device protocol over one serial line: HELLO handshake, windows in flight with
 // sequence numbers (a result is matched by seq AND by the CRC of the window it was computed on),
 // NAK / timeout resends, unplug detection and automatic reconnect to the same path.
+import { stat } from 'node:fs/promises';
 import { ApiError } from '../api/contract.ts';
 import { FRAME_OVERHEAD, FrameDecoder, MAX_PAYLOAD, crc32, encodeFrame, type Frame } from './framing.ts';
 import { LINE_BITS_PER_BYTE } from './line-pacer.ts';
@@ -83,6 +84,9 @@ export interface InferResult {
   resends: number;
 }
 
+/** How often a connected port's device node is looked for (a vanished one is an unplug). */
+const PORT_WATCH_MS = 250;
+
 /** The largest layer output the MAX78002's data memory can hold (1.3 MB of int8), with room. */
 const MAX_LAYER_ELEMENTS = 1 << 21;
 
@@ -105,6 +109,9 @@ export class DeviceSession {
   private unpluggedAt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private closedByUser = false;
+  /** Set once the device stayed away past the reconnect window: every later request fails with it. */
+  private lostError: ApiError | null = null;
+  private portWatch: NodeJS.Timeout | null = null;
   /** Bytes received so far: replies queued behind other traffic get its line time. */
   private rxBytes = 0;
   private idleWaiters: (() => void)[] = [];
@@ -222,9 +229,15 @@ export class DeviceSession {
     await this.request(P.MsgType.SENSOR_CTRL, this.takeSeq(), P.encodeSensorCtrl({ enable, rateHz }), P.MsgType.ACK, { replyBytes: FRAME_OVERHEAD });
   }
 
+  /** Why the link ended for good (the device stayed unplugged past the reconnect window); null while usable. */
+  get lost(): ApiError | null {
+    return this.lostError;
+  }
+
   async close(): Promise<void> {
     this.closedByUser = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.portWatch) clearInterval(this.portWatch);
     this.failAll(new ApiError('cancelled', 'The device session was closed.'), false);
     const link = this.link;
     this.link = null;
@@ -266,6 +279,9 @@ export class DeviceSession {
     o: { replyBytes: number; inputCrc?: number; timeoutMs?: number; tries?: number },
   ): Promise<{ frame: Frame; resends: number }> {
     const { inputCrc, timeoutMs, tries } = o;
+    // A link lost for good never comes back: fail at once instead of waiting for a reconnect.
+    if (this.lostError) return Promise.reject(this.lostError);
+    if (this.closedByUser) return Promise.reject(new ApiError('cancelled', 'The device session was closed.'));
     const bytes = encodeFrame(P.frame(type, seq, payload));
     return new Promise((resolve, reject) => {
       const p: Pending = {
@@ -395,18 +411,47 @@ export class DeviceSession {
         }
       }
     });
-    this.link.onClose(({ unplugged, message }) => {
+    const link = this.link;
+    link.onClose(({ unplugged, message }) => {
       if (this.closedByUser || !unplugged) return;
-      this.link = null;
-      this.unpluggedAt = Date.now();
-      for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
-      this.setStatus('unplugged', `The device on ${this.opts.path} went away (${message ?? 'closed'}); reconnecting…`);
-      this.scheduleReconnect();
+      this.wentAway(link, message ?? 'closed');
     });
+    this.watchPort(link);
     // The line is open and requests may be written, but the link is announced as connected only
     // once the device has answered HELLO (open(), or a reconnect): a port that reappears before
     // the firmware listens must not look usable.
     this.status = 'connected';
+  }
+
+  /** The device behind `link` went away: everything in flight waits while we try to reconnect. */
+  private wentAway(link: SerialLink, why: string): void {
+    if (this.link !== link || this.closedByUser) return;
+    this.link = null;
+    this.unpluggedAt = Date.now();
+    for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
+    this.setStatus('unplugged', `The device on ${this.opts.path} went away (${why}); reconnecting…`);
+    this.scheduleReconnect();
+  }
+
+  /**
+   * A port whose device node vanished (USB cable pulled, pty gone) counts as unplugged even before
+   * a read or write fails: a line that only receives (live mode) may not notice for a long time.
+   */
+  private watchPort(link: SerialLink): void {
+    if (this.portWatch) clearInterval(this.portWatch);
+    const timer = setInterval(() => {
+      if (this.link !== link) {
+        clearInterval(timer);
+        return;
+      }
+      stat(this.opts.path).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT' || this.link !== link) return;
+        this.wentAway(link, 'the port vanished');
+        void link.close().catch(() => {});
+      });
+    }, PORT_WATCH_MS);
+    timer.unref();
+    this.portWatch = timer;
   }
 
   private scheduleReconnect(): void {
@@ -430,8 +475,9 @@ export class DeviceSession {
       } catch (error) {
         const waited = Date.now() - this.unpluggedAt;
         if (waited > (this.opts.reconnectTimeoutMs ?? 15000)) {
-          this.failAll(new ApiError('device-unplugged', `The device on ${this.opts.path} has been gone for ${Math.round(waited / 1000)} s: ${(error as Error).message}`));
-          this.setStatus('closed');
+          this.lostError = new ApiError('device-unplugged', `The device on ${this.opts.path} has been gone for ${Math.round(waited / 1000)} s: ${(error as Error).message}`);
+          this.failAll(this.lostError);
+          this.setStatus('closed', this.lostError.message);
           return;
         }
         const link = this.link;

@@ -17,6 +17,7 @@ export type Port = z.infer<typeof PortInfo>;
 export type Hello = z.infer<typeof DeviceHello>;
 export type Rolling = z.infer<typeof RollingFigures>;
 export type Report = z.infer<typeof CheckReport>;
+export type Scaling = NonNullable<Report['input']['scaling']>;
 /** A window record; `outputs` (float scale) when the service sends the vectors. */
 export type WindowRecord = z.infer<typeof WindowEvent> & { outputs?: { device: number[]; simulator: number[]; float: number[] | null } };
 export type LinkStatus = 'disconnected' | 'connecting' | 'connected' | 'unplugged' | 'reconnecting';
@@ -50,6 +51,15 @@ export const useDeviceStore = defineStore('device', () => {
   const sourceFile = ref('');
   const labelsFile = ref('');
   const windowCount = ref<number | null>(200);
+
+  /** The input scaling the export expects (its model.json), for the one line in the controls. */
+  const inputScaling = shallowRef<{ scaling: Scaling | null; file: string | null } | { error: string } | null>(null);
+  watch(() => training.exportDir, async (dir) => {
+    inputScaling.value = null;
+    if (!dir) return;
+    const res = await api.device.inputScaling({ artifacts: dir }).catch((e: Error) => ({ error: e.message }));
+    if (training.exportDir === dir) inputScaling.value = res;
+  }, { immediate: true });
 
   const windows = shallowRef<WindowRecord[]>([]);
   const rolling = shallowRef<Rolling | null>(null);
@@ -191,7 +201,7 @@ export const useDeviceStore = defineStore('device', () => {
 
   return {
     ports, portsWarning, selectedPath, status, statusMessage, hello, connectedPath, error, busy, busyLabel, virtualPath, isConnected,
-    isMnistProject, source, sourceFile, labelsFile, windowCount, windows, received, rolling, rollingHistory, confusion, maxAbsError, latencyMeanUs,
+    isMnistProject, inputScaling, source, sourceFile, labelsFile, windowCount, windows, received, rolling, rollingHistory, confusion, maxAbsError, latencyMeanUs,
     check, report, refreshPorts, connect, disconnect, startVirtual, stopVirtual, unplugVirtual, startCheck, stopCheck, exportReport,
     hydrate, dispose,
   };

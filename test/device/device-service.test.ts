@@ -1,9 +1,10 @@
 // The device service through the typed RPC (memory transport): virtual MAX78002 in the port list,
 // connect, a check job with window events and progress, reports, clear errors. Runs the real
 // workers, ptys and simulator.
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRpcClient } from '../../src-main/rpc/client.ts';
 import { memoryTransport } from '../../src-main/rpc/memory-transport.ts';
@@ -112,6 +113,44 @@ describe('device service', () => {
       await dev.stopVirtualDevice({});
     }
   }, 60_000);
+
+  it('a link lost for good mid-check: the job returns the partial report (status, reason, windows kept) and getReport has it', async () => {
+    const dev = connect().services.device;
+    try {
+      const vd = await dev.startVirtualDevice({ artifacts: join(CONFORMANCE, 'mnist-qat8') });
+      await dev.connect({ path: vd.path });
+      let killed = false;
+      const report = await dev.startCheck({ artifacts: join(CONFORMANCE, 'mnist-qat8'), source: 'mnist' }, {
+        onProgress: (p) => {
+          if (killed || ((p.data as { windows?: number } | undefined)?.windows ?? 0) < 20) return;
+          killed = true;
+          // The virtual device's socat, found by its pty folder: the cable is gone and stays gone.
+          const pid = execFileSync('pgrep', ['-f', `^socat .*${dirname(vd.path)}/`], { encoding: 'utf8' }).trim();
+          process.kill(Number(pid), 'SIGKILL');
+        },
+      });
+      expect(killed).toBe(true);
+      expect(report.status).toBe('link-lost');
+      expect(report.windows).toBeGreaterThanOrEqual(20);
+      expect(report.windows).toBeLessThan(report.windowsPlanned);
+      expect(report.reason).toMatch(new RegExp(`has been gone for \\d+ s.*ended after ${report.windows} of ${report.windowsPlanned} windows`));
+      const saved = JSON.parse((await dev.getReport({ format: 'json' })).text) as { status: string; perWindow: unknown[] };
+      expect(saved.status).toBe('link-lost');
+      expect(saved.perWindow.length).toBe(report.windows);
+    } finally {
+      await dev.disconnect({});
+      await dev.stopVirtualDevice({});
+    }
+  }, 90_000);
+
+  it('states the input scaling an export expects (model.json input.scaling)', async () => {
+    const dev = connect().services.device;
+    // The conformance exports come from ai8x-synthesis: no model.json, so no scaling to state.
+    expect(await dev.inputScaling({ artifacts: ARTIFACTS })).toEqual({ scaling: null, file: null });
+    const dir = mkdtempSync(join(tmpdir(), 'qatwb-scaling-'));
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ schema: 'qatwb.model', version: 1, input: { channels: 1, dims: [8], format: 'CHW', scaling: { kind: 'minmax', min: -2, max: 6.5 } }, layers: [] }));
+    expect(await dev.inputScaling({ artifacts: dir })).toEqual({ scaling: { kind: 'minmax', min: -2, max: 6.5 }, file: join(dir, 'model.json') });
+  });
 
   it('explains a missing port', async () => {
     const dev = connect().services.device;

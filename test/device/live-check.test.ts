@@ -87,21 +87,6 @@ describe('live check', () => {
     expect(report.latency.meanUs).toBeGreaterThan(0);
   }, 60_000);
 
-  it('live mode: a device that stops sending fails the check with a clear error instead of hanging', async () => {
-    const vd = new VirtualDevice({ runtime: rt, baud: 4000000, sensorWindows: mnist.windows.slice(0, 50), sensorRateHz: 100 });
-    const session = await DeviceSession.open({ path: await vd.start(), baud: 4000000 });
-    const t0 = Date.now();
-    const check = runLiveCheck({ session, runtime: rt, windows: 10_000, source: { kind: 'device' }, sensorStallMs: 800 }).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 300));
-    await vd.stop();
-    const err = await check;
-    await session.close();
-    expect(err).toBeInstanceOf(Error);
-    expect((err as { code: string }).code).toMatch(/^device-(timeout|unplugged)$/);
-    expect((err as Error).message).toMatch(/no window for 800 ms|closed|gone/);
-    expect(Date.now() - t0).toBeLessThan(5000);
-  }, 30_000);
-
   it('device ≠ simulator: names the first divergent layer (every layer of every network: layer-search.test.ts)', async () => {
     const report = await withDevice({ bugLayer: 2 }, (session) => runLiveCheck({
       session, runtime: rt, windows: 5, source: { kind: 'windows', windows: mnist.windows, name: 'mnist' },

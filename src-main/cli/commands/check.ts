@@ -23,7 +23,10 @@ export const command: Command = {
   --labels FILE     labels for the windows (gives the three-row report; a .csv may carry its own)
   --windows N       windows to check (default: all of the source; live: 100)
   --save DIR        save disagreeing windows there as disagreements.x.npy / .y.npy
-  --report / --csv  write the full report (JSON) / per-window rows (CSV)`,
+  --report / --csv  write the full report (JSON) / per-window rows (CSV)
+A check whose link is lost for good (the port stays gone past the 15 s replug window) or whose live
+device stops sending still prints and writes its report, with status link-lost / device-stalled, the
+reason and every window compared so far, and exits 1.`,
   options: ['port', 'artifacts', 'windows', 'source', 'labels', 'baud', 'save', 'report', 'csv'],
   booleans: ['raw'],
   async run(args, io) {
@@ -50,11 +53,14 @@ export const command: Command = {
     const csvFile = optString(args, 'csv');
     if (reportFile) await writeAtomic(reportFile, reportJson(report, 1));
     if (csvFile) await writeAtomic(csvFile, reportCsv(report));
+    // A check the link or the device ended early still prints (and writes) its report, and exits 1.
+    const rc = report.status === 'link-lost' || report.status === 'device-stalled' ? 1 : 0;
     if (args.options.has('json')) {
       io.out(reportJson(summarizeReport(report)));
-      return 0;
+      return rc;
     }
     io.out(`Live check of ${report.model} on ${report.device.id} (${report.device.firmware}), source ${report.source}`);
+    if (report.status !== 'complete') io.out(`ENDED EARLY (${report.status}): ${report.reason}`);
     io.out(`  input: ${scalingLine(report)}`);
     if (!report.device.modelHashMatches) io.out('WARNING: the device reports another model hash than these artifacts — it runs a different model.');
     io.out(`  windows ${report.windows}, lost ${report.windowsLost}; frames corrupted ${report.framesCorrupted}, recovered ${report.framesRecovered}`);
@@ -69,7 +75,7 @@ export const command: Command = {
       const a = report.disagreements.against;
       io.out(`  ${report.disagreements.count} windows saved to ${report.disagreements.xPath} (device differs from: labels ${a.labels}, float twin ${a.floatTwin}, simulator ${a.simulator})`);
     }
-    return 0;
+    return rc;
   },
 };
 
