@@ -5,9 +5,7 @@ import type { DataShape, Diagnostic, Layer } from '../graph.ts';
 import { checkPad, layerError, type OpContext, type OpSpec } from './op-spec.ts';
 
 export const conv1d: OpSpec = {
-  hasWeights: true,
-  elementwise: false,
-  batchNorm: true,
+  hasWeights: true, elementwise: false, batchNorm: true,
   inferShape(layer, pooled) {
     if (pooled.dims.length !== 1) return null;
     const d = layer.dilation ?? 1;

@@ -6,9 +6,7 @@ import type { DataShape, Diagnostic, Layer } from '../graph.ts';
 import { checkPad, layerError, type OpContext, type OpSpec } from './op-spec.ts';
 
 export const conv2d: OpSpec = {
-  hasWeights: true,
-  elementwise: false,
-  batchNorm: true,
+  hasWeights: true, elementwise: false, batchNorm: true,
   inferShape(layer, pooled) {
     if (pooled.dims.length !== 2) return null;
     const d = layer.dilation ?? 1;

@@ -7,9 +7,7 @@ import { checkPad, layerError, type OpContext, type OpSpec } from './op-spec.ts'
 export const CONVTRANSPOSE_OUTPUT_PADDING = 1;
 
 export const convtranspose2d: OpSpec = {
-  hasWeights: true,
-  elementwise: false,
-  batchNorm: true,
+  hasWeights: true, elementwise: false, batchNorm: true,
   inferShape(layer, pooled) {
     if (pooled.dims.length !== 2) return null;
     const s = layer.stride;

@@ -1,14 +1,11 @@
 // Stand-alone element-wise layers (add, sub, or, xor) over 2..16 operands of equal shape; the
 // result is clipped to int8 with no shift. `operands` counts the inputs (YAML in_sequences).
 import type { DataShape, Diagnostic, Layer } from '../graph.ts';
-import { layerError, type OpContext, type OpSpec } from './op-spec.ts';
+import { layerError, weightlessSameShape, type OpContext, type OpSpec } from './op-spec.ts';
 
 export const eltwise: OpSpec = {
-  hasWeights: false,
-  elementwise: true,
-  batchNorm: false,
-  inferShape: (_layer, pooled) => ({ channels: pooled.channels, dims: [...pooled.dims] }),
-  weightCount: () => 0,
+  hasWeights: false, elementwise: true, batchNorm: false,
+  ...weightlessSameShape,
   validate(layer: Layer, _pooled: DataShape, ctx: OpContext): Diagnostic[] {
     const out: Diagnostic[] = [];
     const n = layer.operands ?? layer.inputs?.length ?? 1;

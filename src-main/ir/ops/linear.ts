@@ -8,9 +8,7 @@ export const MAX_FLATTEN_POSITIONS = 256;
 export const MAX_FLATTEN_FEATURES = 16_384;
 
 export const linear: OpSpec = {
-  hasWeights: true,
-  elementwise: false,
-  batchNorm: false,
+  hasWeights: true, elementwise: false, batchNorm: false,
   inferShape(layer, pooled) {
     if (!layer.flatten && spatialSize(pooled) !== 1) return null;
     return { channels: layer.outChannels, dims: [1, 1] };

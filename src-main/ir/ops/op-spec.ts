@@ -49,6 +49,12 @@ export function checkPad(layer: Layer, ctx: OpContext): Diagnostic[] {
     'Set pad to 0, 1 or 2 (and the same padding in the PyTorch module).')];
 }
 
+/** Shape rule and weight count of an op that keeps its (pooled, combined) input's shape and has no weights. */
+export const weightlessSameShape: Pick<OpSpec, 'inferShape' | 'weightCount'> = {
+  inferShape: (_layer, pooled) => ({ channels: pooled.channels, dims: [...pooled.dims] }),
+  weightCount: () => 0,
+};
+
 export function spatialSize(shape: DataShape): number {
   return shape.dims.reduce((a, b) => a * b, 1);
 }

@@ -1,14 +1,11 @@
 // Passthrough (YAML `op: none`): copies the (optionally pooled) input, no weights, no arithmetic.
 // Pooling a layer of more than 64 channels needs a fused convolution unless the pool is 1x1.
 import type { DataShape, Diagnostic, Layer } from '../graph.ts';
-import { layerError, type OpContext, type OpSpec } from './op-spec.ts';
+import { layerError, weightlessSameShape, type OpContext, type OpSpec } from './op-spec.ts';
 
 export const passthrough: OpSpec = {
-  hasWeights: false,
-  elementwise: false,
-  batchNorm: false,
-  inferShape: (_layer, pooled) => ({ channels: pooled.channels, dims: [...pooled.dims] }),
-  weightCount: () => 0,
+  hasWeights: false, elementwise: false, batchNorm: false,
+  ...weightlessSameShape,
   validate(layer: Layer, pooled: DataShape, ctx: OpContext): Diagnostic[] {
     const out: Diagnostic[] = [];
     const p = layer.pool;
