@@ -1,7 +1,7 @@
 // Quantization ranges of a training run: the run's float / PTQ / QAT table and, per epoch and per
 // layer, the weight and activation range statistics (histograms, clipped shares, shift, bits) the
-// training engine records. Reads the project's last run (project.json `training.lastRun`) or the
-// newest run of this session, through training.getRun; follows new runs as they finish.
+// training engine records. Reads the project's reference run (project.json `training.lastRun`) or the
+// newest kept run, through training.getRun; follows the run the Train step shows when it is finished.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import type { HistogramDto, LayerRangeDto, TrainResultDto } from '../../src-main/api/training.api.ts';
@@ -29,7 +29,7 @@ export const useQuantStore = defineStore('quant', () => {
   const request = shallowRef<Record<string, unknown>>({});
   const loading = ref(false);
   const error = ref<string | null>(null);
-  /** True when the project names a run that this session no longer holds (runs live in memory). */
+  /** True when the project names a reference run that neither this session nor the project's runs folder has. */
   const runMissing = ref(false);
 
   const layerNames = computed(() => {

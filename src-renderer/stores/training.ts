@@ -75,6 +75,13 @@ export interface EpochPoint {
 /** What project.json keeps of the reference run: the last finished one, or the one chosen in the run list. */
 export type LastRun = TrainingLastRun;
 
+/** A history epoch as the charts draw it. */
+const epochPoint = (e: { epoch: number; phase: 'float' | 'qat'; loss: number; trainAccuracy?: number; validationAccuracy?: number }): EpochPoint => ({
+  epoch: e.epoch, phase: e.phase, loss: e.loss,
+  ...(e.trainAccuracy !== undefined ? { trainAccuracy: e.trainAccuracy } : {}),
+  ...(e.validationAccuracy !== undefined ? { validationAccuracy: e.validationAccuracy } : {}),
+});
+
 const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null, classWeights: false, engine: 'embedded', computeDevice: 'cpu', gpus: null,
   qatLearningRate: null, lrSchedule: 'none', patience: null, qatPatience: null, bitsSchedule: '',
 });
@@ -212,17 +219,25 @@ export const useTrainingStore = defineStore('training', () => {
 
   /**
    * A new run that starts from a finished kept run's weights at another width (a chain 8 → 4 → 2):
-   * the same data, network and settings, a QAT phase of `epochs` epochs at `bits`.
+   * the same data, network and settings, a QAT phase of `qatEpochs` epochs at `bits`.
    */
-  async function continueFrom(source: RunSummaryDto, bits: WeightBits, epochs: number, learningRate: number | null): Promise<void> {
+  async function continueFrom(source: RunSummaryDto, bits: WeightBits, qatEpochs: number, learningRate: number | null): Promise<void> {
     const projectDir = project.current?.path;
     if (!source.dir || !projectDir) return;
-    let kept: unknown = source.runId === viewedRunId.value ? viewedRequest.value : null;
-    try {
-      kept ??= (await api.training.getRun({ runId: source.runId, projectDir })).request;
-    } catch (e) {
-      job.fail((e as Error).message);
-      return;
+    let kept: unknown = null;
+    let past: EpochPoint[] = [];
+    if (source.runId === viewedRunId.value && viewedRequest.value) {
+      kept = viewedRequest.value;
+      past = epochs.value;
+    } else {
+      try {
+        const got = await api.training.getRun({ runId: source.runId, projectDir });
+        kept = got.request;
+        past = got.history.map(epochPoint);
+      } catch (e) {
+        job.fail((e as Error).message);
+        return;
+      }
     }
     const parsed = TrainRequest.safeParse(kept);
     if (!parsed.success) {
@@ -232,8 +247,11 @@ export const useTrainingStore = defineStore('training', () => {
     // Its own folder, one width, no per-layer overrides and no float phase: the source's weights start QAT at once.
     const { outDir: _o, fromRun: _f, bitsSchedule: _b, layerBits: _l, earlyStopping: _e, ...base } = parsed.data;
     const qat = { ...base.qat, ...(learningRate ? { learningRate } : {}) };
-    const req: TrainRequest = { ...base, fromRun: source.dir, epochs, qatStart: 0, bits, projectDir, ...(Object.keys(qat).length ? { qat } : {}) };
+    const req: TrainRequest = { ...base, fromRun: source.dir, epochs: qatEpochs, qatStart: 0, bits, projectDir, ...(Object.keys(qat).length ? { qat } : {}) };
     resetLive();
+    // The new run's history starts with its source's epochs (as its kept history does): the curves go on from them.
+    epochs.value = past;
+    liveBatchLoss.value = past.map((e) => ({ x: e.epoch + 1, y: e.loss, phase: e.phase }));
     await run({ kind: 'train', req });
   }
 
@@ -275,7 +293,7 @@ export const useTrainingStore = defineStore('training', () => {
       viewedRequest.value = run.request;
       result.value = run.result;
       history.value = run.history;
-      epochs.value = run.history.map((e) => ({ epoch: e.epoch, phase: e.phase, loss: e.loss, ...(e.trainAccuracy !== undefined ? { trainAccuracy: e.trainAccuracy } : {}), ...(e.validationAccuracy !== undefined ? { validationAccuracy: e.validationAccuracy } : {}) }));
+      epochs.value = run.history.map(epochPoint);
       return true;
     } catch {
       return false;

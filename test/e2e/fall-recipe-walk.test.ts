@@ -177,6 +177,12 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
     await expect.poll(() => page.locator('[data-testid="comparison"] tr[data-cmp]').count()).toBe(3);
     await expect.poll(() => list.locator(`li[data-run="${first}"] .ref`).count()).toBe(1);
     await expect(list.locator('.ref').count()).resolves.toBe(1);
+    // Quantize and Device check follow: the chosen run's ranges, its export as the reference.
+    await go('quantize');
+    await expect(page.locator('main[data-view="quantize"] h2').first().textContent()).resolves.toContain(first.slice(0, 8));
+    await go('device-check');
+    await expect(page.locator('main[data-view="device-check"] .ref').textContent()).resolves.toContain(join('runs', first));
+    await go('train');
     expect(consoleErrors).toEqual([]);
   }, 600_000);
 });
