@@ -181,7 +181,7 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
     await go('quantize');
     await expect(page.locator('main[data-view="quantize"] h2').first().textContent()).resolves.toContain(first.slice(0, 8));
     await go('device-check');
-    await expect(page.locator('main[data-view="device-check"] .ref').textContent()).resolves.toContain(join('runs', first));
+    await expect(page.locator('main[data-view="device-check"] .ref').filter({ hasText: 'Reference:' }).textContent()).resolves.toContain(join('runs', first));
     await go('train');
     expect(consoleErrors).toEqual([]);
   }, 600_000);
