@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { writeOnnx, onnxModelType } from './onnx.ts';
 import { ai85net5, ecgNet } from '../ir/zoo.ts';
-import type { Model } from '../ir/graph.ts';
+import type { Layer, Model } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { initBackend } from '../training/backend.ts';
 import { forward, gatherBatch, planNetwork, varsFromParams, disposeVars } from '../training/network.ts';
@@ -70,6 +70,38 @@ describe('float ONNX export', () => {
       expect(Math.max(...want) - Math.min(...want)).toBeGreaterThan(0.01);
     });
   }
+
+  it('a dilated Conv1d: ONNX Runtime (dilations) equals predictFloat', async () => {
+    const conv = (name: string, inC: number, outC: number, k: number, pad: number, dilation: number): Layer => ({
+      name, op: 'conv1d', inChannels: inC, outChannels: outC, kernel: [k, 1], pad, stride: 1, dilation, flatten: false,
+      activation: 'relu', weightBits: 8, outputShift: 0, outputWidth: 8, hasBias: true,
+    });
+    const model: Model = {
+      arch: 'dil', dataset: 'd', device: 'MAX78002', input: { channels: 2, dims: [24], format: 'HWC' },
+      layers: [
+        conv('c1', 2, 6, 3, 1, 2),
+        conv('c2', 6, 4, 2, 0, 5),
+        { ...conv('fc', 4, 3, 1, 0, 1), op: 'linear', dilation: undefined, flatten: true, activation: 'none', outputWidth: 32 },
+      ],
+    };
+    const rng = seededRng(5);
+    const features = 4 * (24 + 2 - 4 - 5);
+    const sizes = [6 * 2 * 3, 4 * 6 * 2, 3 * features];
+    const params: FloatLayerParams[] = model.layers.map((l, i) => ({
+      name: l.name,
+      weight: Float32Array.from({ length: sizes[i]! }, () => rng() - 0.5),
+      bias: Float32Array.from({ length: l.outChannels }, () => (rng() - 0.5) * 0.2),
+    }));
+    const n = 4;
+    const x = Float32Array.from({ length: n * 2 * 24 }, () => (Math.floor(rng() * 256) - 128) / 128);
+    const session = await ort.InferenceSession.create(writeOnnx(model, params));
+    const got = (await session.run({ input: new ort.Tensor('float32', x, [n, 2, 24]) })).output!.data as Float32Array;
+    const want = predictFloat(model, params, x, n);
+    expect(want.length).toBe(n * 3);
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!), `output ${i}`).toBeLessThan(1e-4);
+    expect(Math.max(...want) - Math.min(...want)).toBeGreaterThan(0.01);
+  });
 
   it('names the layer it cannot export', () => {
     const m = ai85net5();

@@ -33,8 +33,8 @@ const unsupported = (layer: Layer): never => {
  */
 const FORWARD: Record<OpKind, Forward | 'copy' | 'unsupported'> = {
   // Conv1d runs as a 1×k convolution over 1×L data.
-  conv1d: (l, d, w, b) => conv(d, w, b, l.outChannels, 1, l.kernel[0], 0, l.pad),
-  conv2d: (l, d, w, b) => conv(d, w, b, l.outChannels, l.kernel[0], l.kernel[1], l.pad, l.pad),
+  conv1d: (l, d, w, b) => conv(d, w, b, l.outChannels, [1, l.kernel[0]], [0, l.pad], [1, l.dilation ?? 1]),
+  conv2d: (l, d, w, b) => conv(d, w, b, l.outChannels, l.kernel, [l.pad, l.pad], [l.dilation ?? 1, l.dilation ?? 1]),
   linear: (l, d, w, b) => dense(d, w, b, l.outChannels),
   convtranspose2d: 'unsupported',
   // A pooling-only layer (ai8x MaxPool/AvgPool module): the pooled data as is.
@@ -121,9 +121,13 @@ function dense(d: Data, weight: Float32Array, bias: Float32Array | null, o: numb
   return { c: o, h: 1, w: 1, v };
 }
 
-function conv(d: Data, weight: Float32Array, bias: Float32Array | null, co: number, kh: number, kw: number, ph: number, pw: number): Data {
-  const ho = d.h + 2 * ph - kh + 1;
-  const wo = d.w + 2 * pw - kw + 1;
+/** Stride-1 convolution with zero padding [ph, pw] and dilation [dh, dw]. */
+function conv(
+  d: Data, weight: Float32Array, bias: Float32Array | null, co: number,
+  [kh, kw]: [number, number], [ph, pw]: [number, number], [dh, dw]: [number, number],
+): Data {
+  const ho = d.h + 2 * ph - dh * (kh - 1);
+  const wo = d.w + 2 * pw - dw * (kw - 1);
   const v = new Float64Array(co * ho * wo);
   const ci = d.c;
   for (let o = 0; o < co; o++) {
@@ -136,14 +140,15 @@ function conv(d: Data, weight: Float32Array, bias: Float32Array | null, co: numb
         for (let bb = 0; bb < kw; bb++) {
           const wv = weight[((o * ci + c) * kh + a) * kw + bb]!;
           if (wv === 0) continue;
+          const dx = bb * dw - pw;
           for (let i = 0; i < ho; i++) {
-            const r = i + a - ph;
+            const r = i + a * dh - ph;
             if (r < 0 || r >= d.h) continue;
             const rowIn = plane + r * d.w;
             const rowOut = i * wo;
-            const j0 = Math.max(0, pw - bb);
-            const j1 = Math.min(wo, d.w + pw - bb);
-            for (let j = j0; j < j1; j++) out[rowOut + j]! += d.v[rowIn + j + bb - pw]! * wv;
+            const j0 = Math.max(0, -dx);
+            const j1 = Math.min(wo, d.w - dx);
+            for (let j = j0; j < j1; j++) out[rowOut + j]! += d.v[rowIn + j + dx]! * wv;
           }
         }
       }
