@@ -285,7 +285,9 @@ export async function runLiveCheck(o: CheckOptions): Promise<CheckReport> {
       const arm = () => {
         if (watchdog) clearTimeout(watchdog);
         watchdog = setTimeout(() => {
-          if (searching) arm(); // the sensor is paused for a layer search
+          // The sensor is paused for a layer search, or the link is down and being reconnected (it
+          // ends the check itself if the port stays gone past the replug window).
+          if (searching || session.status !== 'connected') arm();
           else finish(new ApiError('device-stalled', `The device sent no window for ${stallMs} ms (after ${perWindow.length} windows); is it still running in live mode?`));
         }, stallMs);
       };

@@ -84,19 +84,37 @@ describe('a link lost for good mid-check', () => {
     }
   }, 30_000);
 
-  it('a live device that stops sending ends the check with status device-stalled instead of hanging', async () => {
-    const vd = new VirtualDevice({ runtime: rt, baud: 4000000, sensorWindows: mnist.windows.slice(0, 50), sensorRateHz: 100 });
+  it('a live device that stays connected but sends nothing ends the check with status device-stalled instead of hanging', async () => {
+    // Its sensor ticks every 100 s: the link is fine, the windows do not come.
+    const vd = new VirtualDevice({ runtime: rt, baud: 4000000, sensorWindows: mnist.windows.slice(0, 50), sensorRateHz: 0.01 });
     const session = await DeviceSession.open({ path: await vd.start(), baud: 4000000 });
     const t0 = Date.now();
-    const check = runLiveCheck({ session, runtime: rt, windows: 10_000, source: { kind: 'device' }, sensorStallMs: 800 });
-    await new Promise((r) => setTimeout(r, 300));
-    await vd.stop();
-    const report = await check;
-    await session.close();
-    expect(report.status).toBe('device-stalled');
-    expect(report.reason).toMatch(/sent no window for 800 ms/);
-    expect(report.windows).toBe(report.perWindow.length);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    try {
+      const report = await runLiveCheck({ session, runtime: rt, windows: 10_000, source: { kind: 'device' }, sensorStallMs: 800 });
+      expect(report.status).toBe('device-stalled');
+      expect(report.reason).toMatch(/sent no window for 800 ms \(after 0 windows\).*ended after 0 of 10000 windows/);
+      expect(report.windows).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      await session.close();
+      await vd.stop();
+    }
+  }, 30_000);
+
+  it('a live link that is down is not a stalled device: the replug window decides', async () => {
+    const vd = new VirtualDevice({ runtime: rt, baud: 4000000, sensorWindows: mnist.windows.slice(0, 50), sensorRateHz: 100 });
+    const session = await DeviceSession.open({ path: await vd.start(), baud: 4000000, reconnectTimeoutMs: 2500 });
+    try {
+      const check = runLiveCheck({ session, runtime: rt, windows: 10_000, source: { kind: 'device' }, sensorStallMs: 800 });
+      await new Promise((r) => setTimeout(r, 300));
+      await vd.stop(); // the pty goes with it, for good
+      const report = await check;
+      expect(report.status).toBe('link-lost');
+      expect(report.windows).toBe(report.perWindow.length);
+      expect(report.windows).toBeGreaterThan(0);
+    } finally {
+      await session.close();
+    }
   }, 30_000);
 
   it('qatwb check --json: prints the partial report (status, reason, windows so far), writes --report, exits 1', async () => {

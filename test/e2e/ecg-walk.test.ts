@@ -5,9 +5,10 @@
 // tripped over (issue 15), and at the end it saves a screenshot of every view in both themes at
 // 1440 × 900 and 1024 × 768 into test-results/screenshots/ecg/ for a person to look at.
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openApp } from './browser.ts';
 import { seededRng } from '../../src-main/data/random.ts';
 import { gate, need } from '../support/fixtures.ts';
@@ -127,6 +128,8 @@ describe.skipIf(ui.skip)('ECG walk: new project → CSV → ecgnet → train →
     await expect(source.locator('option:checked').textContent()).resolves.toBe('Test set of mitbih_train');
     await expect(source.locator('option').allTextContents()).resolves.not.toContain(expect.stringContaining('MNIST'));
     await expect(page.locator('dd.mono').filter({ hasText: `1 × ${LENGTH}` }).count()).resolves.toBe(1);
+    // The input scaling the export expects, from its model.json: the CSV was scaled min-max.
+    await expect(page.getByTestId('input-scaling').textContent()).resolves.toMatch(/^Input scaling: raw \[[-\d.e]+, [-\d.e]+\] → int8 \(min-max of the training file\); raw windows are scaled the same way$/);
     await page.getByTestId('window-count').fill(String(WINDOWS));
     await page.getByTestId('start-check').click();
     await page.getByTestId('check-report').waitFor({ timeout: 120_000 });
@@ -162,9 +165,32 @@ describe.skipIf(ui.skip)('ECG walk: new project → CSV → ecgnet → train →
     await page.setViewportSize(SIZES[0]);
   }, 240_000);
 
+  it('a link lost for good mid-check ends with the report so far, saying why', async () => {
+    await go('device-check');
+    const port = (await page.locator('dd.mono').first().textContent())!.trim();
+    expect(port).toMatch(/\/max78002$/);
+    await page.locator('main select.select').first().selectOption('device'); // live: the virtual sensor streams until stopped
+    await page.getByTestId('window-count').fill('100000');
+    await page.getByTestId('start-check').click();
+    await page.getByText(/^([5-9]|\d\d+) windows$/).first().waitFor({ timeout: 60_000 });
+    // Pull the cable for good: SIGKILL the socat behind this virtual device's pty (found by its folder).
+    const pid = execFileSync('pgrep', ['-f', `^socat .*${dirname(port)}/`], { encoding: 'utf8' }).trim();
+    process.kill(Number(pid), 'SIGKILL');
+    const ended = page.getByTestId('check-ended');
+    await ended.waitFor({ timeout: 60_000 });
+    expect(await ended.getAttribute('data-status')).toBe('link-lost');
+    const text = (await ended.textContent())!;
+    expect(text).toMatch(/The link to the device was lost; the check ended early\..*has been gone for \d+ s.*The check ended after (\d+) of 100000 windows/);
+    const kept = Number(/ended after (\d+) of/.exec(text)![1]);
+    expect(kept).toBeGreaterThanOrEqual(5);
+    await expect(page.getByTestId('check-report').locator('.meta').textContent()).resolves.toContain(`${kept} of 100000 windows`);
+    await page.locator('main').evaluate((m) => m.scrollTo(0, m.scrollHeight));
+    await shot('device-check-link-lost', { fullPage: false });
+  }, 120_000);
+
   it('stops the virtual device', async () => {
     await go('device-check');
-    await page.getByTestId('disconnect').click();
+    if (await page.getByTestId('disconnect').count()) await page.getByTestId('disconnect').click();
     await page.getByRole('button', { name: 'Stop virtual device' }).click();
     await page.getByRole('button', { name: 'Stop virtual device' }).waitFor({ state: 'detached' });
   }, 30_000);
