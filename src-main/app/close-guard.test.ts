@@ -28,7 +28,10 @@ class FakeWindow extends EventEmitter {
   }
 }
 
+const app = Object.assign(new EventEmitter(), { quits: 0, quit: () => void app.quits++ });
+
 vi.mock('electron', () => ({
+  app,
   BrowserWindow: { getAllWindows: () => [...open] },
   dialog: {
     showMessageBox: async (_win: unknown, o: { message: string; buttons: string[] }) => {
@@ -44,6 +47,12 @@ const { createProjectService } = await import('../project/project.service.ts');
 
 const ctx = () => ({ signal: new AbortController().signal, progress: () => undefined });
 const settle = () => new Promise((r) => setTimeout(r, 50));
+/** Waits (up to 10 s: saving is real file I/O on a busy machine) until `ok()` holds, then settles. */
+async function until(ok: () => boolean): Promise<void> {
+  const t0 = Date.now();
+  while (!ok() && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 10));
+  await settle();
+}
 
 async function project() {
   const service = createProjectService({ stateDir: mkdtempSync(join(tmpdir(), 'qatwb-close-')), emit() {} });
@@ -57,7 +66,7 @@ describe('closing the window with unsaved changes', () => {
     const { service } = await project();
     const saved = guardClose(new FakeWindow() as never, service) as unknown as FakeWindow;
     saved.close();
-    await settle();
+    await until(() => saved.closed);
     expect(saved.closed).toBe(true);
     expect(asked).toEqual([]);
 
@@ -65,14 +74,14 @@ describe('closing the window with unsaved changes', () => {
     const win = guardClose(new FakeWindow() as never, service) as unknown as FakeWindow;
     answers.push(CLOSE_BUTTONS.indexOf('Cancel'));
     win.close();
-    await settle();
+    await until(() => asked.length === 1);
     expect(win.closed).toBe(false);
     expect(asked).toEqual([{ message: '"Falls" has unsaved changes.', buttons: ['Save', 'Close without saving', 'Cancel'] }]);
     expect((await service.current({}, ctx())).dirty).toBe(true);
 
     answers.push(CLOSE_BUTTONS.indexOf('Close without saving'));
     win.close();
-    await settle();
+    await until(() => win.closed);
     expect(win.closed).toBe(true);
     expect(asked.length).toBe(2);
     expect((await service.current({}, ctx())).dirty).toBe(true); // dropped, not saved
@@ -92,11 +101,34 @@ describe('closing the window with unsaved changes', () => {
     answers.push(CLOSE_BUTTONS.indexOf('Save'));
     first.close();
     first.close(); // a second click while the question is open asks once
-    await settle();
+    await until(() => first.closed);
     expect(first.closed).toBe(true);
     expect(asked.length).toBe(1);
     expect((await service.current({}, ctx())).dirty).toBe(false);
     expect(JSON.parse(readFileSync(join(dir, 'project.json'), 'utf8')).device).toBe('MAX78000');
     expect(errors).toEqual([]);
+  });
+
+  it('a quit stopped by the question goes on once the person closes; a cancelled one does not', async () => {
+    const { service } = await project();
+    await service.update({ device: 'MAX78000' }, ctx());
+    const win = guardClose(new FakeWindow() as never, service) as unknown as FakeWindow;
+    app.emit('before-quit');
+    const before = asked.length;
+    answers.push(CLOSE_BUTTONS.indexOf('Cancel'));
+    win.close();
+    await until(() => asked.length === before + 1);
+    expect([win.closed, app.quits]).toEqual([false, 0]);
+    answers.push(CLOSE_BUTTONS.indexOf('Close without saving'));
+    win.close(); // closing the window later, not quitting
+    await until(() => win.closed);
+    expect([win.closed, app.quits]).toEqual([true, 0]);
+
+    const again = guardClose(new FakeWindow() as never, service) as unknown as FakeWindow;
+    app.emit('before-quit');
+    answers.push(CLOSE_BUTTONS.indexOf('Close without saving'));
+    again.close();
+    await until(() => again.closed);
+    expect([again.closed, app.quits]).toEqual([true, 1]);
   });
 });

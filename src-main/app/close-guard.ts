@@ -2,10 +2,15 @@
 // Cancel), as opening or closing a project does in the renderer and a browser tab does in web mode.
 // The project service in this process owns the dirty flag, so the question needs no round trip to
 // the renderer, and a renderer that hangs cannot keep the window open.
-import { BrowserWindow, dialog } from 'electron';
+import { app, BrowserWindow, dialog } from 'electron';
 import type { ServiceImpls } from '../api/index.ts';
 
 export const CLOSE_BUTTONS = ['Save', 'Close without saving', 'Cancel'] as const;
+
+// A quit (Cmd+Q, the menu) closes the windows first; the question stops it, so a quit the person
+// then confirms has to be asked for again (on macOS the app would otherwise stay without windows).
+let quitting = false;
+app.on('before-quit', () => (quitting = true));
 
 const context = () => ({ signal: new AbortController().signal, progress: () => undefined });
 
@@ -27,9 +32,13 @@ export function guardClose(win: BrowserWindow, project: ServiceImpls['project'])
     asking = true;
     void decide(win, project)
       .then((go) => {
-        if (!go) return;
+        if (!go) {
+          quitting = false;
+          return;
+        }
         allowed = true;
         win.close();
+        if (quitting) app.quit();
       })
       .finally(() => (asking = false));
   });
