@@ -32,7 +32,10 @@ describe('exports', () => {
       sample: { index: 0, label: 1, className: '1' },
     });
     const windows = Int8Array.from({ length: 3 * 128 }, () => Math.floor(rng() * 256) - 128);
-    const res = await writeExports(dir, { model: q.model, floatParams: fp, sample, epoch: 1, quantization: report, testWindows: { x: windows, labels: [2, 0, 3] } });
+    // A model that carried another data set's scaling in: the run's own replaces it in model.json.
+    const carried = { ...q.model, input: { ...q.model.input, scaling: { kind: 'range' as const, min: 0, max: 4095 } } };
+    const scaling = { kind: 'minmax' as const, min: -1.5, max: 3.25 };
+    const res = await writeExports(dir, { model: carried, floatParams: fp, sample, epoch: 1, quantization: report, scaling, testWindows: { x: windows, labels: [2, 0, 3] } });
     expect(res.files.sort()).toEqual(['checkpoint.pth.tar', 'model.json', 'model.onnx', 'network.yaml', 'quantization.json', 'sample.expected.npy', 'sample.input.npy', 'test.labels.npy', 'test.windows.npy']);
     // The project's own test windows, as the virtual device's sensor and the live check read them.
     const tw = readNpy(new Uint8Array(readFileSync(join(dir, 'test.windows.npy'))));
@@ -50,6 +53,7 @@ describe('exports', () => {
     expect(qj.output.scale).toBe(2 ** 14);
     const back = deserializeModel(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')));
     expect(Array.from(back.layers[1]!.params!.weights)).toEqual(Array.from(q.model.layers[1]!.params!.weights));
+    expect(back.input.scaling).toEqual(scaling);
 
     // Real PyTorch reads the checkpoint: keys, integer weights, bits and shifts.
     const py = spawnSync('/usr/bin/python3', ['-c', `
@@ -74,6 +78,10 @@ print(json.dumps({'arch': c['arch'], 'epoch': c['epoch'], 'bits': [int(sd[n + '.
     expect(sim.status, sim.stderr).toBe(0);
     const simOut = readNpy(new Uint8Array(readFileSync(outNpy)));
     expect(Array.from(simOut.data as BigInt64Array, Number)).toEqual(Array.from(expected.data as BigInt64Array, Number));
+
+    // A run without a recorded scaling does not pass on the one the model carried in.
+    await writeExports(dir, { model: carried, floatParams: fp, sample, epoch: 1, quantization: report, scaling: null });
+    expect(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).input).not.toHaveProperty('scaling');
     expect(simOut.shape).toEqual(expected.shape);
   });
 
