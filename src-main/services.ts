@@ -1,12 +1,7 @@
 // Builds every service implementation for one app instance (Electron main, web mode, CLI, tests).
 // The one place that knows which capability implements which contract.
-import type { ServiceImpls } from './api/index.ts';
-import { createProjectService } from './project/project.service.ts';
-import { createModelService } from './model/model.service.ts';
-import { createDataService } from './data/data.service.ts';
-import { createTrainingService } from './training/training.service.ts';
-import { createToolchainService } from './toolchain/toolchain.service.ts';
-import { createDeviceService } from './device/device.service.ts';
+import type { ServiceImpls, ServiceName } from './api/index.ts';
+import type { ToolchainSettings } from './api/toolchain.api.ts';
 
 export interface ServiceEnv {
   /** Folder for app state (settings, recent projects); tests pass a temp dir. */
@@ -24,6 +19,12 @@ export interface ServiceEnv {
    * them at all, since whoever holds the token could otherwise make the app run any program.
    */
   approveToolPaths?(changes: ToolPathChange[]): Promise<boolean>;
+  /**
+   * Tool paths and options for this instance's runs over the saved ones, never saved (the CLI's
+   * --izer, --maxim-path, --jobs ... flags). Only a front door run by the person at the computer
+   * sets it; the API cannot.
+   */
+  toolOverrides?: Partial<ToolchainSettings>;
 }
 
 export interface ToolPathChange {
@@ -33,13 +34,23 @@ export interface ToolPathChange {
 }
 
 
-export function createServices(env: ServiceEnv): ServiceImpls {
-  return {
-    project: createProjectService(env),
-    model: createModelService(env),
-    data: createDataService(env),
-    training: createTrainingService(env),
-    toolchain: createToolchainService(env),
-    device: createDeviceService(env),
-  };
+type Factories = { [K in ServiceName]: () => Promise<(env: ServiceEnv) => ServiceImpls[K]> };
+
+// Loaded when asked for, so a front door that uses two services (a CLI command) does not load
+// every capability (training pulls in TensorFlow).
+const factories: Factories = {
+  project: async () => (await import('./project/project.service.ts')).createProjectService,
+  model: async () => (await import('./model/model.service.ts')).createModelService,
+  data: async () => (await import('./data/data.service.ts')).createDataService,
+  training: async () => (await import('./training/training.service.ts')).createTrainingService,
+  toolchain: async () => (await import('./toolchain/toolchain.service.ts')).createToolchainService,
+  device: async () => (await import('./device/device.service.ts')).createDeviceService,
+};
+
+/** Every service (the desktop app, web mode), or only the named ones (a CLI command). */
+export async function createServices(env: ServiceEnv): Promise<ServiceImpls>;
+export async function createServices<K extends ServiceName>(env: ServiceEnv, names: readonly K[]): Promise<Pick<ServiceImpls, K>>;
+export async function createServices(env: ServiceEnv, names: readonly ServiceName[] = Object.keys(factories) as ServiceName[]): Promise<Partial<ServiceImpls>> {
+  const made = await Promise.all(names.map(async (name) => [name, (await factories[name]())(env)] as const));
+  return Object.fromEntries(made);
 }

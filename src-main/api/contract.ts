@@ -72,12 +72,17 @@ export class ApiError extends Error {
     message: string,
     /** Dotted path of the offending request field or file field, when there is one. */
     readonly field?: string,
+    /**
+     * Structured facts a front door shows besides the message (a tool failure's tool, reason, fix
+     * and output tail; an import refusal's source node and layer). JSON-safe.
+     */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';
   }
-  toJSON(): { code: string; message: string; field?: string } {
-    return { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) };
+  toJSON(): { code: string; message: string; field?: string; details?: Record<string, unknown> } {
+    return { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}), ...(this.details ? { details: this.details } : {}) };
   }
 }
 

@@ -156,6 +156,8 @@ export const deviceApi = service(
         path: z.string().min(1),
         /** Line rate, default 921600. */
         baud: z.number().int().positive().optional(),
+        /** The check to come (its artifacts, source, labels, raw): read first, so a bad file is named before the port is opened. */
+        prepare: z.strictObject({ artifacts: z.string().min(1), source: z.string().optional(), labels: z.string().optional(), raw: z.boolean().optional() }).optional(),
       }),
       z.object({ path: z.string(), hello: DeviceHello }),
     ),

@@ -89,7 +89,7 @@ export const modelApi = service(
         checkpointPath: z.string().min(1),
         /** Path of the ai8x-synthesis network YAML. */
         networkPath: z.string().min(1),
-        /** Path of the sample input .npy (C,H,W) or (C,L); fixes the input size. */
+        /** Path of the sample input .npy (C,H,W) or (C,L), or a batch (N,C,...) whose first sample is taken; fixes the input size. */
         samplePath: z.string().min(1).optional(),
         /** Input dims when no sample is given: [H, W] or [L]. */
         inputDims: z.array(z.number().int().positive()).min(1).max(2).optional(),
@@ -123,14 +123,20 @@ export const modelApi = service(
         allLayers: z.boolean().optional(),
         /** Average pooling rounds instead of truncating (izer --avg-pool-rounding); default: the model's setting. */
         avgPoolRounding: z.boolean().optional(),
+        /** Accumulate engine: auto (WebAssembly SIMD where available), js or wasm. Default auto. */
+        engine: z.enum(['auto', 'js', 'wasm']).optional(),
+        /** Return this many output values, the inputs' outputs one after another (default: the first input's, at most 4,096). */
+        outputValues: z.number().int().positive().max(65536).optional(),
       }),
       z.object({
         /** Number of inputs run. */
         count: z.number().int(),
         /** Output shape of one input: [C, ...dims]. */
         shape: z.array(z.number().int()),
-        /** The outputs of the first input (at most 4,096 values). */
+        /** The outputs of the first input (at most 4,096 values), or as many as `outputValues` asked for. */
         output: z.array(z.number().int()),
+        /** The input was a batch (a leading N), also when N is 1; the output file then has the N too. */
+        batch: z.boolean(),
         /** Argmax per input (classification), for batches at most 10,000. */
         argmax: z.array(z.number().int()),
         layers: z.array(z.object({ name: z.string(), shape: z.array(z.number().int()), data: z.array(z.number().int()) })).optional(),

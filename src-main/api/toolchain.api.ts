@@ -157,7 +157,15 @@ export const toolchainApi = service(
     ),
     flash: job(
       'Flashes a built project with OpenOCD; optionally reads the console for the known-answer test.',
-      z.strictObject({ projectDir: z.string(), consolePort: z.string().optional(), consoleTimeoutMs: z.number().int().positive().optional() }),
+      z.strictObject({
+        projectDir: z.string(),
+        /** Another ELF than the project's build/max78002.elf. */
+        elf: z.string().min(1).optional(),
+        consolePort: z.string().optional(),
+        consoleTimeoutMs: z.number().int().positive().optional(),
+        /** OpenOCD target script, inside the scripts folder (default target/max78002.cfg). */
+        targetConfig: z.string().min(1).optional(),
+      }),
       ToolRun.extend({
         elf: z.string(),
         kat: z.object({ status: z.enum(['pass', 'fail', 'not-read']), lines: z.array(z.string()), inferenceUs: z.number().optional(), note: z.string().optional() }),

@@ -14,10 +14,10 @@ export interface AppRuntime {
   dispose(): Promise<void>;
 }
 
-export function createAppRuntime(stateDir: string, approveToolPaths?: (changes: ToolPathChange[]) => Promise<boolean>): AppRuntime {
+export async function createAppRuntime(stateDir: string, approveToolPaths?: (changes: ToolPathChange[]) => Promise<boolean>): Promise<AppRuntime> {
   let rpc: RpcServer | undefined;
   const disposer = createDisposer();
-  const services = createServices({
+  const services = await createServices({
     stateDir, emit: (s, e, p) => rpc?.emit(s, e, p), onDispose: disposer.onDispose, ...(approveToolPaths ? { approveToolPaths } : {}),
   });
   rpc = createRpcServer(services);

@@ -54,7 +54,8 @@ export async function main(argv: string[], given?: CommandIo): Promise<number> {
       io.err(`qatwb ${name}: ${error.message}\nUsage:\n${command.usage}`);
       return 2;
     }
-    const wire = error instanceof ApiError ? error.toJSON() : { code: 'internal', message: (error as Error).message ?? String(error) };
+    // Details (a tool failure's evidence, ...) are for the commands that print them; here only code, message, field.
+    const { details: _details, ...wire } = error instanceof ApiError ? error.toJSON() : { code: 'internal', message: (error as Error).message ?? String(error) };
     if (json) io.out(JSON.stringify({ error: wire }));
     io.err(`qatwb ${name}: ${wire.message}`);
     if (!(error instanceof ApiError) && process.env.QATWB_DEBUG) io.err((error as Error).stack ?? '');

@@ -103,14 +103,14 @@ export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceA
       return { ports: all, ...(warning ? { warning } : {}) };
     },
 
-    async connect({ path, baud }) {
+    async connect({ path, baud, prepare }) {
       await closeLink();
       const proc = startDeviceProcess(new URL('./link.process.ts', import.meta.url));
       proc.on('message', (m: Msg) => {
         if (m.type === 'status') env.emit('device', 'status', { path, status: m.status, ...(m.message ? { message: m.message } : {}) });
       });
       try {
-        const { hello } = await ask<Msg & { hello: Hello }>(proc, { type: 'connect', path, ...(baud ? { baud } : {}) } satisfies LinkRequest, ['hello']);
+        const { hello } = await ask<Msg & { hello: Hello }>(proc, { type: 'connect', path, ...(baud ? { baud } : {}), ...(prepare ? { prepare } : {}) } satisfies LinkRequest, ['hello']);
         link = { proc, path };
         env.emit('device', 'status', { path, status: 'connected' });
         return { path, hello: helloView(hello) };

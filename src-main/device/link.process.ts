@@ -1,10 +1,10 @@
 // Child-process adapter for the link to a board and the live check (the simulator and ONNX Runtime run
-// per window, so this stays off the main thread). Messages: connect {path, baud?} → hello;
+// per window, so this stays off the main thread). Messages: connect {path, baud?, prepare?} → hello;
 // check {req} → window events … report; stop → (the check ends early); close → closed.
 import { ApiError } from '../api/contract.ts';
 import { createThrottle } from '../platform/throttle.ts';
 import { parentChannel } from './device-process.ts';
-import { prepareCheck, type CheckInputs } from './check-job.ts';
+import { prepareCheck, type CheckInputs, type PreparedCheck } from './check-job.ts';
 import { runLiveCheck } from './live-check.ts';
 import { DeviceSession } from './session.ts';
 
@@ -14,7 +14,7 @@ export interface CheckRequest extends CheckInputs {
 }
 
 export type LinkRequest =
-  | { type: 'connect'; path: string; baud?: number }
+  | { type: 'connect'; path: string; baud?: number; prepare?: CheckInputs }
   | { type: 'check'; req: CheckRequest }
   | { type: 'stop' }
   | { type: 'close' };
@@ -25,9 +25,15 @@ const post = (m: unknown) => parentChannel.post(m);
 const fail = (e: unknown, during: string) =>
   post({ type: 'error', during, code: e instanceof ApiError ? e.code : 'device', message: (e as Error).message ?? String(e) });
 
+/** What connect read ahead for the check it announced (so a bad file is named before the port is opened). */
+let prepared: (PreparedCheck & { key: string }) | null = null;
+const keyOf = (req: CheckInputs) => JSON.stringify([req.artifacts, req.source ?? 'device', req.labels ?? null, req.raw ?? false]);
+
 async function check(req: CheckRequest): Promise<void> {
   if (!session) throw new ApiError('not-connected', 'Connect to a device before starting a check.');
-  const { runtime, source, float } = await prepareCheck(req);
+  const ready = prepared?.key === keyOf(req) ? prepared : await prepareCheck(req);
+  prepared = null;
+  const { runtime, source, float } = ready;
   abort = new AbortController();
   // At most ~20 windows a second reach the UI; the report carries them all.
   const pass = createThrottle(50);
@@ -52,6 +58,8 @@ async function check(req: CheckRequest): Promise<void> {
 parentChannel.onMessage(async (m: LinkRequest) => {
   try {
     if (m.type === 'connect') {
+      await prepared?.float?.close();
+      prepared = m.prepare ? { ...(await prepareCheck(m.prepare)), key: keyOf(m.prepare) } : null;
       session = await DeviceSession.open({ path: m.path, ...(m.baud ? { baud: m.baud } : {}) });
       session.onStatus((status, message) => post({ type: 'status', status, ...(message ? { message } : {}) }));
       post({ type: 'hello', hello: session.hello });
@@ -61,6 +69,8 @@ parentChannel.onMessage(async (m: LinkRequest) => {
       abort?.abort();
     } else if (m.type === 'close') {
       abort?.abort();
+      await prepared?.float?.close();
+      prepared = null;
       await session?.close();
       session = null;
       post({ type: 'closed' });

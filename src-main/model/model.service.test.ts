@@ -53,6 +53,14 @@ describe('model service', () => {
     expect(Array.from(got.data as BigInt64Array, Number)).toEqual([...s, ...r, ...s]);
     expect(batch.argmax).toEqual([s.indexOf(Math.max(...s)), r.indexOf(Math.max(...r)), s.indexOf(Math.max(...s))]);
     expect(progress.at(-1)).toBe(1);
+    expect([one.batch, batch.batch]).toEqual([false, true]);
+    // What the CLI asks for: every input's outputs one after another, on the JS engine as on WebAssembly.
+    const all = await services.model.simulate({ modelId: opened.modelId, inputPath: batchPath, engine: 'js', outputValues: 25 });
+    expect(all.output).toEqual([...s, ...r, ...s].slice(0, 25));
+
+    // A batch as the sample fixes the input size by its first sample (qatwb simulate/plan --input).
+    const fromBatch = await services.model.importAi8x({ checkpointPath: `${DIR}/checkpoint.pth.tar`, networkPath: `${DIR}/network.yaml`, samplePath: batchPath });
+    expect(fromBatch.model.input).toMatchObject({ channels: 1, dims: [28, 28] });
 
     const yamlPath = join(stateDir, 'net.yaml');
     await services.model.exportYaml({ modelId: opened.modelId, path: yamlPath });

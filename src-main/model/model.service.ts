@@ -42,9 +42,9 @@ function argmax(a: Int32Array, from: number, n: number): number {
   return best;
 }
 
-function runInWorker(model: Model, inputs: Int32Array, signal: AbortSignal, onProgress: (done: number, total: number) => void): Promise<{ outputs: Int32Array; count: number; outputSize: number }> {
+function runInWorker(model: Model, inputs: Int32Array, engine: SimWorkerInput['engine'], signal: AbortSignal, onProgress: (done: number, total: number) => void): Promise<{ outputs: Int32Array; count: number; outputSize: number }> {
   return new Promise((resolve, reject) => {
-    const data: SimWorkerInput = { model: serializeModel(model), inputs };
+    const data: SimWorkerInput = { model: serializeModel(model), inputs, ...(engine ? { engine } : {}) };
     const worker = startWorker(new URL('../sim/sim.worker.ts', import.meta.url), { workerData: data });
     const abort = (): void => { void worker.terminate(); reject(new ApiError('cancelled', 'Cancelled.')); };
     signal.addEventListener('abort', abort, { once: true });
@@ -101,12 +101,12 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       let layers: { name: string; shape: number[]; data: number[] }[] | undefined;
       try {
         if (count === 1) {
-          const r = simulate(model, data, { allLayers: req.allLayers ?? false });
+          const r = simulate(model, data, { allLayers: req.allLayers ?? false, ...(req.engine ? { engine: req.engine } : {}) });
           outputs = r.output;
           outShape = izerShape(r.shape);
           layers = r.layers?.map((l) => ({ name: l.name, shape: izerShape(l.shape), data: Array.from(l.data) }));
         } else {
-          const res = await runInWorker(model, data, ctx.signal, (done, total) => ctx.progress({ phase: 'simulate', fraction: done / total, message: `${done} / ${total}` }));
+          const res = await runInWorker(model, data, req.engine, ctx.signal, (done, total) => ctx.progress({ phase: 'simulate', fraction: done / total, message: `${done} / ${total}` }));
           outputs = res.outputs;
           const last = planModel(model).layers.at(-1)!.outputShape!;
           outShape = izerShape(last);
@@ -121,7 +121,8 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       return {
         count,
         shape: outShape,
-        output: Array.from(outputs.subarray(0, Math.min(per, 4096))),
+        output: Array.from(outputs.subarray(0, Math.min(outputs.length, req.outputValues ?? Math.min(per, 4096)))),
+        batch,
         argmax: Array.from({ length: Math.min(count, 10_000) }, (_, k) => argmax(outputs, k * per, per)),
         ...(layers ? { layers } : {}),
         ...(req.outputPath ? { outputPath: req.outputPath } : {}),
@@ -164,9 +165,12 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
           ...(req.inputShape ? { inputShape: req.inputShape } : {}), ...(req.device ? { device: req.device } : {}),
         });
       } catch (e) {
-        if (e instanceof ImportError || (e instanceof ApiError && e.code === IMPORT_ERROR)) throw new ApiError('invalid-model', e.message, 'path');
+        // The refusal's source node and layer travel as details (the CLI prints them as its error).
+        if (e instanceof ImportError) throw new ApiError('invalid-model', e.message, 'path', e.toJSON());
+        if (e instanceof ApiError && e.code === IMPORT_ERROR) throw new ApiError('invalid-model', e.message, 'path', e.details);
         throw e;
       }
+      await mkdir(dirname(req.saveTo), { recursive: true });
       await writeFileAtomic(req.saveTo, JSON.stringify(serializeModel(imported.model), null, 2) + '\n');
       const modelId = randomUUID();
       models.set(modelId, imported.model);

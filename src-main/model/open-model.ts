@@ -16,6 +16,7 @@ import type { loadNetwork, NetworkSpec } from './load-network.ts';
 export interface OpenModelRequest {
   checkpointPath: string;
   networkPath: string;
+  /** One sample (C,H,W)/(C,L), or a batch with a leading N whose first sample is taken. */
   samplePath?: string;
   /** An already-read sample (C,H,W)/(C,L) and its file name, instead of samplePath. */
   sample?: NdArray;
@@ -40,7 +41,7 @@ export async function readInputNpy(path: string, field = 'inputPath'): Promise<N
 
 export async function openAi8xModel(req: OpenModelRequest): Promise<{ model: Model; warnings: Diagnostic[] }> {
   const [ckpt, yaml] = await Promise.all([readInputFile(req.checkpointPath, 'checkpoint', 'checkpointPath'), readInputFile(req.networkPath, 'yaml', 'networkPath')]);
-  const sample = req.sample ?? (req.samplePath ? await readInputNpy(req.samplePath, 'samplePath') : undefined);
+  const sample = req.sample ?? (req.samplePath ? (await readSampleOrBatch(req.samplePath, req.networkPath, 'samplePath')).sample : undefined);
   const sampleName = req.sampleName ?? (req.samplePath ? basename(req.samplePath) : 'sample.npy');
   try {
     return importAi8x({
@@ -123,8 +124,8 @@ export async function firstLayerOp(networkPath: string): Promise<string> {
  * when the network's first layer is Conv1d, whose samples are (C, L)); `sample` is its first sample,
  * which fixes the model's input size as the izer's sample does.
  */
-export async function readSampleOrBatch(inputPath: string, networkPath: string): Promise<{ input: NdArray; sample: NdArray; isBatch: boolean }> {
-  const input = await readInputNpy(inputPath, 'input');
+export async function readSampleOrBatch(inputPath: string, networkPath: string, field = 'input'): Promise<{ input: NdArray; sample: NdArray; isBatch: boolean }> {
+  const input = await readInputNpy(inputPath, field);
   const oneD = (await firstLayerOp(networkPath)) === 'conv1d';
   const isBatch = input.shape.length === (oneD ? 3 : 4);
   const shape = isBatch ? input.shape.slice(1) : input.shape;

@@ -15,7 +15,7 @@ export interface WorkerBudget {
 /** Generous for any MAX7800x model or data set these readers accept (see read-input.ts caps). */
 export const PARSE_BUDGET: WorkerBudget = { timeoutMs: 120_000, heapMb: 2048 };
 
-type Reply<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string; field?: string } };
+type Reply<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string; field?: string; details?: Record<string, unknown> } };
 
 /**
  * Starts `moduleUrl` with `input` as its workerData and resolves with the value it posts
@@ -42,7 +42,7 @@ export function runBudgeted<T>(moduleUrl: URL, input: unknown, what: string, opt
       `${what}: reading took longer than ${Math.round(budget.timeoutMs / 1000)} s; the file is too large or malformed.`))), budget.timeoutMs);
     if (opts.signal?.aborted) return onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.once('message', (m: Reply<T>) => finish(() => (m.ok ? resolve(m.value) : reject(new ApiError(m.error.code, m.error.message, m.error.field)))));
+    worker.once('message', (m: Reply<T>) => finish(() => (m.ok ? resolve(m.value) : reject(new ApiError(m.error.code, m.error.message, m.error.field, m.error.details)))));
     worker.once('error', (e: Error & { code?: string }) => finish(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY'
       ? new ApiError('invalid-data', `${what}: reading needs more than ${budget.heapMb} MB of memory; the file is too large or malformed.`)
       : new ApiError('internal', `${what}: the reader stopped (${e.message}).`))));
@@ -50,7 +50,7 @@ export function runBudgeted<T>(moduleUrl: URL, input: unknown, what: string, opt
   });
 }
 
-/** The code an importer's ImportError arrives under from a worker. */
+/** The code an importer's ImportError arrives under from a worker; its details are ImportError.toJSON(). */
 export const IMPORT_ERROR = 'import-error';
 
 /** Inside such a worker: posts the result of `body`, errors as {code, message, field}. */
@@ -63,7 +63,7 @@ export async function answerBudgeted(post: (m: unknown) => void, body: () => Pro
     // its field, an importer's ImportError under its own code (the service words it).
     const wire = error instanceof ApiError ? error.toJSON()
       : e?.name === 'FormatError' ? { code: 'invalid-data', message: e.message, ...(typeof e.field === 'string' ? { field: e.field } : {}) }
-        : e?.name === 'ImportError' ? { code: IMPORT_ERROR, message: e.message }
+        : e?.name === 'ImportError' ? { code: IMPORT_ERROR, message: e.message, details: (e as Error & { toJSON(): Record<string, unknown> }).toJSON() }
           : { code: 'internal', message: e?.message ?? String(error) };
     post({ ok: false, error: wire });
   }

@@ -37,7 +37,7 @@ export function createRpcClient(transport: Transport<ClientMessage, ServerMessag
     else {
       pending.delete(m.id);
       if (m.kind === 'result') p.resolve(m.response);
-      else p.reject(new ApiError(m.error.code, m.error.message, m.error.field));
+      else p.reject(new ApiError(m.error.code, m.error.message, m.error.field, m.error.details));
     }
   });
 

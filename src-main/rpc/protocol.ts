@@ -10,6 +10,7 @@ export interface WireError {
   code: string;
   message: string;
   field?: string;
+  details?: Record<string, unknown>;
 }
 
 export type ClientMessage =

@@ -24,7 +24,7 @@ export interface WebServerOptions {
   /** Fixed token (tests); default a fresh random one. */
   token?: string;
   /** Builds the services; default src-main/services.ts. */
-  makeServices?: (env: ServiceEnv) => Partial<ServiceImpls>;
+  makeServices?: (env: ServiceEnv) => Partial<ServiceImpls> | Promise<Partial<ServiceImpls>>;
   /** A ready RPC server to expose instead of building one (transport tests). */
   rpc?: RpcServer;
 }
@@ -60,7 +60,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const disposer = createDisposer();
   const env: ServiceEnv = { stateDir: options.stateDir, emit: (s, e, p) => rpc?.emit(s, e, p), onDispose: disposer.onDispose };
   // services.ts pulls in every capability; load it only when it is actually needed.
-  rpc = options.rpc ?? createRpcServer((options.makeServices ?? (await import('../services.ts')).createServices)(env));
+  rpc = options.rpc ?? createRpcServer(await (options.makeServices ?? (await import('../services.ts')).createServices)(env));
   const server = rpc;
   let port = 0;
 

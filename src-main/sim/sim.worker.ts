@@ -4,11 +4,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { workerInput } from '../platform/worker.ts';
 import { createThrottle } from '../platform/throttle.ts';
 import { deserializeModel, type StoredModel } from '../ir/schema.ts';
-import { simulateBatch } from './simulate.ts';
+import { simulateBatch, type SimOptions } from './simulate.ts';
 
 export interface SimWorkerInput {
   model: StoredModel;
   inputs: Int32Array;
+  engine?: SimOptions['engine'];
 }
 
 export type SimWorkerMessage =
@@ -16,7 +17,7 @@ export type SimWorkerMessage =
   | { type: 'result'; outputs: Int32Array; count: number; outputSize: number }
   | { type: 'error'; message: string };
 
-const { model, inputs } = workerInput<SimWorkerInput>(workerData);
+const { model, inputs, engine } = workerInput<SimWorkerInput>(workerData);
 const post = (m: SimWorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
 try {
   const m = deserializeModel(model);
@@ -24,6 +25,7 @@ try {
   const total = inputs.length / per;
   const pass = createThrottle(100);
   const res = simulateBatch(m, inputs, {
+    ...(engine ? { engine } : {}),
     progressEvery: 10,
     onProgress: (done) => {
       if (pass()) post({ type: 'progress', done, total });

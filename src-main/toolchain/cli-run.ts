@@ -4,6 +4,9 @@ import { resolve } from 'node:path';
 import { optString, type ParsedArgs } from '../cli/args.ts';
 import type { CommandIo } from '../cli/command.ts';
 import type { ToolchainSettings } from '../api/toolchain.api.ts';
+import { ApiError, type CallOptions, type Progress } from '../api/contract.ts';
+import type { Services } from '../api/index.ts';
+import { withServices } from '../cli/connect.ts';
 import type { FlowContext } from './flow.ts';
 import { loadSettings, withOverrides } from './settings.ts';
 import { ToolchainError } from './toolchain-error.ts';
@@ -23,15 +26,20 @@ export const TOOL_FLAGS = `  --izer PATH          ai8x-synthesis checkout (holds
 export const TOOL_OPTIONS = ['izer', 'python', 'maxim-path', 'arm-gcc', 'make', 'openocd', 'openocd-scripts', 'state-dir'] as const;
 export const TOOL_BOOLEANS = ['quiet'] as const;
 
-export async function cliSettings(args: ParsedArgs): Promise<ToolchainSettings> {
+/** The app state folder the toolchain commands read saved settings from. */
+export async function cliStateDir(args: ParsedArgs): Promise<string> {
   const { defaultStateDir } = await import('../server/state-dir.ts');
-  const stateDir = resolve(optString(args, 'state-dir') ?? defaultStateDir());
+  return resolve(optString(args, 'state-dir') ?? defaultStateDir());
+}
+
+/** The tool flags given, as settings over the saved ones (never saved). */
+export function cliOverrides(args: ParsedArgs): Partial<ToolchainSettings> {
   const abs = (k: string) => {
     const v = optString(args, k);
     return v === undefined ? undefined : resolve(v);
   };
   const python = optString(args, 'python');
-  return withOverrides(await loadSettings(stateDir), {
+  const overrides: Partial<ToolchainSettings> = {
     izerDir: abs('izer'),
     python: python && (python.includes('/') || python.includes('\\')) ? resolve(python) : python,
     maximPath: abs('maxim-path'),
@@ -39,26 +47,61 @@ export async function cliSettings(args: ParsedArgs): Promise<ToolchainSettings> 
     make: abs('make'),
     openocd: abs('openocd'),
     openocdScripts: abs('openocd-scripts'),
-  });
+  };
+  return Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+}
+
+export async function cliSettings(args: ParsedArgs): Promise<ToolchainSettings> {
+  return withOverrides(await loadSettings(await cliStateDir(args)), cliOverrides(args));
+}
+
+/** Tool output lines on stderr as `[tool] line`, unless --quiet. */
+export function echoLine(args: ParsedArgs, io: CommandIo): ((tool: string, line: string) => void) | undefined {
+  return args.options.has('quiet') ? undefined : (tool, line) => io.err(`[${tool}] ${line}`);
+}
+
+/** Job progress on stderr in whole-percent steps (a progress bar's redraws do not flood the terminal); none with --quiet or --json. */
+export function echoProgress(args: ParsedArgs, io: CommandIo): ((p: Progress) => void) | undefined {
+  if (args.options.has('quiet') || args.options.has('json')) return undefined;
+  let lastFraction = -1;
+  return (p) => {
+    const f = p.fraction === undefined ? -1 : Math.floor(p.fraction * 100);
+    if (f === lastFraction) return;
+    lastFraction = f;
+    io.err(`-- ${p.phase}${f >= 0 ? ` ${f}%` : ''}${p.message ? `: ${p.message}` : ''}`);
+  };
 }
 
 export function cliContext(args: ParsedArgs, io: CommandIo, settings: ToolchainSettings): FlowContext {
-  const quiet = args.options.has('quiet');
-  let lastFraction = -1;
+  const onLine = echoLine(args, io);
+  const onProgress = echoProgress(args, io);
   return {
     settings,
     ...(io.signal ? { signal: io.signal } : {}),
-    onLine: quiet ? undefined : (tool, line) => io.err(`[${tool}] ${line}`),
-    onProgress: quiet || args.options.has('json')
-      ? undefined
-      : (p) => {
-        // Only whole-percent steps, so a progress bar's redraws do not flood the terminal.
-        const f = p.fraction === undefined ? -1 : Math.floor(p.fraction * 100);
-        if (f === lastFraction) return;
-        lastFraction = f;
-        io.err(`-- ${p.phase}${f >= 0 ? ` ${f}%` : ''}${p.message ? `: ${p.message}` : ''}`);
-      },
+    ...(onLine ? { onLine } : {}),
+    ...(onProgress ? { onProgress } : {}),
   };
+}
+
+/**
+ * Runs a toolchain command through the toolchain service, the tool flags over the saved settings:
+ * the service's `log` events are echoed as tool lines, and `job` holds the call's progress and
+ * Ctrl-C signal.
+ */
+export async function withToolchain<T>(
+  args: ParsedArgs, io: CommandIo, overrides: Partial<ToolchainSettings>,
+  body: (toolchain: Services['toolchain'], job: CallOptions) => Promise<T>,
+): Promise<T> {
+  const onLine = echoLine(args, io);
+  const onProgress = echoProgress(args, io);
+  return withServices(['toolchain'], { stateDir: await cliStateDir(args), toolOverrides: { ...cliOverrides(args), ...overrides } }, async ({ api, on }) => {
+    const stop = onLine ? on('toolchain', 'log', (p) => { const { tool, line } = p as { tool: string; line: string }; onLine(tool, line); }) : undefined;
+    try {
+      return await body(api.toolchain, { ...(io.signal ? { signal: io.signal } : {}), ...(onProgress ? { onProgress } : {}) });
+    } finally {
+      stop?.();
+    }
+  });
 }
 
 /** The flag that points the CLI at a tool the app's Settings would otherwise name. */
@@ -66,16 +109,25 @@ const FLAG_OF: Partial<Record<ToolchainError['tool'], string>> = {
   ai8xize: '--izer PATH', python: '--python PATH', gcc: '--arm-gcc PATH', make: '--make PATH (or --maxim-path PATH)', openocd: '--openocd PATH / --openocd-scripts PATH',
 };
 
-/** Runs a command body; a ToolchainError becomes {error:{...}} (with --json) and exit code 1. */
+/** A tool failure as it arrives: thrown here (ToolchainError) or through the services (its wire form, details included). */
+function toolFailure(error: unknown): (Record<string, unknown> & { tool: string; reason: string; evidence?: string }) | undefined {
+  const d = error instanceof ApiError ? error.details : undefined;
+  return d && typeof d.tool === 'string' && typeof d.reason === 'string' ? (d as Record<string, unknown> & { tool: string; reason: string; evidence?: string }) : undefined;
+}
+
+/** Runs a command body; a tool failure becomes {error:{code, tool, reason, fix, ...}} (with --json) and exit code 1. */
 export async function runCli(args: ParsedArgs, io: CommandIo, body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (error) {
-    if (!(error instanceof ToolchainError)) throw error;
-    if (args.options.has('json')) io.out(JSON.stringify({ error: { code: error.code, ...error.details() } }));
-    io.err(error.message);
-    if (error.reason === 'not-found' && FLAG_OF[error.tool]) io.err(`  (on the command line: ${FLAG_OF[error.tool]})`);
-    if (error.evidence) io.err(`  (from: ${error.evidence})`);
+    const details = toolFailure(error);
+    if (!details) throw error;
+    const { code, message } = error as ApiError;
+    if (args.options.has('json')) io.out(JSON.stringify({ error: { code, ...details } }));
+    io.err(message);
+    const flag = FLAG_OF[details.tool as ToolchainError['tool']];
+    if (details.reason === 'not-found' && flag) io.err(`  (on the command line: ${flag})`);
+    if (details.evidence) io.err(`  (from: ${details.evidence})`);
     return 1;
   }
 }

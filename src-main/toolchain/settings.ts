@@ -63,7 +63,7 @@ export async function saveSettings(stateDir: string, settings: ToolchainSettings
 }
 
 /** Saved settings with per-run overrides (CLI flags); undefined overrides keep the saved value. */
-export function withOverrides(saved: ToolchainSettings, overrides: Partial<Record<keyof ToolchainSettings, string | number | undefined>>): ToolchainSettings {
+export function withOverrides(saved: ToolchainSettings, overrides: Partial<ToolchainSettings>): ToolchainSettings {
   const out: Record<string, unknown> = { ...saved };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) out[k] = v;
   return ToolchainSettings.parse(out);

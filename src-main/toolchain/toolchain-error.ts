@@ -75,7 +75,18 @@ export class ToolchainError extends ApiError {
 
   constructor(init: ToolchainErrorInit) {
     const where = init.file ? `${init.file}${init.line !== undefined ? `:${init.line}` : ''}: ` : '';
-    super(init.reason === 'cancelled' ? 'cancelled' : 'toolchain', `${init.tool}: ${where}${init.message} Fix: ${init.fix}`);
+    const message = `${init.tool}: ${where}${init.message} Fix: ${init.fix}`;
+    // The structured form (`--json`, logs, and the wire: a front door shows the fix and evidence).
+    super(init.reason === 'cancelled' ? 'cancelled' : 'toolchain', message, undefined, {
+      tool: init.tool,
+      reason: init.reason,
+      message,
+      fix: init.fix,
+      ...(init.exitCode !== undefined ? { exitCode: init.exitCode } : {}),
+      ...(init.file ? { file: init.file, line: init.line, column: init.column } : {}),
+      ...(init.evidence ? { evidence: init.evidence } : {}),
+      tail: init.tail ?? [],
+    });
     this.name = 'ToolchainError';
     this.tool = init.tool;
     this.reason = init.reason;
@@ -86,19 +97,5 @@ export class ToolchainError extends ApiError {
     this.column = init.column;
     this.evidence = init.evidence;
     this.tail = init.tail ?? [];
-  }
-
-  /** Structured form for `--json` and logs (the wire form stays ApiError's). */
-  details(): Record<string, unknown> {
-    return {
-      tool: this.tool,
-      reason: this.reason,
-      message: this.message,
-      fix: this.fix,
-      ...(this.exitCode !== undefined ? { exitCode: this.exitCode } : {}),
-      ...(this.file ? { file: this.file, line: this.line, column: this.column } : {}),
-      ...(this.evidence ? { evidence: this.evidence } : {}),
-      tail: this.tail,
-    };
   }
 }

@@ -120,6 +120,8 @@ describe('toolchain service over RPC', () => {
     await expect(client.services.toolchain.synthesize({ artifactsDir: artifacts(), outDir: mkdtempSync(join(tmpdir(), 'qatwb-svc-out-')) })).rejects.toMatchObject({
       code: 'toolchain',
       message: expect.stringMatching(/unfolded BatchNorm.*Fix: Export the QAT checkpoint/),
+      // The structured facts cross the wire too (the CLI prints them with --json).
+      details: { tool: 'ai8xize', reason: 'bn-not-folded', fix: expect.stringMatching(/Export the QAT checkpoint/) },
     });
   });
 

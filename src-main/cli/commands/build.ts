@@ -1,9 +1,7 @@
-// `qatwb build`: build a synthesized project with the MSDK's make.
+// `qatwb build`: build a synthesized project with the MSDK's make (the toolchain service's build job).
 import { optInt, reqString } from '../args.ts';
 import type { Command } from '../command.ts';
-import { cliContext, cliSettings, runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS } from '../../toolchain/cli-run.ts';
-import { buildFlow } from '../../toolchain/flow.ts';
-import { withOverrides } from '../../toolchain/settings.ts';
+import { runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS, withToolchain } from '../../toolchain/cli-run.ts';
 import { resolve } from 'node:path';
 
 export const command: Command = {
@@ -14,9 +12,9 @@ export const command: Command = {
   booleans: TOOL_BOOLEANS,
   async run(args, io) {
     return runCli(args, io, async () => {
-      const project = resolve(reqString(args, 'project'));
-      const settings = withOverrides(await cliSettings(args), { buildJobs: optInt(args, 'jobs', { min: 1, max: 256 }) });
-      const r = await buildFlow(cliContext(args, io, settings), project);
+      const projectDir = resolve(reqString(args, 'project'));
+      const buildJobs = optInt(args, 'jobs', { min: 1, max: 256 });
+      const r = await withToolchain(args, io, buildJobs !== undefined ? { buildJobs } : {}, (toolchain, job) => toolchain.build({ projectDir }, job));
       if (args.options.has('json')) io.out(JSON.stringify(r));
       else io.out(`Built ${r.elf} (${r.sizeBytes} bytes) in ${(r.durationMs / 1000).toFixed(1)} s`);
       return 0;

@@ -1,10 +1,8 @@
 // `qatwb doctor`: what toolchain parts are found (where, which version) and, for each missing
-// one, the fix in plain words.
-import { homedir } from 'node:os';
+// one, the fix in plain words. The toolchain service's doctor job.
 import type { Command } from '../command.ts';
-import { cliSettings, runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS } from '../../toolchain/cli-run.ts';
-import { formatDoctor, runDoctor } from '../../toolchain/doctor.ts';
-import { hostContext } from '../../toolchain/locate.ts';
+import { runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS, withToolchain } from '../../toolchain/cli-run.ts';
+import { formatDoctor } from '../../toolchain/doctor.ts';
 
 export const command: Command = {
   name: 'doctor',
@@ -14,7 +12,8 @@ export const command: Command = {
   booleans: TOOL_BOOLEANS,
   async run(args, io) {
     return runCli(args, io, async () => {
-      const report = await runDoctor(hostContext(await cliSettings(args), homedir()));
+      // Its one progress line ("Looking for the toolchain") is not echoed: the report follows at once.
+      const report = await withToolchain(args, io, {}, (toolchain, job) => toolchain.doctor({}, job.signal ? { signal: job.signal } : {}));
       if (args.options.has('json')) io.out(JSON.stringify(report));
       else for (const line of formatDoctor(report)) io.out(line);
       return report.ready ? 0 : 1;

@@ -1,9 +1,8 @@
 // `qatwb flash`: program the built firmware with OpenOCD and, given the console port, confirm the
-// known-answer test (*** PASS ***).
+// known-answer test (*** PASS ***). The toolchain service's flash job.
 import { optInt, optString, reqString } from '../args.ts';
 import type { Command } from '../command.ts';
-import { cliContext, cliSettings, runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS } from '../../toolchain/cli-run.ts';
-import { flashFlow } from '../../toolchain/flow.ts';
+import { runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS, withToolchain } from '../../toolchain/cli-run.ts';
 import { resolve } from 'node:path';
 
 export const command: Command = {
@@ -22,13 +21,16 @@ Exit code 1 when flashing fails or the known-answer test prints *** FAIL ***.`,
   async run(args, io) {
     return runCli(args, io, async () => {
       const elf = optString(args, 'elf');
-      const r = await flashFlow(cliContext(args, io, await cliSettings(args)), {
+      const consolePort = optString(args, 'port');
+      const consoleTimeoutMs = optInt(args, 'console-timeout', { min: 1 });
+      const targetConfig = optString(args, 'target-config');
+      const r = await withToolchain(args, io, {}, (toolchain, job) => toolchain.flash({
         projectDir: resolve(reqString(args, 'project')),
         ...(elf ? { elf: resolve(elf) } : {}),
-        consolePort: optString(args, 'port'),
-        consoleTimeoutMs: optInt(args, 'console-timeout', { min: 1 }),
-        targetConfig: optString(args, 'target-config'),
-      });
+        ...(consolePort !== undefined ? { consolePort } : {}),
+        ...(consoleTimeoutMs !== undefined ? { consoleTimeoutMs } : {}),
+        ...(targetConfig !== undefined ? { targetConfig } : {}),
+      }, job));
       if (args.options.has('json')) io.out(JSON.stringify(r));
       else {
         io.out(`Flashed ${r.elf} in ${(r.durationMs / 1000).toFixed(1)} s`);

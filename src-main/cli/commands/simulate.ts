@@ -1,21 +1,14 @@
 // `qatwb simulate`: runs the bit-exact MAX7800x simulator on an existing ai8x model
 // (checkpoint + network YAML) for one input or a batch, and writes the output as int64 .npy.
-import { basename } from 'node:path';
+// The model service opens the model and simulates it (a batch in its worker).
+import { resolve } from 'node:path';
 import type { Command } from '../command.ts';
-import { flag, optChoice, optString, reqString, UsageError } from '../args.ts';
-import { ApiError } from '../../api/contract.ts';
-import type { Device } from '../../ir/graph.ts';
-import { simulate, simulateBatch, SimError } from '../../sim/simulate.ts';
-import { inputsFromNpy, izerShape, openAi8xModel, readSampleOrBatch, writeOutputNpy } from '../../model/open-model.ts';
+import { flag, optChoice, optString, reqString } from '../args.ts';
+import { withServices } from '../connect.ts';
+import { modelArgs, openModel } from '../model-args.ts';
 
-export function parseDevice(v: string | undefined): Device | undefined {
-  if (v === undefined) return undefined;
-  const d = v.toUpperCase().replace(/^AI8([57])$/, (_m, x: string) => (x === '5' ? 'MAX78000' : 'MAX78002'));
-  const map: Record<string, Device> = { MAX78000: 'MAX78000', MAX78002: 'MAX78002', '85': 'MAX78000', '87': 'MAX78002' };
-  const dev = map[d];
-  if (!dev) throw new UsageError(`--device expects MAX78000 or MAX78002, got "${v}".`);
-  return dev;
-}
+/** What --json prints of the outputs, the inputs' one after another. */
+const JSON_OUTPUT_VALUES = 65536;
 
 export const command: Command = {
   name: 'simulate',
@@ -30,47 +23,35 @@ export const command: Command = {
   options: ['checkpoint', 'network', 'input', 'out', 'device', 'engine'],
   booleans: ['all-layers', 'avg-pool-rounding'],
   async run(args, io) {
-    const checkpointPath = reqString(args, 'checkpoint');
-    const networkPath = reqString(args, 'network');
+    const m = modelArgs(args);
     const inputPath = reqString(args, 'input');
     const outPath = optString(args, 'out');
-    const device = parseDevice(optString(args, 'device'));
     const json = flag(args, 'json');
     const engine = optChoice(args, 'engine', ['auto', 'js', 'wasm']) ?? 'auto';
-    const { input, sample, isBatch } = await readSampleOrBatch(inputPath, networkPath);
-    const { model, warnings } = await openAi8xModel({ checkpointPath, networkPath, ...(device ? { device } : {}), sample, sampleName: basename(inputPath) });
-    if (flag(args, 'avg-pool-rounding')) model.avgPoolRounding = true;
-    const { data, count } = inputsFromNpy(input, model, inputPath);
-    const t0 = performance.now();
-    let outputs: Int32Array;
-    let shape: number[];
-    let layers: { name: string; shape: number[]; data: number[] }[] | undefined;
-    try {
-      if (!isBatch) {
-        const r = simulate(model, data, { allLayers: flag(args, 'all-layers'), engine });
-        outputs = r.output;
-        shape = izerShape(r.shape);
-        layers = r.layers?.map((l) => ({ name: l.name, shape: izerShape(l.shape), data: Array.from(l.data) }));
+    return withServices(['model'], {}, async ({ api }) => {
+      const opened = await openModel(api.model, m, { samplePath: inputPath });
+      const r = await api.model.simulate({
+        modelId: opened.modelId,
+        inputPath,
+        ...(outPath ? { outputPath: resolve(outPath) } : {}),
+        ...(flag(args, 'all-layers') ? { allLayers: true } : {}),
+        ...(flag(args, 'avg-pool-rounding') ? { avgPoolRounding: true } : {}),
+        engine,
+        outputValues: JSON_OUTPUT_VALUES,
+      });
+      // A batch has no per-layer outputs (as before: --all-layers is for one input).
+      const layers = r.batch ? undefined : r.layers;
+      const warnings = opened.warnings;
+      if (json) {
+        io.out(JSON.stringify({ count: r.count, shape: r.shape, output: r.output, ...(layers ? { layers } : {}), ...(outPath ? { outPath } : {}), elapsedMs: r.elapsedMs, warnings }));
       } else {
-        const r = simulateBatch(model, data, { engine });
-        outputs = r.outputs;
-        shape = izerShape(simulate(model, data.subarray(0, data.length / count), { engine }).shape);
+        for (const w of warnings) io.err(`warning: ${w.message}`);
+        io.out(`${opened.model.arch}: ${r.count} input${r.count === 1 ? '' : 's'} simulated in ${r.elapsedMs.toFixed(1)} ms; output (${r.shape.join(', ')})${r.batch ? ' per input' : ''}`);
+        if (!r.batch) io.out(r.output.join(' '));
+        if (layers) for (const l of layers) io.out(`  ${l.name} (${l.shape.join('x')}): ${l.data.slice(0, 16).join(' ')}${l.data.length > 16 ? ' ...' : ''}`);
+        if (outPath) io.out(`wrote ${outPath}`);
       }
-    } catch (e) {
-      if (e instanceof SimError) throw new ApiError('invalid-model', e.message);
-      throw e;
-    }
-    const elapsedMs = performance.now() - t0;
-    if (outPath) await writeOutputNpy(outPath, outputs, shape, count, isBatch);
-    if (json) {
-      io.out(JSON.stringify({ count, shape, output: Array.from(outputs.subarray(0, Math.min(outputs.length, 65536))), ...(layers ? { layers } : {}), ...(outPath ? { outPath } : {}), elapsedMs, warnings }));
-    } else {
-      for (const w of warnings) io.err(`warning: ${w.message}`);
-      io.out(`${model.arch}: ${count} input${count === 1 ? '' : 's'} simulated in ${elapsedMs.toFixed(1)} ms; output (${shape.join(', ')})${isBatch ? ' per input' : ''}`);
-      if (!isBatch) io.out(Array.from(outputs).join(' '));
-      if (layers) for (const l of layers) io.out(`  ${l.name} (${l.shape.join('x')}): ${l.data.slice(0, 16).join(' ')}${l.data.length > 16 ? ' ...' : ''}`);
-      if (outPath) io.out(`wrote ${outPath}`);
-    }
-    return 0;
+      return 0;
+    });
   },
 };

@@ -1,14 +1,13 @@
 // `qatwb train`: float epochs then QAT epochs on a built-in example or a CSV/NPY data set, then the
-// float / PTQ INT8 / QAT INT8 table and the izer-ready exports. Runs the training service in-process
-// (training itself runs in its worker, or in PyTorch as a child process); Ctrl-C cancels.
+// float / PTQ INT8 / QAT INT8 table and the izer-ready exports. Calls the training service through
+// the typed client (training itself runs in its worker, or in PyTorch as a child process); Ctrl-C cancels.
 import { resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 import { optChoice, optInt, optNumber, optString, UsageError, type ParsedArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { TRAIN_DEFAULTS, type TrainRequest, type TrainResultDto } from '../../api/training.api.ts';
 import type { DataSource, Scaling } from '../../api/data.api.ts';
 import { WEIGHT_BITS, type WeightBits } from '../../ir/graph.ts';
-import { createTrainingService } from '../../training/training.service.ts';
+import { withServices } from '../connect.ts';
 import { ZOO_NAMES } from '../../model/load-network.ts';
 import { parseInputShape } from './import.ts';
 import { readRunFile } from '../../training/run-store.ts';
@@ -298,17 +297,15 @@ export const command: Command = {
   async run(args, io) {
     const req = await trainRequest(args);
     const json = args.options.has('json');
-    const signal = io.signal ?? new AbortController().signal;
     let lastLine = '';
-    const service = createTrainingService({ stateDir: tmpdir(), emit() {} });
-    const result = await service.train(req, {
-      signal,
-      progress(p) {
+    const result = await withServices(['training'], {}, ({ api }) => api.training.train(req, {
+      ...(io.signal ? { signal: io.signal } : {}),
+      onProgress(p) {
         const line = `[${p.phase}] ${p.message ?? ''}`;
         if (line !== lastLine) io.err(line);
         lastLine = line;
       },
-    });
+    }));
     if (json) {
       io.out(JSON.stringify(result));
     } else {
