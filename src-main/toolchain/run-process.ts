@@ -12,7 +12,15 @@ import { ToolchainError, type ToolName } from './toolchain-error.ts';
 /** Longest line kept as one: longer output without a line end is cut into lines of this size. */
 export const MAX_LINE_CHARS = 64 * 1024;
 
-export interface RunOptions {
+/** What a step that runs a tool takes from its caller: a time limit, cancel, its output lines and progress. */
+export interface ToolRunHooks {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface RunOptions extends ToolRunHooks {
   tool: ToolName;
   /** Executable path (or a bare name looked up on the PATH given in `env`). */
   file: string;
@@ -20,13 +28,9 @@ export interface RunOptions {
   cwd: string;
   /** Variables the tool needs, on top of the minimal base (PATH, HOME, temp, locale, Windows basics). */
   env?: Record<string, string | undefined>;
-  timeoutMs?: number;
   /** Between SIGTERM and SIGKILL on cancel/timeout. */
   graceMs?: number;
-  signal?: AbortSignal;
-  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   progress?: ProgressParser;
-  onProgress?: (p: Progress) => void;
   /** Exit codes that count as success (default [0]). */
   okExitCodes?: readonly number[];
   /** Lines kept in memory for diagnosis and the result (default 20,000; the oldest are dropped). */
@@ -38,6 +42,11 @@ export interface RunResult {
   lines: string[];
   durationMs: number;
   command: string[];
+}
+
+/** runProcess for a step: the caller's hooks, its time limit or the step's `defaultTimeoutMs`. */
+export function runStep(hooks: ToolRunHooks, defaultTimeoutMs: number, o: Omit<RunOptions, keyof ToolRunHooks>): Promise<RunResult> {
+  return runProcess({ ...o, timeoutMs: hooks.timeoutMs ?? defaultTimeoutMs, signal: hooks.signal, onLine: hooks.onLine, onProgress: hooks.onProgress });
 }
 
 // Inherited from the parent only by name: everything else a tool sees is set explicitly.

@@ -8,8 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { Progress } from '../../api/contract.ts';
-import { runProcess } from '../run-process.ts';
+import { runProcess, type ToolRunHooks } from '../run-process.ts';
 import { ToolchainError } from '../toolchain-error.ts';
 import { gitCommit } from '../versions.ts';
 
@@ -27,7 +26,7 @@ const REQUIREMENT_MODULES: Record<string, string> = {
 /** Modules ai8xize.py imports when it starts (a missing one stops it before any output). */
 export const IZER_PYTHON_MODULES = Object.values(REQUIREMENT_MODULES);
 
-export interface InstallIzerRequest {
+export interface InstallIzerRequest extends Omit<ToolRunHooks, 'timeoutMs'> {
   /** Git URL or local path of an ai8x-synthesis repository. */
   from: string;
   /** Tag, branch or commit; default IZER_PINNED_REF. */
@@ -37,9 +36,6 @@ export interface InstallIzerRequest {
   /** Python that makes the virtual environment (default: the distribution's /usr/bin/python3, else python3). */
   python?: string;
   git?: string;
-  signal?: AbortSignal;
-  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
-  onProgress?: (p: Progress) => void;
 }
 
 export interface InstallIzerResult {

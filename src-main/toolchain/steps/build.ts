@@ -4,13 +4,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import type { Progress } from '../../api/contract.ts';
-import { runProcess, type RunResult } from '../run-process.ts';
+import { runStep, type RunResult, type ToolRunHooks } from '../run-process.ts';
 import { createMakeProgress } from '../tools/make.ts';
 import { ToolchainError } from '../toolchain-error.ts';
 import { assertFlowAllowed } from './synthesis-record.ts';
 
-export interface BuildStepOptions {
+export interface BuildStepOptions extends ToolRunHooks {
   projectDir: string;
   make: string;
   maximPath: string;
@@ -23,10 +22,6 @@ export interface BuildStepOptions {
   board?: string;
   /** PROJECT=name (output build/<name>.elf); default: the lower-case target. */
   project?: string;
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
-  onProgress?: (p: Progress) => void;
 }
 
 export interface BuildStepResult {
@@ -67,17 +62,13 @@ export async function runBuild(o: BuildStepOptions): Promise<BuildStepResult> {
   const path = [o.armGcc ? dirname(o.armGcc) : undefined, ...(o.extraPathDirs ?? []), o.make.includes('/') || o.make.includes('\\') ? dirname(o.make) : undefined, process.env.PATH]
     .filter(Boolean)
     .join(delimiter);
-  const run = await runProcess({
+  const run = await runStep(o, 15 * 60_000, {
     tool: 'make',
     file: o.make,
     args: makeArgs(o),
     cwd: o.projectDir,
     env: { PATH: path, MAXIM_PATH: toMakePath(resolve(o.maximPath)) },
-    timeoutMs: o.timeoutMs ?? 15 * 60_000,
-    signal: o.signal,
-    onLine: o.onLine,
     progress: createMakeProgress(),
-    onProgress: o.onProgress,
   });
   const elf = elfPath(o);
   if (!existsSync(elf)) {

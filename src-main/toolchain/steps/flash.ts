@@ -2,13 +2,12 @@
 // openocd -s <scripts> -f interface/cmsis-dap.cfg -f target/max78002.cfg -c "program <elf> verify reset exit"
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Progress } from '../../api/contract.ts';
-import { runProcess, type RunResult } from '../run-process.ts';
+import { runStep, type RunResult, type ToolRunHooks } from '../run-process.ts';
 import { createOpenocdProgress } from '../tools/openocd.ts';
 import { ToolchainError } from '../toolchain-error.ts';
 import { assertFlowAllowed } from './synthesis-record.ts';
 
-export interface FlashStepOptions {
+export interface FlashStepOptions extends ToolRunHooks {
   projectDir: string;
   elf: string;
   openocd: string;
@@ -18,10 +17,6 @@ export interface FlashStepOptions {
   targetConfig?: string;
   /** Pick one adapter when several are connected. */
   adapterSerial?: string;
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
-  onProgress?: (p: Progress) => void;
 }
 
 /** A path inside an OpenOCD Tcl command: forward slashes, braced so spaces survive. */
@@ -51,16 +46,12 @@ export async function runFlash(o: FlashStepOptions): Promise<RunResult> {
       fix: 'Use ADI\'s OpenOCD from the MSDK (Tools/OpenOCD) and set Settings → OpenOCD scripts to its scripts folder; stock OpenOCD builds have no MAX78002 target.',
     });
   }
-  const run = await runProcess({
+  const run = await runStep(o, 120_000, {
     tool: 'openocd',
     file: o.openocd,
     args: openocdArgs(o),
     cwd: o.projectDir,
-    timeoutMs: o.timeoutMs ?? 120_000,
-    signal: o.signal,
-    onLine: o.onLine,
     progress: createOpenocdProgress(),
-    onProgress: o.onProgress,
   });
   // OpenOCD can exit 0 after a failed verify in some builds; the banner is the proof.
   if (!run.lines.some((l) => /\*\* Verified OK \*\*|verified \d+ bytes/i.test(l))) {

@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { copyFile, readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ApiError, type Progress } from '../../api/contract.ts';
+import { ApiError } from '../../api/contract.ts';
 import { IZER_ENV_NAMES, izerEnvNameAllowed } from '../../api/toolchain.api.ts';
 import type { Artifacts } from '../artifacts.ts';
 import { scanWarnings } from '../error-map.ts';
-import { runProcess, type RunResult } from '../run-process.ts';
+import { runStep, type RunResult, type ToolRunHooks } from '../run-process.ts';
 import { createAi8xizeProgress, parseIzerResources, type IzerResources } from '../tools/ai8xize.ts';
 import { ToolchainError } from '../toolchain-error.ts';
 
@@ -18,7 +18,7 @@ export const IZER_EXPECTED_NAME = 'izer-expected';
 /** Files every generated MAX78002 Arm project has; softmax.c only with --softmax. */
 export const GENERATED_FILES = ['main.c', 'cnn.c', 'cnn.h', 'weights.h', 'sampledata.h', 'sampleoutput.h', 'Makefile', 'softmax.c'];
 
-export interface SynthesizeStepOptions {
+export interface SynthesizeStepOptions extends ToolRunHooks {
   python: string;
   izerDir: string;
   artifacts: Pick<Artifacts, 'checkpoint' | 'yaml' | 'sampleInput'>;
@@ -31,10 +31,6 @@ export interface SynthesizeStepOptions {
   extraArgs?: readonly string[];
   /** Extra environment for the izer's Python (e.g. a stand-in's inputs in tests). */
   extraEnv?: Record<string, string>;
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
-  onProgress?: (p: Progress) => void;
 }
 
 export interface SynthesizeStepResult {
@@ -69,18 +65,14 @@ export async function runSynthesize(o: SynthesizeStepOptions): Promise<Synthesiz
   if (!existsSync(join(o.izerDir, 'ai8xize.py'))) {
     throw new ToolchainError({ tool: 'ai8xize', reason: 'not-found', message: `${o.izerDir} has no ai8xize.py.`, fix: 'Set Settings → ai8x-synthesis to the checkout folder that holds ai8xize.py.' });
   }
-  const run = await runProcess({
+  const run = await runStep(o, 15 * 60_000, {
     tool: 'ai8xize',
     file: o.python,
     args: izerArgs(o),
     cwd: o.izerDir,
     // Unbuffered so lines (and progress) arrive as they are printed; UTF-8 for the progress bars.
     env: { PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', ...allowedEnv(o.extraEnv) },
-    timeoutMs: o.timeoutMs ?? 15 * 60_000,
-    signal: o.signal,
-    onLine: o.onLine,
     progress: createAi8xizeProgress(),
-    onProgress: o.onProgress,
   });
   const projectDir = join(resolve(o.testDir), o.prefix);
   const missing = GENERATED_FILES.filter((f) => !existsSync(join(projectDir, f)));
