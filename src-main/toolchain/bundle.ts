@@ -1,13 +1,14 @@
 // The deployment bundle: one folder per deployment with the exact inputs (and their SHA-256), the
 // tool versions, each step's command line and log, and the validation results, plus a manifest a
-// headless replay (`qatwb synthesize --bundle DIR`) re-runs and checks against. Written atomically
-// file by file; the manifest last, so a half-written bundle has no manifest.
+// headless replay (`qatwb synthesize --bundle DIR`) re-runs and checks against. Every write (the
+// bundle, each later step) builds the whole folder in staging and swaps it in, so a failure part
+// way leaves the previous bundle as it was.
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CrossCheck } from '../api/toolchain.api.ts';
-import { writeFileAtomic } from '../project/atomic-write.ts';
+import { copyTreeSynced, replaceFolder, writeSynced } from '../platform/replace-folder.ts';
 import type { Artifacts } from './artifacts.ts';
 import { ToolchainError } from './toolchain-error.ts';
 
@@ -53,10 +54,16 @@ export async function sha256File(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
-async function addFile(bundleDir: string, src: string, name: string): Promise<BundleFile> {
-  const rel = `inputs/${name}`;
-  await copyFile(src, join(bundleDir, rel));
-  return { file: rel, sha256: await sha256File(src) };
+/** A seam for tests: called before each file is written into the staging folder; may throw. */
+export interface BundleHooks {
+  beforeFile?(name: string): void | Promise<void>;
+}
+
+/** One step's record: what it ran, its log lines, and what it adds to validation.json. */
+export interface StepRecord {
+  step: Omit<BundleStep, 'at' | 'log'>;
+  logLines: readonly string[];
+  validation?: Record<string, unknown>;
 }
 
 export interface CreateBundleInput {
@@ -69,36 +76,72 @@ export interface CreateBundleInput {
   izerExpectedNpy?: string;
 }
 
-export async function createBundle(input: CreateBundleInput): Promise<BundleManifest> {
+/**
+ * Writes a bundle (with its first step, if given) into `bundleDir`, replacing a previous bundle
+ * there whole; a folder of other files is refused.
+ */
+export async function createBundle(input: CreateBundleInput, first?: StepRecord, hooks: BundleHooks = {}): Promise<BundleManifest> {
   const dir = input.bundleDir;
-  await mkdir(join(dir, 'inputs'), { recursive: true });
-  await mkdir(join(dir, 'logs'), { recursive: true });
-  const a = input.artifacts;
-  const inputs: BundleManifest['inputs'] = {
-    checkpoint: await addFile(dir, a.checkpoint, 'checkpoint.pth.tar'),
-    yaml: await addFile(dir, a.yaml, 'network.yaml'),
-    sample: await addFile(dir, a.sampleInput, 'sample.input.npy'),
-  };
-  if (a.sampleExpected) inputs.sampleExpected = await addFile(dir, a.sampleExpected, 'sample.expected.npy');
-  if (a.onnx) inputs.onnx = await addFile(dir, a.onnx, 'model.onnx');
-  if (a.quantization) inputs.quantization = await addFile(dir, a.quantization, 'quantization.json');
-  const manifest: BundleManifest = {
-    format: 'qatwb-deployment-bundle',
-    version: 1,
-    createdAt: new Date().toISOString(),
-    device: input.device ?? 'MAX78002',
-    prefix: input.prefix,
-    inputs,
-    tools: input.tools,
-    izerExtraArgs: input.izerExtraArgs ?? [],
-    ...(input.izerExpectedNpy ? { izerExpectedSha256: await sha256File(input.izerExpectedNpy) } : {}),
-    steps: [],
-    validation: 'validation.json',
-    replay: ['qatwb', 'synthesize', '--bundle', '.', '--out', '<folder>', '--json'],
-  };
-  await writeFileAtomic(join(dir, 'validation.json'), JSON.stringify({}, null, 2) + '\n');
-  await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-  return manifest;
+  if (existsSync(dir) && (await readdir(dir)).length > 0 && !existsSync(join(dir, MANIFEST))) {
+    throw new ToolchainError({ tool: 'other', reason: 'bad-input', message: `${dir} holds files that are not a deployment bundle.`, fix: 'Choose an empty or new folder for the bundle.' });
+  }
+  let manifest: BundleManifest | undefined;
+  await replaceFolder(dir, async (staging) => {
+    const put = async (name: string, data: Uint8Array | string) => {
+      await hooks.beforeFile?.(name);
+      await writeSynced(join(staging, name), data);
+    };
+    const addFile = async (src: string, name: string): Promise<BundleFile> => {
+      const data = await readFile(src);
+      await put(`inputs/${name}`, data);
+      return { file: `inputs/${name}`, sha256: createHash('sha256').update(data).digest('hex') };
+    };
+    await mkdir(join(staging, 'inputs'));
+    await mkdir(join(staging, 'logs'));
+    const a = input.artifacts;
+    const inputs: BundleManifest['inputs'] = {
+      checkpoint: await addFile(a.checkpoint, 'checkpoint.pth.tar'),
+      yaml: await addFile(a.yaml, 'network.yaml'),
+      sample: await addFile(a.sampleInput, 'sample.input.npy'),
+    };
+    if (a.sampleExpected) inputs.sampleExpected = await addFile(a.sampleExpected, 'sample.expected.npy');
+    if (a.onnx) inputs.onnx = await addFile(a.onnx, 'model.onnx');
+    if (a.quantization) inputs.quantization = await addFile(a.quantization, 'quantization.json');
+    const m: BundleManifest = {
+      format: 'qatwb-deployment-bundle',
+      version: 1,
+      createdAt: new Date().toISOString(),
+      device: input.device ?? 'MAX78002',
+      prefix: input.prefix,
+      inputs,
+      tools: input.tools,
+      izerExtraArgs: input.izerExtraArgs ?? [],
+      ...(input.izerExpectedNpy ? { izerExpectedSha256: await sha256File(input.izerExpectedNpy) } : {}),
+      steps: [],
+      validation: 'validation.json',
+      replay: ['qatwb', 'synthesize', '--bundle', '.', '--out', '<folder>', '--json'],
+    };
+    manifest = await writeStep(m, {}, first, put);
+  });
+  return manifest!;
+}
+
+/** Writes a step's log, validation.json and the manifest (last) through `put`; returns the manifest. */
+async function writeStep(m: BundleManifest, validation: Record<string, unknown>, record: StepRecord | undefined, put: (name: string, data: string) => Promise<void>): Promise<BundleManifest> {
+  let next = m;
+  let v = validation;
+  if (record) {
+    const log = `logs/${record.step.name}.log`;
+    await put(log, record.logLines.join('\n') + '\n');
+    if (record.validation) {
+      v = { ...v, ...record.validation };
+      if (record.validation.crossCheck) next = { ...next, crossCheck: record.validation.crossCheck as CrossCheck };
+    }
+    next = { ...next, steps: [...next.steps.filter((s) => s.name !== record.step.name), { ...record.step, log, at: new Date().toISOString() }] };
+  }
+  await put(next.validation, JSON.stringify(v, null, 2) + '\n');
+  await put(MANIFEST, JSON.stringify(next, null, 2) + '\n');
+  return next;
 }
 
 export async function readBundle(dir: string): Promise<BundleManifest> {
@@ -136,19 +179,20 @@ export async function verifyBundleInputs(dir: string, m: BundleManifest): Promis
   };
 }
 
-/** Adds one step's log and result, and merges `validation` into validation.json. */
-export async function recordStep(dir: string, step: Omit<BundleStep, 'at' | 'log'>, logLines: readonly string[], validation?: Record<string, unknown>): Promise<void> {
+/** Adds one step's log and result, and merges its validation into validation.json: the bundle is rewritten whole. */
+export async function recordStep(dir: string, record: StepRecord, hooks: BundleHooks = {}): Promise<void> {
   const m = await readBundle(dir);
-  const log = `logs/${step.name}.log`;
-  await writeFileAtomic(join(dir, log), logLines.join('\n') + '\n');
-  if (validation) {
-    const vPath = join(dir, m.validation);
-    const current = existsSync(vPath) ? (JSON.parse(await readFile(vPath, 'utf8')) as Record<string, unknown>) : {};
-    await writeFileAtomic(vPath, JSON.stringify({ ...current, ...validation }, null, 2) + '\n');
-    if (validation.crossCheck) m.crossCheck = validation.crossCheck as CrossCheck;
-  }
-  m.steps = [...m.steps.filter((s) => s.name !== step.name), { ...step, log, at: new Date().toISOString() }];
-  await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(m, null, 2) + '\n');
+  const vPath = join(dir, m.validation);
+  const validation = existsSync(vPath) ? (JSON.parse(await readFile(vPath, 'utf8')) as Record<string, unknown>) : {};
+  const log = `logs/${record.step.name}.log`;
+  await replaceFolder(dir, async (staging) => {
+    await copyTreeSynced(dir, staging, new Set([log, m.validation, MANIFEST]));
+    await mkdir(join(staging, 'logs'), { recursive: true });
+    await writeStep(m, validation, record, async (name, data) => {
+      await hooks.beforeFile?.(name);
+      await writeSynced(join(staging, name), data);
+    });
+  });
 }
 
 export function bundleName(prefix: string, when = new Date()): string {

@@ -145,8 +145,8 @@ export async function synthesizeFlow(ctx: FlowContext, req: SynthesizeFlowReques
   let bundleDir: string | undefined;
   if (req.bundleDir) {
     bundleDir = resolve(req.bundleDir);
-    await createBundle({ bundleDir, artifacts, prefix, tools: await collectVersions(t), izerExtraArgs: req.izerExtraArgs, izerExpectedNpy: synth.izerExpectedNpy });
-    await recordStep(bundleDir, { name: 'synthesize', command: synth.run.command, exitCode: synth.run.exitCode, durationMs: synth.run.durationMs, result: { projectDir: synth.projectDir, harness } }, log, { crossCheck: cc });
+    await createBundle({ bundleDir, artifacts, prefix, tools: await collectVersions(t), izerExtraArgs: req.izerExtraArgs, izerExpectedNpy: synth.izerExpectedNpy },
+      { step: { name: 'synthesize', command: synth.run.command, exitCode: synth.run.exitCode, durationMs: synth.run.durationMs, result: { projectDir: synth.projectDir, harness } }, logLines: log, validation: { crossCheck: cc } });
   }
   await writeSynthesisRecord(synth.projectDir, {
     version: 1, createdAt: new Date().toISOString(), prefix, artifactsDir: artifacts.dir,
@@ -195,7 +195,7 @@ export async function buildFlow(ctx: FlowContext, projectDir: string) {
     jobs: ctx.settings.buildJobs, timeoutMs: ctx.settings.buildTimeoutMs, signal: ctx.signal, onLine: lineSink(ctx, 'make', log), onProgress: ctx.onProgress,
   });
   const bundleDir = (await readSynthesisRecord(projectDir))?.bundleDir;
-  if (bundleDir) await recordStep(bundleDir, { name: 'build', command: r.run.command, exitCode: r.run.exitCode, durationMs: r.run.durationMs, result: { elf: r.elf, sizeBytes: r.sizeBytes } }, log);
+  if (bundleDir) await recordStep(bundleDir, { step: { name: 'build', command: r.run.command, exitCode: r.run.exitCode, durationMs: r.run.durationMs, result: { elf: r.elf, sizeBytes: r.sizeBytes } }, logLines: log });
   return { exitCode: r.run.exitCode, durationMs: r.run.durationMs, command: r.run.command, elf: r.elf, sizeBytes: r.sizeBytes };
 }
 
@@ -233,8 +233,8 @@ export async function flashFlow(ctx: FlowContext, req: FlashFlowRequest) {
     }
     const bundleDir = (await readSynthesisRecord(req.projectDir))?.bundleDir;
     if (bundleDir) {
-      await recordStep(bundleDir, { name: 'flash', command: run.command, exitCode: run.exitCode, durationMs: run.durationMs, result: { elf } }, log);
-      if (link) await recordStep(bundleDir, { name: 'console', result: { status: kat.status } }, kat.lines, { kat });
+      await recordStep(bundleDir, { step: { name: 'flash', command: run.command, exitCode: run.exitCode, durationMs: run.durationMs, result: { elf } }, logLines: log });
+      if (link) await recordStep(bundleDir, { step: { name: 'console', result: { status: kat.status } }, logLines: kat.lines, validation: { kat } });
     }
     return { exitCode: run.exitCode, durationMs: run.durationMs, command: run.command, elf, kat };
   } finally {
