@@ -55,7 +55,7 @@ export const WindowEvent = z.object({
   outputs: z.object({ device: z.array(z.number()), simulator: z.array(z.number()), float: z.array(z.number()).nullable() }).optional(),
 });
 
-/** Rolling figures attached to each window event and to job progress. */
+/** Rolling figures attached to each window event, and what the check's progress carries. */
 export const RollingFigures = z.object({
   windows: z.number().int(),
   bitExactRate: z.number(),
@@ -182,6 +182,7 @@ export const deviceApi = service(
         saveDir: z.string().optional(),
       }),
       CheckReport,
+      RollingFigures,
     ),
     inputScaling: call(
       'The input scaling an export expects (its model.json input.scaling): how raw windows are scaled to int8 codes.',

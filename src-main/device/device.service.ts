@@ -5,7 +5,8 @@ import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError, type ServiceImpl } from '../api/contract.ts';
-import type { deviceApi } from '../api/device.api.ts';
+import type { z } from 'zod';
+import type { deviceApi, RollingFigures } from '../api/device.api.ts';
 import { startDeviceProcess } from './device-process.ts';
 import type { ServiceEnv } from '../services.ts';
 import { reportCsv, reportJson, type CheckReport } from './live-check.ts';
@@ -131,14 +132,14 @@ export function createDeviceService(env: ServiceEnv): ServiceImpl<typeof deviceA
       try {
         const { report } = await ask<Msg & { report: CheckReport }>(link.proc, { type: 'check', req } satisfies LinkRequest, ['report'], (m) => {
           if (m.type !== 'window') return;
-          const { record, rolling } = m as Msg & { record: Record<string, unknown>; rolling: { windows: number } & Record<string, unknown> };
+          const { record, rolling } = m as Msg & { record: Record<string, unknown>; rolling: z.input<typeof RollingFigures> };
           env.emit('device', 'window', { record, rolling });
           const total = req.windows;
           ctx.progress({
             phase: 'check',
             ...(total ? { fraction: Math.min(1, rolling.windows / total) } : {}),
             message: `${rolling.windows} windows`,
-            data: rolling,
+            data: rolling satisfies z.input<typeof RollingFigures>,
           });
         }, ctx.signal);
         lastReport = report;
