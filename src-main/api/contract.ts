@@ -3,11 +3,16 @@
 // services all derive their types from these declarations, so both ends are checked by the compiler.
 import { z } from 'zod';
 
-export interface MethodSpec<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
+export interface MethodSpec<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType, P extends z.ZodType | undefined = z.ZodType | undefined> {
   request: Req;
   response: Res;
   /** Long-running: reports progress through CallContext.progress and honours cancellation. */
   job: boolean;
+  /**
+   * What a job's Progress.data holds (its one home): the service writes it with `satisfies
+   * z.input<...>`, a client parses it. Absent: the job's progress carries no data.
+   */
+  progress?: P;
   /** One line shown in docs and `--help`. */
   summary: string;
 }
@@ -25,11 +30,11 @@ export function call<Req extends z.ZodType, Res extends z.ZodType>(
   return { summary, request, response, job: false };
 }
 
-/** A long-running call: reports Progress and can be cancelled. */
-export function job<Req extends z.ZodType, Res extends z.ZodType>(
-  summary: string, request: Req, response: Res,
-): MethodSpec<Req, Res> {
-  return { summary, request, response, job: true };
+/** A long-running call: reports Progress (its `data` as `progress` says) and can be cancelled. */
+export function job<Req extends z.ZodType, Res extends z.ZodType, P extends z.ZodType | undefined = undefined>(
+  summary: string, request: Req, response: Res, progress?: P,
+): MethodSpec<Req, Res, P> {
+  return { summary, request, response, job: true, ...(progress ? { progress } : {}) };
 }
 
 export function service<M extends Record<string, MethodSpec>, E extends Record<string, z.ZodType>>(
@@ -38,7 +43,7 @@ export function service<M extends Record<string, MethodSpec>, E extends Record<s
   return { methods, events };
 }
 
-/** Progress of a job; `data` carries job-specific figures (loss, accuracy, ...). */
+/** Progress of a job; `data` carries job-specific figures, as the job's `progress` schema declares. */
 export const Progress = z.object({
   /** Phase name, e.g. `float`, `qat`, `synthesize`. */
   phase: z.string(),
@@ -46,7 +51,7 @@ export const Progress = z.object({
   fraction: z.number().min(0).max(1).optional(),
   /** One line for a status bar or a log. */
   message: z.string().optional(),
-  /** Job-specific structured figures. */
+  /** Job-specific structured figures (the method's `progress` schema; parse it, never read it by key). */
   data: z.record(z.string(), z.unknown()).optional(),
 });
 export type Progress = z.infer<typeof Progress>;

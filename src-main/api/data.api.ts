@@ -75,6 +75,9 @@ export const DatasetSummary = z.object({
 });
 export type DatasetSummaryDto = z.infer<typeof DatasetSummary>;
 
+/** What the import's progress carries: the samples read, once they are. */
+export const ImportProgressData = z.object({ samples: z.number().int() });
+
 export const dataApi = service(
   {
     ping: call('Checks that the data service answers.', z.strictObject({}), z.object({ ok: z.literal(true) })),
@@ -87,6 +90,7 @@ export const dataApi = service(
         split: SplitSpec.optional(),
       }),
       DatasetSummary,
+      ImportProgressData,
     ),
     summary: call('Summary of an imported data set.', z.strictObject({ datasetId: z.string() }), DatasetSummary),
     preview: call(

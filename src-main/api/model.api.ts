@@ -76,6 +76,9 @@ export const PlanDto = z.object({
 });
 export type PlanDto = z.infer<typeof PlanDto>;
 
+/** What a simulation's progress carries: inputs simulated so far, of how many. */
+export const SimulateProgressData = z.object({ done: z.number().int(), total: z.number().int() });
+
 /** A file sent with the request: its name (extension decides the format) and content as base64. */
 const UploadDto = z.strictObject({ name: z.string().min(1).max(200), base64: z.string().max(64 * 1024 * 1024) });
 
@@ -144,6 +147,7 @@ export const modelApi = service(
         /** Wall time of the simulation, ms. */
         elapsedMs: z.number(),
       }),
+      SimulateProgressData,
     ),
     load: call(
       'Loads a model from its IR JSON: given inline (e.g. a built-in network) or as a model.json path (e.g. a training export).',

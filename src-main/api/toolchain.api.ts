@@ -126,6 +126,22 @@ const IzerInstallResult = z.object({
   durationMs: z.number(),
 });
 
+/** Steps the ai8x-synthesis install reports. */
+export const INSTALL_STEPS = ['clone', 'venv', 'requirements', 'verify', 'done'] as const;
+
+/**
+ * What a toolchain job's progress carries, by what reports it: the izer's phase (and the
+ * checkpoint layers read so far), make's compiled objects (and the ELF being linked), OpenOCD's
+ * step, the izer install's step.
+ */
+export const ToolchainProgressData = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('ai8xize'), step: z.string(), layers: z.number().int().optional() }),
+  z.object({ kind: z.literal('make'), compiled: z.number().int(), file: z.string().optional(), linking: z.string().optional() }),
+  z.object({ kind: z.literal('openocd'), step: z.enum(['adapter', 'halted', 'program', 'verify', 'reset', 'done']) }),
+  z.object({ kind: z.literal('install'), step: z.enum(INSTALL_STEPS) }),
+]);
+export type ToolchainProgressData = z.output<typeof ToolchainProgressData>;
+
 const ToolRun = z.object({ exitCode: z.number(), durationMs: z.number(), command: z.array(z.string()) });
 
 export const toolchainApi = service(
@@ -143,17 +159,19 @@ export const toolchainApi = service(
         ref: z.string().regex(/^[\w./-]+$/).optional(),
       }),
       IzerInstallResult,
+      ToolchainProgressData,
     ),
     useIzerCheckout: call(
       'Points the settings at an existing ai8x-synthesis checkout (and the Python of its venv/, if it has one).',
       z.strictObject({ dir: z.string().min(1) }),
       ToolchainSettings,
     ),
-    synthesize: job('Runs ai8xize.py on exported artifacts, adds the harness and cross-checks against the simulator.', SynthesizeRequest, SynthesizeResult),
+    synthesize: job('Runs ai8xize.py on exported artifacts, adds the harness and cross-checks against the simulator.', SynthesizeRequest, SynthesizeResult, ToolchainProgressData),
     build: job(
       'Builds a synthesized project with make.',
       z.strictObject({ projectDir: z.string() }),
       ToolRun.extend({ elf: z.string(), sizeBytes: z.number() }),
+      ToolchainProgressData,
     ),
     flash: job(
       'Flashes a built project with OpenOCD; optionally reads the console for the known-answer test.',
@@ -170,6 +188,7 @@ export const toolchainApi = service(
         elf: z.string(),
         kat: z.object({ status: z.enum(['pass', 'fail', 'not-read']), lines: z.array(z.string()), inferenceUs: z.number().optional(), note: z.string().optional() }),
       }),
+      ToolchainProgressData,
     ),
   },
   {

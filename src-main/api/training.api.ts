@@ -367,7 +367,7 @@ const RunRef = { runId: z.string(), /** Look for kept runs in this project folde
 export const trainingApi = service(
   {
     ping: call('Checks that the training service answers.', z.strictObject({}), z.object({ ok: z.literal(true) })),
-    train: job('Trains a network (float, then QAT), quantizes it, evaluates float/PTQ/QAT, and writes the exports.', TrainRequest, TrainResultDto),
+    train: job('Trains a network (float, then QAT), quantizes it, evaluates float/PTQ/QAT, and writes the exports.', TrainRequest, TrainResultDto, TrainProgressData),
     resume: job(
       'Continues a finished or cancelled run for more epochs as a new run (the source run stays): more QAT, or QAT from a float-only run with the bits chosen now.',
       z.strictObject({
@@ -384,6 +384,7 @@ export const trainingApi = service(
         outDir: z.string().optional(),
       }),
       TrainResultDto,
+      TrainProgressData,
     ),
     getRun: call(
       'Results and per-epoch history of a run of this session, or of one kept in the project (also after a restart).',
@@ -399,6 +400,7 @@ export const trainingApi = service(
       'Continues an interrupted or cancelled kept run from its last finished epoch, in its own folder, to its planned end.',
       z.strictObject({ runId: z.string(), projectDir: z.string() }),
       TrainResultDto,
+      TrainProgressData,
     ),
   },
   {},

@@ -1,6 +1,7 @@
 // The data service: implements api/data.api.ts over the data capability (Node edge; no Electron).
 import { ApiError, type ServiceImpl } from '../api/contract.ts';
-import type { dataApi, DatasetSummaryDto } from '../api/data.api.ts';
+import type { z } from 'zod';
+import type { dataApi, DatasetSummaryDto, ImportProgressData } from '../api/data.api.ts';
 import type { ServiceEnv } from '../services.ts';
 import { datasetStore, prepareDataInWorker, type PreparedData } from './source.ts';
 import { classWeights, summarize } from './summary.ts';
@@ -50,7 +51,7 @@ export function createDataService(_env: ServiceEnv): ServiceImpl<typeof dataApi>
       const prepared = await prepareDataInWorker(req.source, { ...(req.limit ? { limit: req.limit } : {}), ...(req.split ? { split: req.split } : {}) }, ctx.signal);
       ctx.signal.throwIfAborted();
       datasetStore.set(prepared.id, prepared);
-      ctx.progress({ phase: 'import', fraction: 1, message: `${prepared.dataset.count} samples` });
+      ctx.progress({ phase: 'import', fraction: 1, message: `${prepared.dataset.count} samples`, data: { samples: prepared.dataset.count } satisfies z.input<typeof ImportProgressData> });
       return summaryDto(prepared);
     },
     async summary(req) {

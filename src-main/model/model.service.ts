@@ -2,7 +2,8 @@
 // no Electron). Opened models live in memory by id; a batch simulation runs in a worker.
 import { randomUUID } from 'node:crypto';
 import { ApiError, type ServiceImpl } from '../api/contract.ts';
-import type { modelApi } from '../api/model.api.ts';
+import type { z } from 'zod';
+import type { modelApi, SimulateProgressData } from '../api/model.api.ts';
 import type { ServiceEnv } from '../services.ts';
 import type { Model } from '../ir/graph.ts';
 import { validateModel } from '../ir/validate.ts';
@@ -95,7 +96,8 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       const { data, count } = inputsFromNpy(arr, model, req.inputPath);
       const batch = arr.shape.length === model.input.dims.length + 2;
       const t0 = performance.now();
-      ctx.progress({ phase: 'simulate', fraction: 0, message: `${count} input${count === 1 ? '' : 's'}` });
+      const progressData = (done: number) => ({ done, total: count }) satisfies z.input<typeof SimulateProgressData>;
+      ctx.progress({ phase: 'simulate', fraction: 0, message: `${count} input${count === 1 ? '' : 's'}`, data: progressData(0) });
       let outputs: Int32Array;
       let outShape: number[];
       let layers: { name: string; shape: number[]; data: number[] }[] | undefined;
@@ -106,7 +108,7 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
           outShape = izerShape(r.shape);
           layers = r.layers?.map((l) => ({ name: l.name, shape: izerShape(l.shape), data: Array.from(l.data) }));
         } else {
-          const res = await runInWorker(model, data, req.engine, ctx.signal, (done, total) => ctx.progress({ phase: 'simulate', fraction: done / total, message: `${done} / ${total}` }));
+          const res = await runInWorker(model, data, req.engine, ctx.signal, (done, total) => ctx.progress({ phase: 'simulate', fraction: done / total, message: `${done} / ${total}`, data: progressData(done) }));
           outputs = res.outputs;
           const last = planModel(model).layers.at(-1)!.outputShape!;
           outShape = izerShape(last);
@@ -117,7 +119,7 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       }
       const per = outputs.length / count;
       if (req.outputPath) await writeOutputNpy(req.outputPath, outputs, outShape, count, batch);
-      ctx.progress({ phase: 'simulate', fraction: 1 });
+      ctx.progress({ phase: 'simulate', fraction: 1, data: progressData(count) });
       return {
         count,
         shape: outShape,

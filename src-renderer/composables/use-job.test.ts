@@ -3,6 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { effectScope, nextTick } from 'vue';
 import type { CallOptions, Progress } from '@contract';
+import { ToolchainProgressData } from '../../src-main/api/toolchain.api.ts';
 import { formatDuration, useJob } from './use-job.ts';
 
 interface Call { request: number; options: CallOptions; resolve(v: string): void; reject(e: unknown): void }
@@ -21,6 +22,24 @@ function harness() {
 }
 
 describe('useJob', () => {
+  it('parses each progress\'s data with the job\'s progress schema', async () => {
+    const calls: Call[] = [];
+    const fn = (request: number, options: CallOptions = {}) => new Promise<string>((resolve, reject) => calls.push({ request, options, resolve, reject }));
+    const scope = effectScope();
+    const job = scope.run(() => useJob(fn, undefined, ToolchainProgressData))!;
+    void job.start(1);
+    const send = calls[0]!.options.onProgress!;
+    send({ phase: 'build', fraction: 0.5, data: { kind: 'make', compiled: 3, file: 'cnn.c' } });
+    expect(job.data.value).toEqual({ kind: 'make', compiled: 3, file: 'cnn.c' });
+    // Another shape (or none) is no data, never a half-read one.
+    send({ phase: 'build', data: { kind: 'make', compiled: 'three' } });
+    expect(job.data.value).toBeNull();
+    send({ phase: 'build' });
+    expect(job.data.value).toBeNull();
+    calls[0]!.resolve('ok');
+    scope.stop();
+  });
+
   it('runs, reports progress and an ETA, and keeps the result', async () => {
     vi.useFakeTimers();
     const { calls, job, seen, scope } = harness();

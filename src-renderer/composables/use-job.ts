@@ -1,17 +1,25 @@
 // Runs one long API job (a contract method declared with job()) with reactive state: its state,
 // last progress, result or error, elapsed time and an ETA from the reported fraction, plus
-// cancel() and reset(). Starting again cancels the previous run.
+// cancel() and reset(). Starting again cancels the previous run. Given the job's progress schema
+// (its `*.api.ts` declares it), `data` is the last progress's data, parsed.
 import { computed, getCurrentScope, onScopeDispose, ref, shallowRef } from 'vue';
+import type { z } from 'zod';
 import type { CallOptions, Progress } from '@contract';
 
 export type JobState = 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
 
-export function useJob<Req, Res>(
+export function useJob<Req, Res, D = never>(
   method: (request: Req, options?: CallOptions) => Promise<Res>,
   onProgress?: (p: Progress) => void,
+  progressData?: z.ZodType<D>,
 ) {
   const state = ref<JobState>('idle');
   const progress = shallowRef<Progress | null>(null);
+  /** The last progress's data as its schema reads it; null when it carried none (or another shape). */
+  const data = computed<D | null>(() => {
+    const parsed = progress.value?.data === undefined ? undefined : progressData?.safeParse(progress.value.data);
+    return parsed?.success ? parsed.data : null;
+  });
   const result = shallowRef<Res | null>(null);
   /** Error of the last failed run: the API error code and its plain-words message. */
   const error = ref<{ code: string; message: string } | null>(null);
@@ -99,7 +107,7 @@ export function useJob<Req, Res>(
     cancel();
     stopClock();
   });
-  return { state, progress, result, error, elapsedMs, etaMs, isRunning, start, cancel, fail, reset };
+  return { state, progress, data, result, error, elapsedMs, etaMs, isRunning, start, cancel, fail, reset };
 }
 
 /** "850 ms", "12 s", "3 min 05 s", "1 h 02 min"; "—" when unknown. */

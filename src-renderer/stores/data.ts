@@ -2,7 +2,7 @@
 // full import settings), the imported summary (class balance, splits) and preview samples.
 import { defineStore } from 'pinia';
 import { computed, shallowRef, watch } from 'vue';
-import type { DataSection, DatasetSummaryDto } from '../../src-main/api/data.api.ts';
+import { ImportProgressData, type DataSection, type DatasetSummaryDto } from '../../src-main/api/data.api.ts';
 import { api } from '../api/client.ts';
 import { useJob } from '../composables/use-job.ts';
 import { useProjectStore } from './project.ts';
@@ -37,7 +37,7 @@ export const useDataStore = defineStore('data', () => {
   /** The imported data set (in the service's memory for this session). */
   const dataset = shallowRef<DatasetSummaryDto | null>(null);
   const samples = shallowRef<PreviewSample[]>([]);
-  const importJob = useJob(api.data.import);
+  const importJob = useJob(api.data.import, undefined, ImportProgressData);
   const isTwoD = computed(() => (dataset.value?.dims.length ?? 0) === 2);
 
   /** Imports a data set, records it in the project (unsaved until Save) and loads a first preview. */

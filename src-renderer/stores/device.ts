@@ -4,7 +4,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import type { z } from 'zod';
-import type { CheckReport, DeviceHello, PortInfo, RollingFigures, WindowEvent } from '../../src-main/api/device.api.ts';
+import { RollingFigures, type CheckReport, type DeviceHello, type PortInfo, type WindowEvent } from '../../src-main/api/device.api.ts';
 import { useBusy } from '../composables/use-busy.ts';
 import { api } from '../api/client.ts';
 import { useEvent } from '../composables/use-event.ts';
@@ -70,7 +70,8 @@ export const useDeviceStore = defineStore('device', () => {
   const latencySumUs = ref(0);
   /** Window events received (the link sends at most ~20 a second, so this may be fewer than checked). */
   const received = ref(0);
-  const check = useJob(api.device.startCheck);
+  // Its `data`: the rolling figures, as the window events also carry them.
+  const check = useJob(api.device.startCheck, undefined, RollingFigures);
   const report = computed<Report | null>(() => check.result.value);
   const latencyMeanUs = computed(() => (received.value ? latencySumUs.value / received.value : null));
   const isConnected = computed(() => status.value === 'connected' || status.value === 'unplugged' || status.value === 'reconnecting');

@@ -2,7 +2,7 @@
 // synthesize → build → flash jobs with their streaming log lines.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { DoctorReport, ToolchainSettings } from '../../src-main/api/toolchain.api.ts';
+import { ToolchainProgressData, type DoctorReport, type ToolchainSettings } from '../../src-main/api/toolchain.api.ts';
 import { api } from '../api/client.ts';
 import { useEvent } from '../composables/use-event.ts';
 import { useJob } from '../composables/use-job.ts';
@@ -21,10 +21,11 @@ export const useToolchainStore = defineStore('toolchain', () => {
   const savingSettings = ref(false);
   const doctor = useJob(api.toolchain.doctor);
   const report = computed<DoctorReport | null>(() => doctor.result.value);
-  const synthesize = useJob(api.toolchain.synthesize);
-  const build = useJob(api.toolchain.build);
-  const flash = useJob(api.toolchain.flash);
-  const installIzerJob = useJob(api.toolchain.installIzer);
+  // Each job's `data`: the tool's step (izer phase, objects compiled, OpenOCD step, install step).
+  const synthesize = useJob(api.toolchain.synthesize, undefined, ToolchainProgressData);
+  const build = useJob(api.toolchain.build, undefined, ToolchainProgressData);
+  const flash = useJob(api.toolchain.flash, undefined, ToolchainProgressData);
+  const installIzerJob = useJob(api.toolchain.installIzer, undefined, ToolchainProgressData);
   const log = shallowRef<LogLine[]>([]);
   const consolePort = ref('');
   let n = 0;

@@ -5,6 +5,12 @@ import { createAi8xizeProgress } from '../../src-main/toolchain/tools/ai8xize.ts
 import { createMakeProgress } from '../../src-main/toolchain/tools/make.ts';
 import { createOpenocdProgress } from '../../src-main/toolchain/tools/openocd.ts';
 import type { ProgressParser } from '../../src-main/toolchain/tools/progress-parser.ts';
+import { ToolchainProgressData } from '../../src-main/api/toolchain.api.ts';
+import type { Progress } from '../../src-main/api/contract.ts';
+
+/** A progress's data read as its job declares it (ToolchainProgressData): a producer that sends another shape fails here. */
+const data = (p: Progress) => ToolchainProgressData.parse(p.data);
+const stepOf = (p: Progress) => { const d = data(p); return 'step' in d ? d.step : undefined; };
 
 const feed = (parser: ProgressParser, lines: string[]) => lines.map(parser).filter((p) => p !== undefined);
 
@@ -25,10 +31,10 @@ describe('ai8xize progress', () => {
       'Creating network... ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 100% 0:00:00',
       'unrelated line',
     ]);
-    const steps = ps.map((p) => p.data?.step);
+    const steps = ps.map(stepOf);
     expect(steps).toEqual(['configure', 'read-yaml', 'read-checkpoint', 'read-checkpoint', 'read-checkpoint', 'read-checkpoint', 'read-checkpoint', 'sample', 'arrange-weights', 'arrange-weights', 'generate']);
-    expect(ps[5]!.data?.layers).toBe(2);
-    expect(ps[6]!.data?.layers).toBe(5);
+    expect(data(ps[5]!)).toEqual({ kind: 'ai8xize', step: 'read-checkpoint', layers: 2 });
+    expect(data(ps[6]!)).toEqual({ kind: 'ai8xize', step: 'read-checkpoint', layers: 5 });
     const f = ps.map((p) => p.fraction!);
     expect([...f].sort((a, b) => a - b)).toEqual(f);
     expect(f.at(-1)).toBeLessThan(1); // 1 only when the step has checked the generated files
@@ -45,7 +51,7 @@ describe('make progress', () => {
       'make[1]: Nothing to be done',
       '  LD    build/max78002.elf',
     ]);
-    expect(ps.map((p) => p.data?.compiled)).toEqual([1, 2, 3, 4, 4]);
+    expect(ps.map((p) => { const d = data(p); return d.kind === 'make' ? d.compiled : undefined; })).toEqual([1, 2, 3, 4, 4]);
     expect(ps[2]!.message).toBe('CC cnn.c');
     expect(ps.at(-1)!.message).toBe('LD build/max78002.elf');
     expect(ps.at(-1)!.fraction).toBe(0.95);
@@ -66,6 +72,6 @@ describe('openocd progress', () => {
       'Info : CMSIS-DAP: SWD supported',
       'shutdown command invoked',
     ]);
-    expect(ps.map((p) => p.data?.step)).toEqual(['adapter', 'halted', 'program', 'program', 'program', 'verify', 'verify', 'reset', 'done']);
+    expect(ps.map(stepOf)).toEqual(['adapter', 'halted', 'program', 'program', 'program', 'verify', 'verify', 'reset', 'done']);
   });
 });

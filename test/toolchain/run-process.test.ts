@@ -10,6 +10,11 @@ import { createMakeProgress } from '../../src-main/toolchain/tools/make.ts';
 import { createOpenocdProgress } from '../../src-main/toolchain/tools/openocd.ts';
 import { ToolchainError } from '../../src-main/toolchain/toolchain-error.ts';
 import type { Progress } from '../../src-main/api/contract.ts';
+import { ToolchainProgressData } from '../../src-main/api/toolchain.api.ts';
+
+/** A progress's data read as its job declares it (ToolchainProgressData): a producer that sends another shape fails here. */
+const data = (p: Progress) => ToolchainProgressData.parse(p.data);
+const stepOf = (p: Progress) => { const d = data(p); return 'step' in d ? d.step : undefined; };
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
 
@@ -41,7 +46,7 @@ describe('runProcess with real make and gcc', () => {
     expect(r.exitCode).toBe(0);
     expect(existsSync(join(dir, 'build/app.elf'))).toBe(true);
     expect(lines.filter((l) => /^\s*CC\s/.test(l))).toHaveLength(5);
-    const counts = progress.map((p) => p.data?.compiled).filter((c) => c !== undefined);
+    const counts = progress.map((p) => { const d = data(p); return d.kind === 'make' ? d.compiled : undefined; }).filter((c) => c !== undefined);
     expect(Math.max(...(counts as number[]))).toBe(5);
     expect(progress.at(-1)!.message).toBe('LD build/app.elf');
     const fractions = progress.map((p) => p.fraction!);
@@ -103,7 +108,7 @@ describe('runProcess with Debian openocd and no adapter', () => {
     expect(e.reason).toBe('adapter-not-found');
     expect(e.evidence).toMatch(/unable to find a matching CMSIS-DAP device/);
     expect(e.fix).toMatch(/PICO|adapter|USB/);
-    expect(progress.some((p) => p.data?.step === 'program')).toBe(false);
+    expect(progress.some((p) => stepOf(p) === 'program')).toBe(false);
   });
 
   it('says the MAX78002 target script is missing from a stock openocd', async () => {

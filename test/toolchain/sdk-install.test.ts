@@ -21,6 +21,7 @@ import { memoryTransport } from '../../src-main/rpc/memory-transport.ts';
 import { createToolchainService } from '../../src-main/toolchain/toolchain.service.ts';
 import type { ToolPathChange } from '../../src-main/services.ts';
 import { exportNetwork } from '../izer/izer-harness.ts';
+import { ToolchainProgressData } from '../../src-main/api/toolchain.api.ts';
 
 const req = gate(need.izer(), need.command('git', 'git'));
 
@@ -115,8 +116,10 @@ describe.skipIf(req.skip)(`installing ai8x-synthesis from a local repository${re
     const ac = new AbortController();
     const steps: string[] = [];
     const p = installIzer({ from: repo.dir, ref: 'v-test', dir, signal: ac.signal, onProgress: (x) => {
-      steps.push(String(x.data?.step));
-      if (x.data?.step === 'venv') ac.abort();
+      const d = ToolchainProgressData.parse(x.data);
+      if (d.kind !== 'install') throw new Error(`install progress of kind ${d.kind}`);
+      steps.push(d.step);
+      if (d.step === 'venv') ac.abort();
     } });
     const err = await p.then(() => undefined, (x: unknown) => x);
     expect(err).toBeInstanceOf(ToolchainError);

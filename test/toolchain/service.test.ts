@@ -1,6 +1,7 @@
 // The toolchain service over the in-memory RPC transport (the same contract the app and web mode
 // use): settings round trip, doctor, a synthesize job with progress and log events (STAND-IN
 // izer), an error carrying its fix, and cancel ending the izer's whole process tree.
+import { ToolchainProgressData } from '../../src-main/api/toolchain.api.ts';
 import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,6 +113,9 @@ describe('toolchain service over RPC', () => {
     expect(r.crossCheck.status).toBe('ok');
     expect(logs).toContain('ai8xize: Configuring device: MAX78002');
     expect(progress.some((p) => p.phase === 'synthesize')).toBe(true);
+    // Every figure the job sent is what its contract declares (ToolchainProgressData).
+    const data = progress.filter((p) => p.data !== undefined).map((p) => ToolchainProgressData.parse(p.data));
+    expect(data.some((d) => d.kind === 'ai8xize' && d.step === 'configure')).toBe(true);
   });
 
   it('an izer failure arrives as a toolchain error with its fix', async () => {

@@ -13,8 +13,13 @@ import { resolveArtifacts } from '../../src-main/toolchain/artifacts.ts';
 import { runProcess } from '../../src-main/toolchain/run-process.ts';
 import { ToolchainError } from '../../src-main/toolchain/toolchain-error.ts';
 import type { Progress } from '../../src-main/api/contract.ts';
+import { ToolchainProgressData } from '../../src-main/api/toolchain.api.ts';
 import { CONFORMANCE, gate, izerDir, need, PYTHON as REAL_PYTHON } from '../support/fixtures.ts';
 import { readNpy } from '../../src-main/formats/npy.ts';
+
+/** A progress's data read as its job declares it (ToolchainProgressData): a producer that sends another shape fails here. */
+const data = (p: Progress) => ToolchainProgressData.parse(p.data);
+const stepOf = (p: Progress) => { const d = data(p); return 'step' in d ? d.step : undefined; };
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
 const CONF = CONFORMANCE;
@@ -55,7 +60,7 @@ describe.skipIf(real.skip)(`synthesize with the real ai8x-synthesis${real.note}`
     const cmd = r.run.command.join(' ');
     for (const a of ['--device MAX78002', '--prefix kat_test', '--softmax', '--timer 0', '--overwrite', '--no-version-check', `--sample-numpy-filename ${IZER_EXPECTED_NAME}`]) expect(cmd).toContain(a);
     expect(cmd).toContain(`--checkpoint-file ${join(art, 'checkpoint.pth.tar')}`);
-    const steps = progress.map((p) => p.data?.step);
+    const steps = progress.map(stepOf);
     for (const s of ['configure', 'read-yaml', 'read-checkpoint', 'arrange-weights', 'store-weights', 'generate']) expect(steps).toContain(s);
     const fractions = progress.map((p) => p.fraction ?? 0);
     expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!), 'progress never goes back').toBe(true);

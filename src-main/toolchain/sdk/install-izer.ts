@@ -8,9 +8,13 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
+import type { z } from 'zod';
+import type { INSTALL_STEPS, ToolchainProgressData } from '../../api/toolchain.api.ts';
 import { runProcess, type ToolRunHooks } from '../run-process.ts';
 import { ToolchainError } from '../toolchain-error.ts';
 import { gitCommit } from '../versions.ts';
+
+type InstallStep = (typeof INSTALL_STEPS)[number];
 
 /**
  * The upstream ai8x-synthesis version the workbench is tested against (test/izer): a tag or branch
@@ -78,7 +82,8 @@ export async function installIzer(req: InstallIzerRequest): Promise<InstallIzerR
     void appendFile(log, `${stream === 'stderr' ? '! ' : ''}${line}\n`).catch(() => undefined);
     req.onLine?.(line, stream);
   };
-  const progress = (fraction: number, step: string, message: string) => req.onProgress?.({ phase: 'install-izer', fraction, message, data: { step } });
+  const progress = (fraction: number, step: InstallStep, message: string) =>
+    req.onProgress?.({ phase: 'install-izer', fraction, message, data: { kind: 'install', step } satisfies z.input<typeof ToolchainProgressData> });
   const common = { signal: req.signal, onLine, timeoutMs: 60 * 60_000 };
   let created = false;
   try {
@@ -90,7 +95,7 @@ export async function installIzer(req: InstallIzerRequest): Promise<InstallIzerR
       // git writes "Receiving objects:  45% (…)" with carriage returns; each becomes a progress step.
       progress: (line) => {
         const m = line.match(/^(Receiving objects|Resolving deltas):\s+(\d+)%/);
-        return m ? { phase: 'install-izer', fraction: 0.05 + (m[1] === 'Receiving objects' ? 0.4 : 0.05) * (Number(m[2]) / 100), message: line.trim(), data: { step: 'clone' } } : undefined;
+        return m ? { phase: 'install-izer', fraction: 0.05 + (m[1] === 'Receiving objects' ? 0.4 : 0.05) * (Number(m[2]) / 100), message: line.trim(), data: { kind: 'install', step: 'clone' } satisfies z.input<typeof ToolchainProgressData> } : undefined;
       },
       onProgress: req.onProgress,
     });

@@ -1,7 +1,11 @@
 // Progress of ai8xize.py from its console output: the reading phases, the per-layer checkpoint
 // table, and the progress bars of weight arrangement and code generation ("Creating network...").
 // Phase weights are rough shares of a typical run, so the bar moves evenly.
+import type { z } from 'zod';
+import type { ToolchainProgressData } from '../../api/toolchain.api.ts';
 import type { ProgressParser } from './progress-parser.ts';
+
+type Data = z.input<typeof ToolchainProgressData>;
 
 const PHASES: { pattern: RegExp; phase: string; at: number }[] = [
   { pattern: /^Configuring device/i, phase: 'configure', at: 0.02 },
@@ -24,21 +28,21 @@ export function createAi8xizeProgress(): ProgressParser {
     for (const p of PHASES) {
       if (p.pattern.test(line)) {
         current = { phase: p.phase, at: p.at };
-        return { phase: 'synthesize', fraction: p.at, message: line, data: { step: p.phase } };
+        return { phase: 'synthesize', fraction: p.at, message: line, data: { kind: 'ai8xize', step: p.phase } satisfies Data };
       }
     }
     // Rows of the checkpoint table name each weight tensor: one row per parameter layer.
     if (current.phase === 'read-checkpoint' && /\S+\.weight\b/.test(line) && /^\d+\s+\d+\s/.test(line)) {
       layers++;
-      return { phase: 'synthesize', fraction: 0.15, message: `checkpoint layer ${layers}`, data: { step: 'read-checkpoint', layers } };
+      return { phase: 'synthesize', fraction: 0.15, message: `checkpoint layer ${layers}`, data: { kind: 'ai8xize', step: 'read-checkpoint', layers } satisfies Data };
     }
     const total = line.match(/^TOTAL: (\d+) parameter layers/);
-    if (total) return { phase: 'synthesize', fraction: 0.25, message: line, data: { step: 'read-checkpoint', layers: Number(total[1]) } };
+    if (total) return { phase: 'synthesize', fraction: 0.25, message: line, data: { kind: 'ai8xize', step: 'read-checkpoint', layers: Number(total[1]) } satisfies Data };
     const pct = line.match(/(\d{1,3})%/);
     const span = SPAN[current.phase];
     if (pct && span !== undefined) {
       const f = Math.min(1, Number(pct[1]) / 100);
-      return { phase: 'synthesize', fraction: Math.min(0.99, current.at + f * span), message: `${current.phase} ${pct[1]}%`, data: { step: current.phase } };
+      return { phase: 'synthesize', fraction: Math.min(0.99, current.at + f * span), message: `${current.phase} ${pct[1]}%`, data: { kind: 'ai8xize', step: current.phase } satisfies Data };
     }
     return undefined;
   };

@@ -1,8 +1,12 @@
 // Progress of OpenOCD's `program ... verify reset exit`: its "** Programming Started **" banners
 // and the "wrote N bytes" line.
+import type { z } from 'zod';
+import type { ToolchainProgressData } from '../../api/toolchain.api.ts';
 import type { ProgressParser } from './progress-parser.ts';
 
-const STEPS: { pattern: RegExp; step: string; fraction: number }[] = [
+type Data = z.input<typeof ToolchainProgressData>;
+
+const STEPS: { pattern: RegExp; step: Extract<Data, { kind: 'openocd' }>['step']; fraction: number }[] = [
   { pattern: /^Info : (?:CMSIS-DAP|Using CMSIS-DAP)/i, step: 'adapter', fraction: 0.05 },
   { pattern: /target halted|halted due to/i, step: 'halted', fraction: 0.1 },
   { pattern: /\*\* Programming Started \*\*/, step: 'program', fraction: 0.15 },
@@ -21,7 +25,7 @@ export function createOpenocdProgress(): ProgressParser {
     for (const s of STEPS) {
       if (s.pattern.test(line) && s.fraction >= last) {
         last = s.fraction;
-        return { phase: 'flash', fraction: s.fraction, message: line, data: { step: s.step } };
+        return { phase: 'flash', fraction: s.fraction, message: line, data: { kind: 'openocd', step: s.step } satisfies Data };
       }
     }
     return undefined;
