@@ -8,9 +8,9 @@ import type { ProgressParser } from '../../src-main/toolchain/tools/progress-par
 import { ToolchainProgressData } from '../../src-main/api/toolchain.api.ts';
 import type { Progress } from '../../src-main/api/contract.ts';
 
-/** A progress's data read as its job declares it (ToolchainProgressData): a producer that sends another shape fails here. */
+/** A progress's data read as its job declares it (ToolchainProgressData): a producer that sends another shape fails here; stepOf: undefined without data. */
 const data = (p: Progress) => ToolchainProgressData.parse(p.data);
-const stepOf = (p: Progress) => { const d = data(p); return 'step' in d ? d.step : undefined; };
+const stepOf = (p: Progress) => { if (p.data === undefined) return undefined; const d = data(p); return 'step' in d ? d.step : undefined; };
 
 const feed = (parser: ProgressParser, lines: string[]) => lines.map(parser).filter((p) => p !== undefined);
 

@@ -12,9 +12,9 @@ import { ToolchainError } from '../../src-main/toolchain/toolchain-error.ts';
 import type { Progress } from '../../src-main/api/contract.ts';
 import { ToolchainProgressData } from '../../src-main/api/toolchain.api.ts';
 
-/** A progress's data read as its job declares it (ToolchainProgressData): a producer that sends another shape fails here. */
+/** A progress's data read as its job declares it (ToolchainProgressData): a producer that sends another shape fails here; stepOf: undefined without data. */
 const data = (p: Progress) => ToolchainProgressData.parse(p.data);
-const stepOf = (p: Progress) => { const d = data(p); return 'step' in d ? d.step : undefined; };
+const stepOf = (p: Progress) => { if (p.data === undefined) return undefined; const d = data(p); return 'step' in d ? d.step : undefined; };
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
 

@@ -17,9 +17,9 @@ import { ToolchainProgressData } from '../../src-main/api/toolchain.api.ts';
 import { CONFORMANCE, gate, izerDir, need, PYTHON as REAL_PYTHON } from '../support/fixtures.ts';
 import { readNpy } from '../../src-main/formats/npy.ts';
 
-/** A progress's data read as its job declares it (ToolchainProgressData): a producer that sends another shape fails here. */
+/** A progress's data read as its job declares it (ToolchainProgressData): a producer that sends another shape fails here; stepOf: undefined without data. */
 const data = (p: Progress) => ToolchainProgressData.parse(p.data);
-const stepOf = (p: Progress) => { const d = data(p); return 'step' in d ? d.step : undefined; };
+const stepOf = (p: Progress) => { if (p.data === undefined) return undefined; const d = data(p); return 'step' in d ? d.step : undefined; };
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
 const CONF = CONFORMANCE;
