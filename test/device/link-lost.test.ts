@@ -128,16 +128,21 @@ describe('a link lost for good mid-check', () => {
       child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
       child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
       const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
-      // Wait until the check holds the port open (its fd points at the pty), then let windows flow.
-      const holdsPort = () => {
+      // Wait until the check holds the port open (an fd of qatwb or of a process it started, the
+      // device service's link process, points at the pty), then let windows flow.
+      const holds = (pid: number) => {
         try {
-          return readdirSync(`/proc/${child.pid}/fd`).some((fd) => {
-            try { return readlinkSync(`/proc/${child.pid}/fd/${fd}`) === vd.pts; } catch { return false; }
+          return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+            try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === vd.pts; } catch { return false; }
           });
         } catch {
           return false;
         }
       };
+      const childrenOf = (pid: number): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => {
+        try { return Number(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]) === pid; } catch { return false; }
+      });
+      const holdsPort = (pid = child.pid!): boolean => holds(pid) || childrenOf(pid).some((c) => holdsPort(c));
       for (let i = 0; i < 300 && !holdsPort(); i++) await new Promise((r) => setTimeout(r, 50));
       expect(holdsPort(), stderr).toBe(true);
       await new Promise((r) => setTimeout(r, 1000));
