@@ -43,27 +43,32 @@ export function convBlock(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null,
     const qb = qat && bb ? quantize(bb) : bb;
     const we = (qat ? effective(qw) : ww) as tf.Tensor4D;
     const be = (qat && qb ? effective(qb) : bb) as tf.Tensor1D | null;
-    const fused: tf.NamedTensorMap = { x: xx, filter: we };
-    if (be) fused.bias = be;
+    // QAT works on the activation grid's integers: the convolution takes weights and bias × step
+    // (a power of two, so every partial sum is exact), and q = floor(a + 0.5) needs no scaling.
+    const k = qat ? step : 1;
+    const fused: tf.NamedTensorMap = { x: xx, filter: k === 1 ? we : tf.mul(we, k) };
+    if (be) fused.bias = k === 1 ? be : tf.mul(be, k);
     const s = tf.engine().runKernel('FusedConv2D', fused, {
       strides: [1, 1], pad: explicit(spec.pads), dataFormat: 'NHWC', dilations: [1, 1],
       activation: spec.activation === 'relu' ? 'relu' : 'linear', leakyreluAlpha: 0,
     } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
     const a = spec.activation === 'abs' ? tf.abs(s) : s;
-    const q = qat ? tf.div(tf.floor(tf.add(tf.mul(a, step), 0.5)), step) : a;
+    const q = qat ? tf.floor(tf.add(a, 0.5)) : a;
     // s is kept for abs (its sign); for relu and none the pre-activation is not needed.
     save([spec.isFirst ? we : xx, we, spec.activation === 'abs' ? s : a, q, qw, qb ?? we]);
     return {
-      value: tf.clipByValue(q, lo, hi),
+      value: k === 1 ? tf.clipByValue(q, lo, hi) : tf.mul(tf.clipByValue(q, lo * k, hi * k), 1 / k),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, swe, sa, sq, sqw, sqb] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const xIn = spec.isFirst ? x : sx;
         let mask: tf.Tensor;
         if (spec.activation === 'relu') {
-          // [a > 0]·[q ≤ hi]; q > hi implies a > 0, so the difference of the two steps is that product.
-          mask = tf.sub(tf.step(sa), tf.step(tf.sub(sq, hi)));
+          // [a > 0]·[q ≤ hi] as one step: a·(above − q) > 0, with `above` the least value over hi
+          // that q can take apart from hi (q is an integer in QAT); a ≥ 0 after the ReLU.
+          const above = qat ? hi * k + 0.5 : nextUp(hi);
+          mask = tf.step(tf.mul(sa, tf.sub(above, sq)));
         } else {
-          mask = inRange(sq, lo, hi);
+          mask = inRange(sq, lo * k, hi * k);
           if (spec.activation === 'abs') mask = tf.mul(mask, tf.sign(sa));
         }
         const g = tf.mul(dy, mask) as tf.Tensor4D;
@@ -80,4 +85,11 @@ export function convBlock(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null,
   const inputs: tf.Tensor[] = spec.isFirst ? [w] : [x, w];
   if (b) inputs.push(b);
   return f(...inputs) as tf.Tensor4D;
+}
+
+/** The next float32 above v (v > 0): v ≤ hi ⟺ v < nextUp(hi) for every float32 v. */
+function nextUp(v: number): number {
+  const f = new Float32Array([v]);
+  new Int32Array(f.buffer)[0]! += 1;
+  return f[0]!;
 }

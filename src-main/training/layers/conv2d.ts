@@ -109,10 +109,11 @@ export function convFilterGrad(dy: tf.Tensor4D, x: tf.Tensor4D, spec: ConvSpec):
     const patches = tf.depthwiseConv2d(x, oneHot, 1, explicit(spec.pads));
     oneHot.dispose();
     const rows = dy.shape[0] * dy.shape[1] * dy.shape[2];
-    const p2 = tf.reshape(patches, [rows, cin * taps]);
-    const dyT = tf.transpose(tf.reshape(dy, [rows, cout]));
-    const g = tf.matMul(dyT, p2); // [Cout, Cin·taps], taps order (kh, kw)
-    return tf.transpose(tf.reshape(g, [cout, cin, kh, kw]), [2, 3, 1, 0]) as tf.Tensor4D;
+    // patchesᵀ·dy: the transpose (a plain loop on wasm) is of the Cin·taps-wide patches, not of dy,
+    // and XNNPACK packs dy as the GEMM's weights (about 2× faster than dyᵀ·patches for Cin = 1).
+    const pT = tf.transpose(tf.reshape(patches, [rows, cin * taps]));
+    const g = tf.matMul(pT, tf.reshape(dy, [rows, cout])); // [Cin·taps, Cout], taps order (kh, kw)
+    return tf.transpose(tf.reshape(g, [cin, kh, kw, cout]), [1, 2, 0, 3]) as tf.Tensor4D;
   }
   // Batch as channels: conv(xᵀ [Cin,H,W,N], dyᵀ [Ho,Wo,N,Cout]) = [Cin, kh, kw, Cout].
   const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D;
