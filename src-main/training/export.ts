@@ -2,9 +2,9 @@
 // leaves a half-written export or new files beside old ones): the izer-ready checkpoint, the planned network YAML, the sample
 // input and its expected simulator output, the float ONNX model, quantization.json and model.json.
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { replaceFolder, writeSynced } from '../platform/replace-folder.ts';
 import type { InputScaling, Model, WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { writeNpy } from '../formats/npy.ts';
@@ -157,60 +157,26 @@ export interface ExportHooks {
 }
 
 /**
- * Writes `files` into a fresh staging folder beside `dir`, fsyncs every file and the folder, then
- * swaps it in for `dir` as a whole: a failure (or kill -9) at any point leaves the previous export
- * complete, never a mix of new and old files. Leftovers of an interrupted export are cleaned (and a
- * previous export set aside at the moment of the crash is put back) before a new one starts.
+ * Writes `files` and the manifest as the new content of `dir`, swapped in whole
+ * (platform/replace-folder.ts): a failure (or kill -9) at any point leaves the previous export
+ * complete, never a mix of new and old files. A folder of other files is never replaced.
  */
-async function replaceFolder(dir: string, files: [string, Uint8Array | string][], hooks: ExportHooks = {}): Promise<void> {
-  const parent = dirname(dir);
-  const base = basename(dir);
-  await mkdir(parent, { recursive: true });
-  await cleanLeftovers(parent, base);
+async function replaceExportFolder(dir: string, files: [string, Uint8Array | string][], hooks: ExportHooks = {}): Promise<void> {
   if (existsSync(dir) && !(await isReplaceable(dir))) {
     throw new ApiError('io', `${dir}: holds files that are not a QAT Workbench export; choose an empty or new folder for the exports.`, 'outDir');
   }
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const staging = join(parent, `.${base}.staging-${tag}`);
-  const aside = join(parent, `.${base}.replaced-${tag}`);
   try {
-    await mkdir(staging);
-    const manifest = { format: 'qatwb.export', version: 1, files: [] as { name: string; bytes: number }[] };
-    for (const [name, data] of files) {
-      await hooks.beforeFile?.(name);
-      await writeSynced(join(staging, name), data);
-      manifest.files.push({ name, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength });
-    }
-    await writeSynced(join(staging, EXPORT_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-    await syncFolder(staging);
-    const had = existsSync(dir);
-    if (had) await rename(dir, aside);
-    await rename(staging, dir);
-    await syncFolder(parent);
-    if (had) await rm(aside, { recursive: true, force: true });
+    await replaceFolder(dir, async (staging) => {
+      const manifest = { format: 'qatwb.export', version: 1, files: [] as { name: string; bytes: number }[] };
+      for (const [name, data] of files) {
+        await hooks.beforeFile?.(name);
+        await writeSynced(join(staging, name), data);
+        manifest.files.push({ name, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength });
+      }
+      await writeSynced(join(staging, EXPORT_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+    });
   } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    if (existsSync(aside) && !existsSync(dir)) await rename(aside, dir).catch(() => undefined);
     throw error instanceof ApiError ? error : new ApiError('io', `${dir}: cannot write the exports (${(error as Error).message}).`, 'outDir');
-  }
-}
-
-async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
-  const h = await open(path, 'wx', 0o644);
-  try {
-    await h.writeFile(data);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
-async function syncFolder(dir: string): Promise<void> {
-  try {
-    const h = await open(dir, 'r');
-    try { await h.sync(); } finally { await h.close(); }
-  } catch {
-    // Some platforms cannot fsync a folder; the renames are still atomic.
   }
 }
 
@@ -224,20 +190,6 @@ const EXPORT_FILES = new Set(['checkpoint.pth.tar', 'network.yaml', 'sample.inpu
 async function isReplaceable(dir: string): Promise<boolean> {
   const names = await readdir(dir);
   return names.includes(EXPORT_MANIFEST) || names.every((n) => EXPORT_FILES.has(n) || /^\..+\.tmp$/.test(n));
-}
-
-async function cleanLeftovers(parent: string, base: string): Promise<void> {
-  const names = await readdir(parent).catch(() => [] as string[]);
-  const dir = join(parent, base);
-  for (const n of names) {
-    if (!n.startsWith(`.${base}.`)) continue;
-    const p = join(parent, n);
-    // A crash between the two renames: the previous export is set aside and the new one absent.
-    if (n.startsWith(`.${base}.replaced-`) && !existsSync(dir)) await rename(p, dir).catch(() => undefined);
-    else if (n.startsWith(`.${base}.replaced-`) || n.startsWith(`.${base}.staging-`)) await rm(p, { recursive: true, force: true });
-  }
-  // Temp files the earlier file-by-file export could leave inside the folder.
-  for (const n of await readdir(dir).catch(() => [] as string[])) if (/^\..+\.tmp$/.test(n)) await rm(join(dir, n), { force: true });
 }
 
 /** The model with this training run's input scaling (a model.json trained on other data carries its own). */
@@ -280,6 +232,6 @@ export async function writeExports(dir: string, input: ExportInput, hooks?: Expo
     );
   }
   files.push(...(input.runFiles ?? []));
-  await replaceFolder(resolve(dir), files, hooks);
+  await replaceExportFolder(resolve(dir), files, hooks);
   return { dir, files: files.map(([n]) => n), expected, planned, verification };
 }
