@@ -4,6 +4,33 @@
 import { z } from 'zod';
 import { call, job, service } from './contract.ts';
 import type { StoredModel } from '../ir/schema.ts';
+import { WEIGHT_BITS, type BitsStep } from '../ir/graph.ts';
+import type { BitsSettings } from '../ir/bits-policy.ts';
+
+/** The IR's WeightBits (ir/graph.ts), the one type of a layer's weight bits, as a schema. */
+export const WeightBits = z.literal(WEIGHT_BITS);
+
+/** The IR's BitsStep (ir/graph.ts): from this QAT epoch on (0 = the QAT start), these bits, this lr. */
+export const BitsStepDto = z.strictObject({
+  fromQatEpoch: z.number().int().min(0),
+  bits: WeightBits,
+  learningRate: z.number().positive().optional(),
+}) satisfies z.ZodType<BitsStep>;
+/** A layer's own step (Layer.bitsSchedule): no learning rate. */
+export const LayerBitsStepDto = z.strictObject({ fromQatEpoch: z.number().int().min(0), bits: WeightBits });
+
+/**
+ * A built-in network of src-main/ir/zoo.ts by its key (`ai85net5`, `ai85netextrasmall`, `ecgnet`),
+ * rebuilt for the data, with its bit policy (ir/bits-policy.ts BitsSettings: the IR's per-layer
+ * `weightBits`/`bitsSchedule` and `bitsSchedule`). A project keeps it as its ModelRef; training takes it as is.
+ */
+export const ZooModelRef = z.strictObject({
+  kind: z.literal('zoo'),
+  arch: z.string().min(1),
+  layers: z.record(z.string(), z.strictObject({ weightBits: WeightBits, bitsSchedule: z.array(LayerBitsStepDto).optional() })).optional(),
+  bitsSchedule: z.array(BitsStepDto).optional(),
+}) satisfies z.ZodType<BitsSettings & { kind: 'zoo'; arch: string }>;
+export type ZooModelRef = z.infer<typeof ZooModelRef>;
 
 export const DeviceName = z.enum(['MAX78000', 'MAX78002']);
 
@@ -183,11 +210,15 @@ export const modelApi = service(
       z.object({ modelId: z.string(), model: StoredModelDto, diagnostics: z.array(DiagnosticDto), path: z.string() }),
     ),
     setLayerBits: call(
-      'Changes the weight bits of layers of an opened model (by layer name) and returns the model and its fresh plan.',
+      'Changes the bit policy of an opened model: layers\' final weight bits (by layer name) and the bit schedule (ir/bits-policy.ts); returns the model and its fresh plan, and writes it to `saveTo` when given.',
       z.strictObject({
         ...ModelRef,
-        /** New weight bits (1/2/4/8) by layer name; other layers keep theirs. */
-        bits: z.record(z.string(), z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)])),
+        /** New final weight bits (1/2/4/8) by layer name; other layers keep theirs. */
+        bits: z.record(z.string(), z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)])).optional(),
+        /** A new bit schedule (null: none); the layers that followed the old one follow it. */
+        bitsSchedule: z.array(BitsStepDto).max(8).nullable().optional(),
+        /** The network's model.json to write the edited model to (atomically). */
+        saveTo: z.string().min(1).optional(),
       }),
       z.object({ model: StoredModelDto, plan: PlanDto }),
     ),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { call, service } from './contract.ts';
 import { DataSection } from './data.api.ts';
 import { TrainingSection } from './training.api.ts';
+import { ZooModelRef } from './model.api.ts';
 
 /** The schema of each known section of project.json, each owned by its step's contract. */
 export const ProjectSections = { data: DataSection, training: TrainingSection } as const;
@@ -23,8 +24,8 @@ export type DataRef = z.infer<typeof DataRef>;
 
 /** Which network the project trains. */
 export const ModelRef = z.discriminatedUnion('kind', [
-  /** A built-in network of src-main/ir/zoo.ts by its key (`ai85net5`, `ai85netextrasmall`, `ecgnet`). */
-  z.strictObject({ kind: z.literal('zoo'), arch: z.string().min(1) }),
+  /** A built-in network by its key, with its bit policy (model.api.ts ZooModelRef). */
+  ZooModelRef,
   /** A model IR file inside the project (relative path, e.g. `artifacts/model.json`). */
   z.strictObject({ kind: z.literal('file'), path: z.string().min(1) }),
 ]);

@@ -8,11 +8,10 @@
 import { z } from 'zod';
 import { call, job, service } from './contract.ts';
 import { DataSource, SplitSpec } from './data.api.ts';
-import { WEIGHT_BITS, type BitsStep } from '../ir/graph.ts';
-import { StoredModelDto } from './model.api.ts';
+import { BitsStepDto, StoredModelDto, WeightBits, ZooModelRef } from './model.api.ts';
 
-/** The IR's WeightBits (ir/graph.ts), the one type of a layer's weight bits, as a schema. */
-export const WeightBits = z.literal(WEIGHT_BITS);
+export { WeightBits };
+
 
 /** Where the training data comes from: an imported data set, or a source loaded for this run. */
 export const TrainData = z.union([
@@ -55,13 +54,6 @@ export const QatPhaseDto = z.strictObject({
   earlyStopping: EarlyStoppingDto.optional(),
 });
 
-/** The IR's BitsStep (ir/graph.ts): from this QAT epoch on (0 = the QAT start), these bits, this lr. */
-export const BitsStepDto = z.strictObject({
-  fromQatEpoch: z.number().int().min(0),
-  bits: WeightBits,
-  learningRate: z.number().positive().optional(),
-}) satisfies z.ZodType<BitsStep>;
-
 /** The numbers used where a request leaves a setting out (shown as numbers in the UI and CLI help). */
 export const TRAIN_DEFAULTS = {
   batchSize: 64,
@@ -89,7 +81,7 @@ export const TrainRequest = z.strictObject({
    * (with `checkpoint`), or a model in its JSON form (the network builder's). A file's or builder's
    * network must take the data's shape and output one value per class.
    */
-  model: z.union([z.string().min(1), StoredModelDto]),
+  model: z.union([z.string().min(1), StoredModelDto, ZooModelRef]),
   /** ai8x checkpoint (quantized -q.pth.tar or float/QAT) for a network YAML. */
   checkpoint: z.string().optional(),
   /** Input shape [C, L] or [C, H, W] for an ONNX file with dynamic sizes. */
@@ -420,14 +412,14 @@ export type TrainingLastRun = z.output<typeof TrainingLastRun>;
 
 /**
  * The `training` section of project.json, owned by the training step: the form's settings and the
- * last finished run. Loose, so a file written by another version still opens.
+ * last finished run. Loose, so a file written by another version still opens. Weight bits are not
+ * here: they are the network's (older files' `config.bits`/`layerBits`/`bitsSchedule` move there on
+ * open, project/migrate-bits.ts).
  */
 export const TrainingSection = z.looseObject({
   config: z.looseObject({
     epochs: z.number().int().optional(),
     qatStart: z.number().int().optional(),
-    bits: WeightBits.optional(),
-    layerBits: z.record(z.string(), WeightBits).optional(),
     learningRate: z.number().nullable().optional(),
     batchSize: z.number().int().nullable().optional(),
     limit: z.number().int().nullable().optional(),

@@ -102,7 +102,10 @@ function stepProblems(steps: readonly BitsStep[], field: string, qatEpochs: numb
  * What is wrong with the bit policy: bad steps, a layer schedule whose last width is not the layer's
  * weightBits, a model schedule no layer follows. `qatEpochs`: the QAT phase's length, when known.
  */
-export function bitsPolicyProblems(model: Model, qatEpochs?: number): BitsProblem[] {
+/** The parts of a network (or its stored form) the bit policy reads. */
+type PolicyView = Pick<Model, 'bitsSchedule'> & { layers: readonly Pick<Layer, 'name' | 'op' | 'weightBits' | 'bitsSchedule'>[] };
+
+export function bitsPolicyProblems(model: PolicyView, qatEpochs?: number): BitsProblem[] {
   const out: BitsProblem[] = [];
   const s = model.bitsSchedule;
   if (s !== undefined) {
@@ -165,4 +168,61 @@ export function withBitsEdits(model: Model, edits: BitsEdits): Model {
     }),
   };
   return next;
+}
+
+/**
+ * A network's bit policy on its own: every layer's final width (and own schedule) by name, and the
+ * model's schedule. A project on a built-in network keeps this beside the network's name, since the
+ * network itself is rebuilt for the data (project.api.ts ModelRef).
+ */
+export interface BitsSettings {
+  layers?: Record<string, Pick<Layer, 'weightBits' | 'bitsSchedule'>>;
+  bitsSchedule?: BitsStep[];
+}
+
+export function bitsSettings(model: Pick<Model, 'bitsSchedule'> & { layers: readonly Pick<Layer, 'name' | 'weightBits' | 'bitsSchedule'>[] }): BitsSettings {
+  return {
+    layers: Object.fromEntries(model.layers.map((l) => [l.name, { weightBits: l.weightBits, ...(l.bitsSchedule ? { bitsSchedule: l.bitsSchedule } : {}) }])),
+    ...(model.bitsSchedule?.length ? { bitsSchedule: model.bitsSchedule } : {}),
+  };
+}
+
+/** The network with these settings (layers not named keep theirs). */
+export function withBitsSettings(model: Model, s: BitsSettings): Model {
+  const { bitsSchedule: _s, ...rest } = model;
+  return {
+    ...(s.bitsSchedule?.length ? { ...rest, bitsSchedule: s.bitsSchedule } : rest),
+    layers: model.layers.map((l) => {
+      const own = s.layers?.[l.name];
+      if (!own) return l;
+      const { bitsSchedule: _l, ...layer } = l;
+      return { ...layer, weightBits: own.weightBits, ...(own.bitsSchedule?.length ? { bitsSchedule: own.bitsSchedule } : {}) };
+    }),
+  };
+}
+
+/**
+ * The network with a new schedule (or none): the layers that followed the old one (without one: those
+ * at the common width) take the new last width; the others keep theirs, a layer already at that width
+ * held there by its own one-step schedule.
+ */
+export function withSchedule(model: Model, schedule: readonly BitsStep[] | undefined): Model {
+  const old = model.bitsSchedule?.length ? model.bitsSchedule : undefined;
+  const common = commonWidth(model);
+  const follows = (l: Layer) => opHasWeights(l.op) && !l.bitsSchedule?.length && (old ? layerSchedule(model, l) === old : l.weightBits === common);
+  const final = schedule?.length ? schedule[schedule.length - 1]!.bits : undefined;
+  const { bitsSchedule: _old, ...rest } = model;
+  return {
+    ...rest,
+    ...(final !== undefined ? { bitsSchedule: schedule!.map((s) => ({ ...s })) } : {}),
+    layers: model.layers.map((l) => {
+      if (follows(l)) return final !== undefined ? { ...l, weightBits: final } : l;
+      if (final === undefined && l.bitsSchedule?.length === 1) {
+        const { bitsSchedule: _one, ...plain } = l;
+        return plain;
+      }
+      if (final !== undefined && opHasWeights(l.op) && !l.bitsSchedule?.length && l.weightBits === final) return { ...l, bitsSchedule: [{ fromQatEpoch: 0, bits: final }] };
+      return l;
+    }),
+  };
 }

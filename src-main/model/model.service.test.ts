@@ -10,7 +10,8 @@ import { memoryTransport } from '../rpc/memory-transport.ts';
 import { createModelService } from './model.service.ts';
 import { readNpy, writeNpy } from '../formats/npy.ts';
 import { readNetworkYaml } from '../formats/network-yaml.ts';
-import { serializeModel } from '../ir/schema.ts';
+import { deserializeModel, serializeModel } from '../ir/schema.ts';
+import { bitsAt } from '../ir/bits-policy.ts';
 import { ecgNet } from '../ir/zoo.ts';
 import { CONFORMANCE } from '../../test/support/fixtures.ts';
 
@@ -92,5 +93,21 @@ describe('model service', () => {
     expect(res.plan.weightMemoryBytes).toBe(17744);
     expect(res.model.layers.map((l) => (l as { weightBits?: number }).weightBits)).toEqual([8, 4, 2, 8, 8]);
     await expect(services.model.setLayerBits({ modelId: opened.modelId, bits: { nope: 4 } })).rejects.toMatchObject({ code: 'bad-request', field: 'bits.nope' });
+  });
+
+  it('sets the bit schedule in the IR and writes the network file; widths nobody follows drop it', async () => {
+    const { services, stateDir } = connect();
+    const opened = await services.model.load({ model: serializeModel(ecgNet()) as never });
+    await services.model.setLayerBits({ modelId: opened.modelId, bits: { conv1: 4 } }); // conv1 differs from the rest: held
+    const file = join(stateDir, 'net.model.json');
+    const res = await services.model.setLayerBits({ modelId: opened.modelId, bitsSchedule: [{ fromQatEpoch: 0, bits: 8 }, { fromQatEpoch: 5, bits: 2, learningRate: 1e-4 }], saveTo: file });
+    expect(res.model.layers.map((l) => l.weightBits)).toEqual([4, 2, 2, 2, 2]);
+    const saved = deserializeModel(JSON.parse(readFileSync(file, 'utf8')));
+    expect(saved.bitsSchedule).toEqual([{ fromQatEpoch: 0, bits: 8 }, { fromQatEpoch: 5, bits: 2, learningRate: 1e-4 }]);
+    expect(bitsAt(saved, 0)).toEqual([4, 8, 8, 8, 8]);
+    await expect(services.model.setLayerBits({ modelId: opened.modelId, bitsSchedule: [{ fromQatEpoch: 2, bits: 4 }] }))
+      .rejects.toMatchObject({ code: 'bad-request', field: 'bitsSchedule.0.fromQatEpoch' });
+    const all8 = await services.model.setLayerBits({ modelId: opened.modelId, bits: { conv1: 8, conv2: 8, conv3: 8, conv4: 8, fc: 8 } });
+    expect(all8.model.bitsSchedule).toBeUndefined();
   });
 });

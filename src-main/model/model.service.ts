@@ -7,6 +7,7 @@ import type { modelApi, SimulateProgressData } from '../api/model.api.ts';
 import type { ServiceEnv } from '../services.ts';
 import type { Model } from '../ir/graph.ts';
 import { validateModel } from '../ir/validate.ts';
+import { BitsEditError, bitsPolicyProblems, withBitsEdits, withSchedule } from '../ir/bits-policy.ts';
 import { deserializeModel, SchemaError, serializeModel } from '../ir/schema.ts';
 import { readInputJson } from '../platform/read-input.ts';
 import { writeNetworkYaml } from '../formats/network-yaml.ts';
@@ -191,13 +192,20 @@ export function createModelService(_env: ServiceEnv): ServiceImpl<typeof modelAp
       return { modelId, model: serializeModel(model), diagnostics: validateModel(model), path: req.path };
     },
     async setLayerBits(req) {
-      const model = get(req.modelId);
-      const names = new Set(model.layers.map((l) => l.name));
-      for (const name of Object.keys(req.bits)) {
-        if (!names.has(name)) throw new ApiError('bad-request', `bits: no layer named "${name}" in ${model.arch} (layers: ${[...names].join(', ')}).`, `bits.${name}`);
+      let next = get(req.modelId);
+      try {
+        if (req.bits && Object.keys(req.bits).length) next = withBitsEdits(next, { layerBits: req.bits });
+      } catch (e) {
+        if (e instanceof BitsEditError) throw new ApiError('bad-request', e.message.replace(/^layerBits/, 'bits'), e.field.replace(/^layerBits/, 'bits'));
+        throw e;
       }
-      const next: Model = { ...model, layers: model.layers.map((l) => (req.bits[l.name] ? { ...l, weightBits: req.bits[l.name]! } : l)) };
+      if (req.bitsSchedule !== undefined) next = withSchedule(next, req.bitsSchedule ?? undefined);
+      // Widths set so that no layer follows the schedule any more (e.g. every layer to 8 bits): it is gone.
+      if (bitsPolicyProblems(next).some((p) => p.field === 'bitsSchedule' && /no layer follows/.test(p.message))) next = withSchedule(next, undefined);
+      const problem = bitsPolicyProblems(next)[0];
+      if (problem) throw new ApiError('bad-request', `${problem.field}: ${problem.message}.`, problem.field);
       models.set(req.modelId, next);
+      if (req.saveTo) await writeFileAtomic(req.saveTo, JSON.stringify(serializeModel(next), null, 2) + '\n');
       return { model: serializeModel(next), plan: planDto(planModel(next)) };
     },
     async exportYaml(req) {

@@ -7,7 +7,8 @@ import { PROJECT_SCHEMA_VERSION, ProjectSections, type ProjectDoc, type ProjectI
 import type { ServiceEnv } from '../services.ts';
 import type { AtomicWriteHooks } from './atomic-write.ts';
 import { exampleDoc, exampleFolders } from './examples.ts';
-import { prepareNewProjectDir, projectDir, projectExists, readProject, removeStaleTemps, writeProject } from './project-folder.ts';
+import { PROJECT_FILE, prepareNewProjectDir, projectDir, projectExists, readProject, removeStaleTemps, writeProject } from './project-folder.ts';
+import { migrateTrainingBits } from './migrate-bits.ts';
 import { RecentProjects } from './recent-projects.ts';
 import { browse, describeRoot } from './browse.ts';
 
@@ -48,9 +49,11 @@ export function createProjectService(env: ServiceEnv, options: ProjectServiceOpt
   const changed = () => env.emit('project', 'changed', snapshot());
 
   async function openDir(dir: string): Promise<ProjectInfo> {
-    const doc = await readProject(dir);
+    const read = await readProject(dir);
+    // Bits an older version kept in the training section move into the network (unsaved until saved).
+    const doc = await migrateTrainingBits(dir, join(dir, PROJECT_FILE), read);
     await removeStaleTemps(dir);
-    current = { dir, doc, dirty: false };
+    current = { dir, doc, dirty: doc !== read };
     await recent.touch(dir, doc.name);
     changed();
     return info(current);

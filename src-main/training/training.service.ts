@@ -17,7 +17,7 @@ import type { Model, WeightBits } from '../ir/graph.ts';
 import { zoo, zooForData } from '../ir/zoo.ts';
 import { basename } from 'node:path';
 import { deserializeModel, SchemaError } from '../ir/schema.ts';
-import { atWidths, BitsEditError, bitsAt, bitsPolicyProblems, commonWidth, withBitsEdits } from '../ir/bits-policy.ts';
+import { atWidths, BitsEditError, bitsAt, bitsPolicyProblems, commonWidth, withBitsEdits, withBitsSettings } from '../ir/bits-policy.ts';
 import { ImportError } from '../formats/import-error.ts';
 import { networkKind, ZOO_NAMES } from '../model/load-network.ts';
 import { datasetStore, prepareData, type PreparedData } from '../data/source.ts';
@@ -135,6 +135,11 @@ function cachedFloatAccuracy(data: PreparedData, model: Model, params: readonly 
 
 /** The network a request names, as loaded (zoo defaults, or the file's / builder's network). */
 export async function resolveNetwork(req: Pick<TrainRequest, 'model' | 'checkpoint' | 'inputShape' | 'device'>): Promise<{ model: Model; source: string }> {
+  if (typeof req.model !== 'string' && 'kind' in req.model) {
+    const ref = req.model;
+    if (!(ZOO_NAMES as string[]).includes(ref.arch)) throw new ApiError('invalid-model', `model.arch: "${ref.arch}" is not a built-in network (${ZOO_NAMES.join(', ')}).`, 'model.arch');
+    return { model: withBitsSettings(zoo[ref.arch as keyof typeof zoo](req.device ?? 'MAX78002'), ref), source: 'zoo' };
+  }
   if (typeof req.model !== 'string') {
     try {
       return { model: deserializeModel(req.model), source: 'builder' };
@@ -168,14 +173,17 @@ export function buildModel(req: Pick<TrainRequest, 'model' | 'device' | 'bits' |
   const device = req.device ?? base.device;
   const classes = dataset.classNames.length;
   let model: Model;
-  const zooName = typeof req.model === 'string' && (ZOO_NAMES as string[]).includes(req.model) ? (req.model as keyof typeof zoo) : undefined;
+  // A built-in network by name, or by the project's reference with its bit policy.
+  const zooRef = typeof req.model === 'string' ? undefined : 'kind' in req.model ? req.model : undefined;
+  const named = typeof req.model === 'string' ? req.model : zooRef?.arch;
+  const zooName = named !== undefined && (ZOO_NAMES as string[]).includes(named) ? (named as keyof typeof zoo) : undefined;
   if (zooName) {
     const sized = zooForData(zooName, device, { channels: dataset.channels, dims: dataset.dims, classes });
     if (!sized) {
       const takes = zooName === 'ecgnet' ? '1-D samples (C × L)' : '2-D samples (C × H × W)';
       throw new ApiError('invalid-data', `${zooName} takes ${takes}; the data set has ${dataset.channels}×${dataset.dims.join('×')}.`, 'model');
     }
-    model = sized;
+    model = zooRef ? withBitsSettings(sized, zooRef) : sized;
   } else {
     model = { ...base, device, layers: base.layers.map((l) => ({ ...l })) };
     const want = [model.input.channels, ...model.input.dims].join('×');
@@ -600,9 +608,16 @@ async function findRunDir(runId: string, projectDir?: string): Promise<string | 
 /** What a run list calls the network: its zoo name or file, or a stored model's arch. */
 const modelName = (m: TrainRequest['model']): string => (typeof m === 'string' ? m : m.arch);
 
+/** The common final width of the network a request names, where the request itself says it. */
+function requestBits(m: TrainRequest['model']): number {
+  if (typeof m === 'string') return TRAIN_DEFAULTS.weightBits;
+  if ('kind' in m) return m.bitsSchedule?.at(-1)?.bits ?? commonWidth({ layers: Object.values(m.layers ?? {}).map((l) => ({ op: 'conv2d', weightBits: l.weightBits })) });
+  return commonWidth(m);
+}
+
 /** A run's width: its last row's, else what its request sets (an edit, or the network it sends). */
 const runBits = (req: TrainRequest, result: TrainResultDto | null): number =>
-  result?.rows.at(-1)?.bits ?? req.bits ?? req.bitsSchedule?.at(-1)?.bits ?? (typeof req.model === 'string' ? TRAIN_DEFAULTS.weightBits : commonWidth(req.model));
+  result?.rows.at(-1)?.bits ?? req.bits ?? req.bitsSchedule?.at(-1)?.bits ?? requestBits(req.model);
 
 const diskStatus = (f: RunFile): RunFile['status'] => (f.status === 'running' && !active.has(f.runId) ? 'interrupted' : f.status);
 

@@ -1,10 +1,13 @@
 // The project's network as the model service holds it: loaded from project.json's `model` reference
 // (a built-in network of ir/zoo.ts, sent inline, or a model.json file), planned on the project's
-// device (processors, offsets, memory, rule diagnostics), with per-layer weight bits editable. Bit
-// choices are kept in project.json's `training` section (`config.layerBits`), which training reads.
+// device (processors, offsets, memory, rule diagnostics), with its bit policy editable: per-layer
+// weight bits and the bit schedule live in the network itself (ir/bits-policy.ts), written to the
+// project's network file, or kept beside a built-in network's name in project.json (ModelRef).
+// Training reads them from there.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { Model, WeightBits } from '@ir/graph.ts';
+import type { BitsStep, Model, WeightBits } from '@ir/graph.ts';
+import { bitsSettings, withBitsSettings } from '@ir/bits-policy.ts';
 import type { StoredLayer, StoredModel } from '@ir/schema.ts';
 import { serializeModel } from '@ir/schema.ts';
 import { zoo, zooForData } from '@ir/zoo.ts';
@@ -13,7 +16,6 @@ import { useBusy } from '../composables/use-busy.ts';
 import { api } from '../api/client.ts';
 import { useDataStore } from './data.ts';
 import { useProjectStore } from './project.ts';
-import { useTrainingStore } from './training.ts';
 
 export type { DiagnosticDto, PlanDto };
 export type LayerPlan = PlanDto['layers'][number];
@@ -36,7 +38,7 @@ export const useModelStore = defineStore('model', () => {
     if (!r || r.kind !== 'zoo' || !(r.arch in zoo)) return null;
     const arch = r.arch as keyof typeof zoo;
     const device = project.current?.doc.device ?? 'MAX78002';
-    return (dataShape.value && zooForData(arch, device, dataShape.value)) || zoo[arch](device);
+    return withBitsSettings((dataShape.value && zooForData(arch, device, dataShape.value)) || zoo[arch](device), r);
   });
   /** Whether the planned network follows the imported data: 'yes', 'no-data' (not imported yet) or 'mismatch' (wrong rank). */
   const fitsData = computed<'yes' | 'no-data' | 'mismatch' | null>(() => {
@@ -83,12 +85,14 @@ export const useModelStore = defineStore('model', () => {
     return map;
   });
 
-  function savedBits(): Record<string, WeightBits> {
-    return { ...(project.section('training')?.config?.layerBits ?? {}) };
-  }
+  /** The project's network file (absolute), when its network is one. */
+  const networkPath = computed(() => {
+    const r = ref_.value;
+    if (r?.kind !== 'file' || !project.current) return null;
+    return /^([a-zA-Z]:)?[\\/]/.test(r.path) ? r.path : `${project.current.path.replace(/[\\/]+$/, '')}/${r.path}`;
+  });
 
-
-  /** Loads the project's network into the model service, applies the saved bits, and plans it. */
+  /** Loads the project's network (with its bit policy) into the model service and plans it. */
   async function load(): Promise<void> {
     const r = ref_.value;
     imported.value = null;
@@ -104,39 +108,40 @@ export const useModelStore = defineStore('model', () => {
         if (!model.value) throw new Error(`The built-in network "${r.arch}" does not exist; choose ai85net5, ai85netextrasmall or ecgnet.`);
         opened = await api.model.load({ model: serializeModel(model.value) });
       } else {
-        const path = /^([a-zA-Z]:)?[\\/]/.test(r.path) ? r.path : `${project.current!.path.replace(/[\\/]+$/, '')}/${r.path}`;
-        opened = await api.model.load({ path });
+        opened = await api.model.load({ path: networkPath.value! });
       }
       modelId.value = opened.modelId;
       diagnostics.value = opened.diagnostics;
-      const names = new Set(opened.model.layers.map((l) => l.name));
-      const bits = Object.fromEntries(Object.entries(savedBits()).filter(([n]) => names.has(n)));
-      if (Object.keys(bits).length) {
-        const res = await api.model.setLayerBits({ modelId: opened.modelId, bits });
-        stored.value = res.model;
-        plan.value = res.plan;
-      } else {
-        stored.value = opened.model;
-        plan.value = await api.model.plan({ modelId: opened.modelId });
-      }
+      stored.value = opened.model;
+      plan.value = await api.model.plan({ modelId: opened.modelId });
       planMs.value = performance.now() - t0;
     });
   }
 
-  /** Changes layers' weight bits: re-plans through the service and records the choice in the project. */
-  async function setBits(bits: Record<string, WeightBits>): Promise<void> {
+  /**
+   * Changes the bit policy (layers' final bits, the schedule): re-plans through the service and keeps
+   * it in the project's network (its file, or the built-in network's reference).
+   */
+  async function editBits(edit: { bits?: Record<string, WeightBits>; bitsSchedule?: BitsStep[] | null }): Promise<boolean> {
     const id = modelId.value;
-    if (!id) return;
-    await run(async () => {
+    if (!id) return false;
+    const keep = project.isOpen && !imported.value;
+    const ok = await run(async () => {
       const t0 = performance.now();
-      const res = await api.model.setLayerBits({ modelId: id, bits });
+      const res = await api.model.setLayerBits({ modelId: id, ...edit, ...(keep && networkPath.value ? { saveTo: networkPath.value } : {}) });
       stored.value = res.model;
       plan.value = res.plan;
       diagnostics.value = (await api.model.validate({ modelId: id })).diagnostics;
       planMs.value = performance.now() - t0;
-      if (project.isOpen && !imported.value) await useTrainingStore().recordLayerBits(bits);
+      const r = ref_.value;
+      if (keep && r?.kind === 'zoo') await project.update({ model: { kind: 'zoo', arch: r.arch, ...bitsSettings(res.model) } });
+      return true;
     });
+    return ok === true;
   }
+  const setBits = (bits: Record<string, WeightBits>) => editBits({ bits });
+  /** Sets the bit schedule of the QAT phase (null: one width). */
+  const setSchedule = (bitsSchedule: BitsStep[] | null) => editBits({ bitsSchedule });
 
   /**
    * Opens an existing ai8x model (quantized checkpoint + network YAML, optional sample) to inspect and
@@ -203,9 +208,13 @@ export const useModelStore = defineStore('model', () => {
   const setAllBits = (bits: WeightBits) =>
     setBits(Object.fromEntries(layers.value.filter((l) => plan.value?.layers[layers.value.indexOf(l)]?.weightBytes).map((l) => [l.name, bits])));
 
-  // Reload when the project, its network reference, its device or the imported data's shape changes.
+  // Reload when the project, its network (not its bit policy: edits re-plan themselves), its device or the imported data's shape changes.
+  const networkKey = computed(() => {
+    const r = ref_.value;
+    return r ? (r.kind === 'zoo' ? `zoo:${r.arch}` : `file:${r.path}`) : '';
+  });
   watch(
-    () => [project.current?.path, JSON.stringify(ref_.value), project.current?.doc.device, JSON.stringify(dataShape.value)] as const,
+    () => [project.current?.path, networkKey.value, project.current?.doc.device, JSON.stringify(dataShape.value)] as const,
     (now, before) => {
       if (!before || now.some((v, i) => v !== before[i])) void load();
     },
@@ -218,6 +227,6 @@ export const useModelStore = defineStore('model', () => {
 
   return {
     ref: ref_, model, fitsData, dataShape, modelId, stored, plan, diagnostics, allDiagnostics, diagnosticsByLayer, layers, busy, error, planMs, imported,
-    load, setBits, setAllBits, openAi8x, importNetwork, saveNetwork, importWarnings, hydrate, dispose,
+    networkPath, load, setBits, setSchedule, setAllBits, openAi8x, importNetwork, saveNetwork, importWarnings, hydrate, dispose,
   };
 });

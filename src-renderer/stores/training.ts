@@ -18,9 +18,6 @@ export interface TrainConfig {
   epochs: number;
   /** 0-based epoch at which BN is folded and QAT starts. */
   qatStart: number;
-  bits: WeightBits;
-  /** Per-layer overrides by layer name. */
-  layerBits: Record<string, WeightBits>;
   /** null: the engine's default. */
   learningRate: number | null;
   batchSize: number | null;
@@ -41,25 +38,6 @@ export interface TrainConfig {
   /** Early-stopping patience of the float / QAT phase (validation loss, best weights restored); null: off. */
   patience: number | null;
   qatPatience: number | null;
-  /** Progressive widths in the QAT phase, "8@0,4@3,2@6" (QAT epochs); '' for one width. */
-  bitsSchedule: string;
-}
-
-/** "8@0,4@3:1e-4" → bits steps, or a message naming what is wrong. */
-export function parseBitsSchedule(text: string, qatEpochs: number): TrainRequest['bitsSchedule'] | string {
-  const items = text.split(',').map((t) => t.trim()).filter(Boolean);
-  const steps: NonNullable<TrainRequest['bitsSchedule']> = [];
-  for (const item of items) {
-    const m = /^(8|4|2|1)@(\d+)(?::([\d.eE+-]+))?$/.exec(item);
-    if (!m) return `Bits schedule: "${item}" is not BITS@EPOCH or BITS@EPOCH:LR (bits 8, 4, 2 or 1).`;
-    const epoch = Number(m[2]);
-    if (epoch >= qatEpochs) return `Bits schedule: QAT epoch ${epoch} is past the QAT phase (${qatEpochs} epochs, counted from 0).`;
-    const lr = m[3] !== undefined ? Number(m[3]) : undefined;
-    if (lr !== undefined && !(lr > 0)) return `Bits schedule: the learning rate in "${item}" must be > 0.`;
-    if (steps.length && epoch <= steps[steps.length - 1]!.fromQatEpoch) return 'Bits schedule: the epochs must increase.';
-    steps.push({ fromQatEpoch: epoch, bits: Number(m[1]) as WeightBits, ...(lr !== undefined ? { learningRate: lr } : {}) });
-  }
-  return steps.length ? steps : undefined;
 }
 
 /** One point of a live curve: x in epochs (fractional within an epoch). */
@@ -82,8 +60,8 @@ const epochPoint = (e: { epoch: number; phase: 'float' | 'qat'; loss: number; tr
   ...(e.validationAccuracy !== undefined ? { validationAccuracy: e.validationAccuracy } : {}),
 });
 
-const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, bits: 8, layerBits: {}, learningRate: null, batchSize: null, limit: null, classWeights: false, engine: 'embedded', computeDevice: 'cpu', gpus: null,
-  qatLearningRate: null, lrSchedule: 'none', patience: null, qatPatience: null, bitsSchedule: '',
+const defaults = (): TrainConfig => ({ epochs: 10, qatStart: 6, learningRate: null, batchSize: null, limit: null, classWeights: false, engine: 'embedded', computeDevice: 'cpu', gpus: null,
+  qatLearningRate: null, lrSchedule: 'none', patience: null, qatPatience: null,
 });
 
 export const useTrainingStore = defineStore('training', () => {
@@ -163,16 +141,14 @@ export const useTrainingStore = defineStore('training', () => {
     if (!useImported && !sec) return 'The project has no data set; import one in Data.';
     // Kept in the project (runs/<id>/, exports beside run.json), so runs survive a restart.
     const projectDir = project.current?.path;
-    const bitsSchedule = parseBitsSchedule(config.bitsSchedule, config.epochs - config.qatStart);
-    if (typeof bitsSchedule === 'string') return bitsSchedule;
+    // The network with its bit policy: a built-in one's reference (its bits beside its name), or its file.
+    const ref = project.current?.doc.model;
     return {
       data: useImported ? { datasetId: data.dataset!.datasetId } : { source: sec!.source, ...(config.limit ?? sec!.limit ? { limit: (config.limit ?? sec!.limit)! } : {}), ...(sec!.split ? { split: sec!.split } : {}) },
-      model: network.value.spec,
+      model: ref?.kind === 'zoo' ? ref : network.value.spec,
       device: project.current?.doc.device ?? 'MAX78002',
       epochs: config.epochs,
       qatStart: config.qatStart,
-      bits: config.bits,
-      ...(Object.keys(config.layerBits).length ? { layerBits: { ...config.layerBits } } : {}),
       ...(config.learningRate ? { learningRate: config.learningRate } : {}),
       ...(config.batchSize ? { batchSize: config.batchSize } : {}),
       ...(config.classWeights ? { classWeights: true } : {}),
@@ -181,7 +157,6 @@ export const useTrainingStore = defineStore('training', () => {
       ...(config.qatLearningRate || config.qatPatience
         ? { qat: { ...(config.qatLearningRate ? { learningRate: config.qatLearningRate } : {}), ...(config.qatPatience ? { earlyStopping: { patience: config.qatPatience } } : {}) } }
         : {}),
-      ...(bitsSchedule ? { bitsSchedule } : {}),
       ...(projectDir ? { projectDir } : {}),
       engine: config.engine,
       ...(config.engine === 'pytorch' ? { computeDevice: config.computeDevice, ...(config.gpus && config.gpus > 1 ? { gpus: config.gpus } : {}) } : {}),
@@ -273,7 +248,7 @@ export const useTrainingStore = defineStore('training', () => {
       runId: res.runId, floatAccuracy: res.floatAccuracy, ptqAccuracy: res.ptqAccuracy, qatAccuracy: res.qatAccuracy, finishedAt,
       ...(res.outDir ? { outDir: res.outDir } : {}), ...(res.files ? { files: res.files } : {}),
     };
-    await project.update({ section: { key: 'training', value: { config: { ...config, layerBits: { ...config.layerBits } }, lastRun: last } } });
+    await project.update({ section: { key: 'training', value: { config: { ...config }, lastRun: last } } });
   }
 
   async function finish(res: TrainResultDto | null): Promise<void> {
@@ -308,17 +283,6 @@ export const useTrainingStore = defineStore('training', () => {
     if (!(await loadRun(runId))) return;
     const summary = runs.value.find((r) => r.runId === runId);
     if (result.value) await recordReference(result.value, summary?.createdAt ?? new Date().toISOString());
-  }
-
-  /**
-   * Per-layer bits chosen in the Model step: the training section (this store's) keeps them, and the
-   * form shows them, so the next run trains with them.
-   */
-  async function recordLayerBits(bits: Record<string, WeightBits>): Promise<void> {
-    Object.assign(config.layerBits, bits);
-    const section = project.section('training') ?? {};
-    const layerBits = { ...(section.config?.layerBits ?? {}), ...bits };
-    await project.update({ section: { key: 'training', value: { ...section, config: { ...(section.config ?? {}), layerBits } } } });
   }
 
   function applySection(): void {
@@ -381,6 +345,6 @@ export const useTrainingStore = defineStore('training', () => {
 
   return {
     runs, skippedRuns, viewedRunId, viewedRun, viewedRequest, liveRunId, config, arch, network, job, batchLoss, epochs, lastBatch, samplesPerSecond, result, history, lastRun, exportDir,
-    start, continueFrom, resumeRun, select, loadRuns, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), recordLayerBits, hydrate, dispose,
+    start, continueFrom, resumeRun, select, loadRuns, cancel: job.cancel, loadRun, resetConfig: () => Object.assign(config, defaults()), hydrate, dispose,
   };
 });

@@ -1,10 +1,11 @@
 // The fall-detection recipe in the browser against a real `qatwb serve`: a new project → a
 // synthetic, imbalanced fall set (12 % falls) picked with the file chooser → ecgnet → a float phase
 // with early stopping and class weights, then QAT at its own lower learning rate with its own
-// patience → the comparison with fall recall per row → the run is still there after `qatwb serve`
-// restarts → continued at 4 bits from the run list, `qatwb serve` killed mid-run and restarted: the
-// run shows as interrupted and Resume finishes it. Screenshots go to test-results/screenshots/fall/
-// for a person to look at.
+// patience and a bit schedule 8 → 4 (the 4-bit width at its own learning rate, kept in the project's
+// network) → the comparison with fall recall per row → the run and the schedule are still there after
+// `qatwb serve` restarts → continued at 2 bits from the run list, `qatwb serve` killed mid-run and
+// restarted: the run shows as interrupted and Resume finishes it. Screenshots go to
+// test-results/screenshots/fall/ for a person to look at.
 import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,7 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
     await expect(page.getByTestId('lr').getAttribute('placeholder')).resolves.toBe('0.001');
     await expect(page.getByTestId('qat-lr').getAttribute('placeholder')).resolves.toBe('0.0003');
     await expect(page.locator('main').textContent()).resolves.not.toContain('engine default');
-    await page.getByTestId('epochs').fill('5');
+    await page.getByTestId('epochs').fill('6');
     await page.getByTestId('qat-start').fill('3');
     await page.getByLabel('Batch size').fill('16');
     await page.getByTestId('patience').fill('2');
@@ -44,13 +45,23 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
     await page.getByTestId('qat-patience').fill('2');
     await page.getByTestId('lr-schedule').selectOption('cosine');
     await page.getByTestId('class-weights').check();
+    // The bit schedule is the network's: 8-bit from the QAT start, 4-bit from QAT epoch 1 at its own lr.
+    await page.getByTestId('bits-schedule-start').click();
+    await expect.poll(() => page.getByTestId('bits-step').count()).toBe(2);
+    await expect(page.getByTestId('step-lr').nth(1).getAttribute('placeholder')).resolves.toBe('0.0001');
+    await page.getByTestId('step-lr').nth(1).fill('0.00005');
+    await page.getByTestId('step-lr').nth(1).blur();
+    await expect.poll(() => page.getByTestId('bits-schedule-words').textContent())
+      .toBe('Epoch 4: 8-bit, lr 0.0001; epochs 5–6: 4-bit, lr 0.00005. One comparison row per width; the last is exported.');
+    await page.getByTestId('bits-editor').scrollIntoViewIfNeeded();
+    await shot('01b-bits-schedule-light-1440x900');
     await page.getByTestId('qat-words').locator('summary').click();
     await expect(page.getByTestId('qat-words').textContent()).resolves.toMatch(/Per-channel and asymmetric scales are not available/);
     await shot('01-train-form-light-1440x900');
     await page.getByTestId('start-training').click();
     await page.getByTestId('train-result').waitFor({ timeout: 300_000 });
     const rows = await page.locator('[data-testid="comparison"] tr[data-cmp] td:first-child').allTextContents();
-    expect(rows).toEqual(['Float baseline', 'PTQ 8-bit', 'QAT 8-bit']);
+    expect(rows).toEqual(['Float baseline', 'PTQ 8-bit', 'QAT 8-bit', 'QAT 4-bit']);
     const recall = await page.locator('[data-testid="comparison"] tr[data-cmp="QAT 8-bit"] .recall').textContent();
     expect(recall).toMatch(/adl\s+[\d.]+%/);
     expect(recall).toMatch(/fall\s+[\d.]+%/);
@@ -93,9 +104,12 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
       throw e;
     });
     const rows = await page.locator('[data-testid="comparison"] tr[data-cmp] td:first-child').allTextContents();
-    expect(rows).toEqual(['Float baseline', 'PTQ 8-bit', 'QAT 8-bit']);
-    // The size-vs-accuracy plot across the project's runs: PTQ and QAT of the one run.
-    await expect(page.getByTestId('size-accuracy').locator('circle').count()).resolves.toBe(2);
+    expect(rows).toEqual(['Float baseline', 'PTQ 8-bit', 'QAT 8-bit', 'QAT 4-bit']);
+    // The schedule came back with the project's network.
+    await expect.poll(() => page.getByTestId('bits-step').count(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('step-lr').nth(1).inputValue()).toBe('0.00005');
+    // The size-vs-accuracy plot across the project's runs: PTQ and both QAT widths of the one run.
+    await expect(page.getByTestId('size-accuracy').locator('circle').count()).resolves.toBe(3);
     await page.getByTestId('size-accuracy').screenshot({ path: `${OUT}/04-size-vs-accuracy.png` });
     await shot('03-train-after-restart-light-1440x900');
     expect(consoleErrors).toEqual([]);
@@ -122,12 +136,12 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
     await page.setViewportSize({ width: 1440, height: 900 });
   };
 
-  it('continues the run at 4 bits from the run list; killed mid-run, it is listed as interrupted after the restart and Resume finishes it', async () => {
+  it('continues the run at 2 bits from the run list; killed mid-run, it is listed as interrupted after the restart and Resume finishes it', async () => {
     const list = page.getByTestId('run-list');
     await expect(statuses()).resolves.toEqual(['done']);
     const first = (await list.locator('li[data-run]').first().getAttribute('data-run'))!;
     await expect(list.locator('li[data-run]').first().textContent()).resolves.toMatch(/reference/);
-    await page.getByTestId('continue-bits').selectOption('4');
+    await page.getByTestId('continue-bits').selectOption('2');
     await page.getByTestId('continue-epochs').fill('12');
     await expect(page.getByTestId('continue-lr').getAttribute('placeholder')).resolves.toBe('0.0001'); // the run's own QAT rate
     await page.getByTestId('continue-start').click();
@@ -159,22 +173,23 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
     await row.getByTestId('resume-run').click();
     await page.getByTestId('train-result').waitFor({ timeout: 300_000 });
     const rows = await page.locator('[data-testid="comparison"] tr[data-cmp] td:first-child').allTextContents();
-    expect(rows).toEqual(['Float baseline', 'PTQ 8-bit', 'QAT 8-bit', 'QAT 4-bit']);
+    expect(rows).toEqual(['Float baseline', 'PTQ 8-bit', 'QAT 8-bit', 'QAT 4-bit', 'QAT 2-bit']);
     await expect.poll(statuses, { timeout: 30_000 }).toEqual(['done', 'done']);
     const done = runFile();
     expect(done.status).toBe('done');
     expect(done.epochsDone).toBeGreaterThan(killed.epochsDone);
-    // The finished chain is the reference now; the 4-bit row's size is below the 8-bit one's.
+    // The finished chain is the reference now; each width's size is below the wider one's.
     await expect(row.textContent()).resolves.toMatch(/reference/);
     const sizes = await page.locator('[data-testid="comparison"] tr[data-row="qat"] td:nth-child(5)').allTextContents();
-    expect(sizes.map((t) => Number.parseFloat(t))).toHaveLength(2);
+    expect(sizes.map((t) => Number.parseFloat(t))).toHaveLength(3);
     expect(Number.parseFloat(sizes[1]!)).toBeLessThan(Number.parseFloat(sizes[0]!));
+    expect(Number.parseFloat(sizes[2]!)).toBeLessThan(Number.parseFloat(sizes[1]!));
     // A collapse flag carried from the source run is named in the warning too.
     if (await page.getByTestId('collapse-warning').count()) await expect(page.getByTestId('collapse-warning').locator('li').count()).resolves.toBeGreaterThan(0);
     await shots('07-run-list-resumed');
-    // Choosing the first run again shows its comparison (three rows) and makes it the reference.
+    // Choosing the first run again shows its comparison (four rows) and makes it the reference.
     await list.locator(`li[data-run="${first}"] button.linkish`).click();
-    await expect.poll(() => page.locator('[data-testid="comparison"] tr[data-cmp]').count()).toBe(3);
+    await expect.poll(() => page.locator('[data-testid="comparison"] tr[data-cmp]').count()).toBe(4);
     await expect.poll(() => list.locator(`li[data-run="${first}"] .ref`).count()).toBe(1);
     await expect(list.locator('.ref').count()).resolves.toBe(1);
     // Quantize and Device check follow: the chosen run's ranges, its export as the reference.

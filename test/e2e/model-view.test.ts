@@ -88,7 +88,7 @@ describe.skipIf(ui.skip)('Model view in web mode (chromium)' + ui.note, () => {
     await page.waitForFunction((b) => Number(document.querySelector('[data-testid="weight-total"]')?.textContent?.replace(/[^0-9]/g, '')) !== b, before);
     expect(bytes(await total.textContent())).toBe(before - 32_400 + 8_100);
     await expect(page.locator('[data-testid="layer-node"][data-layer="conv2"]').textContent()).resolves.toContain('8,100 B');
-    // The choice is kept in the project (training reads layerBits from there): it survives a reload.
+    // The choice is kept in the project's network (training reads it from there): it survives a reload.
     await page.reload();
     await page.locator('[data-testid="layer-node"][data-layer="conv2"] [data-testid="node-bits"]').waitFor();
     await expect(page.locator('[data-testid="layer-node"][data-layer="conv2"] [data-testid="node-bits"]').inputValue()).resolves.toBe('2');

@@ -48,11 +48,11 @@ describe('project folders', () => {
   it('checks a known section against its owner\'s schema, naming the field; unknown sections pass as they are', async () => {
     const { impl } = service();
     await impl.create({ path: join(temp('proj'), 's'), name: 'S' }, ctx);
-    const bad = impl.update({ section: { key: 'training', value: { config: { layerBits: { conv1: 3 } } } } }, ctx);
-    await expect(bad).rejects.toMatchObject({ code: 'bad-request', field: 'section.value.config.layerBits.conv1' });
+    const bad = impl.update({ section: { key: 'training', value: { config: { engine: 'jax' } } } }, ctx);
+    await expect(bad).rejects.toMatchObject({ code: 'bad-request', field: 'section.value.config.engine' });
     await expect(impl.update({ section: { key: 'data', value: { limit: 10 } } }, ctx)).rejects.toMatchObject({ field: 'section.value.source' });
-    const ok = await impl.update({ section: { key: 'training', value: { config: { bits: 4, layerBits: { conv1: 2 } }, lastRun: { runId: 'r', floatAccuracy: 0.9, ptqAccuracy: null, qatAccuracy: 0.8, finishedAt: 'now' } } } }, ctx);
-    expect(ok.project.doc.sections['training']).toMatchObject({ config: { bits: 4 } });
+    const ok = await impl.update({ section: { key: 'training', value: { config: { epochs: 4 }, lastRun: { runId: 'r', floatAccuracy: 0.9, ptqAccuracy: null, qatAccuracy: 0.8, finishedAt: 'now' } } } }, ctx);
+    expect(ok.project.doc.sections['training']).toMatchObject({ config: { epochs: 4 } });
     await impl.update({ section: { key: 'deploy', value: { anything: 1 } } }, ctx);
     expect((await impl.current({}, ctx)).project?.doc.sections['deploy']).toEqual({ anything: 1 });
   });
