@@ -42,6 +42,7 @@ describe('qatwb refuses unknown options and bad values', () => {
     [['train', '--example', 'mnist', '--class-weights=maybe'], /--class-weights expects no value \(inverse frequency\) or one weight ≥ 0 per class like 1,5; got "maybe"/],
     [['train', '--example', 'mnist', '--float-epochs', '2', '--epochs', '3'], /--epochs is a shorthand for --float-epochs\/--qat-epochs/],
     [['train', '--example', 'mnist', '--qat-epochs', '4', '--bits-schedule', '8@0,4@5'], /QAT epoch 5 is past the QAT phase \(4 epochs/],
+    [['train', '--example', 'mnist', '--qat-epochs', '4', '--bits-schedule', '8@1,4@2'], /the first width starts at the QAT start \(BITS@0\)/],
     [['train', '--example', 'mnist', '--lr-schedule', 'linear'], /--lr-schedule expects none, step, cosine or plateau, got "linear"/],
     [['serve', '--port', '70000'], /--port expects a value ≥ 0 and ≤ 65535, got "70000"/],
     [['simulate', '--engine', 'gpu', '--checkpoint', 'c', '--network', 'n', '--input', 'i'], /--engine expects auto, js or wasm, got "gpu"/],
