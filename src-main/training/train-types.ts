@@ -79,6 +79,8 @@ export interface TrainProgress {
   loss: number;
   accuracy: number;
   samplesPerSecond: number;
+  /** Samples per second of the engine process's CPU time this epoch (PyTorch engine): on a shared machine it moves less with the load than the wall-clock rate. */
+  samplesPerCpuSecond?: number;
   etaSeconds: number;
 }
 

@@ -25,6 +25,8 @@ from .rng import shuffled
 from .stats import activation_stats, layer_range_stats
 
 PROGRESS_INTERVAL_S = 0.2
+# Several processes agree on a cancel every this many batches.
+STOP_CHECK_BATCHES = 8
 STATS_SAMPLES = 64
 # What the app's TrainConfig may hold. The schedule-like parts (phases, schedules, early stopping,
 # and each stage's per-layer bits from model.json's bit policy) reach the engine as the app's stage
@@ -269,22 +271,25 @@ def run(job_dir, spec, job):
         batch_size = st["batchSize"]
         batches = -(-len(train_idx) // batch_size)
         remaining_epochs = sum(s["length"] for s in stages[stage:]) - (epoch - stage_start) - 1
-        order = torch.from_numpy(shuffled(train_idx, shuffle_seed + epoch * 1013)).to(device)
+        order_np = shuffled(train_idx, shuffle_seed + epoch * 1013)
+        order = torch.from_numpy(order_np).to(device)
         net.train()
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         correct = torch.zeros((), dtype=torch.float64, device=device)
         seen = 0
         last_report = 0.0
         started = time.perf_counter()
+        cpu_started = time.process_time()
         for b in range(batches):
-            if dist.on:
+            if dist.on and b % STOP_CHECK_BATCHES == 0:
+                # All ranks stop at the same batch; asking every batch would be a collective and a host sync each.
                 stop["now"] = dist.all_sum([1.0 if stop["now"] else 0.0], device)[0] > 0
             if stop["now"]:
                 cancelled, stopped_at = True, {"epoch": epoch, "batch": b}
                 break
             idx = order[b * batch_size:(b + 1) * batch_size]
             # Σ class weights of the whole global batch: each rank's loss is its share of the global mean.
-            wsum = float(class_w_np[y_np[idx.cpu().numpy()]].sum()) if dist.on else None
+            wsum = float(class_w_np[y_np[order_np[b * batch_size:(b + 1) * batch_size]]].sum()) if dist.on else None
             mine = idx.tensor_split(dist.world)[dist.rank] if dist.on else idx
             dummy = mine.shape[0] == 0
             if dummy:
@@ -314,7 +319,8 @@ def run(job_dir, spec, job):
                 remaining = (batches - b - 1) * batch_size + remaining_epochs * len(train_idx)
                 emit("progress", phase=st["phase"], epoch=epoch, epochs=epoch + remaining_epochs + 1, batch=b + 1, batches=batches,
                      loss=float(loss_sum) / max(seen, 1), accuracy=float(correct) / max(seen, 1),
-                     samplesPerSecond=rate, etaSeconds=remaining / max(rate, 1e-9))
+                     samplesPerSecond=rate, samplesPerCpuSecond=seen * dist.world / max(time.process_time() - cpu_started, 1e-9),
+                     etaSeconds=remaining / max(rate, 1e-9))
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         train_seconds += time.perf_counter() - started
