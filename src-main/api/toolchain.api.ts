@@ -142,6 +142,10 @@ export const ToolchainProgressData = z.discriminatedUnion('kind', [
 ]);
 export type ToolchainProgressData = z.output<typeof ToolchainProgressData>;
 
+/** The settings a page shows but may not change, and what to do instead (null: all may change). */
+export const PathPolicy = z.object({ locked: z.array(z.enum(EXECUTABLE_SETTINGS)), reason: z.string().nullable() });
+export type PathPolicy = z.infer<typeof PathPolicy>;
+
 const ToolRun = z.object({ exitCode: z.number(), durationMs: z.number(), command: z.array(z.string()) });
 
 export const toolchainApi = service(
@@ -149,6 +153,11 @@ export const toolchainApi = service(
     ping: call('Checks that the toolchain service answers.', z.strictObject({}), z.object({ ok: z.literal(true) })),
     getSettings: call('Returns the saved toolchain paths and options.', z.strictObject({}), ToolchainSettings),
     setSettings: call('Saves toolchain paths and options (replaces them).', ToolchainSettings, ToolchainSettings),
+    pathPolicy: call(
+      'Which program paths this connection may not change (web mode: all of them, no one here can confirm a new program) and why.',
+      z.strictObject({}),
+      PathPolicy,
+    ),
     doctor: job('Lists the toolchain parts found and missing, with versions and fixes.', z.strictObject({}), DoctorReport),
     installIzer: job(
       'Installs ai8x-synthesis into the app data folder (git clone at a pinned version, a Python environment, missing requirements) and saves it in the settings. Desktop app only (it runs git and pip).',

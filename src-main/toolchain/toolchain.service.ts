@@ -14,6 +14,8 @@ import { inspectCheckout, installIzer, IZER_UPSTREAM } from './sdk/install-izer.
 export function createToolchainService(env: ServiceEnv): ServiceImpl<typeof toolchainApi> {
   /** What a run uses: the saved settings, under the front door's own (the CLI's flags). */
   const runSettings = async () => withOverrides(await loadSettings(env.stateDir), env.toolOverrides ?? {});
+  const locked = (fields?: string[]) =>
+    `Program paths${fields ? ` (${fields.join(', ')})` : ''} cannot be changed from here: set them in the desktop app, or edit ${settingsPath(env.stateDir)}.`;
   async function flowContext(ctx: CallContext): Promise<FlowContext> {
     return {
       settings: await runSettings(),
@@ -29,13 +31,16 @@ export function createToolchainService(env: ServiceEnv): ServiceImpl<typeof tool
     async getSettings() {
       return loadSettings(env.stateDir);
     },
+    async pathPolicy() {
+      return env.approveToolPaths ? { locked: [], reason: null } : { locked: [...EXECUTABLE_SETTINGS], reason: locked() };
+    },
     async setSettings(settings) {
       const saved = await loadSettings(env.stateDir);
       const changes: ToolPathChange[] = EXECUTABLE_SETTINGS.filter((k) => (settings[k] ?? '') !== (saved[k] ?? ''))
         .map((k) => ({ field: k, ...(saved[k] !== undefined ? { from: saved[k] } : {}), ...(settings[k] !== undefined ? { to: settings[k] } : {}) }));
       if (changes.length > 0) {
         if (!env.approveToolPaths) {
-          throw new ApiError('forbidden', `Program paths (${changes.map((c) => c.field).join(', ')}) cannot be changed from here: set them in the desktop app, or edit ${settingsPath(env.stateDir)}.`, changes[0]!.field);
+          throw new ApiError('forbidden', locked(changes.map((c) => c.field)), changes[0]!.field);
         }
         if (!(await env.approveToolPaths(changes))) {
           throw new ApiError('cancelled', 'The new program paths were not confirmed; the settings are unchanged.', changes[0]!.field);
@@ -64,7 +69,7 @@ export function createToolchainService(env: ServiceEnv): ServiceImpl<typeof tool
       const changes: ToolPathChange[] = (['izerDir', 'python'] as const).filter((k) => (next[k] ?? '') !== (saved[k] ?? ''))
         .map((k) => ({ field: k, ...(saved[k] !== undefined ? { from: saved[k] } : {}), ...(next[k] !== undefined ? { to: next[k] } : {}) }));
       if (changes.length > 0) {
-        if (!env.approveToolPaths) throw new ApiError('forbidden', `Program paths cannot be changed from here: set them in the desktop app, or edit ${settingsPath(env.stateDir)}.`, 'dir');
+        if (!env.approveToolPaths) throw new ApiError('forbidden', locked(), 'dir');
         if (!(await env.approveToolPaths(changes))) throw new ApiError('cancelled', 'The new program paths were not confirmed; the settings are unchanged.', 'dir');
       }
       return saveSettings(env.stateDir, next);

@@ -2,7 +2,7 @@
 // synthesize → build → flash jobs with their streaming log lines.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import { ToolchainProgressData, type DoctorReport, type ToolchainSettings } from '../../src-main/api/toolchain.api.ts';
+import { ToolchainProgressData, type DoctorReport, type PathPolicy, type ToolchainSettings } from '../../src-main/api/toolchain.api.ts';
 import { api } from '../api/client.ts';
 import { useEvent } from '../composables/use-event.ts';
 import { useJob } from '../composables/use-job.ts';
@@ -17,6 +17,7 @@ export const useToolchainStore = defineStore('toolchain', () => {
   const project = useProjectStore();
   const training = useTrainingStore();
   const settings = shallowRef<ToolchainSettings>({});
+  const pathPolicy = shallowRef<PathPolicy>({ locked: [], reason: null });
   const settingsError = ref<string | null>(null);
   const savingSettings = ref(false);
   const doctor = useJob(api.toolchain.doctor);
@@ -52,7 +53,7 @@ export const useToolchainStore = defineStore('toolchain', () => {
 
   async function loadSettings(): Promise<void> {
     try {
-      settings.value = await api.toolchain.getSettings({});
+      [settings.value, pathPolicy.value] = await Promise.all([api.toolchain.getSettings({}), api.toolchain.pathPolicy({})]);
     } catch (e) {
       settingsError.value = (e as Error).message;
     }
@@ -134,7 +135,7 @@ export const useToolchainStore = defineStore('toolchain', () => {
   }
 
   return {
-    settings, settingsError, savingSettings, doctor, report, synthesize, build, flash, installIzerJob, installIzer, useIzerCheckout, log, consolePort,
+    settings, pathPolicy, settingsError, savingSettings, doctor, report, synthesize, build, flash, installIzerJob, installIzer, useIzerCheckout, log, consolePort,
     synthDir, projectDir, activeStep, loadSettings, saveSettings, clearLog, runSynthesize, runBuild, runFlash,
     runDoctor: () => doctor.start({}), hydrate, dispose,
   };

@@ -48,6 +48,17 @@ describe.skipIf(ui.skip)('ECG walk: new project → CSV → ecgnet → train →
   const { page, errors: consoleErrors, go, shot, newProject } = openApp({ out: 'test-results/screenshots/ecg', viewport: SIZES[0] });
   const projectDir = join(mkdtempSync(join(tmpdir(), 'qatwb-ecg-walk-')), 'ecg-beats');
   const done = (id: string) => page.locator(`nav a[data-step="${id}"] .num.done`).count();
+  /** Cards with something (a table, a long path) reaching past their padding, outside any scroll box. */
+  const pastCardEdge = () => page.locator('main .card').evaluateAll((cards) => cards.flatMap((card) => {
+    const s = getComputedStyle(card);
+    const edge = card.getBoundingClientRect().right - parseFloat(s.borderRightWidth) - parseFloat(s.paddingRight) + 1;
+    const scrolls = (e: Element) => {
+      for (let p = e.parentElement; p && p !== card; p = p.parentElement) if (getComputedStyle(p).overflowX !== 'visible') return true;
+      return false;
+    };
+    const out = Array.from(card.querySelectorAll('*')).find((e) => e.getBoundingClientRect().right > edge && !scrolls(e));
+    return out ? [`${card.querySelector('h1, h2, h3')?.textContent?.trim() ?? card.className}: ${out.tagName.toLowerCase()} ${out.getAttribute('class') ?? ''}`] : [];
+  }));
 
   it('creates a project and puts a MIT-BIH-layout CSV in it', async () => {
     await newProject('ECG beats', projectDir);
@@ -140,7 +151,8 @@ describe.skipIf(ui.skip)('ECG walk: new project → CSV → ecgnet → train →
     await expect(page.getByTestId('model-legend').textContent()).resolves.toContain('Float twin of QAT');
   }, 180_000);
 
-  it('saves every view in both themes at 1440 × 900 and 1024 × 768', async () => {
+  it('saves every view in both themes at 1440 × 900 and 1024 × 768; no card is wider than its box', async () => {
+    const overflowing: string[] = [];
     for (const theme of ['light', 'dark'] as const) {
       if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== theme) await page.getByTestId('theme-toggle').click();
       await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe(theme);
@@ -151,6 +163,7 @@ describe.skipIf(ui.skip)('ECG walk: new project → CSV → ecgnet → train →
           await page.waitForTimeout(view === 'model' ? 1500 : 500); // the graph's layout runs in a worker
           const name = `${String(i + 1).padStart(2, '0')}-${view}-${theme}-${size.width}x${size.height}`;
           await shot(name, { fullPage: false });
+          overflowing.push(...(await pastCardEdge()).map((w) => `${name}: ${w}`));
           // What lies below the fold, once, scrolled to the end of the view.
           const more = await page.locator('main').evaluate((m) => m.scrollHeight > m.clientHeight + 40);
           if (more) {
@@ -163,6 +176,7 @@ describe.skipIf(ui.skip)('ECG walk: new project → CSV → ecgnet → train →
       }
     }
     await page.setViewportSize(SIZES[0]);
+    expect(overflowing).toEqual([]);
   }, 240_000);
 
   it('a link lost for good mid-check ends with the report so far, saying why', async () => {

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import type { Page } from 'playwright-core';
 import { zoo } from '../../src-main/ir/zoo.ts';
 import { serializeModel } from '../../src-main/ir/schema.ts';
 import { planModel } from '../../src-main/planner/plan.ts';
@@ -31,6 +32,17 @@ async function withClient<T>(serve: ServeProcess, fn: (api: Services) => Promise
     client.dispose();
     transport.close();
   }
+}
+
+/** Layers whose in or out connector dot covers the node's text (the dots belong on its edges). */
+function dotsOnText(page: Page): Promise<string[]> {
+  return page.locator('.vue-flow__node').evaluateAll((nodes) => nodes.flatMap((n) => {
+    const box = (q: string) => n.querySelector(q)?.getBoundingClientRect();
+    const [into, out, head] = [box('.vue-flow__handle-top:not(.side)'), box('.vue-flow__handle-bottom:not(.side)'), box('header')];
+    const texts = Array.from(n.querySelectorAll('dl, .diag')).map((e) => e.getBoundingClientRect().bottom);
+    const last = Math.max(...texts);
+    return (into && head && into.bottom > head.top + 1) || (out && out.top < last - 1) ? [n.getAttribute('data-id') ?? '?'] : [];
+  }));
 }
 
 /** A project whose model.json places conv2 on 32 processors although it reads 60 channels, and overlaps conv3's data. */
@@ -76,6 +88,7 @@ describe.skipIf(ui.skip)('Model view in web mode (chromium)' + ui.note, () => {
     await expect(conv2.textContent()).resolves.toContain('32,400 B');
     await expect(page.getByTestId('rule-ok').textContent()).resolves.toContain('fits the MAX78002');
     await page.waitForFunction(() => performance.getEntriesByName('qatwb:graph-render').length > 0);
+    await expect(dotsOnText(page)).resolves.toEqual([]);
     await shot('model-graph');
   });
 
@@ -136,6 +149,7 @@ describe.skipIf(ui.skip)('Model view in web mode (chromium)' + ui.note, () => {
     await expect(page.getByTestId('rule-errors').textContent()).resolves.toMatch(/2 rule errors/);
     await expect(page.getByTestId('memory-problems').textContent()).resolves.toContain('1 layer(s)');
     await expect(page.getByTestId('memrow-conv3').getAttribute('class')).resolves.toContain('problem');
+    await expect(dotsOnText(page)).resolves.toEqual([]);
     await page.getByTestId('rule-errors').click();
     await expect(page.getByTestId('layer-diagnostic').first().textContent()).resolves.toContain('processors-count');
     await shot('model-rule-error', { fullPage: false });

@@ -93,6 +93,18 @@ describe.skipIf(ui.skip)('app shell in web mode (chromium)' + ui.note, () => {
     await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('light');
   });
 
+  it('web-mode Settings greys out the program paths it cannot set, with the reason beside them', async () => {
+    await page.locator('nav a[data-step="settings"]').click();
+    const paths = page.getByRole('form', { name: 'Toolchain paths' });
+    await expect(paths.getByTestId('paths-locked').textContent()).resolves.toMatch(/^Program paths cannot be changed from here: set them in the desktop app, or edit .*toolchain-settings\.json\.$/);
+    const disabled = await paths.locator('input').evaluateAll((els) => els.map((e) => [e.getAttribute('data-field'), (e as HTMLInputElement).disabled]));
+    expect(Object.fromEntries(disabled)).toEqual({
+      izerDir: true, python: true, maximPath: true, armGcc: true, make: true, openocd: true, openocdScripts: true, torchPython: false, trainRemote: false,
+    });
+    await paths.scrollIntoViewIfNeeded();
+    await shot('settings-web-paths', { fullPage: false });
+  });
+
   it('tells a page without the token how to get in', async () => {
     const stranger = await browser.newPage();
     try {

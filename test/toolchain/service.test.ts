@@ -75,11 +75,16 @@ describe('toolchain service over RPC', () => {
   it('program paths: refused without a confirmer (web mode), asked for and honoured with one (desktop)', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-svc-'));
     const web = connect(null, stateDir).services;
-    await expect(web.toolchain.setSettings({ python: '/tmp/evil' })).rejects.toMatchObject({ code: 'forbidden', field: 'python' });
+    // The page greys out the fields the policy names, with its reason beside them.
+    const policy = await web.toolchain.pathPolicy({});
+    expect(policy.locked).toEqual(['izerDir', 'python', 'maximPath', 'armGcc', 'make', 'openocd', 'openocdScripts']);
+    expect(policy.reason).toMatch(/^Program paths cannot be changed from here: set them in the desktop app, or edit .*toolchain-settings\.json\.$/);
+    await expect(web.toolchain.setSettings({ python: '/tmp/evil' })).rejects.toMatchObject({ code: 'forbidden', field: 'python', message: policy.reason!.replace('Program paths', 'Program paths (python)') });
     await web.toolchain.setSettings({ buildJobs: 4 }); // other settings still change
     const asked: ToolPathChange[][] = [];
     let answer = false;
     const desk = connect(async (c) => { asked.push(c); return answer; }, stateDir).services;
+    expect(await desk.toolchain.pathPolicy({})).toEqual({ locked: [], reason: null });
     await expect(desk.toolchain.setSettings({ buildJobs: 4, python: '/usr/bin/python3' })).rejects.toMatchObject({ code: 'cancelled' });
     expect(await desk.toolchain.getSettings({})).toEqual({ buildJobs: 4 });
     answer = true;

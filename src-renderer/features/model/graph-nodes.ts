@@ -18,7 +18,11 @@ export interface LayerNodeData {
 }
 
 export const NODE_WIDTH = 256;
-export const nodeHeight = (hasDiagnostic: boolean) => (hasDiagnostic ? 198 : 128);
+/**
+ * The box LayerNode fills: its five rows (139 px), plus two clamped lines each of message and fix.
+ * The connector dots sit on this box's edge, so it must hold the whole text.
+ */
+export const nodeHeight = (hasDiagnostic: boolean) => (hasDiagnostic ? 216 : 144);
 
 export function buildGraph(layers: StoredLayer[], plan: PlanDto | null, byLayer: Map<number, DiagnosticDto[]>, shifts: Map<string, number>, direction: 'DOWN' | 'RIGHT') {
   const sourcesOf = (l: StoredLayer, i: number) => (l.inputs ?? (i === 0 ? [] : [i - 1])).filter((s) => s >= 0 && s < layers.length);
