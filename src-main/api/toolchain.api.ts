@@ -91,6 +91,17 @@ export const CrossCheck = z.object({
 });
 export type CrossCheck = z.infer<typeof CrossCheck>;
 
+/** What one synthesis (or replay) may add to the saved settings. */
+const RunExtras = {
+  /**
+   * Extra environment for this run's izer, over the settings' izerEnv. Names are checked where the
+   * izer starts (the same allow-list as IzerEnv: IZER_ENV_NAMES and the stand-in's FAKE_IZER_*).
+   */
+  izerEnv: z.record(z.string(), z.string().max(4096)).optional(),
+  /** Harness sources to add instead of the app's own (resources/firmware). */
+  harnessDir: z.string().min(1).optional(),
+};
+
 const SynthesizeRequest = z.strictObject({
   /** Exported artifacts folder: checkpoint.pth.tar, network.yaml, sample.input.npy. */
   artifactsDir: z.string(),
@@ -101,6 +112,7 @@ const SynthesizeRequest = z.strictObject({
   addHarness: z.boolean().optional(),
   /** Write a deployment bundle into this folder. */
   bundleDir: z.string().optional(),
+  ...RunExtras,
 });
 
 const SynthesizeResult = z.object({
@@ -113,6 +125,13 @@ const SynthesizeResult = z.object({
   /** Weight (kernel) and bias memory bytes as ai8xize.py reported them; absent if its log had none. */
   weightBytes: z.number().optional(),
   biasBytes: z.number().optional(),
+});
+
+const ReplayResult = SynthesizeResult.extend({
+  /** The izer reproduced the recorded expected output exactly (absent when none was recorded). */
+  izerExpectedMatches: z.boolean().optional(),
+  /** The cross-check the bundle recorded. */
+  recordedCrossCheck: CrossCheck.shape.status.optional(),
 });
 
 const IzerInstallResult = z.object({
@@ -176,6 +195,12 @@ export const toolchainApi = service(
       ToolchainSettings,
     ),
     synthesize: job('Runs ai8xize.py on exported artifacts, adds the harness and cross-checks against the simulator.', SynthesizeRequest, SynthesizeResult, ToolchainProgressData),
+    replayBundle: job(
+      'Replays a deployment bundle headlessly: its inputs (hash-checked) through the izer with the same options, compared with what it recorded.',
+      z.strictObject({ bundleDir: z.string().min(1), outDir: z.string().min(1), ...RunExtras }),
+      ReplayResult,
+      ToolchainProgressData,
+    ),
     build: job(
       'Builds a synthesized project with make.',
       z.strictObject({ projectDir: z.string() }),

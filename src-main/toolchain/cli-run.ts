@@ -7,8 +7,6 @@ import type { ToolchainSettings } from '../api/toolchain.api.ts';
 import { ApiError, type CallOptions, type Progress } from '../api/contract.ts';
 import type { Services } from '../api/index.ts';
 import { withServices } from '../cli/connect.ts';
-import type { FlowContext } from './flow.ts';
-import { loadSettings, withOverrides } from './settings.ts';
 import { ToolchainError } from './toolchain-error.ts';
 
 export const TOOL_FLAGS = `  --izer PATH          ai8x-synthesis checkout (holds ai8xize.py)
@@ -51,10 +49,6 @@ export function cliOverrides(args: ParsedArgs): Partial<ToolchainSettings> {
   return Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
 }
 
-export async function cliSettings(args: ParsedArgs): Promise<ToolchainSettings> {
-  return withOverrides(await loadSettings(await cliStateDir(args)), cliOverrides(args));
-}
-
 /** Tool output lines on stderr as `[tool] line`, unless --quiet. */
 export function echoLine(args: ParsedArgs, io: CommandIo): ((tool: string, line: string) => void) | undefined {
   return args.options.has('quiet') ? undefined : (tool, line) => io.err(`[${tool}] ${line}`);
@@ -69,17 +63,6 @@ export function echoProgress(args: ParsedArgs, io: CommandIo): ((p: Progress) =>
     if (f === lastFraction) return;
     lastFraction = f;
     io.err(`-- ${p.phase}${f >= 0 ? ` ${f}%` : ''}${p.message ? `: ${p.message}` : ''}`);
-  };
-}
-
-export function cliContext(args: ParsedArgs, io: CommandIo, settings: ToolchainSettings): FlowContext {
-  const onLine = echoLine(args, io);
-  const onProgress = echoProgress(args, io);
-  return {
-    settings,
-    ...(io.signal ? { signal: io.signal } : {}),
-    ...(onLine ? { onLine } : {}),
-    ...(onProgress ? { onProgress } : {}),
   };
 }
 

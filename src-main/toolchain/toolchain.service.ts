@@ -6,7 +6,7 @@ import { ApiError, type CallContext, type ServiceImpl } from '../api/contract.ts
 import { EXECUTABLE_SETTINGS, type toolchainApi } from '../api/toolchain.api.ts';
 import type { ServiceEnv, ToolPathChange } from '../services.ts';
 import { runDoctor } from './doctor.ts';
-import { buildFlow, flashFlow, synthesizeFlow, type FlowContext } from './flow.ts';
+import { buildFlow, flashFlow, replayBundle, synthesizeFlow, type FlowContext } from './flow.ts';
 import { hostContext } from './locate.ts';
 import { loadSettings, saveSettings, settingsPath, withOverrides } from './settings.ts';
 import { inspectCheckout, installIzer, IZER_UPSTREAM } from './sdk/install-izer.ts';
@@ -78,9 +78,12 @@ export function createToolchainService(env: ServiceEnv): ServiceImpl<typeof tool
       ctx.progress({ phase: 'doctor', message: 'Looking for the toolchain' });
       return runDoctor(hostContext(await runSettings(), homedir()));
     },
-    async synthesize(req, ctx) {
-      const r = await synthesizeFlow(await flowContext(ctx), req);
+    async synthesize({ izerEnv, harnessDir, ...req }, ctx) {
+      const r = await synthesizeFlow({ ...(await flowContext(ctx)), ...(izerEnv ? { izerEnv } : {}), ...(harnessDir ? { harnessDir } : {}) }, req);
       return { ...r, harness: { ...r.harness } };
+    },
+    async replayBundle({ bundleDir, outDir, izerEnv, harnessDir }, ctx) {
+      return replayBundle({ ...(await flowContext(ctx)), ...(izerEnv ? { izerEnv } : {}), ...(harnessDir ? { harnessDir } : {}) }, bundleDir, outDir);
     },
     async build(req, ctx) {
       return buildFlow(await flowContext(ctx), req.projectDir);

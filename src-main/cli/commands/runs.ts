@@ -1,11 +1,11 @@
 // `qatwb runs`: the training runs kept in a project folder (runs/<id>/run.json), newest first, with
 // their status and comparison; `--continue RUNID` goes on with an interrupted or cancelled one.
+// The training service's listRuns and continueRun.
 import { resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 import { optString, reqString } from '../args.ts';
 import type { Command } from '../command.ts';
-import { createTrainingService } from '../../training/training.service.ts';
-import { comparisonLines } from './train.ts';
+import { withServices } from '../connect.ts';
+import { comparisonLines, trainingJob } from './train.ts';
 
 export const command: Command = {
   name: 'runs',
@@ -20,31 +20,24 @@ Status: running, done, cancelled, failed, or interrupted (the process stopped wh
   async run(args, io) {
     const projectDir = resolve(reqString(args, 'project'));
     const runId = optString(args, 'continue');
-    const service = createTrainingService({ stateDir: tmpdir(), emit() {} });
-    if (runId) {
-      let lastLine = '';
-      const result = await service.continueRun({ runId, projectDir }, {
-        signal: io.signal ?? new AbortController().signal,
-        progress(p) {
-          const line = `[${p.phase}] ${p.message ?? ''}`;
-          if (line !== lastLine) io.err(line);
-          lastLine = line;
-        },
-      });
-      if (args.options.has('json')) io.out(JSON.stringify(result));
-      else for (const line of comparisonLines(result)) io.out(line);
-      return 0;
-    }
-    const list = await service.listRuns({ projectDir }, { signal: new AbortController().signal, progress() {} });
-    if (args.options.has('json')) io.out(JSON.stringify(list));
-    else {
-      if (!list.runs.length) io.out(`No runs kept in ${projectDir}.`);
-      for (const r of list.runs) {
-        const best = r.result?.rows.at(-1);
-        io.out(`${r.runId}  ${r.status.padEnd(11)} ${r.createdAt}  ${r.model} ${r.bits}-bit  epochs ${r.epochsDone}/${r.epochsPlanned}${best ? `  ${best.name} ${(best.accuracy * 100).toFixed(2)} %` : ''}`);
+    return withServices(['training'], {}, async ({ api }) => {
+      if (runId) {
+        const result = await api.training.continueRun({ runId, projectDir }, trainingJob(io));
+        if (args.options.has('json')) io.out(JSON.stringify(result));
+        else for (const line of comparisonLines(result)) io.out(line);
+        return 0;
       }
-      for (const s of list.skipped) io.err(`skipped: ${s}`);
-    }
-    return 0;
+      const list = await api.training.listRuns({ projectDir });
+      if (args.options.has('json')) io.out(JSON.stringify(list));
+      else {
+        if (!list.runs.length) io.out(`No runs kept in ${projectDir}.`);
+        for (const r of list.runs) {
+          const best = r.result?.rows.at(-1);
+          io.out(`${r.runId}  ${r.status.padEnd(11)} ${r.createdAt}  ${r.model} ${r.bits}-bit  epochs ${r.epochsDone}/${r.epochsPlanned}${best ? `  ${best.name} ${(best.accuracy * 100).toFixed(2)} %` : ''}`);
+        }
+        for (const s of list.skipped) io.err(`skipped: ${s}`);
+      }
+      return 0;
+    });
   },
 };

@@ -1,10 +1,10 @@
 // `qatwb synthesize`: run ai8xize.py on exported artifacts, add the live-check harness, and
 // cross-check the izer's expected output against our simulator; or replay a deployment bundle.
+// The toolchain service's synthesize and replayBundle jobs.
 import { resolve } from 'node:path';
 import { optString, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
-import { cliContext, cliSettings, runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS } from '../../toolchain/cli-run.ts';
-import { replayBundle, synthesizeFlow } from '../../toolchain/flow.ts';
+import { runCli, TOOL_BOOLEANS, TOOL_FLAGS, TOOL_OPTIONS, withToolchain } from '../../toolchain/cli-run.ts';
 import { formatCrossCheck } from '../../toolchain/steps/cross-check.ts';
 
 function parseEnv(spec: string | undefined): Record<string, string> | undefined {
@@ -39,25 +39,23 @@ Exit code 1 when the cross-check finds a mismatch (the flow stops: build/flash r
       const out = optString(args, 'out');
       if (!out) throw new UsageError('--out is required.');
       const harnessDir = optString(args, 'harness-dir');
-      const ctx = {
-        ...cliContext(args, io, await cliSettings(args)),
-        izerEnv: parseEnv(optString(args, 'izer-env')),
-        ...(harnessDir ? { harnessDir: resolve(harnessDir) } : {}),
-      };
+      const izerEnv = parseEnv(optString(args, 'izer-env'));
+      const extras = { ...(izerEnv ? { izerEnv } : {}), ...(harnessDir ? { harnessDir: resolve(harnessDir) } : {}) };
       const bundle = optString(args, 'bundle');
-      let result;
-      let replay: Record<string, unknown> = {};
-      if (bundle) {
-        const r = await replayBundle(ctx, bundle, out);
-        result = r;
-        replay = { replay: { bundle, izerExpectedMatches: r.izerExpectedMatches ?? null, recordedCrossCheck: r.recordedCrossCheck ?? null } };
-      } else {
-        const artifacts = optString(args, 'artifacts');
-        if (!artifacts) throw new UsageError('--artifacts (or --bundle) is required.');
-        result = await synthesizeFlow(ctx, {
-          artifactsDir: artifacts, outDir: out, prefix: optString(args, 'prefix'), addHarness: !args.options.has('no-harness'), bundleDir: optString(args, 'bundle-out'),
-        });
-      }
+      const artifacts = optString(args, 'artifacts');
+      if (!bundle && !artifacts) throw new UsageError('--artifacts (or --bundle) is required.');
+      const prefix = optString(args, 'prefix');
+      const bundleOut = optString(args, 'bundle-out');
+      const { result, replay } = await withToolchain(args, io, {}, async (toolchain, job) => {
+        if (!bundle) {
+          const r = await toolchain.synthesize({
+            artifactsDir: artifacts!, outDir: out, ...(prefix ? { prefix } : {}), addHarness: !args.options.has('no-harness'), ...(bundleOut ? { bundleDir: bundleOut } : {}), ...extras,
+          }, job);
+          return { result: r, replay: undefined };
+        }
+        const r = await toolchain.replayBundle({ bundleDir: bundle, outDir: out, ...extras }, job);
+        return { result: r, replay: { bundle, izerExpectedMatches: r.izerExpectedMatches ?? null, recordedCrossCheck: r.recordedCrossCheck ?? null } };
+      });
       const doc = {
         projectDir: result.projectDir,
         crossCheck: result.crossCheck.status,
@@ -68,7 +66,7 @@ Exit code 1 when the cross-check finds a mismatch (the flow stops: build/flash r
         warnings: result.warnings,
         ...(result.bundleDir ? { bundleDir: result.bundleDir } : {}),
         durationMs: result.durationMs,
-        ...replay,
+        ...(replay ? { replay } : {}),
       };
       if (args.options.has('json')) io.out(JSON.stringify(doc));
       else {
@@ -78,8 +76,7 @@ Exit code 1 when the cross-check finds a mismatch (the flow stops: build/flash r
         for (const w of result.warnings) io.out(`warning: ${w}`);
         if (result.bundleDir) io.out(`Bundle: ${result.bundleDir}`);
       }
-      const replayDiffers = 'replay' in replay && (replay.replay as { izerExpectedMatches: boolean | null }).izerExpectedMatches === false;
-      return result.crossCheck.status === 'mismatch' || replayDiffers ? 1 : 0;
+      return result.crossCheck.status === 'mismatch' || replay?.izerExpectedMatches === false ? 1 : 0;
     });
   },
 };

@@ -3,7 +3,8 @@
 // the typed client (training itself runs in its worker, or in PyTorch as a child process); Ctrl-C cancels.
 import { resolve } from 'node:path';
 import { optChoice, optInt, optNumber, optString, UsageError, type ParsedArgs } from '../args.ts';
-import type { Command } from '../command.ts';
+import type { Command, CommandIo } from '../command.ts';
+import type { CallOptions } from '../../api/contract.ts';
 import { TRAIN_DEFAULTS, type TrainRequest, type TrainResultDto } from '../../api/training.api.ts';
 import type { DataSource, Scaling } from '../../api/data.api.ts';
 import { WEIGHT_BITS, type WeightBits } from '../../ir/graph.ts';
@@ -283,6 +284,19 @@ export function comparisonLines(r: TrainResultDto): string[] {
   return lines;
 }
 
+/** A training job's call options: Ctrl-C cancels it, and each new `[phase] message` goes to stderr. */
+export function trainingJob(io: CommandIo): CallOptions {
+  let lastLine = '';
+  return {
+    ...(io.signal ? { signal: io.signal } : {}),
+    onProgress(p) {
+      const line = `[${p.phase}] ${p.message ?? ''}`;
+      if (line !== lastLine) io.err(line);
+      lastLine = line;
+    },
+  };
+}
+
 export const command: Command = {
   name: 'train',
   summary: 'Train float then QAT, and export the izer-ready files.',
@@ -297,15 +311,7 @@ export const command: Command = {
   async run(args, io) {
     const req = await trainRequest(args);
     const json = args.options.has('json');
-    let lastLine = '';
-    const result = await withServices(['training'], {}, ({ api }) => api.training.train(req, {
-      ...(io.signal ? { signal: io.signal } : {}),
-      onProgress(p) {
-        const line = `[${p.phase}] ${p.message ?? ''}`;
-        if (line !== lastLine) io.err(line);
-        lastLine = line;
-      },
-    }));
+    const result = await withServices(['training'], {}, ({ api }) => api.training.train(req, trainingJob(io)));
     if (json) {
       io.out(JSON.stringify(result));
     } else {
