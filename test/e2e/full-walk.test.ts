@@ -54,25 +54,26 @@ describe.skipIf(ui.skip)('full walk: MNIST example → train → model → quant
     await shot('02-data');
   }, 90_000);
 
-  it('cancels a training run', async () => {
+  /** 1 float + 1 QAT epoch, started from the Train step; returns once the first phase shows. */
+  const startTraining = async () => {
     await go('train');
     await page.getByTestId('epochs').fill('2');
     await page.getByTestId('qat-start').fill('1');
     await page.getByTestId('start-training').click();
     await page.waitForFunction(() => /Float|QAT/.test(document.querySelector('[data-testid="train-phase"]')?.textContent ?? ''), null, { timeout: 60_000 });
+  };
+
+  it('cancels a training run', async () => {
+    await startTraining();
     await page.getByTestId('cancel-training').click();
     await page.getByTestId('train-phase').filter({ hasText: 'Cancelled' }).waitFor({ timeout: 30_000 });
     await expect(page.getByTestId('train-result').count()).resolves.toBe(0);
   }, 120_000);
 
   it('trains 1 float + 1 QAT epoch with live progress and shows float / PTQ / QAT accuracy', async () => {
-    await go('train');
-    await page.getByTestId('epochs').fill('2');
-    await page.getByTestId('qat-start').fill('1');
-    await page.getByTestId('start-training').click();
+    await startTraining();
     await page.getByTestId('cancel-training').waitFor();
     await page.locator('[data-testid="job-progress"] [role="progressbar"]').first().waitFor();
-    await page.waitForFunction(() => /Float|QAT/.test(document.querySelector('[data-testid="train-phase"]')?.textContent ?? ''), null, { timeout: 60_000 });
     await shot('03-train-running');
     await page.getByTestId('train-result').waitFor({ timeout: 240_000 });
     const rows = await page.locator('[data-testid="train-result"] tr[data-row]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-row')));
