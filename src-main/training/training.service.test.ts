@@ -88,7 +88,8 @@ describe('training service', () => {
     const job = training.train({ ...small, epochs: 20, qatStart: 10, batchSize: 16 }, {
       signal: controller.signal,
       onProgress: (p) => {
-        if (p.phase === 'start') runId = p.data!.runId as string;
+        const d = TrainProgressData.safeParse(p.data);
+        if (d.success && d.data.kind === 'start') runId = d.data.runId;
         if (p.phase === 'float') controller.abort();
       },
     });

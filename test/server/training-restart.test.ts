@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createRpcClient, type RpcClient } from '../../src-main/rpc/client.ts';
 import { socketTransport, type SocketLike } from '../../src-renderer/api/socket-transport.ts';
+import { TrainProgressData } from '../../src-main/api/training.api.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 import { writeFallCsv } from '../support/fall-data.ts';
 
@@ -53,7 +54,8 @@ describe('a run survives a restart of qatwb serve', () => {
     let runDir = '';
     const job = first.client.services.training.train(request, {
       onProgress: (p) => {
-        if (p.phase === 'start') ({ runId, dir: runDir } = p.data as { runId: string; dir: string });
+        const d = TrainProgressData.safeParse(p.data);
+        if (d.success && d.data.kind === 'start') ({ runId, dir: runDir = '' } = d.data);
       },
     });
     job.catch(() => undefined); // the server dies under it
