@@ -81,7 +81,8 @@ describe('a run survives a restart of qatwb serve', () => {
     const epochsRun: number[] = [];
     const done = await training.continueRun({ runId, projectDir }, {
       onProgress: (p) => {
-        if (typeof p.data?.['epochLoss'] === 'number') epochsRun.push(p.data['epoch'] as number);
+        const d = TrainProgressData.safeParse(p.data);
+        if (d.success && d.data.kind === 'epoch' && typeof d.data.epochLoss === 'number') epochsRun.push(d.data.epoch);
       },
     });
     // It went on from the first epoch not on disk (not from the start).

@@ -16,6 +16,7 @@ import { ToolchainError } from '../../src-main/toolchain/toolchain-error.ts';
 import { createPtyPair } from '../../src-main/device/pty-pair.ts';
 import { openPort } from '../../src-main/device/serial-port.ts';
 import type { Progress } from '../../src-main/api/contract.ts';
+import { ToolchainProgressData } from '../../src-main/api/toolchain.api.ts';
 import { CONFORMANCE } from '../support/fixtures.ts';
 
 const FIX = resolve(import.meta.dirname, '../fixtures/toolchain');
@@ -51,7 +52,8 @@ describe('build step (real make + arm-none-eabi-gcc, stand-in MSDK makefile)', (
     expect(elf.readUInt16LE(18)).toBe(0x28); // e_machine = ARM
     expect(r.sizeBytes).toBe(elf.length);
     // main.c, cnn.c, softmax.c from the izer; qatwb_main.c + harness_stub.c from the harness.
-    expect(Math.max(...progress.map((p) => (p.data?.compiled as number) ?? 0))).toBe(5);
+    const compiled = progress.map((p) => (p.data === undefined ? undefined : ToolchainProgressData.parse(p.data))).map((d) => (d?.kind === 'make' ? d.compiled : 0));
+    expect(Math.max(...compiled)).toBe(5);
     expect(progress.at(-1)!.fraction).toBe(1);
   });
 
