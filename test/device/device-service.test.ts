@@ -11,6 +11,7 @@ import { memoryTransport } from '../../src-main/rpc/memory-transport.ts';
 import { createRpcServer } from '../../src-main/rpc/serve.ts';
 import { createDeviceService } from '../../src-main/device/device.service.ts';
 import { CONFORMANCE } from '../support/fixtures.ts';
+import { RollingFigures } from '../../src-main/api/device.api.ts';
 
 function connect() {
   const stateDir = mkdtempSync(join(tmpdir(), 'qatwb-dev-'));
@@ -122,7 +123,7 @@ describe('device service', () => {
       let killed = false;
       const report = await dev.startCheck({ artifacts: join(CONFORMANCE, 'mnist-qat8'), source: 'mnist' }, {
         onProgress: (p) => {
-          if (killed || ((p.data as { windows?: number } | undefined)?.windows ?? 0) < 20) return;
+          if (killed || (RollingFigures.safeParse(p.data).data?.windows ?? 0) < 20) return;
           killed = true;
           // The virtual device's socat, found by its pty folder: the cable is gone and stays gone.
           const pid = execFileSync('pgrep', ['-f', `^socat .*${dirname(vd.path)}/`], { encoding: 'utf8' }).trim();
