@@ -26,8 +26,8 @@ export const IzerEnv = z.record(
   z.string().max(4096).refine((v) => !v.includes('\0'), { message: 'expected a value without NUL' }),
 );
 
-/** The settings that name programs or folders the app will run code from. */
-export const EXECUTABLE_SETTINGS = ['izerDir', 'python', 'maximPath', 'armGcc', 'make', 'openocd', 'openocdScripts'] as const;
+/** The settings that name programs or folders the app will run code from (the training Python and remote prefix too). */
+export const EXECUTABLE_SETTINGS = ['izerDir', 'python', 'maximPath', 'armGcc', 'make', 'openocd', 'openocdScripts', 'torchPython', 'trainRemotePrefix'] as const;
 
 export const ToolchainSettings = z.strictObject({
   /** ai8x-synthesis checkout (the folder holding ai8xize.py). */

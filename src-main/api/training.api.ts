@@ -124,8 +124,6 @@ export const TrainRequest = z.strictObject({
   outDir: z.string().optional(),
   /** Training engine: embedded (tfjs in a worker, needs nothing; default) or pytorch (a Python with torch, as a child process). */
   engine: z.enum(['embedded', 'pytorch']).optional(),
-  /** PyTorch engine: the Python to use; default Settings → PyTorch Python, else found. */
-  python: z.string().optional(),
   /** PyTorch engine: cpu (default) or cuda / cuda:N. */
   computeDevice: z.string().regex(/^(cpu|cuda(:\d+)?)$/).optional(),
   /** PyTorch engine: worker processes through torchrun (DDP), one per GPU with cuda; default 1. */

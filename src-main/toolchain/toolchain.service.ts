@@ -36,8 +36,8 @@ export function createToolchainService(env: ServiceEnv): ServiceImpl<typeof tool
     },
     async setSettings(settings) {
       const saved = await loadSettings(env.stateDir);
-      const changes: ToolPathChange[] = EXECUTABLE_SETTINGS.filter((k) => (settings[k] ?? '') !== (saved[k] ?? ''))
-        .map((k) => ({ field: k, ...(saved[k] !== undefined ? { from: saved[k] } : {}), ...(settings[k] !== undefined ? { to: settings[k] } : {}) }));
+      const changes: ToolPathChange[] = EXECUTABLE_SETTINGS.filter((k) => settingText(settings[k]) !== settingText(saved[k]))
+        .map((k) => ({ field: k, ...(saved[k] !== undefined ? { from: settingText(saved[k]) } : {}), ...(settings[k] !== undefined ? { to: settingText(settings[k]) } : {}) }));
       if (changes.length > 0) {
         if (!env.approveToolPaths) {
           throw new ApiError('forbidden', locked(changes.map((c) => c.field)), changes[0]!.field);
@@ -92,4 +92,9 @@ export function createToolchainService(env: ServiceEnv): ServiceImpl<typeof tool
       return flashFlow(await flowContext(ctx), req);
     },
   };
+}
+
+/** A program setting as the person reads it (the remote prefix is a command: its words joined). */
+function settingText(v: string | string[] | undefined): string {
+  return v === undefined ? '' : Array.isArray(v) ? v.join(' ') : v;
 }

@@ -1,4 +1,4 @@
-// Which Python runs the PyTorch engine: the one given for the run, else Settings → PyTorch Python,
+// Which Python runs the PyTorch engine: Settings → PyTorch Python (or the CLI's --python),
 // else the first with torch among the ai8x-training virtual environment, the izer's Python and
 // python3 on the PATH. Probing imports torch (a few seconds), so results are kept per path.
 import { existsSync } from 'node:fs';
@@ -48,9 +48,12 @@ export function hasTorch(python: string): Promise<boolean> {
   return p;
 }
 
-/** The Python for a run: `explicit` as given (not probed: its errors are the clearest), else the first candidate with torch. */
-export async function resolveTorchPython(settings: ToolchainSettings, explicit?: string): Promise<TorchPython> {
-  if (explicit) return { path: explicit.includes('/') || explicit.includes('\\') ? resolve(explicit) : explicit, source: 'run' };
+/** The Python for a run: the chosen one as given (not probed: its errors are the clearest), else the first candidate with torch. */
+export async function resolveTorchPython(settings: ToolchainSettings): Promise<TorchPython> {
+  // A Python the person chose (Settings, or --python) is used as given: the engine says clearly if it
+  // cannot run it, where falling back to another one would train somewhere they did not ask for.
+  const chosen = torchPythonCandidates(settings).find((c) => c.source === 'settings');
+  if (chosen) return chosen;
   const candidates = torchPythonCandidates(settings);
   for (const c of candidates) if (await hasTorch(c.path)) return c;
   throw new ToolchainError({

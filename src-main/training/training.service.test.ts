@@ -102,6 +102,8 @@ describe('training service', () => {
     expect(resumed.epochsDone).toBe(1);
     await expect(training.train({ ...small, epochs: 2, qatStart: 1, bits: 3 as never })).rejects.toMatchObject({ code: 'bad-request', field: 'bits' });
     await expect(training.train({ ...small, epochs: 2, qatStart: 5 })).rejects.toMatchObject({ code: 'bad-request', field: 'qatStart' });
+    // The engine's Python is a program the app runs: only Settings or the CLI's --python choose it, never a request.
+    await expect(training.train({ ...small, epochs: 2, qatStart: 1, engine: 'pytorch', python: '/tmp/evil' } as never)).rejects.toMatchObject({ code: 'bad-request', field: 'python' });
     await expect(training.train({ ...small, epochs: 2, qatStart: 1, layerBits: { nope: 4 } })).rejects.toMatchObject({ code: 'bad-request', field: 'layerBits.nope' });
     await expect(training.train({ ...small, epochs: 4, qatStart: 2, bitsSchedule: [{ fromQatEpoch: 0, bits: 8 }, { fromQatEpoch: 2, bits: 4 }] }))
       .rejects.toMatchObject({ code: 'bad-request', field: 'bitsSchedule.1.fromQatEpoch', message: expect.stringMatching(/QAT phase has 2 epochs/) });

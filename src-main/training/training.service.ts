@@ -13,6 +13,7 @@ import { listProjectRuns, newRunFile, projectRunDir, readRunFile, readState, run
 import { planModel } from '../planner/plan.ts';
 import { classReport, collapseReasons, deviceToLogits, floatWeightBytes, logitError } from './comparison.ts';
 import type { ServiceEnv } from '../services.ts';
+import type { ToolchainSettings } from '../api/toolchain.api.ts';
 import type { Model, WeightBits } from '../ir/graph.ts';
 import { zoo, zooForData } from '../ir/zoo.ts';
 import { basename } from 'node:path';
@@ -31,7 +32,7 @@ import { runTrainingInWorker } from './train-in-worker.ts';
 import type { TrainHooks } from './trainer.ts';
 import { checkComputeDevice, trainWithPytorch, type ComputeDevice } from './pytorch-engine.ts';
 import { resolveTorchPython } from './torch-python.ts';
-import { loadSettings } from '../toolchain/settings.ts';
+import { loadSettings, withOverrides } from '../toolchain/settings.ts';
 import type { EpochRecord, TrainConfig, TrainProgress, TrainResult, TrainState } from './train-types.ts';
 import { floatAccuracyInWorker, simulatedAccuracyInWorker, toInt8Batch, type Accuracy, type AccuracyRow } from './evaluate.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
@@ -478,6 +479,15 @@ function keeper(run: RunRecord) {
 }
 
 /**
+ * The tool settings a run uses: the saved ones, under the CLI's own flags (--python). The Python is
+ * a program the app runs, so the API has no field for it: only Settings (confirmed on the desktop,
+ * locked in web mode) or the person at the command line picks it.
+ */
+async function runSettings(env: ServiceEnv): Promise<ToolchainSettings> {
+  return withOverrides(await loadSettings(env.stateDir), env.toolOverrides ?? {});
+}
+
+/**
  * The engine seam: the embedded engine in its worker, or the PyTorch engine as a child process. Both
  * take the same TrainConfig and hooks and return a TrainResult, so everything after training is shared.
  */
@@ -485,13 +495,13 @@ async function runEngine(env: ServiceEnv, run: RunRecord, config: TrainConfig, h
   const req = run.request;
   const data = { dataset: run.data.dataset, split: run.data.split };
   if ((req.engine ?? 'embedded') === 'embedded') {
-    for (const f of ['python', 'computeDevice', 'gpus', 'threads'] as const) {
+    for (const f of ['computeDevice', 'gpus', 'threads'] as const) {
       if (req[f] !== undefined) throw new ApiError('bad-request', `${f} applies to the PyTorch engine only (engine: "pytorch").`, f);
     }
     return { ...(await runTrainingInWorker(run.model, data, config, hooks)), engine: 'embedded', device: 'cpu' };
   }
-  const settings = await loadSettings(env.stateDir);
-  const python = await resolveTorchPython(settings, req.python);
+  const settings = await runSettings(env);
+  const python = await resolveTorchPython(settings);
   const device = (req.computeDevice ?? 'cpu') as ComputeDevice;
   return trainWithPytorch(run.model, data, config, {
     python: python.path, device,
@@ -504,7 +514,7 @@ async function runEngine(env: ServiceEnv, run: RunRecord, config: TrainConfig, h
 /** CUDA asked for but not there fails before data is loaded or a run is kept (the engine would only say so after). */
 async function checkEngineDevice(env: ServiceEnv, req: TrainRequest, signal: AbortSignal): Promise<void> {
   if ((req.engine ?? 'embedded') !== 'pytorch' || !req.computeDevice?.startsWith('cuda')) return;
-  const python = await resolveTorchPython(await loadSettings(env.stateDir), req.python);
+  const python = await resolveTorchPython(await runSettings(env));
   await checkComputeDevice(python.path, req.computeDevice as ComputeDevice, req.gpus ?? 1, { signal });
 }
 

@@ -99,7 +99,7 @@ describe.skipIf(ui.skip)('app shell in web mode (chromium)' + ui.note, () => {
     await expect(paths.getByTestId('paths-locked').textContent()).resolves.toMatch(/^Program paths cannot be changed from here: set them in the desktop app, or edit .*toolchain-settings\.json\.$/);
     const disabled = await paths.locator('input').evaluateAll((els) => els.map((e) => [e.getAttribute('data-field'), (e as HTMLInputElement).disabled]));
     expect(Object.fromEntries(disabled)).toEqual({
-      izerDir: true, python: true, maximPath: true, armGcc: true, make: true, openocd: true, openocdScripts: true, torchPython: false, trainRemote: false,
+      izerDir: true, python: true, maximPath: true, armGcc: true, make: true, openocd: true, openocdScripts: true, torchPython: true, trainRemotePrefix: true,
     });
     await paths.scrollIntoViewIfNeeded();
     await shot('settings-web-paths', { fullPage: false });

@@ -77,9 +77,12 @@ describe('toolchain service over RPC', () => {
     const web = connect(null, stateDir).services;
     // The page greys out the fields the policy names, with its reason beside them.
     const policy = await web.toolchain.pathPolicy({});
-    expect(policy.locked).toEqual(['izerDir', 'python', 'maximPath', 'armGcc', 'make', 'openocd', 'openocdScripts']);
+    expect(policy.locked).toEqual(['izerDir', 'python', 'maximPath', 'armGcc', 'make', 'openocd', 'openocdScripts', 'torchPython', 'trainRemotePrefix']);
     expect(policy.reason).toMatch(/^Program paths cannot be changed from here: set them in the desktop app, or edit .*toolchain-settings\.json\.$/);
     await expect(web.toolchain.setSettings({ python: '/tmp/evil' })).rejects.toMatchObject({ code: 'forbidden', field: 'python', message: policy.reason!.replace('Program paths', 'Program paths (python)') });
+    // The training engine's Python and remote prefix are programs the app runs, too.
+    await expect(web.toolchain.setSettings({ torchPython: '/tmp/evil' })).rejects.toMatchObject({ code: 'forbidden', field: 'torchPython' });
+    await expect(web.toolchain.setSettings({ trainRemotePrefix: ['sh', '-c', 'touch /tmp/x'] })).rejects.toMatchObject({ code: 'forbidden', field: 'trainRemotePrefix' });
     await web.toolchain.setSettings({ buildJobs: 4 }); // other settings still change
     const asked: ToolPathChange[][] = [];
     let answer = false;
@@ -94,6 +97,12 @@ describe('toolchain service over RPC', () => {
     await web.toolchain.setSettings({ buildJobs: 2, python: '/usr/bin/python3', make: '/usr/bin/make' });
     expect(asked).toHaveLength(2);
     await expect(web.toolchain.setSettings({ buildJobs: 2 })).rejects.toMatchObject({ code: 'forbidden', field: 'python' });
+    // A remote prefix is compared word by word: the same command needs no confirmation, another one does.
+    await desk.toolchain.setSettings({ buildJobs: 2, python: '/usr/bin/python3', make: '/usr/bin/make', trainRemotePrefix: ['ssh', 'gpu-box'] });
+    expect(asked.at(-1)).toEqual([{ field: 'trainRemotePrefix', to: 'ssh gpu-box' }]);
+    await web.toolchain.setSettings({ buildJobs: 3, python: '/usr/bin/python3', make: '/usr/bin/make', trainRemotePrefix: ['ssh', 'gpu-box'] });
+    await expect(web.toolchain.setSettings({ buildJobs: 3, python: '/usr/bin/python3', make: '/usr/bin/make', trainRemotePrefix: ['ssh', 'other'] }))
+      .rejects.toMatchObject({ code: 'forbidden', field: 'trainRemotePrefix' });
   });
 
   it('doctor answers with every item', async () => {

@@ -45,6 +45,12 @@ describe.skipIf(missing(...reqs))(`qatwb train --engine${skipNote(...reqs)}`, ()
     const b = qatwb(['train', '--example', 'mnist', '--epochs', '1', '--engine', 'pytorch', '--device', 'tpu']);
     expect(b.status).toBe(2);
     expect(b.stderr).toMatch(/--device expects cpu, cuda, cuda:N/);
+    // --python is used as given: a Python that is not there is named, never swapped for another one found.
+    const missingPython = join(tmpdir(), 'no-such-dir', 'python3');
+    const c = qatwb(['train', '--example', 'mnist', '--limit', '100', '--epochs', '1', '--engine', 'pytorch', '--python', missingPython]);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toContain(missingPython);
+    expect(c.stderr).toMatch(/was not found/);
   });
 
   it('--device cuda without that GPU fails fast, naming the flag and what the doctor found, before a run is kept', () => {

@@ -262,7 +262,6 @@ export async function trainRequest(args: ParsedArgs): Promise<TrainRequest> {
     ...(seed !== undefined ? { seed } : {}),
     ...(out ? { outDir: resolve(out) } : {}),
     engine,
-    ...(python !== undefined ? { python } : {}),
     ...(computeDevice !== undefined ? { computeDevice } : {}),
     ...(gpus !== undefined ? { gpus } : {}),
     ...(threads !== undefined ? { threads } : {}),
@@ -311,7 +310,10 @@ export const command: Command = {
   async run(args, io) {
     const req = await trainRequest(args);
     const json = args.options.has('json');
-    const result = await withServices(['training'], {}, ({ api }) => api.training.train(req, trainingJob(io)));
+    // --python is the person at the command line choosing a program: a tool override, never a request field.
+    const python = optString(args, 'python');
+    const overrides = python !== undefined ? { toolOverrides: { torchPython: python } } : {};
+    const result = await withServices(['training'], overrides, ({ api }) => api.training.train(req, trainingJob(io)));
     if (json) {
       io.out(JSON.stringify(result));
     } else {
