@@ -78,9 +78,3 @@ export async function runCheckJob(req: CheckJobRequest, hooks: CheckJobHooks = {
     await float?.close();
   }
 }
-
-/** The report without per-window rows (what `--json` prints and the UI's summary shows). */
-export function summarizeReport(r: CheckReport): Omit<CheckReport, 'perWindow'> {
-  const { perWindow: _omit, ...rest } = r;
-  return rest;
-}
