@@ -15,8 +15,9 @@ hydrate(pinia)
   .finally(() => app.mount('#app'));
 
 window.addEventListener('beforeunload', (event) => {
-  // In a browser tab, closing or reloading with unsaved changes asks first (the browser's own dialog).
-  if (useProjectStore(pinia).dirty && !('bridge' in window)) {
+  // In a browser tab, closing or reloading with unsaved changes or a run training asks first (the browser's own dialog).
+  const project = useProjectStore(pinia);
+  if ((project.dirty || project.workInProgress().length) && !('bridge' in window)) {
     event.preventDefault();
     return;
   }

@@ -56,10 +56,23 @@ export const useProjectStore = defineStore('project', () => {
     });
   }
 
-  /** Switching or closing drops unsaved changes: ask first (true: go ahead). */
+  /**
+   * Work of other steps that leaving the project would stop (a training run), each as a sentence or
+   * null; a store registers its check here, so this store needs none of theirs.
+   */
+  const workChecks: (() => string | null)[] = [];
+  function warnOnLeave(check: () => string | null): void {
+    workChecks.push(check);
+  }
+  /** What leaving would stop now, in sentences (empty: nothing). */
+  const workInProgress = (): string[] => workChecks.map((c) => c()).filter((w): w is string => w !== null);
+  /** Switching or closing drops unsaved changes and stops work in progress: ask first (true: go ahead). */
   function mayLeave(doing: string): boolean {
-    if (!dirty.value || !current.value) return true;
-    return window.confirm(`"${current.value.doc.name}" has unsaved changes. ${doing} without saving them?`);
+    if (!current.value) return true;
+    const work = workInProgress();
+    if (!dirty.value && !work.length) return true;
+    const unsaved = dirty.value ? [`"${current.value.doc.name}" has unsaved changes.`] : [];
+    return window.confirm([...unsaved, ...work, `${doing}${dirty.value ? ' without saving them' : ''}?`].join(' '));
   }
   const guarded = <T>(doing: string, run: () => Promise<T>): Promise<T | undefined> => (mayLeave(doing) ? run() : Promise.resolve(undefined));
 
@@ -72,7 +85,7 @@ export const useProjectStore = defineStore('project', () => {
   return {
     current, dirty, recent, busy, error, isOpen, name, pathIn, section,
     hydrate, dispose, refreshRecent,
-    mayLeave,
+    mayLeave, warnOnLeave, workInProgress,
     openExample: () => guarded('Open the example', () => action(() => api.project.openExample({ name: 'mnist' }))),
     open: (path: string) => guarded('Open another project', () => action(() => api.project.open({ path }))),
     create: (path: string, projectName: string, start: { data?: DataRef; model?: ModelRef } = {}) =>

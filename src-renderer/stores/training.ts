@@ -48,14 +48,17 @@ export interface EpochPoint {
   loss: number;
   trainAccuracy?: number;
   validationAccuracy?: number;
+  /** Default weight bits of a QAT epoch (a schedule's or chain's width): the charts mark each change. */
+  bits?: number;
 }
 
 /** What project.json keeps of the reference run: the last finished one, or the one chosen in the run list. */
 export type LastRun = TrainingLastRun;
 
 /** A history epoch as the charts draw it. */
-const epochPoint = (e: { epoch: number; phase: 'float' | 'qat'; loss: number; trainAccuracy?: number; validationAccuracy?: number }): EpochPoint => ({
+const epochPoint = (e: { epoch: number; phase: 'float' | 'qat'; loss: number; trainAccuracy?: number; validationAccuracy?: number; bits?: number }): EpochPoint => ({
   epoch: e.epoch, phase: e.phase, loss: e.loss,
+  ...(e.bits !== undefined ? { bits: e.bits } : {}),
   ...(e.trainAccuracy !== undefined ? { trainAccuracy: e.trainAccuracy } : {}),
   ...(e.validationAccuracy !== undefined ? { validationAccuracy: e.validationAccuracy } : {}),
 });
@@ -126,7 +129,7 @@ export const useTrainingStore = defineStore('training', () => {
       const va = d.validationAccuracy ?? undefined;
       const ta = d.trainAccuracy ?? undefined;
       if (va === undefined && ta === undefined) return;
-      const point: EpochPoint = { epoch: d.epoch, phase: p.phase, loss: d.epochLoss ?? NaN, ...(ta !== undefined ? { trainAccuracy: ta } : {}), ...(va !== undefined ? { validationAccuracy: va } : {}) };
+      const point: EpochPoint = { epoch: d.epoch, phase: p.phase, loss: d.epochLoss ?? NaN, ...(d.bits !== undefined ? { bits: d.bits } : {}), ...(ta !== undefined ? { trainAccuracy: ta } : {}), ...(va !== undefined ? { validationAccuracy: va } : {}) };
       epochs.value = [...epochs.value.filter((e) => e.epoch !== d.epoch), point];
     }
   }
@@ -291,6 +294,8 @@ export const useTrainingStore = defineStore('training', () => {
     if (s?.config) Object.assign(config, s.config);
   }
 
+  // Switching or closing the project stops the job (reset below); the run stays on disk, resumable.
+  project.warnOnLeave(() => (job.isRunning.value ? 'A run is training; it will be interrupted and can be resumed from its last finished epoch.' : null));
   watch(() => project.current?.path, (now, before) => {
     if (now === before) return;
     job.reset();

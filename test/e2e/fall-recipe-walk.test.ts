@@ -51,8 +51,18 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
     await expect(page.getByTestId('step-lr').nth(1).getAttribute('placeholder')).resolves.toBe('0.0001');
     await page.getByTestId('step-lr').nth(1).fill('0.00005');
     await page.getByTestId('step-lr').nth(1).blur();
-    await expect.poll(() => page.getByTestId('bits-schedule-words').textContent())
-      .toBe('Epoch 4: 8-bit, lr 0.0001; epochs 5–6: 4-bit, lr 0.00005. One comparison row per width; the last is exported.');
+    const scheduleWords = 'Epoch 4: 8-bit, lr 0.0001; epochs 5–6: 4-bit, lr 0.00005. One comparison row per width; the last is exported.';
+    await expect.poll(() => page.getByTestId('bits-schedule-words').textContent()).toBe(scheduleWords);
+    // The table says the same run epochs (from 1) as the words and the hint, never QAT epochs from 0;
+    // so does a problem with them.
+    await expect(page.getByTestId('step-from').nth(0).inputValue()).resolves.toBe('4');
+    await expect(page.getByTestId('step-from').nth(1).inputValue()).resolves.toBe('5');
+    await page.getByTestId('step-from').nth(1).fill('7');
+    await page.getByTestId('step-from').nth(1).blur();
+    await expect.poll(() => page.getByTestId('bits-schedule-error').textContent()).toBe('Width 2: 4-bit from epoch 7, but QAT runs epochs 4–6.');
+    await page.getByTestId('step-from').nth(1).fill('5');
+    await page.getByTestId('step-from').nth(1).blur();
+    await expect.poll(() => page.getByTestId('bits-schedule-words').textContent()).toBe(scheduleWords);
     await page.getByTestId('bits-editor').scrollIntoViewIfNeeded();
     await shot('01b-bits-schedule-light-1440x900');
     await page.getByTestId('qat-words').locator('summary').click();
@@ -69,6 +79,20 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
     expect(Number(/fall\s+([\d.]+)%/.exec(recall!)![1])).toBeGreaterThan(50);
     await page.getByTestId('train-result').scrollIntoViewIfNeeded();
     await shot('02-train-result-light-1440x900');
+    // The curves mark the QAT start and the width change at the epochs the schedule names.
+    const marked = '; marked: QAT 8-bit from epoch 4, 4-bit from epoch 5';
+    await expect(page.getByRole('img', { name: /^Training loss per batch/ }).first().getAttribute('aria-label')).resolves.toMatch(new RegExp(`${marked}$`));
+    await expect(page.getByRole('img', { name: /^Train and validation accuracy/ }).first().getAttribute('aria-label')).resolves.toMatch(new RegExp(`${marked}$`));
+    for (const scheme of ['light', 'dark'] as const) {
+      for (const [w, h] of [[1440, 900], [1024, 768]] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.setViewportSize({ width: w, height: h });
+        await page.getByRole('img', { name: /^Training loss per batch/ }).first().scrollIntoViewIfNeeded();
+        await page.screenshot({ path: `${OUT}/02b-width-marks-${scheme}-${w}x${h}.png` });
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1440, height: 900 });
     // A collapsed row is named in the warning; the QAT row that finds falls is not one of them.
     const collapsed = await page.locator('[data-testid="comparison"] tr.collapsed td:first-child').allTextContents();
     expect(collapsed).not.toContain('QAT 8-bit');
@@ -149,6 +173,20 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
     await expect.poll(statuses, { timeout: 60_000 }).toEqual(['running', 'done']);
     const chained = (await list.locator('li[data-run]').first().getAttribute('data-run'))!;
     expect(chained).not.toBe(first);
+    // Switching the project now would stop the run: it asks first; declining keeps the run training.
+    await go('project');
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.getByRole('button', { name: 'Open the MNIST example' }).click();
+    await expect.poll(() => asked.length).toBe(1);
+    expect(asked[0]).toContain('A run is training; it will be interrupted and can be resumed from its last finished epoch.');
+    expect(asked[0]).toMatch(/Open the example( without saving them)?\?$/);
+    await page.getByTestId('header-project').filter({ hasText: 'Falls' }).waitFor();
+    await go('train');
+    await expect(statuses()).resolves.toEqual(['running', 'done']);
     const runFile = () => JSON.parse(readFileSync(join(projectDir, 'runs', chained, 'run.json'), 'utf8')) as { epochsDone: number; epochsPlanned: number; status: string };
     await expect.poll(() => { try { const f = runFile(); return f.epochsDone > f.epochsPlanned - 12; } catch { return false; } }, { timeout: 120_000, interval: 100 }).toBe(true);
     await shots('05-run-list-running');
