@@ -35,7 +35,10 @@ describe('quantizeValue (ai8x Quantize + Clamp)', () => {
     expect(quantizeAvgPool(-0.1 / 128) === 0).toBe(true); // −0: the same number
     expect(quantizeAvgPool(-3)).toBe(-1);
     expect(quantizeAvgPool(2)).toBe(127 / 128);
-    expect(quantizeAvgPool(2.5 / 128, true)).toBe(2 / 128);
+  });
+  it('avg pool with rounding rounds half away from zero at 1/128, as the izer computes it', () => {
+    expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4, -2.6].map((v) => quantizeAvgPool(v / 128, true) * 128)).toEqual([1, 2, 3, -1, -2, -3, 2, -3]);
+    expect(quantizeAvgPool(-0.4 / 128, true) === 0).toBe(true);
   });
 });
 

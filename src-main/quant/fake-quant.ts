@@ -1,7 +1,7 @@
 // The ai8x fake-quantization rules as plain functions over numbers and typed arrays
 // (max78002.md §1.8, §1.9): the reference the tfjs training ops and the float predictor follow.
 import type { WeightBits } from '../ir/graph.ts';
-import { ACTIVATION, quantizeValue, roundHalfEven, WIDE_OUTPUT } from './fixed-point.ts';
+import { ACTIVATION, quantizeValue, roundHalfAway, WIDE_OUTPUT } from './fixed-point.ts';
 
 /** Quantize a weight or bias array of a layer with output shift `shift` (weights scaled by 2^−shift). */
 export function quantizeParams(values: Float32Array, bits: WeightBits, shift: number): Float32Array {
@@ -24,11 +24,12 @@ export function quantizeWide(x: number): number {
 
 /**
  * Average-pool result in QAT (ai8x FloorQat): truncated toward zero at 1/128 (floor for positive, ceil
- * for negative means, as the accelerator and the simulator compute), then clamp [−1, 127/128].
+ * for negative means, as the accelerator and the simulator compute), or rounded where avgPoolRounds;
+ * then clamp [−1, 127/128].
  */
 export function quantizeAvgPool(x: number, rounding = false): number {
   const scaled = x * ACTIVATION.step;
-  // torch.round rounds half to even; avg-pool rounding mode only.
-  const q = rounding ? roundHalfEven(scaled) : Math.trunc(scaled);
+  // Rounding (avgPoolRounds) half away from zero, as the izer and the simulator compute it.
+  const q = rounding ? roundHalfAway(scaled) : Math.trunc(scaled);
   return Math.min(Math.max(q / ACTIVATION.step, ACTIVATION.lo), ACTIVATION.hi);
 }

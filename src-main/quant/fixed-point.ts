@@ -12,6 +12,21 @@ export function roundHalfEven(v: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
+/** Round half away from zero, as the izer's rounded average pool does. Never returns −0. */
+export function roundHalfAway(v: number): number {
+  const r = Math.sign(v) * Math.floor(Math.abs(v) + 0.5);
+  return r === 0 ? 0 : r;
+}
+
+/**
+ * Whether a layer's average pool rounds (model option avgPoolRounding, izer --avg-pool-rounding)
+ * instead of truncating. The izer pools a Conv1d's input on its 1-D path, which ignores the flag;
+ * every other layer (2-D, and 1-D pooling-only or element-wise layers) pools on the 2-D path, which rounds.
+ */
+export function avgPoolRounds(avgPoolRounding: boolean | undefined, op: string): boolean {
+  return (avgPoolRounding ?? false) && op !== 'conv1d';
+}
+
 /** Quantile with linear interpolation between order statistics (torch.quantile's default). */
 export function quantile(sortedAscending: ArrayLike<number>, q: number): number {
   const n = sortedAscending.length;

@@ -7,6 +7,7 @@ import { inferLayerShapes, totalShift } from '../ir/validate.ts';
 import { isElementWise, opHasWeights, opSpec } from '../ir/ops/registry.ts';
 import { CONVTRANSPOSE_OUTPUT_PADDING } from '../ir/ops/convtranspose2d.ts';
 import { pool, type PoolArgs } from './kernels/pool.ts';
+import { avgPoolRounds } from '../quant/fixed-point.ts';
 import { eltwise } from './kernels/eltwise.ts';
 import { passthrough } from './kernels/passthrough.ts';
 import { conv2d, conv2dScratch, type Conv2dArgs } from './kernels/conv2d.ts';
@@ -163,8 +164,7 @@ export function compile(model: Model): Program {
       sizeH: p.size[0], sizeW: sh.input.dims.length === 1 ? 1 : p.size[1],
       strideH: p.stride[0], strideW: sh.input.dims.length === 1 ? 1 : p.stride[1],
       outH: pH, outW: pW,
-      // The 1-D pool path ignores the rounding flag (izer compute.pool1d).
-      rounding: (model.avgPoolRounding ?? false) && sh.input.dims.length === 2,
+      rounding: avgPoolRounds(model.avgPoolRounding, layer.op),
     } : null;
     const operands = isElt ? sh.sources.length : 1;
     const c: CompiledLayer = {

@@ -66,13 +66,14 @@ export function activate(y: tf.Tensor, spec: ActivationSpec): tf.Tensor {
 
 /**
  * Average-pool output in QAT (FloorQat: truncated toward zero at 1/128, as the accelerator computes a
- * negative mean; or RoundQat with avg-pool rounding), then clamp.
+ * negative mean; or, where avgPoolRounds, rounded half away from zero as the izer computes it), then clamp.
  */
 export function quantizeAvgPool(x: tf.Tensor, rounding: boolean): tf.Tensor {
   const f = customGrad((v: tf.Tensor, save: tf.GradSaveFunc) => {
     const { step, lo, hi } = ACTIVATION;
     const scaled = tf.mul(v, step);
-    const q = tf.div(rounding ? tf.round(scaled) : tf.mul(tf.sign(scaled), tf.floor(tf.abs(scaled))), step);
+    // Rounding half away from zero (as the izer computes it), else truncation toward zero.
+    const q = tf.div(tf.mul(tf.sign(scaled), tf.floor(rounding ? tf.add(tf.abs(scaled), 0.5) : tf.abs(scaled))), step);
     save([q]);
     return {
       value: tf.clipByValue(q, lo, hi),

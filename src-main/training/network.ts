@@ -11,7 +11,7 @@ import { pool, type PoolSpec } from './layers/pooling.ts';
 import { batchNorm, BN_EPS, BN_SETTLED, type BatchNormVars, type BatchStats } from './layers/batch-norm.ts';
 import { foldBatchNorm } from '../quant/fold-batchnorm.ts';
 import { activate, fakeQuantParam, quantizeAvgPool } from './fake-quant.ts';
-import { ACTIVATION } from '../quant/fixed-point.ts';
+import { ACTIVATION, avgPoolRounds } from '../quant/fixed-point.ts';
 
 export interface LayerPlan {
   layer: Layer;
@@ -192,7 +192,7 @@ export function forward(plans: LayerPlan[], vars: NetworkVars, x: tf.Tensor4D, o
       // QAT activations of an 8-bit layer lie on the 1/128 grid: ties in a max pool go to the first.
       const onGrid = qat && i > 0 && !plans[i - 1]!.isWide;
       h = pool(h as tf.Tensor4D, p.pool, onGrid ? { grid: ACTIVATION.step } : {});
-      if (p.pool.kind === 'avg') h = qat ? quantizeAvgPool(h, opts.avgPoolRounding ?? false) : tf.clipByValue(h, ACTIVATION.lo, ACTIVATION.hi);
+      if (p.pool.kind === 'avg') h = qat ? quantizeAvgPool(h, avgPoolRounds(opts.avgPoolRounding, p.layer.op)) : tf.clipByValue(h, ACTIVATION.lo, ACTIVATION.hi);
     }
     if (!p.hasWeights) {
       h = p.op.apply(h as tf.Tensor4D, null, null, p.layer, isFirst);

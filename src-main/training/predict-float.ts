@@ -5,7 +5,7 @@
 import type { Layer, Model, OpKind, WeightBits } from '../ir/graph.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
 import { quantizeAvgPool, quantizeParams, quantizeWide } from '../quant/fake-quant.ts';
-import { ACTIVATION, quantizeValue, WIDE_OUTPUT } from '../quant/fixed-point.ts';
+import { ACTIVATION, avgPoolRounds, quantizeValue, WIDE_OUTPUT } from '../quant/fixed-point.ts';
 
 export interface PredictOptions {
   /** Fake-quantize like QAT: per-layer output shifts and weight bits. */
@@ -80,7 +80,7 @@ export function predictFloat(
   let out: Float32Array | undefined;
   for (let s = 0; s < n; s++) {
     let d: Data = { c: model.input.channels, h: h0, w: w0, v: Float64Array.from(x.subarray(s * per, (s + 1) * per)) };
-    for (const l of prepared) d = runLayer(l.layer, l.forward, d, l.weight, l.bias, l.shift, !!options.qat, model.avgPoolRounding ?? false, oneD);
+    for (const l of prepared) d = runLayer(l.layer, l.forward, d, l.weight, l.bias, l.shift, !!options.qat, avgPoolRounds(model.avgPoolRounding, l.layer.op), oneD);
     out ??= new Float32Array(n * d.v.length);
     out.set(d.v, s * d.v.length);
   }

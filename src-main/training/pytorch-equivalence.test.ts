@@ -134,6 +134,12 @@ describe.skipIf(missing(...reqs))(`PyTorch engine QAT forward ≡ simulator${ski
       poolOnly('p2', 6, 'max', 2, false),
       fc('fc', 6, 3),
     ], true), { c1: 2 }],
+    ['1-D avg-pool rounding: the pool fused into a Conv1d truncates, the pooling-only avg pool rounds (ties of both signs)', net('k1r', 2, [32], [
+      conv('c1', 'conv1d', 2, 8, 3, 1, { activation: 'none' }),
+      conv('c2', 'conv1d', 8, 8, 1, 0, { pool: { kind: 'avg', size: [2, 1], stride: [2, 1] }, activation: 'none' }),
+      poolOnly('p1', 8, 'avg', 2, true),
+      conv('c3', 'conv1d', 8, 6, 3, 1, { outputWidth: 8 }),
+    ], true), {}],
     ['1-D pooling-only layers: avg 4 then max 2, 8-bit output', net('kp1', 2, [64], [
       conv('c1', 'conv1d', 2, 8, 5, 2, { activation: 'none' }),
       poolOnly('p1', 8, 'avg', 4, true),

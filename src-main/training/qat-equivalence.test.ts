@@ -16,7 +16,7 @@ import { withLayerBits } from '../ir/bits-policy.ts';
 
 function params(model: Model, seed: number): FloatLayerParams[] {
   const rng = seededRng(seed);
-  return planNetwork(model, () => false).map((p) => {
+  return planNetwork(model, () => false).filter((p) => p.hasWeights).map((p) => {
     const n = p.weightShape.reduce((a, b) => a * b, 1);
     const bound = 2 / Math.sqrt(n / p.layer.outChannels);
     return {
@@ -33,11 +33,29 @@ async function qatForward(model: Model, fp: FloatLayerParams[], x: Float32Array,
   const vars = varsFromParams(plans, fp);
   const qat = { shifts: model.layers.map((l) => l.outputShift), bits: model.layers.map((l) => l.weightBits) };
   const shape = plans[0]!.inShape;
-  const out = tf.tidy(() => forward(plans, vars, tf.tensor4d(gatherBatch(x, Int32Array.from({ length: n }, (_, i) => i), shape), [n, ...shape]), { training: false, qat }));
+  const out = tf.tidy(() => forward(plans, vars, tf.tensor4d(gatherBatch(x, Int32Array.from({ length: n }, (_, i) => i), shape), [n, ...shape]), { training: false, qat, avgPoolRounding: model.avgPoolRounding }));
   const data = (await out.data()) as Float32Array;
   out.dispose();
   disposeVars(vars);
   return data;
+}
+
+/** Avg pools of size 2 over signed data (no activation), so means on .5 of both signs occur; avgPoolRounding on. */
+function roundingNet(oneD: boolean): Model {
+  const op = oneD ? 'conv1d' : 'conv2d';
+  const size: [number, number] = oneD ? [2, 1] : [2, 2];
+  const base = { pad: 1, stride: 1, flatten: false, weightBits: 8, outputShift: 0, outputWidth: 8, hasBias: true } as const;
+  const k: [number, number] = oneD ? [3, 1] : [3, 3];
+  return {
+    arch: oneD ? 'r1d' : 'r2d', dataset: 't', device: 'MAX78002', avgPoolRounding: true,
+    input: { channels: 2, dims: oneD ? [32] : [8, 8], format: 'HWC' },
+    layers: [
+      { ...base, name: 'c1', op, inChannels: 2, outChannels: 8, kernel: k, activation: 'none' },
+      { ...base, name: 'c2', op, inChannels: 8, outChannels: 8, kernel: k, activation: 'none', pool: { kind: 'avg', size, stride: size } },
+      { ...base, name: 'p', op: 'passthrough', inChannels: 8, outChannels: 8, kernel: [1, 1], pad: 0, activation: 'none', hasBias: false, pool: { kind: 'avg', size, stride: size } },
+      { ...base, name: 'fc', op: 'linear', inChannels: 8, outChannels: 6, kernel: [1, 1], pad: 0, flatten: true, activation: 'none', outputWidth: 32 },
+    ],
+  };
 }
 
 describe('exported integer model ≡ QAT float model', () => {
@@ -45,6 +63,9 @@ describe('exported integer model ≡ QAT float model', () => {
     ['ai85net5, 8-bit', ai85net5(), {}],
     ['ecgnet 1-D, mixed 8/4/2-bit', ecgNet('MAX78002', 128, 5), { conv2: 4, conv3: 2, conv4: 4 }],
     ['ecgnet 1-D, 4-bit last layer', ecgNet('MAX78002', 64, 3), { fc: 4 }],
+    // The izer rounds a pooling-only layer's average (half away from zero) but never a Conv1d's.
+    ['1-D avg-pool rounding: Conv1d-fused avg pool truncates, pooling-only avg pool rounds', roundingNet(true), {}],
+    ['2-D avg-pool rounding: fused and pooling-only avg pools round half away from zero', roundingNet(false), { c2: 4 }],
   ];
   for (const [label, model, layerBits] of cases) {
     it(label, async () => {

@@ -135,11 +135,14 @@ describe('tfjs fake quantizers = the ai8x rule', () => {
       expect(Array.from(got)).toEqual(edges.map((v) => Math.fround(quantizeValue(Math.fround(v) * 2 ** -shift, bits))));
     }
   });
-  it('activations (q8 + clamp) and avg-pool truncation', () => {
+  it('activations (q8 + clamp) and avg-pool truncation and rounding', () => {
     const act = tf.tidy(() => activate(tf.tensor1d(edges), { activation: 'none', wide: false, quantize: true, outScale: 1 }).dataSync().slice());
     expect(Array.from(act)).toEqual(edges.map((v) => Math.fround(quantizeValue(Math.fround(v), 8))));
     const avg = tf.tidy(() => quantizeAvgPool(tf.tensor1d(edges), false).dataSync().slice());
     expect(Array.from(avg)).toEqual(edges.map((v) => Math.fround(refAvg(Math.fround(v)))));
+    const ties = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5].map((v) => v / 128);
+    const rounded = tf.tidy(() => quantizeAvgPool(tf.tensor1d([...edges, ...ties]), true).dataSync().slice());
+    expect(Array.from(rounded)).toEqual([...edges, ...ties].map((v) => Math.fround(refAvg(Math.fround(v), true))));
   });
   it('clipped straight-through gradient: zero outside the clamp', () => {
     const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(fakeQuantParam(x, 8, 0)))(tf.tensor1d([-1.2, -0.5, 0.5, 0.995, 1.5])).dataSync().slice());

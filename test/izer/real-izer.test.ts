@@ -9,7 +9,8 @@ import { crossCheck } from '../../src-main/toolchain/steps/cross-check.ts';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gate, need, REPO_ROOT } from '../support/fixtures.ts';
-import { exportNetwork, runRealIzer, type ExportOptions } from './izer-harness.ts';
+import { exportNetwork, runRealIzer, type Exported, type ExportOptions } from './izer-harness.ts';
+import { simulate } from '../../src-main/sim/simulate.ts';
 
 interface Case {
   name: string;
@@ -171,6 +172,67 @@ describe.skipIf(izer.skip)(`every export is accepted by the real ai8x-synthesis$
       expect((JSON.parse(sim.stdout) as { output: number[] }).output).toEqual(r.izerOutput);
     }
   }, 240_000);
+});
+
+// avg-pool rounding (izer --avg-pool-rounding) as the izer computes it. The pooled data reaches the
+// output as is (a pooling-only last layer) or through a 1x1 conv, with ties (means on .5) of both signs.
+interface PoolCase { name: string; model: (rounding: boolean) => Model; rounds: boolean }
+const withRounding = (m: Model, r: boolean): Model => (r ? { ...m, avgPoolRounding: true } : m);
+const poolCases: PoolCase[] = [
+  {
+    name: '1-D pooling-only layer: rounds (the izer pools it as 2-D data)', rounds: true,
+    model: (r) => withRounding(net('tavg1dp', { channels: 4, dims: [48], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv1d', inChannels: 4, outChannels: 16, kernel: [1, 1], activation: 'none' }),
+      L({ name: 'p', op: 'passthrough', inChannels: 16, outChannels: 16, pool: pool('avg', [2, 1]) }),
+    ]), r),
+  },
+  {
+    name: '1-D avg pool fused into a Conv1d: always truncates', rounds: false,
+    model: (r) => withRounding(net('tavg1dc', { channels: 4, dims: [48], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv1d', inChannels: 4, outChannels: 16, kernel: [1, 1], activation: 'none' }),
+      L({ name: 'c2', op: 'conv1d', inChannels: 16, outChannels: 16, kernel: [1, 1], activation: 'none', pool: pool('avg', [2, 1]) }),
+    ]), r),
+  },
+  {
+    name: '2-D pooling-only layer 2x2: rounds half away from zero', rounds: true,
+    model: (r) => withRounding(net('tavg2dp', { channels: 4, dims: [8, 8], format: 'HWC' }, [
+      L({ name: 'c1', op: 'conv2d', inChannels: 4, outChannels: 16, kernel: [1, 1], activation: 'none' }),
+      L({ name: 'p', op: 'passthrough', inChannels: 16, outChannels: 16, pool: pool('avg', [2, 2]) }),
+    ]), r),
+  },
+];
+
+/** Pool windows (size = stride) of layer 1 whose mean sits exactly on .5, from our simulator's layer-0 output. */
+function poolTies(e: Exported): { neg: number; pos: number } {
+  const model = e.plan.model;
+  const first = simulate(model, e.sample, { allLayers: true }).layers![0]!;
+  const [ph, pw] = model.layers[1]!.pool!.size;
+  const c = first.shape.channels, h = first.shape.dims[0]!, w = first.shape.dims[1] ?? 1;
+  const [sh, sw] = first.shape.dims.length === 1 ? [ph, 1] : [ph, pw];
+  const n = sh * sw;
+  let neg = 0, pos = 0;
+  for (let ch = 0; ch < c; ch++) for (let y = 0; y + sh <= h; y += sh) for (let x = 0; x + sw <= w; x += sw) {
+    let s = 0;
+    for (let a = 0; a < sh; a++) for (let b = 0; b < sw; b++) s += first.data[(ch * h + y + a) * w + x + b]!;
+    if (Math.abs(s) % n === n / 2) { if (s < 0) neg++; else pos++; }
+  }
+  return { neg, pos };
+}
+
+describe.skipIf(izer.skip)(`average pooling with --avg-pool-rounding as the real ai8x-synthesis computes it${izer.note}`, () => {
+  for (const c of poolCases) {
+    it.concurrent(`${c.name}; known answer with and without the flag equals our simulator`, async ({ expect }) => {
+      const [plain, rounded] = await Promise.all([exportNetwork(c.model(false), { seed: 31 }), exportNetwork(c.model(true), { seed: 31 })]);
+      const t = poolTies(rounded);
+      expect(t.neg, 'windows with a negative .5 mean').toBeGreaterThan(3);
+      expect(t.pos, 'windows with a positive .5 mean').toBeGreaterThan(3);
+      const [izPlain, izRounded] = await Promise.all([runRealIzer(plain), runRealIzer(rounded)]);
+      expect(izPlain.izerOutput).toEqual(Array.from(plain.expected));
+      expect(izRounded.izerOutput).toEqual(Array.from(rounded.expected));
+      if (c.rounds) expect(izRounded.izerOutput).not.toEqual(izPlain.izerOutput);
+      else expect(izRounded.izerOutput).toEqual(izPlain.izerOutput);
+    }, 180_000);
+  }
 });
 
 // What the planner refuses, the real izer refuses too (each rule here was found by this suite).

@@ -67,7 +67,8 @@ class QatNet(nn.Module):
             if layer.pool is not None:
                 h = _pool(h, layer.pool, self.spec.one_d)
                 if layer.pool.kind == "avg":
-                    h = AvgPoolQuant.apply(h, rounding) if qat else h.clamp(-1.0, 127 / 128)
+                    # The izer's 1-D pool path (a Conv1d's pool) ignores avg-pool rounding (fixed-point.ts avgPoolRounds).
+                    h = AvgPoolQuant.apply(h, rounding and layer.op != "conv1d") if qat else h.clamp(-1.0, 127 / 128)
             if not layer.has_weights:
                 # A pooling-only layer (ai8x MaxPool/AvgPool module): the pooled data as is.
                 if taps is not None:

@@ -65,13 +65,13 @@ class Activate(torch.autograd.Function):
 
 class AvgPoolQuant(torch.autograd.Function):
     """Average-pool output in QAT: truncated toward zero at 1/128 (ai8x FloorQat: floor for positive,
-    ceil for negative means, as the accelerator computes), or rounded half to even with avg-pool
-    rounding; then clamp."""
+    ceil for negative means, as the accelerator computes), or rounded half away from zero (as the
+    izer computes it) where the layer's pool rounds; then clamp."""
 
     @staticmethod
     def forward(ctx, v, rounding):
         scaled = v * 128.0
-        q = (torch.round(scaled) if rounding else torch.trunc(scaled)) / 128.0
+        q = (torch.sign(scaled) * torch.floor(scaled.abs() + 0.5) if rounding else torch.trunc(scaled)) / 128.0
         ctx.save_for_backward((q >= -1) & (q <= 127 / 128))
         return q.clamp(-1.0, 127 / 128)
 

@@ -51,12 +51,15 @@ describe('pool', () => {
     expect(run([1, 2, 2, 2], args('avg'))).toBe(1);
     expect(run([-128, -128, -128, -127], args('avg'))).toBe(-127);
   });
-  it('average rounds half to even with avgPoolRounding', () => {
+  it('average rounds half away from zero with rounding (the izer\'s rounded pool)', () => {
     expect(run([-1, -2, -2, -2], args('avg', true))).toBe(-2);
     expect(run([1, 1, 2, 2], args('avg', true))).toBe(2);
-    expect(run([0, 0, 1, 2], args('avg', true))).toBe(1);
-    expect(run([-1, -1, -2, -2], args('avg', true))).toBe(-2);
+    expect(run([0, 0, 1, 1], args('avg', true))).toBe(1);
+    expect(run([0, 0, -1, -1], args('avg', true))).toBe(-1);
+    expect(run([2, 2, 3, 3], args('avg', true))).toBe(3);
+    expect(run([-2, -2, -3, -3], args('avg', true))).toBe(-3);
     expect(run([1, 1, 1, 2], args('avg', true))).toBe(1);
+    expect(run([0, 0, 0, -1], args('avg', true))).toBe(0);
   });
   it('max 2x2/2 (fast path) equals the general loop on odd sizes', () => {
     const src = Int32Array.from({ length: 2 * 5 * 7 }, () => rand(-128, 127));

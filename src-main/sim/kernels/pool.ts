@@ -1,8 +1,8 @@
 // In-flight pooling before a layer's op (max78002.md §5.1): max, or average truncated toward zero
-// (floor for positive, ceil for negative means); with avgPoolRounding the 2-D average rounds half
-// to even as the izer's np.round does. The 1-D path always truncates (izer compute.pool1d).
+// (floor for positive, ceil for negative means); with rounding (avgPoolRounds) half away from zero,
+// as the izer computes it.
 // Planar data C×H×W (1-D: C×L with W = 1); output floor((n − size)/stride) + 1 per side.
-import { roundHalfEven } from '../../quant/fixed-point.ts';
+import { roundHalfAway } from '../../quant/fixed-point.ts';
 
 export interface PoolArgs {
   kind: 'max' | 'avg';
@@ -15,7 +15,7 @@ export interface PoolArgs {
   strideW: number;
   outH: number;
   outW: number;
-  /** Round the 2-D average instead of truncating. */
+  /** Round the average (half away from zero) instead of truncating. */
   rounding: boolean;
 }
 
@@ -73,7 +73,7 @@ function avgPool(src: Int32Array, dst: Int32Array, a: PoolArgs): void {
           const row = rb + ky * inW + ox * strideW;
           for (let kx = 0; kx < sizeW; kx++) s += src[row + kx]!;
         }
-        let r = rounding ? roundHalfEven(s / n) : Math.trunc(s / n);
+        let r = rounding ? roundHalfAway(s / n) : Math.trunc(s / n);
         if (r > 127) r = 127; else if (r < -128) r = -128;
         dst[d++] = r;
       }
