@@ -50,6 +50,8 @@ export const useDeviceStore = defineStore('device', () => {
   watch(isMnistProject, (mnist) => { if (!mnist && source.value === 'mnist') source.value = 'test'; });
   const sourceFile = ref('');
   const labelsFile = ref('');
+  /** The windows file is an integer .npy of raw sensor values (ADC counts), scaled with the export's input scaling. */
+  const rawInts = ref(false);
   const windowCount = ref<number | null>(200);
 
   /** The input scaling the export expects (its model.json), for the one line in the controls. */
@@ -181,6 +183,7 @@ export const useDeviceStore = defineStore('device', () => {
       artifacts,
       source: src,
       ...(labels ? { labels } : {}),
+      ...(source.value === 'file' && rawInts.value ? { raw: true } : {}),
       ...(windowCount.value ? { windows: windowCount.value } : {}),
       ...(project.pathIn('artifacts', 'disagreements') ? { saveDir: project.pathIn('artifacts', 'disagreements')! } : {}),
     });
@@ -202,7 +205,7 @@ export const useDeviceStore = defineStore('device', () => {
 
   return {
     ports, portsWarning, selectedPath, status, statusMessage, hello, connectedPath, error, busy, busyLabel, virtualPath, isConnected,
-    isMnistProject, inputScaling, source, sourceFile, labelsFile, windowCount, windows, received, rolling, rollingHistory, confusion, maxAbsError, latencyMeanUs,
+    isMnistProject, inputScaling, source, sourceFile, labelsFile, rawInts, windowCount, windows, received, rolling, rollingHistory, confusion, maxAbsError, latencyMeanUs,
     check, report, refreshPorts, connect, disconnect, startVirtual, stopVirtual, unplugVirtual, startCheck, stopCheck, exportReport,
     hydrate, dispose,
   };
