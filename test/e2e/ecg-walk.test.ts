@@ -153,8 +153,8 @@ describe.skipIf(ui.skip)('ECG walk: new project → CSV → ecgnet → train →
   }, 180_000);
 
   it('checks an integer .npy of raw sensor values once it is marked raw, scaled as the model expects', async () => {
-    // ADC-like counts, far outside int8: marked raw, the host scales them with model.json input.scaling
-    // (the report says so; int8 codes would not be scaled).
+    // ADC-like counts, far outside int8: refused as int8 codes; marked raw, the host scales them with
+    // model.json input.scaling (the report says so).
     const rawFile = join(projectDir, 'raw-counts.npy');
     const windows = 10;
     writeFileSync(rawFile, writeNpy({ dtype: 'int16', shape: [windows, LENGTH], data: Int16Array.from({ length: windows * LENGTH }, (_, i) => (i * 37) % 1000) }));
@@ -166,8 +166,9 @@ describe.skipIf(ui.skip)('ECG walk: new project → CSV → ecgnet → train →
     await expect(controls.getByTestId('input-scaling').textContent()).resolves.toMatch(/^Input scaling: raw \[[-\d.e]+, [-\d.e]+\] → int8 \(min-max of the training file\)/);
     await expect(page.getByTestId('raw-ints').isChecked()).resolves.toBe(false);
     await page.getByTestId('window-count').fill(String(windows));
-    // (Starting it unmarked is refused, naming the file; not done here: a check refused at its source
-    // left the later link-lost check without its ending report.)
+    // Unmarked, the counts are taken for int8 codes and refused, naming the file and what to do.
+    await page.getByTestId('start-check').click();
+    await expect(controls.getByRole('alert').textContent({ timeout: 60_000 })).resolves.toMatch(/raw-counts\.npy.*mark raw values as raw/);
     await page.getByTestId('raw-ints').check();
     await page.getByTestId('start-check').click();
     await expect.poll(() => page.getByTestId('check-report').locator('.meta').textContent(), { timeout: 120_000 }).toMatch(new RegExp(`^${windows} windows · .*raw-counts\\.npy \\(raw values scaled to int8\\)`));
