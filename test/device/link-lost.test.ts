@@ -1,10 +1,10 @@
 // A check whose serial link is lost for good (socat killed mid-check: the port vanishes and does not
 // come back within the replug window) ends with a report of every window compared so far, saying
 // why it ended: in host and live mode, and through `qatwb check --json --report` as a user runs it.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLiveCheck } from '../../src-main/device/live-check.ts';
@@ -14,6 +14,7 @@ import { DeviceSession } from '../../src-main/device/session.ts';
 import { VirtualDevice } from '../../src-main/device/virtual-device.ts';
 import { startVirtualDevice } from './virtual-device-process.ts';
 import { CONFORMANCE } from '../support/fixtures.ts';
+import { pullCable } from '../support/pull-cable.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/qatwb.mjs', import.meta.url));
 let rt: ModelRuntime;
@@ -26,13 +27,6 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** SIGKILLs the socat behind a virtual device's pty pair (its symlink folder names it): the cable is gone. */
-function killSocat(hostPath: string): void {
-  const pids = execFileSync('pgrep', ['-f', `^socat .*${dirname(hostPath)}/`], { encoding: 'utf8' }).trim().split('\n').map(Number);
-  expect(pids.length).toBe(1);
-  process.kill(pids[0]!, 'SIGKILL');
-}
-
 describe('a link lost for good mid-check', () => {
   it('host windows: the check ends with a report of the windows compared, status link-lost and the reason', async () => {
     const vd = new VirtualDevice({ runtime: rt, baud: 4000000 });
@@ -43,7 +37,7 @@ describe('a link lost for good mid-check', () => {
       const report = await runLiveCheck({
         session, runtime: rt, source: { kind: 'windows', windows: mnist.windows, labels: mnist.labels!, name: 'mnist' },
         onWindow: () => {
-          if (++seen === 40) killSocat(vd.hostPath);
+          if (++seen === 40) pullCable(vd.hostPath);
         },
       });
       expect(report.status).toBe('link-lost');
@@ -70,7 +64,7 @@ describe('a link lost for good mid-check', () => {
       const report = await runLiveCheck({
         session, runtime: rt, windows: 100_000, source: { kind: 'device' }, sensorStallMs: 10_000,
         onWindow: () => {
-          if (++seen === 20) killSocat(vd.hostPath);
+          if (++seen === 20) pullCable(vd.hostPath);
         },
       });
       expect(report.status).toBe('link-lost');
@@ -146,7 +140,7 @@ describe('a link lost for good mid-check', () => {
       for (let i = 0; i < 300 && !holdsPort(); i++) await new Promise((r) => setTimeout(r, 50));
       expect(holdsPort(), stderr).toBe(true);
       await new Promise((r) => setTimeout(r, 1000));
-      killSocat(vd.path);
+      pullCable(vd.path);
       const code = await exited;
       expect(code, stderr).toBe(1);
       expect(stdout, stderr).toMatch(/"status"/);

@@ -5,14 +5,14 @@
 // tripped over (issue 15), and at the end it saves a screenshot of every view in both themes at
 // 1440 × 900 and 1024 × 768 into test-results/screenshots/ecg/ for a person to look at.
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { openApp } from './browser.ts';
 import { seededRng } from '../../src-main/data/random.ts';
 import { writeNpy } from '../../src-main/formats/npy.ts';
 import { gate, need } from '../support/fixtures.ts';
+import { pullCable } from '../support/pull-cable.ts';
 
 const ui = gate(need.renderer());
 const PER_CLASS = 80;
@@ -211,9 +211,7 @@ describe.skipIf(ui.skip)('ECG walk: new project → CSV → ecgnet → train →
     await page.getByTestId('window-count').fill('100000');
     await page.getByTestId('start-check').click();
     await page.getByText(/^([5-9]|\d\d+) windows$/).first().waitFor({ timeout: 60_000 });
-    // Pull the cable for good: SIGKILL the socat behind this virtual device's pty (found by its folder).
-    const pid = execFileSync('pgrep', ['-f', `^socat .*${dirname(port)}/`], { encoding: 'utf8' }).trim();
-    process.kill(Number(pid), 'SIGKILL');
+    pullCable(port); // for good: socat SIGKILLed, its port gone
     const ended = page.getByTestId('check-ended');
     await ended.waitFor({ timeout: 60_000 });
     expect(await ended.getAttribute('data-status')).toBe('link-lost');
