@@ -111,10 +111,13 @@ export async function exportNetwork(model0: Model, opts: ExportOptions = {}): Pr
   };
 }
 
+/** What the izer run needs of an export: its folder and files, the target, and the model's avg-pool rounding. */
+export type IzerInput = Pick<Exported, 'dir' | 'artifacts'> & { plan: Pick<Plan, 'device'> & { model?: Pick<Plan['model'], 'avgPoolRounding'> } };
+
 /** Runs the real ai8xize.py on an export (project in `<dir>/izer/<prefix>`), with the model's avg-pool rounding. */
-export async function runRealIzer(e: Exported, prefix = 'net'): Promise<SynthesizeStepResult & { izerOutput: number[] }> {
+export async function runRealIzer(e: IzerInput, prefix = 'net'): Promise<SynthesizeStepResult & { izerOutput: number[] }> {
   const r = await runSynthesize({ python: PYTHON, izerDir: izerDir(), artifacts: e.artifacts, testDir: join(e.dir, 'izer'), prefix, device: e.plan.device, timeoutMs: 120_000,
-    extraArgs: e.plan.model.avgPoolRounding ? ['--avg-pool-rounding'] : [] });
+    extraArgs: e.plan.model?.avgPoolRounding ? ['--avg-pool-rounding'] : [] });
   const npy = readNpy(readFileSync(r.izerExpectedNpy), r.izerExpectedNpy);
   return { ...r, izerOutput: Array.from(toNumbers(npy, r.izerExpectedNpy) as ArrayLike<number>, Number) };
 }

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readNpy, toNumbers, writeNpy } from '../../src-main/formats/npy.ts';
 import { seededRng } from '../../src-main/data/random.ts';
 import { conformance, FIXTURES, missing, need, REPO_ROOT, skipNote } from '../support/fixtures.ts';
-import { runRealIzer, type Exported } from '../izer/izer-harness.ts';
+import { runRealIzer } from '../izer/izer-harness.ts';
 
 const qatwb = (args: string[]) => spawnSync('node', [join(REPO_ROOT, 'bin/qatwb.mjs'), ...args], { encoding: 'utf8', timeout: 600_000 });
 const NETS = join(FIXTURES, 'networks');
@@ -95,7 +95,7 @@ describe.skipIf(missing(need.izer()))(`own network: import → train → export 
 
       // The real ai8x-synthesis accepts it and computes the same known answer.
       const artifacts = { checkpoint: join(out, 'checkpoint.pth.tar'), yaml: join(out, 'network.yaml'), sampleInput: join(out, 'sample.input.npy'), sampleExpected: join(out, 'sample.expected.npy') };
-      const izer = await runRealIzer({ dir, artifacts, plan: { device: 'MAX78002' } } as Exported);
+      const izer = await runRealIzer({ dir, artifacts, plan: { device: 'MAX78002' } });
       expect(izer.izerOutput).toEqual(expected);
       expect(new Set(expected).size, 'a degenerate known answer would prove little').toBeGreaterThan(1);
     }, 300_000);
@@ -110,7 +110,7 @@ describe.skipIf(missing(need.izer()))(`own network: import → train → export 
     expect(res.verification).toEqual({ batchNormLeft: 0, qatParameters: 4, onGrid: true });
     expect(res.network.source).toBe('onnx cnn2d.onnx');
     const artifacts = { checkpoint: join(out, 'checkpoint.pth.tar'), yaml: join(out, 'network.yaml'), sampleInput: join(out, 'sample.input.npy'), sampleExpected: join(out, 'sample.expected.npy') };
-    const izer = await runRealIzer({ dir, artifacts, plan: { device: 'MAX78002' } } as Exported);
+    const izer = await runRealIzer({ dir, artifacts, plan: { device: 'MAX78002' } });
     expect(izer.izerOutput).toEqual(ints(artifacts.sampleExpected));
   }, 300_000);
 });
