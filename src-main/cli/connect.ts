@@ -2,7 +2,9 @@
 // and the desktop, called through the typed client over the in-memory transport. So a command gets
 // the contract's validation, the services' worker budgets, their progress and their errors, and
 // there is no second front door into the capabilities.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ServiceName, Services } from '../api/index.ts';
 import { createDisposer } from '../platform/disposer.ts';
 import { createRpcClient, type RpcClient } from '../rpc/client.ts';
@@ -16,7 +18,11 @@ export interface CliServices {
 }
 
 export interface ConnectOptions {
-  /** App state folder (saved tool settings); default a temp folder (nothing of it is read). */
+  /**
+   * App state folder (saved tool settings); default a fresh private folder, removed afterwards, so
+   * nothing is read from it (never the shared temp folder itself: anyone can put a
+   * toolchain-settings.json naming a program there).
+   */
   stateDir?: string;
   toolOverrides?: ServiceEnv['toolOverrides'];
 }
@@ -27,19 +33,24 @@ export interface ConnectOptions {
  */
 export async function withServices<T>(names: readonly ServiceName[], options: ConnectOptions, body: (s: CliServices) => Promise<T>): Promise<T> {
   const disposer = createDisposer();
-  let rpc: RpcServer | undefined;
-  const env: ServiceEnv = {
-    stateDir: options.stateDir ?? tmpdir(),
-    emit: (s, e, p) => rpc?.emit(s, e, p),
-    onDispose: disposer.onDispose,
-    ...(options.toolOverrides ? { toolOverrides: options.toolOverrides } : {}),
-  };
-  rpc = createRpcServer(await createServices(env, names));
-  const client = createRpcClient(memoryTransport(rpc));
+  const ownState = options.stateDir === undefined ? await mkdtemp(join(tmpdir(), 'qatwb-cli-')) : undefined;
   try {
-    return await body({ api: client.services, on: client.on });
+    let rpc: RpcServer | undefined;
+    const env: ServiceEnv = {
+      stateDir: options.stateDir ?? ownState!,
+      emit: (s, e, p) => rpc?.emit(s, e, p),
+      onDispose: disposer.onDispose,
+      ...(options.toolOverrides ? { toolOverrides: options.toolOverrides } : {}),
+    };
+    rpc = createRpcServer(await createServices(env, names));
+    const client = createRpcClient(memoryTransport(rpc));
+    try {
+      return await body({ api: client.services, on: client.on });
+    } finally {
+      client.dispose();
+      await disposer.dispose();
+    }
   } finally {
-    client.dispose();
-    await disposer.dispose();
+    if (ownState) await rm(ownState, { recursive: true, force: true });
   }
 }

@@ -4,7 +4,7 @@
 // with the izer's expected output equal to our simulator's (the cross-check).
 // --device cuda where torch sees no such GPU fails before any data is loaded, naming the flag and the doctor's finding.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +51,14 @@ describe.skipIf(missing(...reqs))(`qatwb train --engine${skipNote(...reqs)}`, ()
     expect(c.status).toBe(1);
     expect(c.stderr).toContain(missingPython);
     expect(c.stderr).toMatch(/was not found/);
+    // Settings are never read from the shared temp folder, where anyone can put a toolchain-settings.json naming a program.
+    const shared = mkdtempSync(join(tmpdir(), 'qatwb-shared-tmp-'));
+    writeFileSync(join(shared, 'toolchain-settings.json'), JSON.stringify({ torchPython: join(shared, 'planted-python') }));
+    const d = spawnSync('node', ['bin/qatwb.mjs', 'train', '--example', 'mnist', '--limit', '100', '--epochs', '1', '--engine', 'pytorch', '--device', 'cuda:99'],
+      { encoding: 'utf8', timeout: 300_000, env: { ...process.env, TMPDIR: shared } });
+    expect(d.status).toBe(1);
+    expect(d.stderr).toMatch(/--device cuda:99/);
+    expect(d.stderr).not.toContain('planted-python');
   });
 
   it('--device cuda without that GPU fails fast, naming the flag and what the doctor found, before a run is kept', () => {
