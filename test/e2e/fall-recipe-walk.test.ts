@@ -19,6 +19,20 @@ const ui = gate(need.renderer());
 
 describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () => {
   const { page, serve, errors: consoleErrors, go, shot, newProject, importCsv, restartServe } = openApp({ out: OUT });
+
+  /** Asks to open the MNIST example, declines the question the app asks first, and returns it; the project stays. */
+  async function declineOpeningTheExample(): Promise<string> {
+    await go('project');
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.getByRole('button', { name: 'Open the MNIST example' }).click();
+    await expect.poll(() => asked.length).toBe(1);
+    await page.getByTestId('header-project').filter({ hasText: 'Falls' }).waitFor();
+    return asked[0]!;
+  }
   const projectDir = join(mkdtempSync(join(tmpdir(), 'qatwb-fall-walk-')), 'falls');
 
   it('creates the project and imports the imbalanced fall set', async () => {
@@ -101,16 +115,7 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
 
   it('after qatwb serve restarts, reopening the project brings the run and its comparison back', async () => {
     // Switching away with unsaved changes asks first; declining keeps the project.
-    await go('project');
-    const asked: string[] = [];
-    page.once('dialog', (d) => {
-      asked.push(d.message());
-      void d.dismiss();
-    });
-    await page.getByRole('button', { name: 'Open the MNIST example' }).click();
-    await expect.poll(() => asked.length).toBe(1);
-    expect(asked[0]).toBe('"Falls" has unsaved changes. Open the example without saving them?');
-    await page.getByTestId('header-project').filter({ hasText: 'Falls' }).waitFor();
+    expect(await declineOpeningTheExample()).toBe('"Falls" has unsaved changes. Open the example without saving them?');
     // The project is saved (data, network, settings); the run itself is kept in its folder as it trains.
     await page.getByRole('button', { name: 'Save', exact: true }).first().click();
     await page.getByText('Unsaved', { exact: true }).waitFor({ state: 'detached' });
@@ -174,17 +179,9 @@ describe.skipIf(ui.skip)('fall-detection recipe walk (chromium)' + ui.note, () =
     const chained = (await list.locator('li[data-run]').first().getAttribute('data-run'))!;
     expect(chained).not.toBe(first);
     // Switching the project now would stop the run: it asks first; declining keeps the run training.
-    await go('project');
-    const asked: string[] = [];
-    page.once('dialog', (d) => {
-      asked.push(d.message());
-      void d.dismiss();
-    });
-    await page.getByRole('button', { name: 'Open the MNIST example' }).click();
-    await expect.poll(() => asked.length).toBe(1);
-    expect(asked[0]).toContain('A run is training; it will be interrupted and can be resumed from its last finished epoch.');
-    expect(asked[0]).toMatch(/Open the example( without saving them)?\?$/);
-    await page.getByTestId('header-project').filter({ hasText: 'Falls' }).waitFor();
+    const asked = await declineOpeningTheExample();
+    expect(asked).toContain('A run is training; it will be interrupted and can be resumed from its last finished epoch.');
+    expect(asked).toMatch(/Open the example( without saving them)?\?$/);
     await go('train');
     await expect(statuses()).resolves.toEqual(['running', 'done']);
     const runFile = () => JSON.parse(readFileSync(join(projectDir, 'runs', chained, 'run.json'), 'utf8')) as { epochsDone: number; epochsPlanned: number; status: string };
