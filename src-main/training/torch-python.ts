@@ -52,9 +52,9 @@ export function hasTorch(python: string): Promise<boolean> {
 export async function resolveTorchPython(settings: ToolchainSettings): Promise<TorchPython> {
   // A Python the person chose (Settings, or --python) is used as given: the engine says clearly if it
   // cannot run it, where falling back to another one would train somewhere they did not ask for.
-  const chosen = torchPythonCandidates(settings).find((c) => c.source === 'settings');
-  if (chosen) return chosen;
   const candidates = torchPythonCandidates(settings);
+  const chosen = candidates.find((c) => c.source === 'settings');
+  if (chosen) return chosen;
   for (const c of candidates) if (await hasTorch(c.path)) return c;
   throw new ToolchainError({
     tool: 'pytorch',
