@@ -68,3 +68,8 @@ export function withOverrides(saved: ToolchainSettings, overrides: Partial<Toolc
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) out[k] = v;
   return ToolchainSettings.parse(out);
 }
+
+/** What a run uses: the saved settings under the front door's own (the CLI's flags), for any service. */
+export async function runSettings(env: { stateDir: string; toolOverrides?: Partial<ToolchainSettings> }): Promise<ToolchainSettings> {
+  return withOverrides(await loadSettings(env.stateDir), env.toolOverrides ?? {});
+}

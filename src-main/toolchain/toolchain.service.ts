@@ -8,17 +8,15 @@ import type { ServiceEnv, ToolPathChange } from '../services.ts';
 import { runDoctor } from './doctor.ts';
 import { buildFlow, flashFlow, replayBundle, synthesizeFlow, type FlowContext } from './flow.ts';
 import { hostContext } from './locate.ts';
-import { loadSettings, saveSettings, settingsPath, withOverrides } from './settings.ts';
+import { loadSettings, runSettings, saveSettings, settingsPath } from './settings.ts';
 import { inspectCheckout, installIzer, IZER_UPSTREAM } from './sdk/install-izer.ts';
 
 export function createToolchainService(env: ServiceEnv): ServiceImpl<typeof toolchainApi> {
-  /** What a run uses: the saved settings, under the front door's own (the CLI's flags). */
-  const runSettings = async () => withOverrides(await loadSettings(env.stateDir), env.toolOverrides ?? {});
   const locked = (fields?: string[]) =>
     `Program paths${fields ? ` (${fields.join(', ')})` : ''} cannot be changed from here: set them in the desktop app, or edit ${settingsPath(env.stateDir)}.`;
   async function flowContext(ctx: CallContext): Promise<FlowContext> {
     return {
-      settings: await runSettings(),
+      settings: await runSettings(env),
       signal: ctx.signal,
       onProgress: (p) => ctx.progress(p),
       onLine: (tool, line, stream) => env.emit('toolchain', 'log', { tool, stream, line }),
@@ -76,7 +74,7 @@ export function createToolchainService(env: ServiceEnv): ServiceImpl<typeof tool
     },
     async doctor(_req, ctx) {
       ctx.progress({ phase: 'doctor', message: 'Looking for the toolchain' });
-      return runDoctor(hostContext(await runSettings(), homedir()));
+      return runDoctor(hostContext(await runSettings(env), homedir()));
     },
     async synthesize({ izerEnv, harnessDir, ...req }, ctx) {
       const r = await synthesizeFlow({ ...(await flowContext(ctx)), ...(izerEnv ? { izerEnv } : {}), ...(harnessDir ? { harnessDir } : {}) }, req);

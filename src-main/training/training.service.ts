@@ -13,7 +13,6 @@ import { listProjectRuns, newRunFile, projectRunDir, readRunFile, readState, run
 import { planModel } from '../planner/plan.ts';
 import { classReport, collapseReasons, deviceToLogits, floatWeightBytes, logitError } from './comparison.ts';
 import type { ServiceEnv } from '../services.ts';
-import type { ToolchainSettings } from '../api/toolchain.api.ts';
 import type { Model, WeightBits } from '../ir/graph.ts';
 import { zoo, zooForData } from '../ir/zoo.ts';
 import { basename } from 'node:path';
@@ -32,7 +31,7 @@ import { runTrainingInWorker } from './train-in-worker.ts';
 import type { TrainHooks } from './trainer.ts';
 import { checkComputeDevice, trainWithPytorch, type ComputeDevice } from './pytorch-engine.ts';
 import { resolveTorchPython } from './torch-python.ts';
-import { loadSettings, withOverrides } from '../toolchain/settings.ts';
+import { runSettings } from '../toolchain/settings.ts';
 import type { EpochRecord, TrainConfig, TrainProgress, TrainResult, TrainState } from './train-types.ts';
 import { floatAccuracyInWorker, simulatedAccuracyInWorker, toInt8Batch, type Accuracy, type AccuracyRow } from './evaluate.ts';
 import type { FloatLayerParams } from '../ir/float-params.ts';
@@ -479,15 +478,6 @@ function keeper(run: RunRecord) {
 }
 
 /**
- * The tool settings a run uses: the saved ones, under the CLI's own flags (--python). The Python is
- * a program the app runs, so the API has no field for it: only Settings (confirmed on the desktop,
- * locked in web mode) or the person at the command line picks it.
- */
-async function runSettings(env: ServiceEnv): Promise<ToolchainSettings> {
-  return withOverrides(await loadSettings(env.stateDir), env.toolOverrides ?? {});
-}
-
-/**
  * The engine seam: the embedded engine in its worker, or the PyTorch engine as a child process. Both
  * take the same TrainConfig and hooks and return a TrainResult, so everything after training is shared.
  */
@@ -500,6 +490,7 @@ async function runEngine(env: ServiceEnv, run: RunRecord, config: TrainConfig, h
     }
     return { ...(await runTrainingInWorker(run.model, data, config, hooks)), engine: 'embedded', device: 'cpu' };
   }
+  // The Python comes from Settings or the CLI's --python only: a program the app runs has no API field.
   const settings = await runSettings(env);
   const python = await resolveTorchPython(settings);
   const device = (req.computeDevice ?? 'cpu') as ComputeDevice;
